@@ -1,0 +1,170 @@
+"""Starts an ns-3 program attached to a fresh bridge segment and drives it by grants."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from cosim import segments
+from cosim.programs import bridge_module, program_path
+
+_bridge = bridge_module()
+BridgeError = _bridge.BridgeError
+PeerGone = _bridge.PeerGone
+LayoutMismatch = _bridge.LayoutMismatch
+SLOT_DTYPE = _bridge.SLOT_DTYPE
+EVENT_DTYPE = _bridge.EVENT_DTYPE
+COMMAND_DTYPE = _bridge.COMMAND_DTYPE
+
+# Exit codes of ns3_scenarios/common/cosim-clock.h: RunWithBridge.
+_EXIT_LAYOUT = 3
+
+
+class Simulation:
+    """One ns-3 program running under the bridge.
+
+    The program gets ``--bridge=NAME`` plus ``args``; this object grants it simulated time with
+    :meth:`advance` and receives the slot and event records written meanwhile. Use it as a
+    context manager: leaving the block (normally, by an exception or Ctrl-C) stops the program
+    and removes the segment.
+
+    Args:
+        program: a program name under ``cosim/bin`` (e.g. ``"slot_clock"``) or a path.
+        args: further command-line arguments for the program.
+        slot_capacity, event_capacity, command_capacity: ring sizes in records (powers of two).
+            A full ring blocks the simulator until Python drains it (nothing is dropped).
+        start_timeout_s: how long the program may take to attach to the segment.
+        log_path: file for the program's stdout and stderr (default: a temporary file); its tail
+            is quoted in errors.
+        layout_version: for tests only, to create a segment of another layout version.
+    """
+
+    def __init__(
+        self,
+        program: str | os.PathLike,
+        args: Sequence[str] = (),
+        *,
+        slot_capacity: int = 1 << 16,
+        event_capacity: int = 1 << 14,
+        command_capacity: int = 1 << 12,
+        start_timeout_s: float = 30.0,
+        log_path: str | os.PathLike | None = None,
+        layout_version: int | None = None,
+    ):
+        segments.remove_orphans()
+        path = Path(program) if os.sep in str(program) else program_path(str(program))
+        if not Path(path).exists():
+            raise FileNotFoundError(f"program: {path} does not exist")
+        version = _bridge.LAYOUT_VERSION if layout_version is None else layout_version
+        self._seg = _bridge.Segment(segments.unique_name(), slot_capacity, event_capacity, command_capacity, version)
+        self.name = self._seg.name
+        self._proc: subprocess.Popen | None = None
+        self._log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="layersplit-sim-", suffix=".log")[1])
+        try:
+            with open(self._log_path, "wb") as log:
+                self._proc = subprocess.Popen(
+                    [str(path), f"--bridge={self.name}", *map(str, args)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                )
+            self._seg.set_peer_pid(self._proc.pid)
+            self._wait_attached(start_timeout_s)
+        except BaseException:
+            self.close()
+            raise
+        # Both sides have it mapped now; without a name nothing can outlive a crash.
+        self._seg.unlink()
+
+    # ---- running ----
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def finished(self) -> bool:
+        """True once the program reached the end of its simulated time."""
+        return self._seg.sim_state == _bridge.SIM_FINISHED
+
+    @property
+    def now_ns(self) -> int:
+        """Simulated time the program has reached (at its last stop)."""
+        return self._seg.sim_now_ns
+
+    def advance(self, until_ns: int, commands: np.ndarray | None = None, timeout_s: float | None = None):
+        """Runs the simulation up to ``until_ns`` (slots starting before it), executing
+        ``commands`` (an array of COMMAND_DTYPE) first, at the current simulated time.
+
+        Returns ``(slots, events)``: structured arrays of SLOT_DTYPE and EVENT_DTYPE holding every
+        record written meanwhile. After the program finished, returns empty arrays.
+        Raises PeerGone (with the program's last output) when it died, TimeoutError past timeout_s.
+        """
+        if self.finished:
+            return np.empty(0, SLOT_DTYPE), np.empty(0, EVENT_DTYPE)
+        try:
+            self._seg.grant(int(until_ns), commands)
+            slots, events = self._seg.collect(-1.0 if timeout_s is None else float(timeout_s))
+        except PeerGone as exc:
+            raise PeerGone(self._describe_death(str(exc))) from None
+        if self._seg.sim_state == _bridge.SIM_FAILED:
+            raise BridgeError(f"simulation failed: {self._seg.sim_error}\n{self._log_tail()}")
+        return slots, events
+
+    def run_to_end(self, step_ns: int, on_batch=None):
+        """Advances in steps of ``step_ns`` until the program finishes; calls on_batch(slots, events)."""
+        t = self.now_ns
+        while not self.finished:
+            t += step_ns
+            slots, events = self.advance(t)
+            if on_batch:
+                on_batch(slots, events)
+
+    # ---- stopping ----
+    def close(self, timeout_s: float = 2.0) -> int | None:
+        """Stops the program (asking first, then killing) and removes the segment. Idempotent."""
+        if self._seg is not None:
+            self._seg.close()
+            self._seg.unlink()
+        code = None
+        if self._proc is not None:
+            try:
+                code = self._proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                code = self._proc.wait()
+        return code
+
+    def __enter__(self) -> "Simulation":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- diagnostics ----
+    def _wait_attached(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self._seg.sim_state < _bridge.SIM_ATTACHED:
+            code = self._proc.poll()
+            if code is not None:
+                tail = self._log_tail()
+                err = LayoutMismatch if code == _EXIT_LAYOUT else BridgeError
+                raise err(f"{self._proc.args[0]} exited with status {code} before attaching to the bridge:\n{tail}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self._proc.args[0]} did not attach to the bridge within {timeout_s} s:\n{self._log_tail()}")
+            self._seg.wait()
+
+    def _describe_death(self, message: str) -> str:
+        code = self._proc.poll()
+        status = f"exit status {code}" if code is not None and code >= 0 else f"killed by signal {-code}" if code else "no status"
+        return f"{message} ({status})\n{self._log_tail()}"
+
+    def _log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self._log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(text[-lines:])

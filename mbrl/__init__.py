@@ -1,0 +1,1 @@
+"""Model-based RL split agent (Gymnasium environment, reward surrogate, PPO). Filled by a later issue."""

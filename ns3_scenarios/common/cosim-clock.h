@@ -1,0 +1,78 @@
+// Ties an ns-3 simulation to the bridge: an event at every slot boundary flushes the records of
+// the slot that just ended and, when the granted horizon is reached, waits for Python's next grant.
+#pragma once
+
+#include "layersplit/bridge.hpp"
+
+#include "ns3/nstime.h"
+#include "ns3/simulator.h"
+
+#include <functional>
+#include <memory>
+
+namespace layersplit {
+
+class CosimClock {
+ public:
+  using SlotHook = std::function<void(ns3::Time slotStart)>;
+  using CommandHook = std::function<void(const Command&)>;
+
+  // endpoint may be null: the simulation then runs free to its end (the "bridge off" mode).
+  CosimClock(SimEndpoint* endpoint, ns3::Time slot, ns3::Time duration)
+      : ep_(endpoint), slot_(slot), duration_(duration) {}
+
+  void SetSlotHook(SlotHook hook) { slotHook_ = std::move(hook); }
+  void SetCommandHook(CommandHook hook) { commandHook_ = std::move(hook); }
+  void Start() { ns3::Simulator::ScheduleNow(&CosimClock::OnBoundary, this); }
+
+ private:
+  void OnBoundary() {
+    ns3::Time now = ns3::Simulator::Now();
+    if (now > ns3::Time(0) && slotHook_) slotHook_(now - slot_);
+    if (now >= duration_) {
+      if (ep_) ep_->Finish(now.GetNanoSeconds());
+      ns3::Simulator::Stop();
+      return;
+    }
+    if (ep_ && now.GetNanoSeconds() >= ep_->Horizon()) {
+      auto onCommand = [this](const Command& c) {
+        if (commandHook_) commandHook_(c);
+      };
+      if (!ep_->AwaitGrant(now.GetNanoSeconds(), onCommand)) {
+        ns3::Simulator::Stop();  // Python closed the run early
+        return;
+      }
+    }
+    ns3::Simulator::Schedule(slot_, &CosimClock::OnBoundary, this);
+  }
+
+  SimEndpoint* ep_;
+  ns3::Time slot_;
+  ns3::Time duration_;
+  SlotHook slotHook_;
+  CommandHook commandHook_;
+};
+
+// Runs body(endpoint-or-null) and turns bridge failures into an exit status and a message that
+// both the terminal and the Python side (through the segment) see.
+inline int RunWithBridge(const std::string& bridgeName, const std::function<void(SimEndpoint*)>& body) {
+  std::unique_ptr<SimEndpoint> ep;
+  try {
+    if (!bridgeName.empty()) ep = std::make_unique<SimEndpoint>(bridgeName);
+    body(ep.get());
+    ns3::Simulator::Destroy();
+    return 0;
+  } catch (const LayoutMismatch& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 3;
+  } catch (const PeerGone& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 4;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    if (ep) ep->Fail(e.what());
+    return 2;
+  }
+}
+
+}  // namespace layersplit
