@@ -95,24 +95,39 @@ class Simulation:
         """Simulated time the program has reached (at its last stop)."""
         return self._seg.sim_now_ns
 
-    def advance(self, until_ns: int, commands: np.ndarray | None = None, timeout_s: float | None = None):
-        """Runs the simulation up to ``until_ns`` (slots starting before it), executing
-        ``commands`` (an array of COMMAND_DTYPE) first, at the current simulated time.
+    @property
+    def pending_slots(self) -> int:
+        """Slot records written by the program and not yet read."""
+        return self._seg.pending_slots
 
-        Returns ``(slots, events)``: structured arrays of SLOT_DTYPE and EVENT_DTYPE holding every
-        record written meanwhile. After the program finished, returns empty arrays.
-        Raises PeerGone (with the program's last output) when it died, TimeoutError past timeout_s.
-        """
-        if self.finished:
-            return np.empty(0, SLOT_DTYPE), np.empty(0, EVENT_DTYPE)
+    def grant(self, until_ns: int, commands: np.ndarray | None = None) -> None:
+        """Lets the program run up to ``until_ns`` (slots starting before it) without waiting;
+        ``commands`` (an array of COMMAND_DTYPE) run first, at the current simulated time.
+        Collect the records with :meth:`collect` before the next grant."""
         try:
             self._seg.grant(int(until_ns), commands)
+        except PeerGone as exc:
+            raise PeerGone(self._describe_death(str(exc))) from None
+
+    def collect(self, timeout_s: float | None = None):
+        """Waits until the last grant is done and returns ``(slots, events)``: structured arrays
+        of SLOT_DTYPE and EVENT_DTYPE holding every record written meanwhile.
+        Raises PeerGone (with the program's last output) when it died, TimeoutError past timeout_s.
+        """
+        try:
             slots, events = self._seg.collect(-1.0 if timeout_s is None else float(timeout_s))
         except PeerGone as exc:
             raise PeerGone(self._describe_death(str(exc))) from None
         if self._seg.sim_state == _bridge.SIM_FAILED:
             raise BridgeError(f"simulation failed: {self._seg.sim_error}\n{self._log_tail()}")
         return slots, events
+
+    def advance(self, until_ns: int, commands: np.ndarray | None = None, timeout_s: float | None = None):
+        """:meth:`grant` then :meth:`collect`. After the program finished, returns empty arrays."""
+        if self.finished:
+            return np.empty(0, SLOT_DTYPE), np.empty(0, EVENT_DTYPE)
+        self.grant(until_ns, commands)
+        return self.collect(timeout_s)
 
     def run_to_end(self, step_ns: int, on_batch=None):
         """Advances in steps of ``step_ns`` until the program finishes; calls on_batch(slots, events)."""

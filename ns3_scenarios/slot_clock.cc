@@ -18,7 +18,7 @@ int main(int argc, char* argv[]) {
   cmd.AddValue("duration-ms", "simulated time, ms", durationMs);
   cmd.AddValue("seed", "random seed of the fake channel values", seed);
   cmd.Parse(argc, argv);
-  RngSeedManager::SetSeed(seed);
+  RngSeedManager::SetRun(seed);  // independent substreams per seed; any value is valid
 
   return layersplit::RunWithBridge(bridge, [&](layersplit::SimEndpoint* ep) {
     auto sinr = CreateObject<NormalRandomVariable>();
