@@ -19,6 +19,7 @@ foreach(_lib IN ITEMS antenna applications bridge buildings config-store core en
     get_target_property(_links ns3::${_lib} INTERFACE_LINK_LIBRARIES)
     if(_links)
       list(FILTER _links EXCLUDE REGEX "^/usr/")
+      list(FILTER _links EXCLUDE REGEX "^/lib")
       list(FILTER _links EXCLUDE REGEX "^[^:]*\\.so$")
       set_target_properties(ns3::${_lib} PROPERTIES INTERFACE_LINK_LIBRARIES "${_links}")
     endif()

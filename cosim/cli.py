@@ -4,6 +4,30 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace) -> int:
+    from cosim.cell_run import run_scenario_file
+
+    run_dir = run_scenario_file(args.config, out=args.out, seed=args.seed, progress=not args.no_progress)
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from cosim.summary import print_summary
+
+    print_summary(_existing_run(args.run))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from cosim.plot import plot_run
+
+    for path in plot_run(_existing_run(args.run), args.out):
+        print(path)
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -12,7 +36,35 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(ues=args.ues, duration_ms=args.duration_ms, grant_ms=args.grant_ms, seed=args.seed)
 
 
-def _add_demo(sub) -> None:
+def _existing_run(path: str) -> Path:
+    run = Path(path)
+    if not (run / "slots.parquet").exists():
+        raise FileNotFoundError(f"RUN: {run} is not a run folder (no slots.parquet); make one with `layersplit run`")
+    return run
+
+
+def _add_commands(sub) -> None:
+    p = sub.add_parser("run", help="run a scenario YAML file and write its traces",
+                       description="Validates the scenario, runs the ns-3 cell under the bridge and writes a run "
+                                   "folder: slots.parquet, packets.parquet, config.yaml (resolved), meta.json.")
+    p.add_argument("config", help="scenario YAML file, e.g. examples/lte_urban.yaml")
+    p.add_argument("--out", help="run folder to create (default: a new folder under runs/)")
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run)
+
+    trace = sub.add_parser("trace", help="inspect a run's traces").add_subparsers(dest="trace_command", required=True,
+                                                                                  metavar="TRACE_COMMAND")
+    p = trace.add_parser("summary", help="per-UE statistics of a run", description="Prints per-UE channel and packet statistics.")
+    p.add_argument("run", help="run folder")
+    p.set_defaults(func=_summary)
+
+    p = sub.add_parser("plot", help="PNG plots of a run", description="Writes channel.png (SINR, CQI, MCS per UE "
+                                                                       "over time) and trajectories.png.")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--out", help="folder for the PNG files (default: the run folder)")
+    p.set_defaults(func=_plot)
+
     p = sub.add_parser("demo", help="stream the slots of a minimal ns-3 program to Python and summarise them",
                        description="Runs ns3_scenarios/slot_clock.cc (real ns-3 libraries, one event per 1 ms slot) "
                                    "under the bridge and prints what arrived.")
@@ -26,20 +78,26 @@ def _add_demo(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="layersplit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_demo(sub)
-    for module in ("llm_split.cli",):
-        try:
-            __import__(module, fromlist=["register"]).register(sub)
-        except ImportError as exc:
-            if exc.name and exc.name.split(".")[0] == module.split(".")[0] and "cli" in (exc.name or ""):
-                continue  # that part is not installed yet
-            raise
+    _add_commands(sub)
+    import llm_split.cli
+
+    llm_split.cli.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    from cosim.launcher import BridgeError
+    from cosim.scenario import ConfigError
+
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, BridgeError, FileNotFoundError, FileExistsError, TimeoutError) as exc:
+        print(f"layersplit {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"layersplit {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ class CosimClock {
  public:
   using SlotHook = std::function<void(ns3::Time slotStart)>;
   using CommandHook = std::function<void(const Command&)>;
+  using EndHook = std::function<void(ns3::Time end)>;
 
   // endpoint may be null: the simulation then runs free to its end (the "bridge off" mode).
   CosimClock(SimEndpoint* endpoint, ns3::Time slot, ns3::Time duration)
@@ -23,6 +24,8 @@ class CosimClock {
 
   void SetSlotHook(SlotHook hook) { slotHook_ = std::move(hook); }
   void SetCommandHook(CommandHook hook) { commandHook_ = std::move(hook); }
+  // Runs at the end, before Python is told the simulation finished (e.g. to report lost packets).
+  void SetEndHook(EndHook hook) { endHook_ = std::move(hook); }
   void Start() { ns3::Simulator::ScheduleNow(&CosimClock::OnBoundary, this); }
 
  private:
@@ -30,6 +33,7 @@ class CosimClock {
     ns3::Time now = ns3::Simulator::Now();
     if (now > ns3::Time(0) && slotHook_) slotHook_(now - slot_);
     if (now >= duration_) {
+      if (endHook_) endHook_(now);
       if (ep_) ep_->Finish(now.GetNanoSeconds());
       ns3::Simulator::Stop();
       return;
@@ -51,6 +55,7 @@ class CosimClock {
   ns3::Time duration_;
   SlotHook slotHook_;
   CommandHook commandHook_;
+  EndHook endHook_;
 };
 
 // Runs body(endpoint-or-null) and turns bridge failures into an exit status and a message that

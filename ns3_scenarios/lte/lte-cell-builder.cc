@@ -1,0 +1,292 @@
+#include "lte-cell-builder.h"
+
+#include <ns3/applications-module.h>
+#include <ns3/boolean.h>
+#include <ns3/box.h>
+#include <ns3/channel-condition-model.h>
+#include <ns3/config.h>
+#include <ns3/double.h>
+#include <ns3/enum.h>
+#include <ns3/internet-module.h>
+#include <ns3/lte-enb-rrc.h>
+#include <ns3/mobility-module.h>
+#include <ns3/ns2-mobility-helper.h>
+#include <ns3/point-to-point-helper.h>
+#include <ns3/pointer.h>
+#include <ns3/rectangle.h>
+#include <ns3/rng-seed-manager.h>
+#include <ns3/string.h>
+#include <ns3/uinteger.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace layersplit {
+
+using namespace ns3;
+
+namespace {
+
+TypeId LookupTypeOrThrow(const std::string& name, const std::string& key) {
+  TypeId tid;
+  if (!TypeId::LookupByNameFailSafe(name, &tid)) {
+    throw std::runtime_error("config: " + key + ": unknown ns-3 type '" + name + "'");
+  }
+  return tid;
+}
+
+std::string Uniform(double lo, double hi) {
+  std::ostringstream s;
+  s << "ns3::UniformRandomVariable[Min=" << lo << "|Max=" << hi << "]";
+  return s.str();
+}
+
+std::string Constant(double v) {
+  std::ostringstream s;
+  s << "ns3::ConstantRandomVariable[Constant=" << v << "]";
+  return s.str();
+}
+
+// Installs the mobility model of one UE (all but ns-2, which is installed per trace file).
+void InstallUeMobility(const KeyValues& ue, Ptr<Node> node) {
+  const std::string& kind = ue.Str("mobility");
+  const Vector pos(ue.Num("x"), ue.Num("y"), ue.Num("z"));
+  Ptr<MobilityModel> mm;
+  if (kind == "constant_position") {
+    mm = CreateObject<ConstantPositionMobilityModel>();
+  } else if (kind == "constant_velocity") {
+    auto cv = CreateObject<ConstantVelocityMobilityModel>();
+    node->AggregateObject(cv);
+    cv->SetPosition(pos);  // before SetVelocity: ConstantVelocityHelper::SetPosition zeroes the velocity
+    cv->SetVelocity(Vector(ue.Num("vx"), ue.Num("vy"), ue.Num("vz")));
+    return;
+  } else if (kind == "random_walk") {
+    auto rw = CreateObject<RandomWalk2dMobilityModel>();
+    rw->SetAttribute("Bounds", RectangleValue(Rectangle(ue.Num("xmin"), ue.Num("xmax"),
+                                                        ue.Num("ymin"), ue.Num("ymax"))));
+    rw->SetAttribute("Speed", StringValue(Uniform(ue.Num("speed_min"), ue.Num("speed_max"))));
+    const std::string& mode = ue.Str("walk_mode");
+    if (mode == "time") {
+      rw->SetAttribute("Mode", EnumValue(RandomWalk2dMobilityModel::MODE_TIME));
+      rw->SetAttribute("Time", TimeValue(Seconds(ue.Num("walk_step"))));
+    } else {
+      rw->SetAttribute("Mode", EnumValue(RandomWalk2dMobilityModel::MODE_DISTANCE));
+      rw->SetAttribute("Distance", DoubleValue(ue.Num("walk_step")));
+    }
+    mm = rw;
+  } else if (kind == "random_waypoint") {
+    auto wp = CreateObject<RandomWaypointMobilityModel>();
+    auto alloc = CreateObject<RandomBoxPositionAllocator>();
+    alloc->SetAttribute("X", StringValue(Uniform(ue.Num("xmin"), ue.Num("xmax"))));
+    alloc->SetAttribute("Y", StringValue(Uniform(ue.Num("ymin"), ue.Num("ymax"))));
+    alloc->SetAttribute("Z", StringValue(Constant(pos.z)));
+    wp->SetAttribute("PositionAllocator", PointerValue(alloc));
+    wp->SetAttribute("Speed", StringValue(Uniform(ue.Num("speed_min"), ue.Num("speed_max"))));
+    wp->SetAttribute("Pause", StringValue(Constant(ue.Num("pause_s"))));
+    mm = wp;
+  } else if (kind == "gauss_markov") {
+    auto gm = CreateObject<GaussMarkovMobilityModel>();
+    gm->SetAttribute("Bounds", BoxValue(Box(ue.Num("xmin"), ue.Num("xmax"), ue.Num("ymin"),
+                                            ue.Num("ymax"), pos.z, pos.z)));
+    gm->SetAttribute("TimeStep", TimeValue(Seconds(ue.Num("time_step_s"))));
+    gm->SetAttribute("Alpha", DoubleValue(ue.Num("alpha")));
+    gm->SetAttribute("MeanVelocity", StringValue(Constant(ue.Num("mean_speed"))));
+    gm->SetAttribute("MeanDirection", StringValue(Uniform(0, 6.283185307)));
+    gm->SetAttribute("MeanPitch", StringValue(Constant(0)));
+    gm->SetAttribute("NormalPitch",
+                     StringValue("ns3::NormalRandomVariable[Mean=0.0|Variance=0.0|Bound=0.0]"));
+    mm = gm;
+  } else {
+    throw std::runtime_error("config: " + ue.context + ": unknown mobility '" + kind + "'");
+  }
+  node->AggregateObject(mm);
+  mm->SetPosition(pos);
+}
+
+void InstallNs2Mobility(const std::vector<KeyValues>& ues, const std::vector<Ptr<Node>>& nodes) {
+  std::map<std::string, std::map<std::int64_t, Ptr<Node>>> byFile;
+  for (std::size_t i = 0; i < ues.size(); ++i) {
+    if (ues[i].Str("mobility") == "ns2") {
+      byFile[ues[i].Str("ns2_file")][ues[i].Int("ns2_node")] = nodes[i];
+    }
+  }
+  for (const auto& [file, idToNode] : byFile) {
+    if (!std::ifstream(file)) {
+      throw std::runtime_error("config: ns-2 mobility trace file not found: '" + file + "'");
+    }
+    NodeContainer c;
+    std::int64_t expect = 0;
+    for (const auto& [id, node] : idToNode) {
+      if (id != expect++) {
+        throw std::runtime_error("config: ns2_node ids of '" + file + "' must be 0..n-1");
+      }
+      c.Add(node);
+    }
+    Ns2MobilityHelper(file).Install(c.Begin(), c.End());
+    for (const auto& [id, node] : idToNode) {
+      if (!node->GetObject<MobilityModel>()) {
+        throw std::runtime_error("config: '" + file + "' has no movement for $node_(" +
+                                 std::to_string(id) + ")");
+      }
+    }
+  }
+}
+
+void InstallTraffic(const KeyValues& ue, Ptr<Node> ueNode, Ipv4Address ueAddr, Ptr<Node> edge,
+                    Ipv4Address edgeAddr, std::uint16_t ulPort, std::uint16_t dlPort) {
+  const std::string& kind = ue.Str("traffic");
+  if (kind == "none") {
+    return;
+  }
+  if (kind != "cbr" && kind != "full_buffer") {
+    throw std::runtime_error("config: " + ue.context + ": unknown traffic '" + kind + "'");
+  }
+  const std::string& dir = ue.Str("traffic_dir");
+  const double rate = ue.Num("traffic_rate_bps");
+  const auto size = static_cast<std::uint32_t>(ue.Int("traffic_packet_bytes"));
+  const Time start = Seconds(ue.Num("traffic_start_s"));
+  auto install = [&](Ptr<Node> from, Ptr<Node> to, Ipv4Address toAddr, std::uint16_t port) {
+    OnOffHelper onoff("ns3::UdpSocketFactory", InetSocketAddress(toAddr, port));
+    onoff.SetConstantRate(DataRate(static_cast<std::uint64_t>(rate)), size);
+    ApplicationContainer a = onoff.Install(from);
+    a.Start(start);
+    PacketSinkHelper sink("ns3::UdpSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), port));
+    sink.Install(to).Start(Seconds(0));
+  };
+  if (dir == "ul" || dir == "both") {
+    install(ueNode, edge, edgeAddr, ulPort);
+  }
+  if (dir == "dl" || dir == "both") {
+    install(edge, ueNode, ueAddr, dlPort);
+  }
+}
+
+}  // namespace
+
+void ApplyGlobalConfig(const ScenarioConfig& cfg) {
+  const KeyValues& t = cfg.top;
+  RngSeedManager::SetSeed(static_cast<std::uint32_t>(t.Int("seed")));
+  RngSeedManager::SetRun(static_cast<std::uint64_t>(t.Int("run")));
+
+  const std::string& rlc = t.Str("rlc_mode");
+  if (rlc != "UM" && rlc != "AM") {
+    throw std::runtime_error("config: rlc_mode must be UM or AM, got '" + rlc + "'");
+  }
+  Config::SetDefault("ns3::LteEnbRrc::EpsBearerToRlcMapping",
+                     EnumValue(rlc == "UM" ? LteEnbRrc::RLC_UM_ALWAYS : LteEnbRrc::RLC_AM_ALWAYS));
+  const UintegerValue rlcBuf(static_cast<std::uint32_t>(t.Int("rlc_max_tx_buffer_bytes")));
+  Config::SetDefault("ns3::LteRlcUm::MaxTxBufferSize", rlcBuf);
+  Config::SetDefault("ns3::LteRlcAm::MaxTxBufferSize", rlcBuf);
+  Config::SetDefault("ns3::LteEnbRrc::SrsPeriodicity", UintegerValue(static_cast<std::uint32_t>(t.Int("srs_periodicity"))));
+  Config::SetDefault("ns3::LteEnbPhy::TxPower", DoubleValue(t.Num("enb_tx_power_dbm")));
+  Config::SetDefault("ns3::LteUePhy::TxPower", DoubleValue(t.Num("ue_tx_power_dbm")));
+  Config::SetDefault("ns3::LteEnbPhy::NoiseFigure", DoubleValue(t.Num("enb_noise_figure_db")));
+  Config::SetDefault("ns3::LteUePhy::NoiseFigure", DoubleValue(t.Num("ue_noise_figure_db")));
+  // Radio link failure: with one cell there is nothing to re-attach to, so a UE that declares RLF
+  // stays dead for the rest of the run; off unless the scenario asks for it.
+  Config::SetDefault("ns3::LteUePhy::EnableRlfDetection", BooleanValue(t.Bool("rlf_detection")));
+  // Transfers put whole tensors on the wire at once: wired queues must not be the bottleneck.
+  Config::SetDefault("ns3::DropTailQueue<Packet>::MaxSize", StringValue("1000000p"));
+}
+
+LteCell BuildLteCell(const ScenarioConfig& cfg) {
+  const KeyValues& t = cfg.top;
+  LteCell cell;
+  cell.lte = CreateObject<LteHelper>();
+  cell.epc = CreateObject<PointToPointEpcHelper>();
+  cell.lte->SetEpcHelper(cell.epc);
+
+  // Radio.
+  const auto rbs = static_cast<std::uint16_t>(t.Int("bandwidth_rbs"));
+  cell.lte->SetEnbDeviceAttribute("DlBandwidth", UintegerValue(rbs));
+  cell.lte->SetEnbDeviceAttribute("UlBandwidth", UintegerValue(rbs));
+  cell.lte->SetEnbDeviceAttribute("DlEarfcn", UintegerValue(static_cast<std::uint32_t>(t.Int("dl_earfcn"))));
+  cell.lte->SetEnbDeviceAttribute("UlEarfcn", UintegerValue(static_cast<std::uint32_t>(t.Int("ul_earfcn"))));
+  cell.lte->SetUeDeviceAttribute("DlEarfcn", UintegerValue(static_cast<std::uint32_t>(t.Int("dl_earfcn"))));
+  LookupTypeOrThrow(t.Str("scheduler"), "scheduler");
+  cell.lte->SetSchedulerType(t.Str("scheduler"));
+
+  // Channel: path loss (+ channel condition for 3GPP models), optional trace fading.
+  cell.lte->SetPathlossModelType(LookupTypeOrThrow(t.Str("pathloss_model"), "pathloss_model"));
+  for (const auto& [name, value] : cfg.pathlossAttrs) {
+    cell.lte->SetPathlossModelAttribute(name, StringValue(value));
+  }
+  if (t.Str("channel_condition") != "none") {
+    ObjectFactory f(t.Str("channel_condition"));
+    cell.lte->SetPathlossModelAttribute("ChannelConditionModel", PointerValue(f.Create<ChannelConditionModel>()));
+  }
+  if (t.Str("fading") == "trace") {
+    const std::string& file = t.Str("fading_trace_file");
+    if (!std::ifstream(file)) {
+      throw std::runtime_error("config: fading trace file not found: '" + file + "'");
+    }
+    cell.lte->SetFadingModel("ns3::TraceFadingLossModel");
+    cell.lte->SetFadingModelAttribute("TraceFilename", StringValue(file));
+    cell.lte->SetFadingModelAttribute("TraceLength", TimeValue(Seconds(t.Num("fading_trace_length_s"))));
+    cell.lte->SetFadingModelAttribute("SamplesNum", UintegerValue(static_cast<std::uint32_t>(t.Int("fading_samples"))));
+    cell.lte->SetFadingModelAttribute("WindowSize", TimeValue(Seconds(t.Num("fading_window_s"))));
+    cell.lte->SetFadingModelAttribute("RbNum", UintegerValue(static_cast<std::uint32_t>(t.Int("fading_rb_num"))));
+  } else if (t.Str("fading") != "none") {
+    throw std::runtime_error("config: fading must be none or trace");
+  }
+
+  // Edge host behind the PGW.
+  Ptr<Node> pgw = cell.epc->GetPgwNode();
+  cell.edgeNode = CreateObject<Node>();
+  InternetStackHelper internet;
+  internet.Install(cell.edgeNode);
+  PointToPointHelper p2p;
+  p2p.SetDeviceAttribute("DataRate", DataRateValue(DataRate(t.Str("backhaul_rate"))));
+  p2p.SetDeviceAttribute("Mtu", UintegerValue(1500));
+  p2p.SetChannelAttribute("Delay", TimeValue(MilliSeconds(t.Num("backhaul_delay_ms"))));
+  NetDeviceContainer link = p2p.Install(pgw, cell.edgeNode);
+  Ipv4AddressHelper ipv4;
+  ipv4.SetBase("1.0.0.0", "255.0.0.0");
+  Ipv4InterfaceContainer ifs = ipv4.Assign(link);
+  cell.edgeAddress = ifs.GetAddress(1);
+  Ipv4StaticRoutingHelper routing;
+  routing.GetStaticRouting(cell.edgeNode->GetObject<Ipv4>())
+      ->AddNetworkRouteTo(Ipv4Address("7.0.0.0"), Ipv4Mask("255.0.0.0"), 1);
+
+  // eNB and UEs with mobility.
+  cell.enbNode = CreateObject<Node>();
+  auto enbMob = CreateObject<ConstantPositionMobilityModel>();
+  enbMob->SetPosition(Vector(t.Num("enb_x"), t.Num("enb_y"), t.Num("enb_z")));
+  cell.enbNode->AggregateObject(enbMob);
+  const std::size_t nUe = cfg.ues.size();
+  if (nUe == 0 || static_cast<std::int64_t>(nUe) != t.Int("ue_count")) {
+    throw std::runtime_error("config: ue_count does not match the number of ue lines");
+  }
+  NodeContainer ueNodes;
+  ueNodes.Create(nUe);
+  for (std::size_t i = 0; i < nUe; ++i) {
+    cell.ueNodes.push_back(ueNodes.Get(i));
+    if (cfg.ues[i].Str("mobility") != "ns2") {
+      InstallUeMobility(cfg.ues[i], ueNodes.Get(i));
+    }
+  }
+  InstallNs2Mobility(cfg.ues, cell.ueNodes);
+
+  NetDeviceContainer enbDevs = cell.lte->InstallEnbDevice(NodeContainer(cell.enbNode));
+  NetDeviceContainer ueDevs = cell.lte->InstallUeDevice(ueNodes);
+  cell.enbDevice = DynamicCast<LteEnbNetDevice>(enbDevs.Get(0));
+  internet.Install(ueNodes);
+  Ipv4InterfaceContainer ueIfs = cell.epc->AssignUeIpv4Address(ueDevs);
+  for (std::size_t i = 0; i < nUe; ++i) {
+    cell.ueDevices.push_back(DynamicCast<LteUeNetDevice>(ueDevs.Get(i)));
+    cell.ueAddresses.push_back(ueIfs.GetAddress(i));
+    routing.GetStaticRouting(ueNodes.Get(i)->GetObject<Ipv4>())
+        ->SetDefaultRoute(cell.epc->GetUeDefaultGatewayAddress(), 1);
+  }
+  cell.lte->Attach(ueDevs, enbDevs.Get(0));
+
+  for (std::size_t i = 0; i < nUe; ++i) {
+    InstallTraffic(cfg.ues[i], cell.ueNodes[i], cell.ueAddresses[i], cell.edgeNode, cell.edgeAddress,
+                   static_cast<std::uint16_t>(9000 + i), static_cast<std::uint16_t>(9000));
+  }
+  return cell;
+}
+
+}  // namespace layersplit

@@ -1,0 +1,118 @@
+// LteSlotCollector: one SlotRecord per UE per 1 ms TTI, built from ns-3 LTE trace sources.
+//
+// Field sources (ns-3.44), all per UE:
+//   ul_sinr_db   extra data-SINR chunk processor on the eNB uplink LteSpectrumPhy; linear mean over
+//                the RBs the UE was granted for that TTI, in dB. Carried over from the last TTI in
+//                which the UE transmitted; NaN before its first uplink TB.
+//   dl_sinr_db   extra ctrl-SINR chunk processor on the UE downlink LteSpectrumPhy (PDCCH region,
+//                whole band, every TTI); linear mean over all RBs, in dB.
+//   cqi          LteAmc::CreateCqiFeedbacks on that per-RB DL SINR; integer mean of the per-RB CQIs
+//                (what LteUePhy does for its wideband CQI). 0..15; kNoValue before the first TTI.
+//   ul_mcs, ul_tbs_bytes, ul_rbs, harq_retx
+//                the UE's uplink grant for this TTI: LteUePhy "UlPhyTransmission" (MCS, TB size,
+//                HARQ retransmission index) and "ReportUlPhyResourceBlocks" (RBs), both fired when
+//                the UL DCI arrives, for the TTI UL_PUSCH_TTIS_DELAY (4) later.
+//   harq         eNB uplink LteSpectrumPhy "UlPhyReception" for that TB (ok / fail); none if the UE
+//                had no TB in this TTI.
+//   rsrp_dbm     LteUePhy "ReportCurrentCellRsrpSinr": RSRP per RB in W, converted to dBm.
+//   x, y, z, speed   the UE's MobilityModel, read when the record is built (at the slot's end).
+//   ul_buffer_bytes  RLC tx + retx + status bytes of the UE's data radio bearers: the RLC's latest
+//                    buffer status report minus the PDU bytes handed to the MAC since (what LteUeMac
+//                    itself does), seen by a pass-through LteMacSapProvider installed between each
+//                    DRB's RLC and the UE MAC when the DRB is created.
+//   Note: a grant the UE could not use (nothing left to send) shows ul_mcs/ul_rbs/ul_tbs_bytes
+//   with harq = none and leaves ul_sinr_db unchanged.
+// Records of a slot are emitted by Flush(slotStart), either from the collector's own event every
+// 1 ms (attribute SelfClock = true) or by the owner's clock at each slot boundary.
+#pragma once
+
+#include "record-sink.h"
+
+#include <ns3/lte-amc.h>
+#include <ns3/lte-enb-net-device.h>
+#include <ns3/lte-mac-sap.h>
+#include <ns3/lte-ue-net-device.h>
+#include <ns3/mobility-model.h>
+#include <ns3/nstime.h>
+#include <ns3/object.h>
+#include <ns3/spectrum-value.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace layersplit {
+
+class LteSlotCollector : public ns3::Object {
+ public:
+  static ns3::TypeId GetTypeId();
+  LteSlotCollector();
+  ~LteSlotCollector() override;
+
+  /// Sink that receives the records (not owned; must outlive the simulation run).
+  void SetSink(RecordSink* sink) { m_sink = sink; }
+  /// Hooks the traces of the eNB and of the UEs (UE index = position in `ues`). Call once, before
+  /// Simulator::Run, after the devices are installed.
+  void Install(ns3::Ptr<ns3::LteEnbNetDevice> enb,
+               const std::vector<ns3::Ptr<ns3::LteUeNetDevice>>& ues);
+  /// With SelfClock, schedules the first flush at the next slot boundary. No-op otherwise.
+  void Start();
+  /// Emits one record per UE for the slot [slotStart, slotStart + 1 ms). Call at (or after) the
+  /// slot's end and before anything of slot + 5 happens.
+  void Flush(ns3::Time slotStart);
+  std::uint64_t GetRecordCount() const { return m_seq; }
+
+ protected:
+  void DoDispose() override;
+
+ private:
+  struct Grant {
+    std::int64_t slot = -1;
+    std::uint16_t rbStart = 0;
+    std::uint16_t rbLen = 0;
+    std::uint8_t mcs = kNoValue;
+    std::uint8_t retx = 0;
+    std::uint32_t tbsBytes = 0;
+  };
+  struct Reception {
+    std::int64_t slot = -1;
+    bool ok = false;
+  };
+  class BufferProbe;
+  struct UeState {
+    ns3::Ptr<ns3::LteUeNetDevice> dev;
+    ns3::Ptr<ns3::MobilityModel> mobility;
+    std::array<Grant, 8> grants;  // ring indexed by slot % 8
+    std::vector<int> pendingRbs;  // from ReportUlPhyResourceBlocks, completed by UlPhyTransmission
+    Reception rx;
+    float ulSinrDb;
+    float dlSinrDb;
+    float rsrpDbm;
+    std::uint8_t cqi = kNoValue;
+    std::vector<std::shared_ptr<BufferProbe>> probes;
+  };
+
+  void SelfClockTick();
+  void OnUlDataSinr(const ns3::SpectrumValue& sinr);
+  void OnUlPhyReception(ns3::PhyReceptionStatParameters p);
+  void OnDlCtrlSinr(std::size_t ue, const ns3::SpectrumValue& sinr);
+  void OnUlGrant(std::size_t ue, ns3::PhyTransmissionStatParameters p);
+  void OnUlRbs(std::size_t ue, uint16_t rnti, const std::vector<int>& rbs);
+  void OnRsrpSinr(std::size_t ue, uint16_t cellId, uint16_t rnti, double rsrpW, double sinr,
+                  uint8_t cc);
+  void OnConnected(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti);
+  void OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t lcid);
+  void InstallBufferProbes(std::size_t ue);
+  std::uint32_t BufferBytes(const UeState& s) const;
+
+  bool m_selfClock = true;
+  RecordSink* m_sink = nullptr;
+  std::vector<UeState> m_ues;
+  std::vector<std::int32_t> m_rntiToUe;  // 65536 entries, -1 = unknown
+  ns3::Ptr<ns3::LteAmc> m_amc;
+  std::uint64_t m_seq = 0;
+  bool m_started = false;
+};
+
+}  // namespace layersplit
