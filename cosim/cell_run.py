@@ -5,7 +5,10 @@ transfers from Python through the bridge, so that the packet trace shows what ac
 meet on this channel::
 
     probes:
-      - {direction: ul, ue: all, bytes: 20000, period_ms: 200, start_s: 0.5}
+      - {direction: ul, ue: all, bytes: 20000, period_ms: 200, start_s: 0.5, stop_s: 8}
+
+A probe sends at start_s, start_s + period_ms, ... while the time is below stop_s (default: the
+end of the run); stopping early lets late packets arrive before the run ends.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from cosim.traces import TraceWriter
 
 MS = 1_000_000
 CMD_UPLINK, CMD_DOWNLINK = 1, 2
-_PROBE_KEYS = {"direction", "ue", "bytes", "period_ms", "start_s"}
+_PROBE_KEYS = {"direction", "ue", "bytes", "period_ms", "start_s", "stop_s"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Probe:
     bytes: int
     period_ms: float
     start_s: float
+    stop_s: float = float("inf")
 
 
 def parse_probes(raw: Any, ue_count: int) -> list[Probe]:
@@ -66,7 +70,10 @@ def parse_probes(raw: Any, ue_count: int) -> list[Probe]:
             raise ConfigError(f"{path}.period_ms: {period!r} is not a number >= 1")
         if not isinstance(start, (int, float)) or isinstance(start, bool) or start < 0:
             raise ConfigError(f"{path}.start_s: {start!r} is not a number >= 0")
-        probes.append(Probe(direction, ues, nbytes, float(period), float(start)))
+        stop = p.get("stop_s", float("inf"))
+        if not isinstance(stop, (int, float)) or isinstance(stop, bool) or stop <= start:
+            raise ConfigError(f"{path}.stop_s: {stop!r} is not a number > start_s ({start})")
+        probes.append(Probe(direction, ues, nbytes, float(period), float(start), float(stop)))
     return probes
 
 
@@ -75,7 +82,7 @@ def probe_commands(probes: Iterable[Probe], t_ms: int, next_tag: list[int]) -> n
     rows = []
     for p in probes:
         k = (t_ms - p.start_s * 1000) / p.period_ms
-        if k >= 0 and abs(k - round(k)) < 1e-9:
+        if k >= 0 and t_ms < p.stop_s * 1000 and abs(k - round(k)) < 1e-9:
             for ue in p.ues:
                 rows.append((CMD_UPLINK if p.direction == "ul" else CMD_DOWNLINK, ue, p.bytes, next_tag[0]))
                 next_tag[0] += 1
@@ -90,7 +97,7 @@ def _grant_times(probes: list[Probe], duration_ms: int, step_ms: int) -> list[in
     times = set(range(step_ms, duration_ms, step_ms))
     for p in probes:
         t = p.start_s * 1000
-        while t < duration_ms:
+        while t < min(duration_ms, p.stop_s * 1000):
             if abs(t - round(t)) < 1e-9:
                 times.add(int(round(t)))
             t += p.period_ms
@@ -110,9 +117,13 @@ def run_cell(sc: Scenario, run_dir: Path, probes: list[Probe], step_ms: int = 10
     with TraceWriter(run_dir) as traces, \
             Simulation("lte_cell", [f"--config={cfg}"], log_path=run_dir / "ns3.log") as sim, \
             tqdm(total=duration_ms, unit="sim-ms", disable=not progress, desc=sc.name) as bar:
-        for t in _grant_times(probes, duration_ms, step_ms):
-            cmds = probe_commands(probes, sim.now_ns // MS, tag)
-            slots, events = sim.advance(t * MS, cmds)
+        times = _grant_times(probes, duration_ms, step_ms)
+        sim.grant(times[0] * MS, probe_commands(probes, sim.now_ns // MS, tag))
+        for i, t in enumerate(times):
+            slots, events = sim.collect()
+            # Grant the next step before writing this one: ns-3 simulates while Python writes.
+            if not sim.finished and i + 1 < len(times):
+                sim.grant(times[i + 1] * MS, probe_commands(probes, sim.now_ns // MS, tag))
             traces.write(slots, events)
             counts["slot_records"] += len(slots)
             counts["packet_events"] += len(events)
@@ -123,9 +134,17 @@ def run_cell(sc: Scenario, run_dir: Path, probes: list[Probe], step_ms: int = 10
 
 
 def run_scenario_file(path: str | Path, out: str | Path | None = None, seed: int | None = None,
-                      progress: bool = True, extra_sections: Iterable[str] = ("probes",)) -> Path:
-    """Validates the YAML file, runs it and returns the run folder (see cosim.rundir)."""
-    sc = load_scenario(path, overrides={"seed": seed} if seed is not None else None, extra_sections=extra_sections)
+                      progress: bool = True, extra_sections: Iterable[str] = ("probes",),
+                      overrides: dict[str, Any] | None = None) -> Path:
+    """Validates the YAML file, runs it and returns the run folder (see cosim.rundir).
+
+    ``overrides`` maps dotted keys to values applied before validation (see load_scenario), e.g.
+    ``{"duration_s": 0.3}``; ``seed`` is a shortcut for ``{"seed": seed}``.
+    """
+    overrides = dict(overrides or {})
+    if seed is not None:
+        overrides["seed"] = seed
+    sc = load_scenario(path, overrides=overrides, extra_sections=extra_sections)
     probes = parse_probes(sc.extra.get("probes"), sc.ue_count)
     run_dir = new_run_dir(out, sc.name)
     record = RunRecord(run_dir, resolved_dict(sc), sc.seed)

@@ -8,9 +8,14 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cosim.cell_run import run_scenario_file
+    from cosim.session import is_session_file, run_session_file
 
-    run_dir = run_scenario_file(args.config, out=args.out, seed=args.seed, progress=not args.no_progress)
+    if is_session_file(args.config):
+        run_dir = run_session_file(args.config, out=args.out, seed=args.seed, progress=not args.no_progress)
+    else:
+        from cosim.cell_run import run_scenario_file
+
+        run_dir = run_scenario_file(args.config, out=args.out, seed=args.seed, progress=not args.no_progress)
     print(f"run folder: {run_dir}")
     return 0
 
@@ -30,6 +35,13 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from cosim.report import write_report
+
+    print(write_report(_existing_run(args.run), args.out))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from cosim.demo import run_demo
 
@@ -46,7 +58,9 @@ def _existing_run(path: str) -> Path:
 def _add_commands(sub) -> None:
     p = sub.add_parser("run", help="run a scenario YAML file and write its traces",
                        description="Validates the scenario, runs the ns-3 cell under the bridge and writes a run "
-                                   "folder: slots.parquet, packets.parquet, config.yaml (resolved), meta.json.")
+                                   "folder: slots.parquet, packets.parquet, config.yaml (resolved), meta.json. "
+                                   "A scenario with split-inference sections (model, requests, split, ...) also "
+                                   "runs the split LLM over the air and writes requests.parquet.")
     p.add_argument("config", help="scenario YAML file, e.g. examples/lte_urban.yaml")
     p.add_argument("--out", help="run folder to create (default: a new folder under runs/)")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
@@ -64,6 +78,13 @@ def _add_commands(sub) -> None:
     p.add_argument("run", help="run folder")
     p.add_argument("--out", help="folder for the PNG files (default: the run folder)")
     p.set_defaults(func=_plot)
+
+    p = sub.add_parser("report", help="HTML report of a split-inference run",
+                       description="Writes a self-contained report.html: latency CDF and breakdown per split, "
+                                   "perplexity against uplink SINR, one UE's timeline, per-split means.")
+    p.add_argument("run", help="run folder made by `layersplit run` on a split scenario")
+    p.add_argument("--out", help="HTML file to write (default: RUN/report.html)")
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("demo", help="stream the slots of a minimal ns-3 program to Python and summarise them",
                        description="Runs ns3_scenarios/slot_clock.cc (real ns-3 libraries, one event per 1 ms slot) "
@@ -92,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, BridgeError, FileNotFoundError, FileExistsError, TimeoutError) as exc:
+    except (ConfigError, BridgeError, FileNotFoundError, FileExistsError, TimeoutError, ValueError) as exc:
         print(f"layersplit {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ Top-level keys::
     run: int >= 1                  ns-3 RngSeedManager run number (default 1)
     radio: {bandwidth_rbs, dl_earfcn | dl_frequency_mhz, enb_tx_power_dbm, ue_tx_power_dbm,
             enb_noise_figure_db, ue_noise_figure_db, scheduler, rlc_mode, rlc_max_tx_buffer_bytes,
-            enb_position}
+            enb_position, rlf_detection, rlc_am_retx_always_fits, harq}
     channel: {propagation, shadowing, log_distance{exponent, reference_loss_db},
               okumura_hata{environment, city_size}, fading{model, speed_kmh, trace_length_s,
               window_s}}
@@ -49,6 +49,9 @@ class ConfigError(ValueError):
 
 
 BANDWIDTHS = (6, 15, 25, 50, 75, 100)
+# Known ns-3.44 limitation: the TBFQ schedulers fill each flow's token bucket at the bearer's
+# downlink MBR, and the default bearer every UE gets has MBR 0; fdtbfq then never schedules the
+# downlink (tdtbfq still does, on its debt limit). The uplink works with both.
 SCHEDULERS = {
     "pf": "ns3::PfFfMacScheduler",
     "rr": "ns3::RrFfMacScheduler",
@@ -117,6 +120,13 @@ class Radio:
     rlc_max_tx_buffer_bytes: int = 8 * 1024 * 1024
     enb_position: tuple[float, float, float] = (0.0, 0.0, 25.0)
     rlf_detection: bool = False  # ns-3 radio link failure; with one cell an RLF UE never recovers
+    # ns-3's LteRlcAm cannot re-segment an AMD PDU for retransmission (TS 36.322 5.2.1 is not
+    # implemented): a PDU built for a big grant waits for an equally big grant, and when the channel
+    # has since shrunk the grants (far UE, deep fade) the bearer stalls for good. true sends the
+    # retransmission in whatever grant comes (ns-3 attribute TxOpportunityForRetxAlwaysBigEnough):
+    # the MAC PDU may then exceed the TB size, a small optimism that only affects retransmissions.
+    rlc_am_retx_always_fits: bool = True
+    harq: bool = True  # MAC HARQ (scheduler attribute HarqEnabled); false: a failed TB is gone at once
 
 
 @dataclass
@@ -308,6 +318,8 @@ def _radio(path: str, raw: Any) -> Radio:
         "rlc_max_tx_buffer_bytes": lambda p, v: _int(p, v, 10 * 1024, 2**31 - 1),
         "enb_position": lambda p, v: _vec(p, v, 3),
         "rlf_detection": _bool,
+        "rlc_am_retx_always_fits": _bool,
+        "harq": _bool,
     })
     if r.dl_earfcn is not None and r.dl_frequency_mhz is not None:
         raise ConfigError(f"{path}: give dl_earfcn or dl_frequency_mhz, not both")
@@ -619,6 +631,8 @@ def to_program_config(sc: Scenario, transfers: Iterable[tuple] = ()) -> str:
         f"rlc_max_tx_buffer_bytes {r.rlc_max_tx_buffer_bytes}",
         f"srs_periodicity {40 if n <= 36 else 80}",
         f"rlf_detection {'true' if r.rlf_detection else 'false'}",
+        f"rlc_am_retx_always_fits {'true' if r.rlc_am_retx_always_fits else 'false'}",
+        f"harq {'true' if r.harq else 'false'}",
         f"enb_x {r.enb_position[0]!r}",
         f"enb_y {r.enb_position[1]!r}",
         f"enb_z {r.enb_position[2]!r}",

@@ -1,0 +1,117 @@
+"""The compute half of a request: the split model, its packets and their real quality.
+
+Prompts are consecutive windows of the corpus (``prompt_tokens`` each, BOS first). The hidden
+state at every split point of a window is computed once (llm_split.HiddenStateCache); a request
+then costs one tail pass on the hidden state rebuilt from the packets that actually arrived.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from cosim.scenario import ConfigError
+from cosim.session_config import SessionConfig
+
+
+def _profile(name: str):
+    from llm_split import PROFILES, load_profile
+
+    return PROFILES[name] if name in PROFILES else load_profile(Path(name).expanduser())
+
+
+@dataclass(frozen=True)
+class Quality:
+    nll: float          # summed over the window's scored tokens, nats, with the request's damage
+    nll_clean: float    # the same window without damage
+    n_scored: int
+    erased_fraction: float
+    next_token: int     # the edge's greedy next token (the reply)
+
+    @property
+    def ppl(self) -> float:
+        return math.exp(self.nll / self.n_scored)
+
+    @property
+    def ppl_clean(self) -> float:
+        return math.exp(self.nll_clean / self.n_scored)
+
+
+class SplitInference:
+    """Model, codec, windows and cost model of a session.
+
+    Args:
+        cfg: the session configuration.
+        payload_bytes: UDP payload per packet on the air; the codec's tensor bytes per packet are
+            what remains after its header and protected-channel block.
+    """
+
+    def __init__(self, cfg: SessionConfig, payload_bytes: int):
+        from llm_split import (Codec, CostModel, Evaluator, SplitModel, load_model, load_text,
+                               sliding_windows, tokenize)
+        from llm_split.codec import HEADER_BYTES
+
+        m, r = cfg.model, cfg.requests
+        model, tok = load_model(m.name, m.dtype, m.cache_dir)
+        self.split = SplitModel(model)
+        self.n_layers = self.split.n_layers
+        if cfg.split.policy == "fixed" and not 0 <= cfg.split.k <= self.n_layers:
+            raise ConfigError(f"split.k: {cfg.split.k} is not in 0..{self.n_layers} (layers of {m.name})")
+        ids = tokenize(load_text(r.corpus), tok, max_tokens=r.prompt_tokens * r.windows)
+        windows = sliding_windows(ids, r.prompt_tokens, r.prompt_tokens, tok.bos_token_id)
+        if not windows:
+            raise ConfigError(f"requests.corpus: {r.corpus!r} has fewer than {r.prompt_tokens} tokens")
+        self.evaluator = Evaluator(self.split, windows, ks=range(self.n_layers + 1))
+        hidden = int(model.config.hidden_size)
+        tokens = int(windows[0].ids.numel())
+        side = Codec(hidden, m.wire_dtype, 16, tuple(m.protect), m.fill).side_bytes(tokens)
+        tensor_bytes = payload_bytes - HEADER_BYTES - side
+        if tensor_bytes < 16:
+            raise ConfigError(f"transfer.payload_bytes: {payload_bytes} leaves {tensor_bytes} tensor bytes per "
+                              f"packet after the {HEADER_BYTES}-byte header and {side} bytes of protected channels")
+        self.codec = Codec(hidden, m.wire_dtype, tensor_bytes, tuple(m.protect), m.fill)
+        self.sink_row = m.sink_row
+        self.cost = CostModel(model, _profile(cfg.ue_device), _profile(cfg.edge_server.device))
+        self._clean: dict[int, float] = {}
+        self._seen: dict[tuple, Quality] = {}
+
+    @property
+    def n_windows(self) -> int:
+        return len(self.evaluator.windows)
+
+    def tokens(self, w: int) -> int:
+        return int(self.evaluator.windows[w].ids.numel())
+
+    def packets(self, w: int, k: int) -> list[bytes]:
+        """The UE's packets for window w split at k (the hidden state entering layer k)."""
+        return self.codec.encode(self.evaluator.cache.get(w, k))
+
+    def quality(self, w: int, k: int, packets: list[bytes], lost: set[int]) -> Quality:
+        """Runs the edge's tail on what arrived and scores the window against clean.
+
+        The result depends only on (window, k, lost packets), so a repeat (e.g. nothing lost,
+        or everything) is answered from memory instead of another tail pass."""
+        key = (w, k, frozenset(lost))
+        if key not in self._seen:
+            self._seen[key] = self._evaluate(w, k, packets, lost)
+        return self._seen[key]
+
+    def _evaluate(self, w: int, k: int, packets: list[bytes], lost: set[int]) -> Quality:
+        sink = self.evaluator.sink_row(k) if self.sink_row else None
+        hidden, erased = self.codec.rebuild(packets, lost, sink)
+        with torch.no_grad():
+            logits = self.split.tail(hidden.unsqueeze(0), k)[0]
+        from llm_split.perplexity import nll_from_logits
+
+        window = self.evaluator.windows[w]
+        return Quality(nll_from_logits(logits, window), self.clean_nll(w), window.n_scored,
+                       float(erased.float().mean()), int(logits[-1].argmax()))
+
+    def clean_nll(self, w: int) -> float:
+        """NLL of window w through the unsplit model (the norm and head on the last layer's output)."""
+        if w not in self._clean:
+            self._clean[w] = self.evaluator.window_nll(w, self.n_layers)
+        return self._clean[w]

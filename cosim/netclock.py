@@ -1,0 +1,154 @@
+"""One clock for simpy and ns-3: simpy never runs ahead of what ns-3 has simulated.
+
+ns-3 owns radio time; simpy models compute and queues. The loop in :meth:`NetworkClock.run`:
+
+1. simpy has processed every event before T, the time ns-3 has reached;
+2. the transfers simpy asked for since the last grant go to ns-3 as commands, executed at T
+   (ns-3 acts on commands at slot boundaries: a send waits at most one 1 ms TTI, as it would
+   for the next uplink grant);
+3. ns-3 is granted up to H: one slot while transfers are in flight (their arrivals wake simpy
+   processes that may answer at once), else up to the next simpy event (at most ``max_step_ms``);
+4. each packet fate from ns-3 becomes a simpy event at its receive time (a loss at the time ns-3
+   decided it, i.e. by H), slot records go to per-UE histories, both go to the traces;
+5. simpy runs up to H.
+
+Times: simpy's clock is in seconds (float); ns-3 grants are integer nanoseconds on 1 ms slots.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from cosim.launcher import COMMAND_DTYPE, Simulation
+
+NS = 1_000_000_000
+SLOT_NS = 1_000_000
+CMD_UPLINK, CMD_DOWNLINK = 1, 2
+
+
+@dataclass
+class Transfer:
+    """One transfer through ns-3 and the fates of its packets (filled as they arrive)."""
+
+    tag: int
+    ue: int
+    uplink: bool
+    n_packets: int
+    issued_s: float
+    sent_s: float | None = None                     # when ns-3 started it (a slot boundary)
+    arrival_s: dict[int, float | None] = field(default_factory=dict)  # packet -> receive time, None = lost
+    done: simpy.Event | None = None                 # all fates known
+
+    @property
+    def complete(self) -> bool:
+        return len(self.arrival_s) == self.n_packets
+
+
+class NetworkClock:
+    """Joins a simpy Environment to a running ns-3 program (a :class:`cosim.Simulation`).
+
+    Args:
+        env: the simpy environment (time in seconds).
+        sim: the running ns-3 program.
+        n_ues: UEs in the scenario.
+        duration_s: simulated time to run.
+        history_slots: slot records kept per UE for policies (most recent last).
+        on_records: optional callable(slots, events) for each batch (e.g. a TraceWriter's write).
+        max_step_ms: longest grant while nothing is in flight.
+    """
+
+    def __init__(self, env: simpy.Environment, sim: Simulation, n_ues: int, duration_s: float,
+                 history_slots: int = 200, on_records=None, max_step_ms: int = 50):
+        self.env, self.sim = env, sim
+        self.end_ns = int(round(duration_s * NS))
+        self.history = [collections.deque(maxlen=history_slots) for _ in range(n_ues)]
+        self._on_records = on_records
+        self._max_step_ns = max_step_ms * SLOT_NS
+        self._pending: list[tuple[Transfer, int, int]] = []  # (transfer, bytes, payload) to send
+        self._in_flight: dict[int, Transfer] = {}
+        self._next_tag = 1
+        self.now_ns = 0
+
+    # ---- used by simpy processes ----
+    def send(self, ue: int, nbytes: int, payload_bytes: int, uplink: bool = True) -> Transfer:
+        """Asks ns-3 to carry ``nbytes`` in UDP packets of ``payload_bytes`` (uplink: UE -> edge).
+        Yield ``transfer.done`` to wait for every packet's fate."""
+        if nbytes < 1 or payload_bytes < 1:
+            raise ValueError(f"send: nbytes ({nbytes}) and payload_bytes ({payload_bytes}) must be >= 1")
+        n = -(-nbytes // payload_bytes)
+        t = Transfer(self._next_tag, ue, uplink, n, self.env.now, done=self.env.event())
+        self._next_tag += 1
+        self._pending.append((t, nbytes, payload_bytes))
+        return t
+
+    def recent_slots(self, ue: int) -> np.ndarray:
+        """The UE's most recent slot records (SLOT_DTYPE), oldest first; only slots before now."""
+        h = self.history[ue]
+        return np.concatenate(list(h)) if h else np.empty(0, self.sim_slot_dtype)
+
+    @property
+    def sim_slot_dtype(self):
+        from cosim.launcher import SLOT_DTYPE
+
+        return SLOT_DTYPE
+
+    # ---- the loop ----
+    def run(self) -> None:
+        """Runs ns-3 and simpy together to the end of the scenario."""
+        while self.now_ns < self.end_ns and not self.sim.finished:
+            commands = self._take_commands()
+            horizon = self._next_horizon()
+            slots, events = self.sim.advance(horizon, commands)
+            self._deliver(slots, events, horizon)
+            self.now_ns = horizon
+            self.env.run(until=horizon / NS)
+        if not self.sim.finished:
+            slots, events = self.sim.advance(self.end_ns + SLOT_NS)  # let ns-3 close its books
+            self._deliver(slots, events, self.end_ns)
+
+    def _next_horizon(self) -> int:
+        if self._in_flight or self._pending:
+            step = SLOT_NS
+        else:
+            peek = self.env.peek()
+            next_ns = int(peek * NS) if peek != float("inf") else self.end_ns
+            # Up to the slot boundary at or before simpy's next event (commands it issues then
+            # go out at that boundary), at least one slot, at most max_step.
+            step = min(max(SLOT_NS, next_ns // SLOT_NS * SLOT_NS - self.now_ns), self._max_step_ns)
+        return min(self.now_ns + step, self.end_ns)
+
+    def _take_commands(self) -> np.ndarray | None:
+        if not self._pending:
+            return None
+        cmds = np.zeros(len(self._pending), COMMAND_DTYPE)
+        for i, (t, nbytes, payload) in enumerate(self._pending):
+            cmds[i] = (CMD_UPLINK if t.uplink else CMD_DOWNLINK, t.ue, nbytes, t.tag, payload)
+            t.sent_s = self.now_ns / NS
+            self._in_flight[t.tag] = t
+        self._pending = []
+        return cmds
+
+    def _deliver(self, slots: np.ndarray, events: np.ndarray, horizon_ns: int) -> None:
+        if self._on_records is not None:
+            self._on_records(slots, events)
+        if len(slots):
+            for ue in np.unique(slots["ue"]):
+                self.history[int(ue)].append(slots[slots["ue"] == ue])
+        for ev in events:
+            t = self._in_flight.get(int(ev["tag"]))
+            if t is None:
+                continue  # background or foreign traffic
+            received = int(ev["t_recv_ns"])
+            at_ns = received if received >= 0 else horizon_ns
+            t.arrival_s[int(ev["packet"])] = received / NS if received >= 0 else None
+            if t.complete:
+                del self._in_flight[t.tag]
+                self._fire_at(t.done, at_ns)
+
+    def _fire_at(self, event: simpy.Event, at_ns: int) -> None:
+        delay = max(0.0, at_ns / NS - self.env.now)
+        self.env.timeout(delay).callbacks.append(lambda _: event.succeed())

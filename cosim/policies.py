@@ -1,0 +1,67 @@
+"""Where to split: the policy interface of a session and the built-in policies.
+
+A policy is any object with ``choose(ue, recent_slots, current_k) -> k``: ``recent_slots`` are the
+UE's latest slot records (SLOT_DTYPE, oldest first, only slots before now), ``current_k`` its
+split of the previous request (None for the first). The RL agent (mbrl) implements the same call.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+
+class SplitPolicy(Protocol):
+    def choose(self, ue: int, recent_slots: np.ndarray, current_k: int | None) -> int: ...
+
+
+class FixedSplit:
+    """Always the same split point."""
+
+    def __init__(self, k: int):
+        self.k = k
+
+    def choose(self, ue, recent_slots, current_k) -> int:
+        return self.k
+
+
+def mean_ul_sinr_db(recent_slots: np.ndarray, window: int = 100) -> float:
+    """Mean uplink SINR (dB) over the last ``window`` slots that have one; NaN if none."""
+    sinr = recent_slots["ul_sinr_db"][-window:] if len(recent_slots) else np.empty(0)
+    sinr = sinr[np.isfinite(sinr)]
+    return float(sinr.mean()) if len(sinr) else float("nan")
+
+
+class SinrTable:
+    """k from the recent mean uplink SINR: the first row whose minimum SINR it reaches.
+
+    Args:
+        table: ((min_sinr_db, k), ...) sorted from the highest threshold down; the last row
+            should have a very low threshold so that every SINR maps to some k.
+        default_k: the split while no SINR has been seen yet.
+    """
+
+    def __init__(self, table, default_k: int):
+        self.table = sorted(table, reverse=True)
+        self.default_k = default_k
+
+    def choose(self, ue, recent_slots, current_k) -> int:
+        sinr = mean_ul_sinr_db(recent_slots)
+        if not np.isfinite(sinr):
+            return self.default_k
+        for threshold, k in self.table:
+            if sinr >= threshold:
+                return k
+        return self.table[-1][1]
+
+
+def make_policy(split_cfg, n_layers: int) -> SplitPolicy:
+    """The policy a session's ``split`` section asks for."""
+    if split_cfg.policy == "fixed":
+        return FixedSplit(split_cfg.k)
+    if split_cfg.policy == "sinr_table":
+        return SinrTable(split_cfg.table, split_cfg.k)
+    from mbrl.agent import load_policy  # the RL agent (mbrl issue)
+
+    return load_policy(split_cfg.agent, n_layers)

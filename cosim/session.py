@@ -1,0 +1,221 @@
+"""Split inference over the air: requests on the UEs, activations through ns-3, a shared edge.
+
+Per UE, requests arrive (Poisson or listed times). Each one:
+
+1. waits for the UE (one request at a time per UE) and the policy picks k;
+2. the UE computes the head (time from the cost model's UE profile, plus the switching cost
+   when k changed);
+3. the activation packets go uplink through ns-3 (real UDP packets, RLC, MAC, PHY);
+4. when every packet's fate is known, or at the deadline, the edge rebuilds the hidden state
+   (lost or late packets erase their elements), queues for the edge server (FIFO, shared by all
+   UEs) and runs the tail (time from the edge profile; quality from a real tail pass);
+5. the reply (the generated token id) goes downlink through ns-3.
+
+Each finished request is one row of ``requests.parquet`` (fields in :data:`REQUEST_FIELDS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from cosim.inference import SplitInference
+from cosim.launcher import Simulation
+from cosim.netclock import NetworkClock
+from cosim.policies import SplitPolicy, make_policy
+from cosim.rundir import RunRecord, new_run_dir
+from cosim.scenario import Scenario, load_scenario, resolved_dict, to_program_config
+from cosim.session_config import SECTIONS, SessionConfig, parse_session
+from cosim.traces import TraceWriter
+
+REQUESTS_FILE = "requests.parquet"
+REPLY_BYTES_PER_TOKEN = 4  # a token id
+
+
+@dataclass
+class RequestRecord:
+    """One request (times in seconds of simulated time; sizes in bytes)."""
+
+    request: int            # id, in arrival order over all UEs
+    ue: int
+    window: int             # corpus window used as the prompt
+    tokens: int             # prompt tokens (BOS included)
+    k: int                  # split point: layers [0, k) ran on the UE
+    t_arrival_s: float
+    payload_bytes: int      # bytes sent uplink (packet headers of the codec included)
+    packets: int
+    packets_lost: int       # lost by ns-3 or past the deadline
+    ue_wait_s: float        # waiting for the UE's previous request
+    ue_compute_s: float     # head compute (+ switching cost)
+    uplink_s: float         # from the UE's send to the last fate (or the deadline)
+    queue_s: float          # waiting for the edge server
+    edge_compute_s: float
+    downlink_s: float
+    latency_s: float        # arrival to reply received = the sum of the six parts above
+    erased_fraction: float  # of the hidden-state elements
+    nll: float              # nats, summed over the window's scored tokens, under the damage
+    nll_clean: float
+    ppl: float
+    ppl_clean: float
+    scored_tokens: int
+    reply_lost: bool
+
+
+REQUEST_FIELDS = tuple(RequestRecord.__dataclass_fields__)
+
+
+class SplitSession:
+    """The simpy processes of one session, run against a live ns-3 program."""
+
+    def __init__(self, env: simpy.Environment, clock: NetworkClock, infer: SplitInference,
+                 cfg: SessionConfig, policy: SplitPolicy, n_ues: int, seed: int):
+        self.env, self.clock, self.infer, self.cfg, self.policy = env, clock, infer, cfg, policy
+        self.edge = simpy.Resource(env, capacity=cfg.edge_server.capacity)
+        self.ue_busy = [simpy.Resource(env, capacity=1) for _ in range(n_ues)]
+        self.current_k: list[int | None] = [None] * n_ues
+        self.records: list[RequestRecord] = []
+        self._rng = np.random.default_rng(seed)
+        self._next_id = 0
+        self._deadline_s = None if cfg.requests.deadline_ms is None else cfg.requests.deadline_ms / 1000
+
+    def start(self, duration_s: float) -> None:
+        for ue in range(len(self.ue_busy)):
+            self.env.process(self._arrivals(ue, duration_s))
+
+    def _arrival_times(self, duration_s: float) -> list[float]:
+        r = self.cfg.requests
+        if r.times_s:
+            return [t for t in r.times_s if t < duration_s]
+        times, t = [], 0.0
+        while True:
+            t += float(self._rng.exponential(1.0 / r.rate_per_s))
+            if t >= duration_s:
+                return times
+            times.append(t)
+
+    def _arrivals(self, ue: int, duration_s: float):
+        for t in self._arrival_times(duration_s):
+            yield self.env.timeout(t - self.env.now)
+            rid, self._next_id = self._next_id, self._next_id + 1
+            window = int(self._rng.integers(self.infer.n_windows))
+            self.env.process(self._request(rid, ue, window))
+
+    def _request(self, rid: int, ue: int, w: int):
+        env, infer = self.env, self.infer
+        t0 = env.now
+        with self.ue_busy[ue].request() as turn:
+            yield turn
+            t_ue = env.now
+            k = int(self.policy.choose(ue, self.clock.recent_slots(ue), self.current_k[ue]))
+            switch = 0.0 if self.current_k[ue] is None else abs(k - self.current_k[ue]) * self.cfg.split.switch_cost_ms_per_layer / 1000
+            self.current_k[ue] = k
+            yield env.timeout(infer.cost.ue_cost(k, infer.tokens(w))[0] + switch)
+        t_sent = env.now
+        packets = infer.packets(w, k)
+        up = self.clock.send(ue, sum(map(len, packets)), max(map(len, packets)), uplink=True)
+        yield from self._wait(up)
+        t_up = env.now
+        lost = {i for i in range(up.n_packets) if not self._in_time(up, i)}
+        with self.edge.request() as slot:
+            yield slot
+            t_edge = env.now
+            yield env.timeout(infer.cost.edge_cost(k, infer.tokens(w))[0])
+        t_reply = env.now
+        q = infer.quality(w, k, packets, lost)
+        down = self.clock.send(ue, REPLY_BYTES_PER_TOKEN, REPLY_BYTES_PER_TOKEN, uplink=False)
+        yield from self._wait(down)
+        t_end = env.now
+        self.records.append(RequestRecord(
+            rid, ue, w, infer.tokens(w), k, t0, sum(map(len, packets)), up.n_packets, len(lost),
+            t_ue - t0, t_sent - t_ue, t_up - t_sent, t_edge - t_up, t_reply - t_edge, t_end - t_reply, t_end - t0,
+            q.erased_fraction, q.nll, q.nll_clean, q.ppl, q.ppl_clean, q.n_scored,
+            not all(self._in_time(down, i) for i in range(down.n_packets))))
+
+    def _wait(self, transfer):
+        if self._deadline_s is None:
+            yield transfer.done
+        else:
+            yield transfer.done | self.env.timeout(self._deadline_s)
+
+    def _in_time(self, transfer, i: int) -> bool:
+        t = transfer.arrival_s.get(i)
+        return t is not None and (self._deadline_s is None or t <= transfer.issued_s + self._deadline_s + 1e-12)
+
+
+def write_requests(records: list[RequestRecord], path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = sorted(records, key=lambda r: r.request)
+    columns = {f: [getattr(r, f) for r in rows] for f in REQUEST_FIELDS}
+    schema = pa.schema([(f, pa.float64() if RequestRecord.__annotations__[f] == "float" else
+                         pa.bool_() if RequestRecord.__annotations__[f] == "bool" else pa.int64())
+                        for f in REQUEST_FIELDS])
+    pq.write_table(pa.table(columns, schema=schema), path)
+
+
+def run_session(sc: Scenario, cfg: SessionConfig, run_dir: Path, progress: bool = True) -> dict:
+    """Runs the scenario with split inference; writes traces and requests.parquet into run_dir."""
+    from tqdm import tqdm
+
+    infer = SplitInference(cfg, sc.transfer.payload_bytes)  # model loading happens before ns-3 starts
+    policy = make_policy(cfg.split, infer.n_layers)
+    program_cfg = run_dir / "lte_cell.cfg"
+    program_cfg.write_text(to_program_config(sc))
+    env = simpy.Environment()
+    session = None
+    try:
+        with TraceWriter(run_dir) as traces, \
+                Simulation("lte_cell", [f"--config={program_cfg}"], log_path=run_dir / "ns3.log") as sim, \
+                tqdm(total=round(sc.duration_s * 1000), unit="sim-ms", disable=not progress, desc=sc.name) as bar:
+            def on_records(slots, events):
+                traces.write(slots, events)
+                bar.update(min(round(sim.now_ns / 1e6), bar.total) - bar.n)
+
+            clock = NetworkClock(env, sim, sc.ue_count, sc.duration_s, on_records=on_records)
+            session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed)
+            session.start(sc.duration_s)
+            clock.run()
+    finally:
+        if session is not None:
+            write_requests(session.records, run_dir / REQUESTS_FILE)
+    return {"requests": len(session.records)}
+
+
+def is_session_file(path) -> bool:
+    """True when the YAML file has split-inference sections (else it is a plain cell scenario)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return False  # let the scenario loader report it
+    return isinstance(raw, dict) and any(k in raw for k in SECTIONS if k != "probes")
+
+
+def run_session_file(path, out=None, seed=None, progress: bool = True) -> Path:
+    """Validates the YAML (cell + split-inference sections), runs it, returns the run folder."""
+    sc = load_scenario(path, overrides={"seed": seed} if seed is not None else None, extra_sections=SECTIONS)
+    cfg = parse_session(sc.extra)
+    run_dir = new_run_dir(out, sc.name)
+    resolved = resolved_dict(sc)
+    resolved.update({k: v for k, v in asdict(cfg).items()})
+    record = RunRecord(run_dir, _plain(resolved), sc.seed)
+    try:
+        counts = run_session(sc, cfg, run_dir, progress)
+    except BaseException as exc:
+        record.finish(exc)
+        raise
+    record.finish(**counts)
+    return run_dir
+
+
+def _plain(x):
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
