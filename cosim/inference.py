@@ -8,6 +8,7 @@ then costs one tail pass on the hidden state rebuilt from the packets that actua
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,10 @@ class SplitInference:
         from llm_split.codec import HEADER_BYTES
 
         m, r = cfg.model, cfg.requests
+        t0 = time.perf_counter()
         model, tok = load_model(m.name, m.dtype, m.cache_dir)
+        self.load_wall_s = time.perf_counter() - t0
+        self.model_wall_s = 0.0  # wall time of head and tail passes during the session
         self.split = SplitModel(model)
         self.n_layers = self.split.n_layers
         if cfg.split.policy == "fixed" and not 0 <= cfg.split.k <= self.n_layers:
@@ -87,7 +91,10 @@ class SplitInference:
 
     def packets(self, w: int, k: int) -> list[bytes]:
         """The UE's packets for window w split at k (the hidden state entering layer k)."""
-        return self.codec.encode(self.evaluator.cache.get(w, k))
+        t0 = time.perf_counter()
+        hidden = self.evaluator.cache.get(w, k)
+        self.model_wall_s += time.perf_counter() - t0
+        return self.codec.encode(hidden)
 
     def quality(self, w: int, k: int, packets: list[bytes], lost: set[int]) -> Quality:
         """Runs the edge's tail on what arrived and scores the window against clean.
@@ -96,7 +103,9 @@ class SplitInference:
         or everything) is answered from memory instead of another tail pass."""
         key = (w, k, frozenset(lost))
         if key not in self._seen:
+            t0 = time.perf_counter()
             self._seen[key] = self._evaluate(w, k, packets, lost)
+            self.model_wall_s += time.perf_counter() - t0
         return self._seen[key]
 
     def _evaluate(self, w: int, k: int, packets: list[bytes], lost: set[int]) -> Quality:

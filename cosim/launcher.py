@@ -96,6 +96,11 @@ class Simulation:
         return self._seg.sim_now_ns
 
     @property
+    def busy_s(self) -> float:
+        """Wall seconds the program spent simulating (between a grant and its end), not waiting."""
+        return self._seg.sim_busy_s
+
+    @property
     def pending_slots(self) -> int:
         """Slot records written by the program and not yet read."""
         return self._seg.pending_slots

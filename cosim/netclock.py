@@ -18,12 +18,13 @@ Times: simpy's clock is in seconds (float); ns-3 grants are integer nanoseconds 
 from __future__ import annotations
 
 import collections
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
-from cosim.launcher import COMMAND_DTYPE, Simulation
+from cosim.launcher import COMMAND_DTYPE, SLOT_DTYPE, Simulation
 
 NS = 1_000_000_000
 SLOT_NS = 1_000_000
@@ -72,6 +73,8 @@ class NetworkClock:
         self._in_flight: dict[int, Transfer] = {}
         self._next_tag = 1
         self.now_ns = 0
+        self.grants = 0
+        self.advance_wall_s = 0.0  # wall time inside sim.advance: ns-3's own work plus the bridge
 
     # ---- used by simpy processes ----
     def send(self, ue: int, nbytes: int, payload_bytes: int, uplink: bool = True) -> Transfer:
@@ -88,13 +91,7 @@ class NetworkClock:
     def recent_slots(self, ue: int) -> np.ndarray:
         """The UE's most recent slot records (SLOT_DTYPE), oldest first; only slots before now."""
         h = self.history[ue]
-        return np.concatenate(list(h)) if h else np.empty(0, self.sim_slot_dtype)
-
-    @property
-    def sim_slot_dtype(self):
-        from cosim.launcher import SLOT_DTYPE
-
-        return SLOT_DTYPE
+        return np.concatenate(list(h)) if h else np.empty(0, SLOT_DTYPE)
 
     # ---- the loop ----
     def run(self) -> None:
@@ -102,7 +99,10 @@ class NetworkClock:
         while self.now_ns < self.end_ns and not self.sim.finished:
             commands = self._take_commands()
             horizon = self._next_horizon()
+            t0 = time.perf_counter()
             slots, events = self.sim.advance(horizon, commands)
+            self.advance_wall_s += time.perf_counter() - t0
+            self.grants += 1
             self._deliver(slots, events, horizon)
             self.now_ns = horizon
             self.env.run(until=horizon / NS)

@@ -16,6 +16,7 @@ Each finished request is one row of ``requests.parquet`` (fields in :data:`REQUE
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -166,7 +167,9 @@ def run_session(sc: Scenario, cfg: SessionConfig, run_dir: Path, progress: bool 
     program_cfg = run_dir / "lte_cell.cfg"
     program_cfg.write_text(to_program_config(sc))
     env = simpy.Environment()
-    session = None
+    session = clock = None
+    timing = {}
+    t_start = time.perf_counter()
     try:
         with TraceWriter(run_dir) as traces, \
                 Simulation("lte_cell", [f"--config={program_cfg}"], log_path=run_dir / "ns3.log") as sim, \
@@ -179,10 +182,13 @@ def run_session(sc: Scenario, cfg: SessionConfig, run_dir: Path, progress: bool 
             session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed)
             session.start(sc.duration_s)
             clock.run()
+            timing = {"ns3_s": sim.busy_s, "bridge_s": clock.advance_wall_s - sim.busy_s, "grants": clock.grants}
     finally:
         if session is not None:
             write_requests(session.records, run_dir / REQUESTS_FILE)
-    return {"requests": len(session.records)}
+    timing.update(model_s=infer.model_wall_s, model_load_s=infer.load_wall_s,
+                  session_wall_s=time.perf_counter() - t_start)
+    return {"requests": len(session.records), "timing": timing}
 
 
 def is_session_file(path) -> bool:

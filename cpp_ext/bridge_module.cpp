@@ -126,6 +126,8 @@ PYBIND11_MODULE(_bridge, m) {
       .def_property_readonly("sim_state", [](PyBridge& b) { return b.ep->SimState(); })
       .def_property_readonly("sim_error", [](PyBridge& b) { return b.ep->SimError(); })
       .def_property_readonly("sim_now_ns", [](PyBridge& b) { return b.ep->SimNowNs(); })
+      .def_property_readonly("sim_busy_s", [](PyBridge& b) { return b.ep->Header()->sim_busy_ns.load() / 1e9; },
+                             "Wall seconds the sim spent running grants (its own work, not waiting).")
       .def_property_readonly("done", [](PyBridge& b) { return b.ep->Done(); })
       .def_property_readonly("pending_slots", [](PyBridge& b) { return b.ep->Slots().Size(); })
       .def_property(

@@ -15,6 +15,9 @@ import numpy as np
 import pytest
 
 from cosim import COMMAND_DTYPE, BridgeError, LayoutMismatch, PeerGone, Simulation, segments
+from cosim.launcher import _bridge
+
+LAYOUT_VERSION = _bridge.LAYOUT_VERSION
 
 MS = 1_000_000
 
@@ -125,7 +128,7 @@ def test_concurrent_runs_keep_their_own_data():
 
 
 def test_layout_version_mismatch_is_refused_naming_both_versions():
-    with pytest.raises(LayoutMismatch, match=r"layout version 999.*built with layout version 1"):
+    with pytest.raises(LayoutMismatch, match=rf"layout version 999.*built with layout version {LAYOUT_VERSION}\b"):
         Simulation("slot_clock", ["--duration-ms=10"], layout_version=999)
 
 

@@ -12,7 +12,7 @@
 
 namespace layersplit {
 
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: SegmentHeader::sim_busy_ns
 
 // HARQ outcome of the UE's uplink transport block in a slot.
 enum HarqOutcome : std::uint8_t { kHarqNone = 0, kHarqOk = 1, kHarqFail = 2 };

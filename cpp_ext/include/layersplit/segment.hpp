@@ -45,6 +45,7 @@ struct SegmentHeader {
   std::atomic<std::uint32_t> py_state;   // PyState
   std::atomic<std::int64_t> py_heartbeat_ns, sim_heartbeat_ns;  // CLOCK_MONOTONIC of last sign of life
   std::atomic<std::uint32_t> py_wake_fill;  // the sim wakes a waiting Python once a ring holds this many
+  std::atomic<std::int64_t> sim_busy_ns;    // wall time the sim spent running grants (not waiting)
   char error[500];                        // the sim's failure message, NUL-terminated
 
   alignas(64) std::atomic<std::uint64_t> grant_seq;  // bumped by Python for each grant

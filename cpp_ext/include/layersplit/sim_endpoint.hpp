@@ -30,6 +30,7 @@ class SimEndpoint : public Segment {
     if (!detail::ProcessAlive(h->py_pid)) throw PeerGone("bridge: the Python side (pid " + std::to_string(h->py_pid) + ") is gone");
     h->sim_pid.store(getpid());
     Beat();
+    running_since_ = detail::MonotonicNs();
     h->sim_state.store(kSimAttached, std::memory_order_release);
     WakePy();
   }
@@ -57,11 +58,13 @@ class SimEndpoint : public Segment {
   bool AwaitGrant(std::int64_t now_ns, OnCommand&& on_command) {
     auto* h = Header();
     while (true) {
+      AddBusy();
       h->sim_now_ns.store(now_ns, std::memory_order_relaxed);
       h->ack_seq.store(granted_seq_, std::memory_order_release);
       WakePyIfWaiting();
       WaitFor([&] { return h->grant_seq.load(std::memory_order_acquire) > granted_seq_ || PyClosed(); });
       if (PyClosed()) return false;
+      running_since_ = detail::MonotonicNs();
       granted_seq_ = h->grant_seq.load(std::memory_order_acquire);
       horizon_ = h->grant_horizon_ns.load(std::memory_order_relaxed);
       std::uint32_t n = h->grant_commands.load(std::memory_order_relaxed);
@@ -73,6 +76,7 @@ class SimEndpoint : public Segment {
 
   void Finish(std::int64_t now_ns) {
     auto* h = Header();
+    AddBusy();
     h->sim_now_ns.store(now_ns, std::memory_order_relaxed);
     h->sim_state.store(kSimFinished, std::memory_order_release);
     h->ack_seq.store(h->grant_seq.load(std::memory_order_acquire), std::memory_order_release);
@@ -115,6 +119,12 @@ class SimEndpoint : public Segment {
       throw LayoutMismatch("bridge: segment '" + name + "' has layout version " + std::to_string(kLayoutVersion) +
                            " but a different record layout (hash " + std::to_string(h->layout_hash) + ", this program " +
                            std::to_string(LayoutHash()) + "). Rebuild both from the same layersplit source.");
+  }
+
+  void AddBusy() {
+    std::int64_t now = detail::MonotonicNs();
+    Header()->sim_busy_ns.fetch_add(now - running_since_, std::memory_order_relaxed);
+    running_since_ = now;
   }
 
   bool PyClosed() const { return Header()->py_state.load(std::memory_order_acquire) == kPyClosed; }
@@ -170,6 +180,7 @@ class SimEndpoint : public Segment {
 
   WaitOptions opts_;
   std::uint64_t granted_seq_ = 0;
+  std::int64_t running_since_ = 0;
   std::int64_t horizon_ = 0;
   std::uint64_t slot_seq_ = 0;
   std::uint64_t event_seq_ = 0;

@@ -1,0 +1,112 @@
+"""Split inference over the air: SmolLM2 split between UEs and the edge, activations through
+the real ns-3 LTE cell, simpy for compute and queues."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from cosim.session import REQUEST_FIELDS, run_session_file
+from cosim.traces import read_packets
+
+PARTS = ["ue_wait_s", "ue_compute_s", "uplink_s", "queue_s", "edge_compute_s", "downlink_s"]
+
+
+def _config(tmp_path, name="s", **over):
+    cfg = {
+        "name": name,
+        "duration_s": 2.0,
+        "seed": 1,
+        "radio": {"bandwidth_rbs": 50, "scheduler": "pf", "rlc_mode": "UM"},
+        "channel": {"propagation": "log_distance", "log_distance": {"exponent": 3.0}},
+        "transfer": {"payload_bytes": 1200, "loss_timeout_ms": 300},
+        "ue_groups": [{"count": 1, "placement": {"kind": "list", "positions": [[20, 0]]},
+                       "mobility": {"kind": "constant_position"}}],
+        "model": {"wire_dtype": "float32"},
+        "requests": {"times_s": [0.3, 0.8, 1.3], "prompt_tokens": 32, "windows": 3},
+        "split": {"policy": "fixed", "k": 6},
+    }
+    for key, value in over.items():
+        cfg[key] = value
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _run(tmp_path, name="s", **over):
+    run = run_session_file(_config(tmp_path, name, **over), out=tmp_path / f"run-{name}", progress=False)
+    return run, pd.read_parquet(run / "requests.parquet")
+
+
+def test_perfect_channel_erases_nothing_and_keeps_clean_quality(tmp_path):
+    run, req = _run(tmp_path)
+    assert len(req) == 3 and list(req.columns) == list(REQUEST_FIELDS)
+    assert (req["packets_lost"] == 0).all() and (req["erased_fraction"] == 0).all()
+    np.testing.assert_allclose(req["ppl"], req["ppl_clean"], rtol=1e-5)
+    assert (req["ppl_clean"] > 3).all() and (req["ppl_clean"] < 500).all()  # a trained model
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "ok" and meta["requests"] == 3
+
+
+def test_conservation_of_packets_bytes_and_time(tmp_path):
+    run, req = _run(tmp_path, requests={"times_s": [0.3, 0.35, 0.4, 1.0], "prompt_tokens": 32, "windows": 2},
+                    ue_groups=[{"count": 2, "placement": {"kind": "list", "positions": [[30, 0], [250, 0]]}}])
+    packets = read_packets(run)
+    fates = packets.groupby(["tag", "packet"]).size()
+    assert (fates == 1).all()  # every packet delivered or lost exactly once
+    per_tag = packets.groupby("tag").agg(bytes=("bytes", "sum"), n=("packet", "size"), lost=("lost", "sum"))
+    uplink = packets[packets["direction"] == 0].groupby("tag")["bytes"].sum().sort_index()
+    assert sorted(uplink.to_list()) == sorted(req["payload_bytes"].to_list())  # bytes sent = payload
+    assert (per_tag["n"] == packets.groupby("tag")["n_packets"].first()).all()
+    np.testing.assert_allclose(req[PARTS].sum(axis=1), req["latency_s"], rtol=0, atol=1e-9)
+    assert (req[PARTS] >= 0).all().all()
+
+
+def test_two_ues_share_an_edge_of_capacity_one_in_fifo_order(tmp_path):
+    slow_edge = tmp_path / "slow-edge.json"  # 200 ms per tail: the second request must queue
+    slow_edge.write_text(json.dumps({"name": "slow", "flop_rate": 1.0e11, "byte_rate": 1.5e9, "power_w": 10}))
+    _, req = _run(tmp_path, edge_server={"capacity": 1, "device": str(slow_edge)},
+                  requests={"times_s": [0.3], "prompt_tokens": 32, "windows": 1},
+                  ue_groups=[{"count": 2, "placement": {"kind": "list", "positions": [[20, 0], [25, 0]]}}])
+    assert len(req) == 2
+    at_edge = req["t_arrival_s"] + req["ue_wait_s"] + req["ue_compute_s"] + req["uplink_s"]
+    start = at_edge + req["queue_s"]
+    first, second = req.loc[at_edge.idxmin()], req.loc[at_edge.idxmax()]
+    assert start[at_edge.idxmin()] < start[at_edge.idxmax()]  # first come, first served
+    assert second["queue_s"] > 0.1
+    assert abs(start[at_edge.idxmax()] - (start[at_edge.idxmin()] + first["edge_compute_s"])) < 1e-9
+
+
+def test_same_seed_same_records(tmp_path):
+    over = dict(requests={"rate_per_s": 4.0, "prompt_tokens": 32, "windows": 3}, model={"wire_dtype": "int8"},
+                ue_groups=[{"count": 2, "placement": {"kind": "disc", "radius_min_m": 50, "radius_max_m": 300}}])
+    run_a, a = _run(tmp_path, "a", **over)
+    run_b, b = _run(tmp_path, "b", **over)
+    assert len(a) >= 4 and a["window"].nunique() > 1
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(read_packets(run_a), read_packets(run_b))
+
+
+@pytest.mark.slow
+def test_driving_to_the_cell_edge_loses_quality_with_um_and_latency_with_am(tmp_path):
+    drive = {"count": 1, "placement": {"kind": "list", "positions": [[50, 0]]},
+             "mobility": {"kind": "constant_velocity", "speed_mps": 40, "heading_deg": 0}}
+    common = dict(duration_s=12.0, ue_groups=[drive],
+                  channel={"propagation": "log_distance", "log_distance": {"exponent": 3.5}},
+                  requests={"rate_per_s": 2.0, "prompt_tokens": 32, "windows": 3},
+                  model={"wire_dtype": "float16"})
+    _, um = _run(tmp_path, "um", transfer={"payload_bytes": 1200, "loss_timeout_ms": 300}, **common)
+    early, late = um[um["t_arrival_s"] < 3], um[um["t_arrival_s"] > 7]
+    assert early["erased_fraction"].mean() < late["erased_fraction"].mean()
+    assert early["nll"].sum() / early["scored_tokens"].sum() < late["nll"].sum() / late["scored_tokens"].sum()
+
+    am_radio = {"bandwidth_rbs": 50, "scheduler": "pf", "rlc_mode": "AM"}
+    _, am = _run(tmp_path, "am", radio=am_radio, transfer={"payload_bytes": 1200, "loss_timeout_ms": 20000},
+                 **common)
+    assert (am["packets_lost"] == 0).all()
+    early, late = am[am["t_arrival_s"] < 3], am[am["t_arrival_s"] > 7]
+    assert late["uplink_s"].mean() > early["uplink_s"].mean()
