@@ -2,12 +2,15 @@
 # its exported targets: they still name include and library paths of the machine that built the
 # wheel (/usr/include/glib-2.0, /usr/lib64/libgsl.so, ...), which do not exist here. The wheel's
 # libraries find their bundled dependencies through their own $ORIGIN RPATH.
-execute_process(
-  COMMAND "${Python_EXECUTABLE}" -c "import importlib.util as u; s = u.find_spec('ns3'); print(s.submodule_search_locations[0] if s else '')"
-  OUTPUT_VARIABLE NS3_PREFIX OUTPUT_STRIP_TRAILING_WHITESPACE)
+# NS3_PREFIX may be given (layersplitConfig.cmake does, from its own location); else ask Python.
+if(NOT NS3_PREFIX)
+  execute_process(
+    COMMAND "${Python_EXECUTABLE}" -c "import importlib.util as u; s = u.find_spec('ns3'); print(s.submodule_search_locations[0] if s else '')"
+    OUTPUT_VARIABLE NS3_PREFIX OUTPUT_STRIP_TRAILING_WHITESPACE)
+endif()
 if(NOT NS3_PREFIX OR NOT EXISTS "${NS3_PREFIX}/lib64/cmake/ns3")
-  message(FATAL_ERROR "ns-3 not found for ${Python_EXECUTABLE}: install it first with\n"
-                      "  ${Python_EXECUTABLE} -m pip install --no-deps ns3==3.44.post0")
+  message(FATAL_ERROR "ns-3 not found (NS3_PREFIX='${NS3_PREFIX}'): install it first with\n"
+                      "  python -m pip install --no-deps ns3==3.44.post0")
 endif()
 find_package(ns3 3.44 EXACT REQUIRED CONFIG HINTS "${NS3_PREFIX}/lib64/cmake/ns3" NO_DEFAULT_PATH)
 

@@ -42,6 +42,18 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config(args: argparse.Namespace) -> int:
+    from cosim.programs import bridge_module
+
+    root = Path(bridge_module().__file__).parent
+    paths = {"cmake_dir": root / "lib" / "cmake" / "layersplit", "include_dir": root / "include",
+             "bin_dir": root / "bin"}
+    chosen = [name for name in paths if getattr(args, name)] or list(paths)
+    for name in chosen:
+        print(paths[name] if len(chosen) == 1 else f"{name}: {paths[name]}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from cosim.demo import run_demo
 
@@ -85,6 +97,13 @@ def _add_commands(sub) -> None:
     p.add_argument("run", help="run folder made by `layersplit run` on a split scenario")
     p.add_argument("--out", help="HTML file to write (default: RUN/report.html)")
     p.set_defaults(func=_report)
+
+    p = sub.add_parser("config", help="where the installed C++ parts are (for building your own ns-3 script)",
+                       description="Prints the folders of the installed package's CMake config, headers and "
+                                   "programs, e.g. cmake -Dlayersplit_DIR=$(layersplit config --cmake-dir) ...")
+    for name in ("cmake_dir", "include_dir", "bin_dir"):
+        p.add_argument("--" + name.replace("_", "-"), dest=name, action="store_true", help=f"print only the {name}")
+    p.set_defaults(func=_config)
 
     p = sub.add_parser("demo", help="stream the slots of a minimal ns-3 program to Python and summarise them",
                        description="Runs ns3_scenarios/slot_clock.cc (real ns-3 libraries, one event per 1 ms slot) "

@@ -24,6 +24,10 @@ COMMAND_DTYPE = _bridge.COMMAND_DTYPE
 
 # Exit codes of ns3_scenarios/common/cosim-clock.h: RunWithBridge.
 _EXIT_LAYOUT = 3
+_ATTACH_HINT = ("A co-simulation program must attach to the segment named by --bridge: with your own ns-3 script, "
+                "create a layersplit::CosimHelper, call AddCommandLine(cmd) before cmd.Parse(), Install(...) once the "
+                "cell is built, and return cosim.Run() instead of calling Simulator::Run() "
+                "(README: 'Use your own ns-3 script').")
 
 
 class Simulation:
@@ -171,8 +175,10 @@ class Simulation:
             code = self._proc.poll()
             if code is not None:
                 tail = self._log_tail()
-                err = LayoutMismatch if code == _EXIT_LAYOUT else BridgeError
-                raise err(f"{self._proc.args[0]} exited with status {code} before attaching to the bridge:\n{tail}")
+                if code == _EXIT_LAYOUT:
+                    raise LayoutMismatch(f"{self._proc.args[0]} exited with status {code}:\n{tail}")
+                raise BridgeError(f"{self._proc.args[0]} exited with status {code} before attaching to the bridge:\n"
+                                  f"{tail}\n{_ATTACH_HINT}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self._proc.args[0]} did not attach to the bridge within {timeout_s} s:\n{self._log_tail()}")
             self._seg.wait()

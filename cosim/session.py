@@ -28,7 +28,8 @@ from cosim.launcher import Simulation
 from cosim.netclock import NetworkClock
 from cosim.policies import SplitPolicy, make_policy
 from cosim.rundir import RunRecord, new_run_dir
-from cosim.scenario import Scenario, load_scenario, resolved_dict, to_program_config
+from cosim.program import ProgramScenario, launch, load_any, resolved
+from cosim.scenario import Scenario
 from cosim.session_config import SECTIONS, SessionConfig, parse_session
 from cosim.traces import TraceWriter
 
@@ -158,21 +159,20 @@ def write_requests(records: list[RequestRecord], path: Path) -> None:
     pq.write_table(pa.table(columns, schema=schema), path)
 
 
-def run_session(sc: Scenario, cfg: SessionConfig, run_dir: Path, progress: bool = True) -> dict:
+def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Path, progress: bool = True) -> dict:
     """Runs the scenario with split inference; writes traces and requests.parquet into run_dir."""
     from tqdm import tqdm
 
     infer = SplitInference(cfg, sc.transfer.payload_bytes)  # model loading happens before ns-3 starts
     policy = make_policy(cfg.split, infer.n_layers)
-    program_cfg = run_dir / "lte_cell.cfg"
-    program_cfg.write_text(to_program_config(sc))
+    program, args = launch(sc, run_dir)
     env = simpy.Environment()
     session = clock = None
     timing = {}
     t_start = time.perf_counter()
     try:
         with TraceWriter(run_dir) as traces, \
-                Simulation("lte_cell", [f"--config={program_cfg}"], log_path=run_dir / "ns3.log") as sim, \
+                Simulation(program, args, log_path=run_dir / "ns3.log") as sim, \
                 tqdm(total=round(sc.duration_s * 1000), unit="sim-ms", disable=not progress, desc=sc.name) as bar:
             def on_records(slots, events):
                 traces.write(slots, events)
@@ -204,12 +204,12 @@ def is_session_file(path) -> bool:
 
 def run_session_file(path, out=None, seed=None, progress: bool = True) -> Path:
     """Validates the YAML (cell + split-inference sections), runs it, returns the run folder."""
-    sc = load_scenario(path, overrides={"seed": seed} if seed is not None else None, extra_sections=SECTIONS)
+    sc = load_any(path, overrides={"seed": seed} if seed is not None else None, extra_sections=SECTIONS)
     cfg = parse_session(sc.extra)
     run_dir = new_run_dir(out, sc.name)
-    resolved = resolved_dict(sc)
-    resolved.update({k: v for k, v in asdict(cfg).items()})
-    record = RunRecord(run_dir, _plain(resolved), sc.seed)
+    config = resolved(sc)
+    config.update(asdict(cfg))
+    record = RunRecord(run_dir, _plain(config), sc.seed)
     try:
         counts = run_session(sc, cfg, run_dir, progress)
     except BaseException as exc:

@@ -179,6 +179,10 @@ void ApplyGlobalConfig(const ScenarioConfig& cfg) {
   const UintegerValue rlcBuf(static_cast<std::uint32_t>(t.Int("rlc_max_tx_buffer_bytes")));
   Config::SetDefault("ns3::LteRlcUm::MaxTxBufferSize", rlcBuf);
   Config::SetDefault("ns3::LteRlcAm::MaxTxBufferSize", rlcBuf);
+  // See radio.rlc_am_retx_always_fits in cosim/scenario.py: without it an AM bearer stalls for good
+  // once a PDU waiting for retransmission is larger than every grant the channel now allows.
+  Config::SetDefault("ns3::LteRlcAm::TxOpportunityForRetxAlwaysBigEnough",
+                     BooleanValue(t.Bool("rlc_am_retx_always_fits")));
   Config::SetDefault("ns3::LteEnbRrc::SrsPeriodicity", UintegerValue(static_cast<std::uint32_t>(t.Int("srs_periodicity"))));
   Config::SetDefault("ns3::LteEnbPhy::TxPower", DoubleValue(t.Num("enb_tx_power_dbm")));
   Config::SetDefault("ns3::LteUePhy::TxPower", DoubleValue(t.Num("ue_tx_power_dbm")));
@@ -207,6 +211,7 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
   cell.lte->SetUeDeviceAttribute("DlEarfcn", UintegerValue(static_cast<std::uint32_t>(t.Int("dl_earfcn"))));
   LookupTypeOrThrow(t.Str("scheduler"), "scheduler");
   cell.lte->SetSchedulerType(t.Str("scheduler"));
+  cell.lte->SetSchedulerAttribute("HarqEnabled", BooleanValue(t.Bool("harq")));
 
   // Channel: path loss (+ channel condition for 3GPP models), optional trace fading.
   cell.lte->SetPathlossModelType(LookupTypeOrThrow(t.Str("pathloss_model"), "pathloss_model"));

@@ -66,13 +66,12 @@ TypeId LteSlotCollector::GetTypeId() {
   return tid;
 }
 
-LteSlotCollector::LteSlotCollector() : m_rntiToUe(65536, -1), m_amc(CreateObject<LteAmc>()) {}
+LteSlotCollector::LteSlotCollector() : m_rntiToUe(65536, -1) {}
 
 LteSlotCollector::~LteSlotCollector() = default;
 
 void LteSlotCollector::DoDispose() {
   m_ues.clear();
-  m_amc = nullptr;
   Object::DoDispose();
 }
 
@@ -95,10 +94,6 @@ void LteSlotCollector::Install(Ptr<LteEnbNetDevice> enb, const std::vector<Ptr<L
     s.ulSinrDb = s.dlSinrDb = s.rsrpDbm = kNaN;
 
     Ptr<LteUePhy> phy = ues[i]->GetPhy();
-    auto dl = Create<LteChunkProcessor>();
-    dl->AddCallback(Callback<void, const SpectrumValue&>(
-        [this, i](const SpectrumValue& v) { OnDlCtrlSinr(i, v); }));
-    phy->GetDlSpectrumPhy()->AddCtrlSinrChunkProcessor(dl);
     phy->TraceConnectWithoutContext(
         "UlPhyTransmission", Callback<void, PhyTransmissionStatParameters>(
                                  [this, i](PhyTransmissionStatParameters p) { OnUlGrant(i, p); }));
@@ -224,35 +219,36 @@ void LteSlotCollector::OnUlPhyReception(PhyReceptionStatParameters p) {
   rx.ok = p.m_correctness != 0;
 }
 
-void LteSlotCollector::OnDlCtrlSinr(std::size_t ue, const SpectrumValue& sinr) {
+void LteSlotCollector::OnRsrpSinr(std::size_t ue, uint16_t, uint16_t, double rsrpW, double sinr, uint8_t) {
   UeState& s = m_ues[ue];
-  double sum = 0;
-  const std::size_t n = sinr.GetValuesN();
-  for (std::size_t rb = 0; rb < n; ++rb) {
-    sum += sinr[rb];
+  if (rsrpW > 0) {
+    s.rsrpW = rsrpW;
   }
-  if (n == 0 || sum <= 0) {
-    return;
+  if (sinr > 0) {
+    s.dlSinr = sinr;
   }
-  s.dlSinrDb = static_cast<float>(10.0 * std::log10(sum / n));
-  // RBG size of 36.213 Table 7.1.6.1-1, as the Vienna (MiErrorModel) AMC needs it.
-  const std::uint8_t rbg = n <= 10 ? 1 : n <= 26 ? 2 : n <= 63 ? 3 : 4;
-  const std::vector<int> cqi = m_amc->CreateCqiFeedbacks(sinr, rbg);
-  int total = 0;
-  int used = 0;
-  for (int c : cqi) {
-    if (c >= 0) {
-      total += c;
-      ++used;
-    }
-  }
-  s.cqi = used > 0 ? static_cast<std::uint8_t>(total / used) : 0;
 }
 
-void LteSlotCollector::OnRsrpSinr(std::size_t ue, uint16_t, uint16_t, double rsrpW, double, uint8_t) {
-  if (rsrpW > 0) {
-    m_ues[ue].rsrpDbm = static_cast<float>(10.0 * std::log10(rsrpW) + 30.0);
+std::uint8_t LteSlotCollector::WidebandCqi(double sinr) {
+  // ns-3's PiroEW2010 AMC (LteAmc::CreateCqiFeedbacks, AmcModel=PiroEW2010) for one SINR:
+  // efficiency = log2(1 + SINR / Gamma), Gamma = -ln(5 BER) / 1.5 with BER = 5e-5, and the CQI is
+  // the highest index of LteAmc's 36.213 Table 7.2.3-1 efficiencies below it. Precomputed here as
+  // the linear SINR threshold of each CQI so a record costs 15 comparisons, no logarithm.
+  static const std::array<double, 16> kThreshold = [] {
+    constexpr double kEff[16] = {0.0, 0.15, 0.23, 0.38, 0.6, 0.88, 1.18, 1.48,
+                                 1.91, 2.41, 2.73, 3.32, 3.9, 4.52, 5.12, 5.55};
+    const double gamma = -std::log(5.0 * 0.00005) / 1.5;
+    std::array<double, 16> t{};
+    for (int k = 0; k < 16; ++k) {
+      t[k] = gamma * (std::exp2(kEff[k]) - 1.0);
+    }
+    return t;
+  }();
+  std::uint8_t cqi = 0;
+  while (cqi < 15 && kThreshold[cqi + 1] < sinr) {
+    ++cqi;
   }
+  return cqi;
 }
 
 void LteSlotCollector::Flush(Time slotStart) {
@@ -264,6 +260,15 @@ void LteSlotCollector::Flush(Time slotStart) {
     r.t_ns = slot * kSlotNs;
     r.seq = m_seq++;
     r.ue = static_cast<std::uint16_t>(i);
+    if (s.dlSinr != s.flushedDlSinr) {  // recomputed only when ns-3 reported a new SINR
+      s.flushedDlSinr = s.dlSinr;
+      s.dlSinrDb = static_cast<float>(10.0 * std::log10(s.dlSinr));
+      s.cqi = WidebandCqi(s.dlSinr);
+    }
+    if (s.rsrpW != s.flushedRsrpW) {
+      s.flushedRsrpW = s.rsrpW;
+      s.rsrpDbm = static_cast<float>(10.0 * std::log10(s.rsrpW) + 30.0);
+    }
     r.cqi = s.cqi;
     const Grant& g = s.grants[static_cast<std::size_t>(slot) % s.grants.size()];
     if (g.slot == slot) {

@@ -4,10 +4,14 @@
 //   ul_sinr_db   extra data-SINR chunk processor on the eNB uplink LteSpectrumPhy; linear mean over
 //                the RBs the UE was granted for that TTI, in dB. Carried over from the last TTI in
 //                which the UE transmitted; NaN before its first uplink TB.
-//   dl_sinr_db   extra ctrl-SINR chunk processor on the UE downlink LteSpectrumPhy (PDCCH region,
-//                whole band, every TTI); linear mean over all RBs, in dB.
-//   cqi          LteAmc::CreateCqiFeedbacks on that per-RB DL SINR; integer mean of the per-RB CQIs
-//                (what LteUePhy does for its wideband CQI). 0..15; kNoValue before the first TTI.
+//   dl_sinr_db   LteUePhy "ReportCurrentCellRsrpSinr" (every TTI): the linear mean over all RBs of
+//                the UE's downlink control-region SINR (PDCCH, whole band), in dB.
+//   cqi          wideband CQI 0..15 of that mean SINR with ns-3's PiroEW2010 AMC model (Shannon
+//                efficiency with a BER 5e-5 gap mapped on LteAmc's TS 36.213 Table 7.2.3-1
+//                efficiencies; 0 = out of range). It is computed here, not read from the UE: ns-3's
+//                UE reports CQI per RB with the MI error model (AmcModel=MiErrorModel), which costs
+//                ~100x more, so this CQI is a cheap, optimistic-under-selective-fading proxy and
+//                the scheduler's MCS may sit below it. kNoValue before the first report.
 //   ul_mcs, ul_tbs_bytes, ul_rbs, harq_retx
 //                the UE's uplink grant for this TTI: LteUePhy "UlPhyTransmission" (MCS, TB size,
 //                HARQ retransmission index) and "ReportUlPhyResourceBlocks" (RBs), both fired when
@@ -15,6 +19,7 @@
 //   harq         eNB uplink LteSpectrumPhy "UlPhyReception" for that TB (ok / fail); none if the UE
 //                had no TB in this TTI.
 //   rsrp_dbm     LteUePhy "ReportCurrentCellRsrpSinr": RSRP per RB in W, converted to dBm.
+//   Cost: dB conversions and the CQI are done at Flush and only when the value changed.
 //   x, y, z, speed   the UE's MobilityModel, read when the record is built (at the slot's end).
 //   ul_buffer_bytes  RLC tx + retx + status bytes of the UE's data radio bearers: the RLC's latest
 //                    buffer status report minus the PDU bytes handed to the MAC since (what LteUeMac
@@ -28,7 +33,6 @@
 
 #include "record-sink.h"
 
-#include <ns3/lte-amc.h>
 #include <ns3/lte-enb-net-device.h>
 #include <ns3/lte-mac-sap.h>
 #include <ns3/lte-ue-net-device.h>
@@ -89,6 +93,10 @@ class LteSlotCollector : public ns3::Object {
     float ulSinrDb;
     float dlSinrDb;
     float rsrpDbm;
+    double dlSinr = 0;  // linear, latest report
+    double rsrpW = 0;
+    double flushedDlSinr = 0;  // values behind dlSinrDb / cqi / rsrpDbm
+    double flushedRsrpW = 0;
     std::uint8_t cqi = kNoValue;
     std::vector<std::shared_ptr<BufferProbe>> probes;
   };
@@ -96,7 +104,6 @@ class LteSlotCollector : public ns3::Object {
   void SelfClockTick();
   void OnUlDataSinr(const ns3::SpectrumValue& sinr);
   void OnUlPhyReception(ns3::PhyReceptionStatParameters p);
-  void OnDlCtrlSinr(std::size_t ue, const ns3::SpectrumValue& sinr);
   void OnUlGrant(std::size_t ue, ns3::PhyTransmissionStatParameters p);
   void OnUlRbs(std::size_t ue, uint16_t rnti, const std::vector<int>& rbs);
   void OnRsrpSinr(std::size_t ue, uint16_t cellId, uint16_t rnti, double rsrpW, double sinr,
@@ -105,12 +112,12 @@ class LteSlotCollector : public ns3::Object {
   void OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t lcid);
   void InstallBufferProbes(std::size_t ue);
   std::uint32_t BufferBytes(const UeState& s) const;
+  static std::uint8_t WidebandCqi(double sinrLinear);
 
   bool m_selfClock = true;
   RecordSink* m_sink = nullptr;
   std::vector<UeState> m_ues;
   std::vector<std::int32_t> m_rntiToUe;  // 65536 entries, -1 = unknown
-  ns3::Ptr<ns3::LteAmc> m_amc;
   std::uint64_t m_seq = 0;
   bool m_started = false;
 };

@@ -1,0 +1,115 @@
+"""Speed of the LTE cell: simulated seconds per wall second for 1, 8 and 32 UEs, three ways.
+
+- streaming: per-slot records streamed through the bridge to Python and written to Parquet
+  (cosim.cell_run.run_cell: the same path as `layersplit run`, grants of 100 ms);
+- bridge off: the same scenario run by `lte_cell` alone, records built into a null sink;
+- no records: `lte_cell --no-records`, pure ns-3 (no collector at all).
+
+Each figure is the program's own measure (stderr line "... sim-s per wall-s": wall time of
+Simulator::Run, so process start and cell set-up are left out alike), best of --repeat runs
+(the machine is shared; the best run is the least disturbed). The streaming row also shows the
+Python-side figure (first grant to last record written, set-up included).
+
+    python benchmarks/lte_speed.py [--repeat 3] [--quick]
+
+The last line is one JSON object:
+{"ues": [...], "sim_s_per_wall_s": [...], "bridge_off_sim_s_per_wall_s": [...], ...}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from cosim.cell_run import run_cell
+from cosim.programs import program_path
+from cosim.scenario import load_scenario, to_program_config
+
+UES = (1, 8, 32)
+_RATE = re.compile(r"\(([0-9.]+) sim-s per wall-s\)")
+
+
+def bench_scenario(ues: int, duration_s: float) -> dict:
+    """50 RBs, PF, RLC UM, log-distance; UEs in a 30-300 m disc, 200 kb/s CBR up and down each."""
+    return {
+        "name": f"speed{ues}", "duration_s": duration_s, "seed": 1,
+        "radio": {"bandwidth_rbs": 50, "scheduler": "pf", "rlc_mode": "UM"},
+        "channel": {"propagation": "log_distance"},
+        "ue_groups": [{"count": ues, "placement": {"kind": "disc", "radius_min_m": 30, "radius_max_m": 300},
+                       "traffic": {"kind": "cbr", "direction": "both", "rate_bps": 200_000,
+                                   "packet_bytes": 500, "start_s": 0.1}}],
+    }
+
+
+def _program_rate(text: str) -> float:
+    m = _RATE.search(text)
+    if not m:
+        raise RuntimeError(f"no speed line in lte_cell output:\n{text[-2000:]}")
+    return float(m.group(1))
+
+
+def run_standalone(cfg: Path, *extra: str) -> float:
+    out = subprocess.run([str(program_path("lte_cell")), f"--config={cfg}", *extra],
+                         capture_output=True, text=True, check=True)
+    return _program_rate(out.stderr)
+
+
+def run_streaming(sc_dict: dict, work: Path) -> tuple[float, float]:
+    sc = load_scenario(sc_dict)
+    run_dir = Path(tempfile.mkdtemp(dir=work))
+    t0 = time.perf_counter()
+    counts = run_cell(sc, run_dir, probes=[], progress=False)
+    wall = time.perf_counter() - t0
+    assert counts["slot_records"] == round(sc.duration_s * 1000) * sc.ue_count, counts
+    return _program_rate((run_dir / "ns3.log").read_text()), sc.duration_s / wall
+
+
+def _setup_lines(durations: dict[int, float], repeat: int) -> list[str]:
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    return [f"cpu: {cpu} x {os.cpu_count()}", f"load (1/5/15 min) at start: {os.getloadavg()}",
+            "scenario: " + json.dumps(bench_scenario(0, 0)).replace('"count": 0', '"count": N'),
+            f"simulated seconds per size: {durations}; best of {repeat}"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the best counts (default 3)")
+    ap.add_argument("--quick", action="store_true", help="shorter simulated times (a smoke run)")
+    args = ap.parse_args()
+    durations = {1: 10.0, 8: 4.0, 32: 2.0} if not args.quick else {1: 1.0, 8: 0.5, 32: 0.3}
+    for line in _setup_lines(durations, args.repeat):
+        print(line, flush=True)
+    result = {"ues": list(UES), "sim_s_per_wall_s": [], "bridge_off_sim_s_per_wall_s": [],
+              "no_records_sim_s_per_wall_s": [], "streaming_end_to_end_sim_s_per_wall_s": []}
+    with tempfile.TemporaryDirectory(prefix="lte-speed-") as tmp:
+        work = Path(tmp)
+        for n in UES:
+            sc = bench_scenario(n, durations[n])
+            cfg = work / f"speed{n}.cfg"
+            cfg.write_text(to_program_config(load_scenario(sc)))
+            stream, e2e, off, bare = [], [], [], []
+            for _ in range(args.repeat):  # interleaved, so drifting load hits all three alike
+                s, e = run_streaming(sc, work)
+                stream.append(s), e2e.append(e)
+                off.append(run_standalone(cfg))
+                bare.append(run_standalone(cfg, "--no-records"))
+            row = (max(stream), max(off), max(bare), max(e2e))
+            print(f"{n:3d} UEs: streaming {row[0]:7.3f}  bridge off {row[1]:7.3f}  no records {row[2]:7.3f}"
+                  f"  sim-s/wall-s; streaming costs {100 * (1 - row[0] / row[1]):5.1f} % vs bridge off"
+                  f" (end to end in Python {row[3]:.3f}); load now {os.getloadavg()[0]:.2f}", flush=True)
+            for key, v in zip(("sim_s_per_wall_s", "bridge_off_sim_s_per_wall_s", "no_records_sim_s_per_wall_s",
+                               "streaming_end_to_end_sim_s_per_wall_s"), row):
+                result[key].append(round(v, 3))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+# find_package(layersplit): the LTE co-simulation library (CosimHelper and friends) of an
+# installed layersplit, with the ns-3 targets of the ns3 wheel it was built against.
+# Installed at <site-packages>/cosim/lib/cmake/layersplit/; `layersplit config --cmake-dir` prints it.
+get_filename_component(_layersplit_root "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)  # .../cosim
+get_filename_component(NS3_PREFIX "${_layersplit_root}/../ns3" ABSOLUTE)
+if(CMAKE_CXX_STANDARD LESS 20 OR NOT CMAKE_CXX_STANDARD)
+  set(CMAKE_CXX_STANDARD 20)  # ns-3.44's headers need it
+  set(CMAKE_CXX_STANDARD_REQUIRED ON)
+endif()
+include("${CMAKE_CURRENT_LIST_DIR}/Ns3Wheel.cmake")
+
+if(NOT TARGET layersplit::lte)
+  add_library(layersplit::lte SHARED IMPORTED)
+  set_target_properties(layersplit::lte PROPERTIES
+    IMPORTED_LOCATION "${_layersplit_root}/lib/liblayersplit_lte.so"
+    INTERFACE_INCLUDE_DIRECTORIES "${_layersplit_root}/include"
+    INTERFACE_LINK_LIBRARIES "ns3::lte;ns3::internet;ns3::applications;ns3::point-to-point;ns3::mobility;ns3::buildings"
+    INTERFACE_COMPILE_FEATURES cxx_std_20)
+endif()
+set(layersplit_FOUND TRUE)

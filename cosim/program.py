@@ -1,0 +1,120 @@
+"""Scenarios run by a user's own ns-3 program (built with layersplit's CosimHelper) instead of
+the built-in LTE cell. The YAML names the program; the cell itself is whatever the program builds::
+
+    name: two_cells
+    duration_s: 10
+    seed: 1
+    program:
+      path: build/two_cells          # relative to this YAML file's folder, or absolute
+      args: ["--interferer=true"]    # the program's own options
+      ues: 2                         # UEs the program streams (indices 0..ues-1)
+    transfer: {payload_bytes: 1000, loss_timeout_ms: 1000}
+    # probes / model / requests / split ... as for the built-in cell
+
+The program gets ``--bridge=NAME`` from the launcher plus the options CosimHelper adds to its
+command line: ``--duration``, ``--seed``, ``--run``, ``--payload-bytes``, ``--loss-timeout-ms``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from cosim.scenario import (ConfigError, Scenario, Transfer, _int, _list, _num, _section, _str, load_scenario,
+                            resolved_dict, to_program_config)
+
+BUILTIN_PROGRAM = "lte_cell"
+
+
+@dataclass
+class Program:
+    path: str = ""
+    args: tuple[str, ...] = ()
+    ues: int = 1
+
+
+@dataclass
+class ProgramScenario:
+    """A scenario whose cell is built by a user's program; same attributes the runners use."""
+
+    name: str = "program"
+    duration_s: float = 10.0
+    seed: int = 1
+    run: int = 1
+    program: Program = field(default_factory=Program)
+    transfer: Transfer = field(default_factory=Transfer)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ue_count(self) -> int:
+        return self.program.ues
+
+
+def _program(base: Path):
+    def parse(path: str, raw: Any) -> Program:
+        p = _section(path, raw, Program, {
+            "path": _str,
+            "args": lambda q, v: tuple(_str(f"{q}[{i}]", a) for i, a in enumerate(_list(q, v))),
+            "ues": lambda q, v: _int(q, v, 1, 64),
+        })
+        exe = Path(p.path).expanduser()
+        exe = exe if exe.is_absolute() else base / exe
+        if not p.path or not exe.is_file() or not os.access(exe, os.X_OK):
+            raise ConfigError(f"{path}.path: {p.path!r} is not an executable file (looked at {exe}); "
+                              f"build your script first (README: 'Use your own ns-3 script')")
+        p.path = str(exe)
+        return p
+    return parse
+
+
+def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
+             extra_sections: Iterable[str] = ()) -> Scenario | ProgramScenario:
+    """A built-in cell scenario, or a program scenario when the YAML has a ``program`` section."""
+    import yaml
+
+    path = Path(source)
+    raw = yaml.safe_load(path.read_text()) if path.is_file() else None
+    if not isinstance(raw, dict) or "program" not in raw:
+        return load_scenario(source, overrides, extra_sections)
+    for key, value in (overrides or {}).items():
+        raw[key] = value
+    extra = {k: raw.pop(k) for k in list(raw) if k in set(extra_sections)}
+    sc = _section("", raw, ProgramScenario, {
+        "name": _str,
+        "duration_s": lambda p, v: _num(p, v, 0, 1e6, lo_open=True),
+        "seed": lambda p, v: _int(p, v, 1, 2**31 - 1),
+        "run": lambda p, v: _int(p, v, 1, 2**31 - 1),
+        "program": _program(path.resolve().parent),
+        "transfer": lambda p, v: _section(p, v, Transfer, {
+            "payload_bytes": lambda p2, v2: _int(p2, v2, 1, 1400),
+            "loss_timeout_ms": lambda p2, v2: _num(p2, v2, 100, 600_000),
+        }),
+    })
+    if "program" not in raw:
+        raise ConfigError("program: required")
+    sc.extra = extra
+    return sc
+
+
+def launch(sc: Scenario | ProgramScenario, run_dir: Path) -> tuple[str, list[str]]:
+    """(program, arguments) that run the scenario under the bridge."""
+    if isinstance(sc, Scenario):
+        cfg = run_dir / "lte_cell.cfg"
+        cfg.write_text(to_program_config(sc))
+        return BUILTIN_PROGRAM, [f"--config={cfg}"]
+    return sc.program.path, [*sc.program.args, f"--duration={sc.duration_s}", f"--seed={sc.seed}",
+                             f"--run={sc.run}", f"--payload-bytes={sc.transfer.payload_bytes}",
+                             f"--loss-timeout-ms={sc.transfer.loss_timeout_ms}"]
+
+
+def resolved(sc: Scenario | ProgramScenario) -> dict[str, Any]:
+    """Every value after defaults, for saving beside the traces."""
+    if isinstance(sc, Scenario):
+        return resolved_dict(sc)
+    import dataclasses
+
+    d = dataclasses.asdict(sc)
+    d.update(d.pop("extra"))
+    return d

@@ -1,0 +1,113 @@
+// A researcher's own ns-3 LTE script joined to layersplit with CosimHelper: a serving cell with
+// two static UEs (the edge server behind its PGW) and, optionally, an interfering cell 500 m away
+// whose eNB serves a UE of its own with a full-buffer downlink on the same carrier.
+// With --interferer=false it is the cell of examples/lte_static.yaml, built by hand.
+#include <layersplit/lte/cosim-helper.h>
+
+#include <ns3/applications-module.h>
+#include <ns3/core-module.h>
+#include <ns3/internet-module.h>
+#include <ns3/lte-module.h>
+#include <ns3/mobility-module.h>
+#include <ns3/point-to-point-module.h>
+
+using namespace ns3;
+
+int main(int argc, char* argv[]) {
+  bool interferer = true;
+  double interfererDistance = 500;  // m from the serving eNB
+  layersplit::CosimHelper cosim;
+  CommandLine cmd(__FILE__);
+  cmd.AddValue("interferer", "add an interfering cell with a full-buffer downlink", interferer);
+  cmd.AddValue("interferer-distance", "distance of the interfering eNB, m", interfererDistance);
+  cosim.AddCommandLine(cmd);
+  cmd.Parse(argc, argv);
+
+  Config::SetDefault("ns3::LteEnbRrc::EpsBearerToRlcMapping", EnumValue(LteEnbRrc::RLC_UM_ALWAYS));
+  Config::SetDefault("ns3::LteRlcUm::MaxTxBufferSize", UintegerValue(8 * 1024 * 1024));
+  Config::SetDefault("ns3::LteRlcAm::MaxTxBufferSize", UintegerValue(8 * 1024 * 1024));
+  Config::SetDefault("ns3::LteRlcAm::TxOpportunityForRetxAlwaysBigEnough", BooleanValue(true));
+  Config::SetDefault("ns3::LteEnbRrc::SrsPeriodicity", UintegerValue(40));
+  Config::SetDefault("ns3::LteUePhy::TxPower", DoubleValue(23.0));
+  Config::SetDefault("ns3::LteUePhy::EnableRlfDetection", BooleanValue(false));
+  Config::SetDefault("ns3::DropTailQueue<Packet>::MaxSize", StringValue("1000000p"));
+
+  auto lte = CreateObject<LteHelper>();
+  auto epc = CreateObject<PointToPointEpcHelper>();
+  lte->SetEpcHelper(epc);
+  lte->SetEnbDeviceAttribute("DlBandwidth", UintegerValue(25));
+  lte->SetEnbDeviceAttribute("UlBandwidth", UintegerValue(25));
+  lte->SetEnbDeviceAttribute("DlEarfcn", UintegerValue(100));
+  lte->SetEnbDeviceAttribute("UlEarfcn", UintegerValue(18100));
+  lte->SetUeDeviceAttribute("DlEarfcn", UintegerValue(100));
+  lte->SetSchedulerType("ns3::PfFfMacScheduler");
+  lte->SetSchedulerAttribute("HarqEnabled", BooleanValue(true));
+  lte->SetPathlossModelType(LogDistancePropagationLossModel::GetTypeId());
+  lte->SetPathlossModelAttribute("Exponent", StringValue("3.0"));
+  lte->SetPathlossModelAttribute("ReferenceLoss", StringValue("46.6777"));
+
+  // The edge server: a host behind the PGW, 1 ms away.
+  Ptr<Node> edge = CreateObject<Node>();
+  InternetStackHelper internet;
+  internet.Install(edge);
+  PointToPointHelper p2p;
+  p2p.SetDeviceAttribute("DataRate", DataRateValue(DataRate("100Gbps")));
+  p2p.SetDeviceAttribute("Mtu", UintegerValue(1500));
+  p2p.SetChannelAttribute("Delay", TimeValue(MilliSeconds(1)));
+  Ipv4AddressHelper ipv4;
+  ipv4.SetBase("1.0.0.0", "255.0.0.0");
+  Ipv4Address edgeAddress = ipv4.Assign(p2p.Install(epc->GetPgwNode(), edge)).GetAddress(1);
+  Ipv4StaticRoutingHelper routing;
+  routing.GetStaticRouting(edge->GetObject<Ipv4>())->AddNetworkRouteTo("7.0.0.0", "255.0.0.0", 1);
+
+  // Serving eNB at the origin (25 m mast), two static UEs at 60 m and 400 m.
+  Ptr<Node> enb = CreateObject<Node>();
+  auto enbPos = CreateObject<ConstantPositionMobilityModel>();
+  enbPos->SetPosition(Vector(0, 0, 25));
+  enb->AggregateObject(enbPos);
+  NodeContainer ues;
+  ues.Create(2);
+  const Vector uePos[] = {{60, 0, 1.5}, {400, 0, 1.5}};
+  for (uint32_t i = 0; i < ues.GetN(); ++i) {
+    auto m = CreateObject<ConstantPositionMobilityModel>();
+    ues.Get(i)->AggregateObject(m);
+    m->SetPosition(uePos[i]);
+  }
+  NetDeviceContainer enbDevs = lte->InstallEnbDevice(NodeContainer(enb));
+  NetDeviceContainer ueDevs = lte->InstallUeDevice(ues);
+  internet.Install(ues);
+  Ipv4InterfaceContainer ueIfs = epc->AssignUeIpv4Address(ueDevs);
+  std::vector<Ptr<LteUeNetDevice>> ueDevices;
+  std::vector<Ptr<Node>> ueNodes;
+  std::vector<Ipv4Address> ueAddresses;
+  for (uint32_t i = 0; i < ues.GetN(); ++i) {
+    routing.GetStaticRouting(ues.Get(i)->GetObject<Ipv4>())->SetDefaultRoute(epc->GetUeDefaultGatewayAddress(), 1);
+    ueDevices.push_back(DynamicCast<LteUeNetDevice>(ueDevs.Get(i)));
+    ueNodes.push_back(ues.Get(i));
+    ueAddresses.push_back(ueIfs.GetAddress(i));
+  }
+  lte->Attach(ueDevs, enbDevs.Get(0));
+
+  if (interferer) {  // a neighbour cell on the same carrier, busy with a full-buffer downlink
+    NodeContainer other;
+    other.Create(2);
+    MobilityHelper mob;
+    auto pos = CreateObject<ListPositionAllocator>();
+    pos->Add(Vector(interfererDistance, 0, 25));
+    pos->Add(Vector(interfererDistance - 100, 50, 1.5));
+    mob.SetPositionAllocator(pos);
+    mob.Install(other);
+    NetDeviceContainer otherEnb = lte->InstallEnbDevice(NodeContainer(other.Get(0)));
+    NetDeviceContainer otherUe = lte->InstallUeDevice(NodeContainer(other.Get(1)));
+    internet.Install(other.Get(1));
+    Ipv4Address otherAddr = epc->AssignUeIpv4Address(otherUe).GetAddress(0);
+    routing.GetStaticRouting(other.Get(1)->GetObject<Ipv4>())->SetDefaultRoute(epc->GetUeDefaultGatewayAddress(), 1);
+    lte->Attach(otherUe, otherEnb.Get(0));
+    OnOffHelper flood("ns3::UdpSocketFactory", InetSocketAddress(otherAddr, 9999));
+    flood.SetConstantRate(DataRate("20Mbps"), 1200);
+    flood.Install(edge).Start(Seconds(0.1));
+  }
+
+  cosim.Install(DynamicCast<LteEnbNetDevice>(enbDevs.Get(0)), ueDevices, edge, edgeAddress, ueNodes, ueAddresses);
+  return cosim.Run();
+}
