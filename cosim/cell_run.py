@@ -21,7 +21,8 @@ import numpy as np
 
 from cosim.launcher import COMMAND_DTYPE, Simulation
 from cosim.rundir import RunRecord, new_run_dir
-from cosim.scenario import ConfigError, Scenario, load_scenario, resolved_dict, to_program_config
+from cosim.program import ProgramScenario, launch, load_any, resolved
+from cosim.scenario import ConfigError, Scenario
 from cosim.traces import TraceWriter
 
 MS = 1_000_000
@@ -105,17 +106,16 @@ def _grant_times(probes: list[Probe], duration_ms: int, step_ms: int) -> list[in
     return sorted(times) + [duration_ms + 1]
 
 
-def run_cell(sc: Scenario, run_dir: Path, probes: list[Probe], step_ms: int = 100, progress: bool = True) -> dict:
+def run_cell(sc: Scenario | ProgramScenario, run_dir: Path, probes: list[Probe], step_ms: int = 100, progress: bool = True) -> dict:
     """Runs the scenario under the bridge, writing traces into run_dir. Returns counts."""
     from tqdm import tqdm
 
-    cfg = run_dir / "lte_cell.cfg"
-    cfg.write_text(to_program_config(sc))
+    program, args = launch(sc, run_dir)
     duration_ms = int(round(sc.duration_s * 1000))
     counts = {"slot_records": 0, "packet_events": 0}
     tag = [1]
     with TraceWriter(run_dir) as traces, \
-            Simulation("lte_cell", [f"--config={cfg}"], log_path=run_dir / "ns3.log") as sim, \
+            Simulation(program, args, log_path=run_dir / "ns3.log") as sim, \
             tqdm(total=duration_ms, unit="sim-ms", disable=not progress, desc=sc.name) as bar:
         times = _grant_times(probes, duration_ms, step_ms)
         sim.grant(times[0] * MS, probe_commands(probes, sim.now_ns // MS, tag))
@@ -144,10 +144,10 @@ def run_scenario_file(path: str | Path, out: str | Path | None = None, seed: int
     overrides = dict(overrides or {})
     if seed is not None:
         overrides["seed"] = seed
-    sc = load_scenario(path, overrides=overrides, extra_sections=extra_sections)
+    sc = load_any(path, overrides=overrides, extra_sections=extra_sections)
     probes = parse_probes(sc.extra.get("probes"), sc.ue_count)
     run_dir = new_run_dir(out, sc.name)
-    record = RunRecord(run_dir, resolved_dict(sc), sc.seed)
+    record = RunRecord(run_dir, resolved(sc), sc.seed)
     try:
         counts = run_cell(sc, run_dir, probes, progress=progress)
     except BaseException as exc:

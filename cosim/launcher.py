@@ -177,8 +177,9 @@ class Simulation:
                 tail = self._log_tail()
                 if code == _EXIT_LAYOUT:
                     raise LayoutMismatch(f"{self._proc.args[0]} exited with status {code}:\n{tail}")
+                hint = f"\n{_ATTACH_HINT}" if code == 0 or "Invalid command-line argument" in tail else ""
                 raise BridgeError(f"{self._proc.args[0]} exited with status {code} before attaching to the bridge:\n"
-                                  f"{tail}\n{_ATTACH_HINT}")
+                                  f"{tail}{hint}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self._proc.args[0]} did not attach to the bridge within {timeout_s} s:\n{self._log_tail()}")
             self._seg.wait()

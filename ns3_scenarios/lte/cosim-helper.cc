@@ -66,6 +66,7 @@ void CosimHelper::Install(Ptr<LteEnbNetDevice> enb, const std::vector<Ptr<LteUeN
                                 "one node and one address per UE device");
   if (m_records) m_collector->Install(enb, ues);
   m_transfers->Setup(edge, edgeAddress, ueNodes, ueAddresses);
+  m_ueCount = ues.size();
   m_installed = true;
 }
 
@@ -105,8 +106,8 @@ void CosimHelper::Simulate(SimEndpoint* ep) {
   clock.Start();
   Simulator::Run();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  std::fprintf(stderr, "cosim: %.3f simulated s in %.3f wall s (%.3f sim-s per wall-s), %llu slot records, %llu events\n",
-               m_duration.GetSeconds(), wall, m_duration.GetSeconds() / wall,
+  std::fprintf(stderr, "cosim: %zu UEs, %.3f simulated s in %.3f wall s (%.3f sim-s per wall-s), %llu slot records, %llu events\n",
+               m_ueCount, m_duration.GetSeconds(), wall, m_duration.GetSeconds() / wall,
                static_cast<unsigned long long>(m_collector->GetRecordCount()),
                static_cast<unsigned long long>(m_transfers->GetEventCount()));
   m_collector->SetSink(nullptr);

@@ -34,6 +34,8 @@ namespace layersplit {
 class CosimHelper : public ns3::Object {
  public:
   static ns3::TypeId GetTypeId();
+  // Like ns-3's helpers, it may live on the stack; its attributes still work through this.
+  ns3::TypeId GetInstanceTypeId() const override { return GetTypeId(); }
   CosimHelper();
 
   /// Adds the co-simulation options to the script's command line (call before cmd.Parse).
@@ -59,7 +61,8 @@ class CosimHelper : public ns3::Object {
   std::string m_csv;
   bool m_records = true;
   bool m_installed = false;
-  ns3::Time m_duration;
+  std::size_t m_ueCount = 0;
+  ns3::Time m_duration = ns3::Seconds(10);
   ns3::Ptr<LteSlotCollector> m_collector;
   ns3::Ptr<TransferApp> m_transfers;
 };

@@ -6,7 +6,7 @@
 //   lte_cell --config=run.cfg --no-records      streaming off (speed baseline)
 //   lte_cell --dump-ul-tbs                      prints LteAmc::GetUlTbSizeFromMcs for every MCS/RBs
 //   lte_cell --config=run.cfg --bridge=NAME     under the Python launcher (cosim.Simulation)
-#include "common/cosim-clock.h"
+#include "cosim-helper.h"
 #include "lte-cell-builder.h"
 #include "record-sink.h"
 #include "scenario-config.h"
@@ -55,7 +55,7 @@ int main(int argc, char* argv[]) {
     DumpUlTbs();
     return 0;
   }
-  return RunWithBridge(bridge, [&](SimEndpoint* ep) {
+  try {
     if (configPath.empty()) {
       throw std::runtime_error("--config=PATH is required");
     }
@@ -63,25 +63,16 @@ int main(int argc, char* argv[]) {
     ApplyGlobalConfig(cfg);
     LteCell cell = BuildLteCell(cfg);
 
-    std::unique_ptr<RecordSink> sink;
-    if (ep) {
-      sink = std::make_unique<BridgeRecordSink>(ep);
-    } else if (!csvPrefix.empty()) {
-      sink = std::make_unique<CsvRecordSink>(csvPrefix);
-    } else {
-      sink = std::make_unique<NullRecordSink>();
-    }
-    auto collector = CreateObject<LteSlotCollector>();
-    collector->SetAttribute("SelfClock", BooleanValue(false));  // CosimClock flushes each slot
-    collector->SetSink(sink.get());
-    if (!noRecords) {
-      collector->Install(cell.enbDevice, cell.ueDevices);
-    }
-    auto transfers = CreateObject<TransferApp>();
+    // The same helper a user's own script uses (README: "Use your own ns-3 script").
+    CosimHelper cosim;
+    cosim.SetBridge(bridge, bridge.empty());  // standalone runs (CSV, speed baselines) run free
+    cosim.SetCsv(csvPrefix);
+    cosim.SetRecords(!noRecords);
+    cosim.SetAttribute("Duration", TimeValue(Seconds(cfg.top.Num("duration_s"))));
+    Ptr<TransferApp> transfers = cosim.GetTransfers();
     transfers->SetAttribute("LossTimeout", TimeValue(MilliSeconds(cfg.top.Num("loss_timeout_ms"))));
     transfers->SetAttribute("PayloadBytes", UintegerValue(static_cast<std::uint32_t>(cfg.top.Int("payload_bytes"))));
-    transfers->SetSink(sink.get());
-    transfers->Setup(cell.edgeNode, cell.edgeAddress, cell.ueNodes, cell.ueAddresses);
+    cosim.Install(cell.enbDevice, cell.ueDevices, cell.edgeNode, cell.edgeAddress, cell.ueNodes, cell.ueAddresses);
     for (const TransferLine& tl : cfg.transfers) {
       if (tl.ue >= cell.ueNodes.size()) {
         throw std::runtime_error("config: transfer to UE " + std::to_string(tl.ue) + " out of range");
@@ -94,25 +85,9 @@ int main(int argc, char* argv[]) {
         }
       });
     }
-
-    const double duration = cfg.top.Num("duration_s");
-    CosimClock clock(ep, MilliSeconds(1), Seconds(duration));
-    clock.SetSlotHook([&](Time slotStart) {
-      if (!noRecords) {
-        collector->Flush(slotStart);
-      }
-    });
-    clock.SetCommandHook([&](const Command& c) { transfers->Execute(c); });
-    clock.SetEndHook([&](Time) { transfers->Finish(); });
-    const auto wall0 = std::chrono::steady_clock::now();
-    clock.Start();
-    Simulator::Run();
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-    std::fprintf(stderr,
-                 "lte_cell: %zu UEs, %.3f simulated s in %.3f wall s (%.3f sim-s per wall-s), "
-                 "%llu slot records, %llu events\n",
-                 cell.ueNodes.size(), duration, wall, duration / wall,
-                 static_cast<unsigned long long>(collector->GetRecordCount()),
-                 static_cast<unsigned long long>(transfers->GetEventCount()));
-  });
+    return cosim.Run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lte_cell: error: %s\n", e.what());
+    return 2;
+  }
 }

@@ -1,0 +1,109 @@
+"""A user's own ns-3 script, built against the installed package alone (find_package(layersplit)),
+joined to the co-simulation by CosimHelper."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from cosim import SLOT_DTYPE, BridgeError, Simulation
+from cosim.cell_run import run_scenario_file
+from cosim.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "own_script"
+
+FORGETFUL = """
+#include <ns3/core-module.h>
+int main(int argc, char* argv[]) {
+  ns3::CommandLine cmd(__FILE__);
+  cmd.Parse(argc, argv);  // no CosimHelper: --bridge is an unknown option
+  ns3::Simulator::Run();
+  ns3::Simulator::Destroy();
+}
+"""
+
+
+def _cmake_dir() -> str:
+    out = subprocess.run(["layersplit", "config", "--cmake-dir"], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    """The example script and a script that forgets the helper, built outside the source tree."""
+    src = tmp_path_factory.mktemp("src")
+    shutil.copy(EXAMPLE / "cell_with_interferer.cc", src)
+    (src / "forgetful.cc").write_text(FORGETFUL)
+    cmake = (EXAMPLE / "CMakeLists.txt").read_text()
+    cmake += "\nadd_executable(forgetful forgetful.cc)\ntarget_link_libraries(forgetful PRIVATE ns3::core)\n"
+    (src / "CMakeLists.txt").write_text(cmake)
+    build = tmp_path_factory.mktemp("build")
+    subprocess.run(["cmake", "-S", src, "-B", build, f"-Dlayersplit_DIR={_cmake_dir()}"], check=True,
+                   capture_output=True)
+    subprocess.run(["cmake", "--build", build, "-j2"], check=True, capture_output=True)
+    return {"script": build / "cell_with_interferer", "forgetful": build / "forgetful"}
+
+
+def _program_yaml(tmp_path, exe, args, name="own"):
+    static = yaml.safe_load((REPO / "examples" / "lte_static.yaml").read_text())
+    cfg = {"name": name, "duration_s": 2.0, "seed": 3,
+           "program": {"path": str(exe), "args": args, "ues": 2},
+           "transfer": static["transfer"], "probes": static["probes"]}
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_script_runs_as_a_scenario_with_the_standard_schema(programs, tmp_path):
+    path = _program_yaml(tmp_path, programs["script"], ["--interferer=true"])
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    slots = pd.read_parquet(tmp_path / "run" / "slots.parquet")
+    packets = pd.read_parquet(tmp_path / "run" / "packets.parquet")
+    assert list(slots.columns) == list(SLOT_DTYPE.names)
+    assert len(slots) == 2 * 2000 and set(slots["ue"]) == {0, 1}
+    assert len(packets) > 0 and {"tag", "packet", "t_send_ns", "t_recv_ns", "lost", "delay_ms"} <= set(packets.columns)
+    config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert config["program"]["args"] == ["--interferer=true"]
+
+
+def test_builtin_cell_and_the_same_cell_as_a_script_give_identical_traces(programs, tmp_path):
+    script = run_scenario_file(_program_yaml(tmp_path, programs["script"], ["--interferer=false"]),
+                               out=tmp_path / "script", progress=False)
+    builtin = run_scenario_file(REPO / "examples" / "lte_static.yaml", out=tmp_path / "builtin", progress=False,
+                                overrides={"duration_s": 2.0, "seed": 3})
+    for name in ("slots.parquet", "packets.parquet"):
+        a, b = pd.read_parquet(script / name), pd.read_parquet(builtin / name)
+        assert len(a) > 0
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_interferer_lowers_the_far_ues_uplink_sinr(programs, tmp_path):
+    means = {}
+    for on in ("true", "false"):
+        run = run_scenario_file(_program_yaml(tmp_path, programs["script"], [f"--interferer={on}"], f"i{on}"),
+                                out=tmp_path / on, progress=False)
+        means[on] = pd.read_parquet(run / "slots.parquet").groupby("ue")["ul_sinr_db"].mean()
+    assert means["true"][1] < means["false"][1] - 1.0
+
+
+def test_script_without_the_helper_is_told_what_to_add(programs):
+    with pytest.raises(BridgeError, match="CosimHelper.*AddCommandLine"):
+        Simulation(programs["forgetful"], [])
+
+
+def test_script_run_without_a_bridge_says_how_to_run_it(programs):
+    proc = subprocess.run([programs["script"]], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "no bridge named" in proc.stderr and "layersplit run" in proc.stderr and "--no-bridge" in proc.stderr
+
+
+def test_program_path_must_exist(tmp_path, capsys):
+    path = _program_yaml(tmp_path, tmp_path / "missing", [])
+    assert main(["run", str(path), "--no-progress"]) == 1
+    assert "program.path" in capsys.readouterr().err
