@@ -93,20 +93,23 @@ def test_same_seed_same_records(tmp_path):
 
 @pytest.mark.slow
 def test_driving_to_the_cell_edge_loses_quality_with_um_and_latency_with_am(tmp_path):
+    # 50 m -> 380 m: the uplink rate falls about tenfold but never stops (ns-3's uplink schedulers
+    # stop granting a UE whose worst RB is at CQI 0, which would leave AM transfers unfinished).
     drive = {"count": 1, "placement": {"kind": "list", "positions": [[50, 0]]},
-             "mobility": {"kind": "constant_velocity", "speed_mps": 40, "heading_deg": 0}}
+             "mobility": {"kind": "constant_velocity", "speed_mps": 28, "heading_deg": 0}}
     common = dict(duration_s=12.0, ue_groups=[drive],
-                  channel={"propagation": "log_distance", "log_distance": {"exponent": 3.5}},
-                  requests={"rate_per_s": 2.0, "prompt_tokens": 32, "windows": 3},
+                  channel={"propagation": "log_distance", "log_distance": {"exponent": 3.0}},
                   model={"wire_dtype": "float16"})
-    _, um = _run(tmp_path, "um", transfer={"payload_bytes": 1200, "loss_timeout_ms": 300}, **common)
-    early, late = um[um["t_arrival_s"] < 3], um[um["t_arrival_s"] > 7]
+    requests = {"rate_per_s": 2.0, "prompt_tokens": 64, "windows": 3}
+    _, um = _run(tmp_path, "um", transfer={"payload_bytes": 1200, "loss_timeout_ms": 300},
+                 requests={**requests, "deadline_ms": 150}, **common)
+    early, late = um[um["t_arrival_s"] < 3], um[um["t_arrival_s"] > 8]
     assert early["erased_fraction"].mean() < late["erased_fraction"].mean()
     assert early["nll"].sum() / early["scored_tokens"].sum() < late["nll"].sum() / late["scored_tokens"].sum()
 
     am_radio = {"bandwidth_rbs": 50, "scheduler": "pf", "rlc_mode": "AM"}
-    _, am = _run(tmp_path, "am", radio=am_radio, transfer={"payload_bytes": 1200, "loss_timeout_ms": 20000},
-                 **common)
-    assert (am["packets_lost"] == 0).all()
-    early, late = am[am["t_arrival_s"] < 3], am[am["t_arrival_s"] > 7]
-    assert late["uplink_s"].mean() > early["uplink_s"].mean()
+    _, am = _run(tmp_path, "am", radio=am_radio, transfer={"payload_bytes": 1200, "loss_timeout_ms": 5000},
+                 requests=requests, **common)
+    early, late = am[am["t_arrival_s"] < 3], am[am["t_arrival_s"] > 8]
+    assert len(late) > 0 and (am["packets_lost"] == 0).all() and (am["erased_fraction"] == 0).all()
+    assert late["uplink_s"].mean() > 2 * early["uplink_s"].mean()
