@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -39,6 +39,16 @@ class Quality:
     @property
     def ppl_clean(self) -> float:
         return math.exp(self.nll_clean / self.n_scored)
+
+
+@dataclass
+class Decoding:
+    """One request's decoding state: its window, split point, KV caches and tokens so far."""
+
+    w: int
+    k: int
+    session: object
+    tokens: list = field(default_factory=list)
 
 
 class SplitInference:
@@ -81,6 +91,7 @@ class SplitInference:
         self.cost = CostModel(model, _profile(cfg.ue_device), _profile(cfg.edge_server.device))
         self._clean: dict[int, float] = {}
         self._seen: dict[tuple, Quality] = {}
+        self._greedy: dict[tuple, list[int]] = {}
 
     @property
     def n_windows(self) -> int:
@@ -118,6 +129,62 @@ class SplitInference:
         window = self.evaluator.windows[w]
         return Quality(nll_from_logits(logits, window), self.clean_nll(w), window.n_scored,
                        float(erased.float().mean()), int(logits[-1].argmax()))
+
+    # ---- decoding: one hidden vector up and one token id down per new token ----
+    def start_decoding(self, w: int, k: int) -> "Decoding":
+        """A decoding session for window w split at k; the UE's head prefill fills its KV cache."""
+        t0 = time.perf_counter()
+        session = self.split.session(k)
+        ids = self.evaluator.windows[w].ids.unsqueeze(0)
+        self.split.head(ids, k, session)
+        self.model_wall_s += time.perf_counter() - t0
+        return Decoding(w, k, session)
+
+    def prefill_tail(self, dec: "Decoding", packets: list[bytes], lost: set[int]) -> Quality:
+        """The edge's prefill on what arrived, filling its KV cache; quality as for :meth:`quality`."""
+        t0 = time.perf_counter()
+        sink = self.evaluator.sink_row(dec.k) if self.sink_row else None
+        hidden, erased = self.codec.rebuild(packets, lost, sink)
+        logits = self.split.tail(hidden.unsqueeze(0), dec.k, dec.session)[0]
+        from llm_split.perplexity import nll_from_logits
+
+        window = self.evaluator.windows[dec.w]
+        q = Quality(nll_from_logits(logits, window), self.clean_nll(dec.w), window.n_scored,
+                    float(erased.float().mean()), int(logits[-1].argmax()))
+        dec.tokens.append(q.next_token)
+        self.model_wall_s += time.perf_counter() - t0
+        return q
+
+    def step_packets(self, dec: "Decoding") -> list[bytes]:
+        """The UE's head on the last generated token: the packets of one hidden vector."""
+        t0 = time.perf_counter()
+        hidden = self.split.head(torch.tensor([[dec.tokens[-1]]]), dec.k, dec.session)[0]
+        self.model_wall_s += time.perf_counter() - t0
+        return self.codec.encode(hidden.to(torch.float32))
+
+    def step_tail(self, dec: "Decoding", packets: list[bytes], lost: set[int]) -> int:
+        """The edge's tail on one received hidden vector; appends and returns the next token."""
+        t0 = time.perf_counter()
+        hidden, _ = self.codec.rebuild(packets, lost)
+        logits = self.split.tail(hidden.unsqueeze(0), dec.k, dec.session)[0]
+        dec.tokens.append(int(logits[-1].argmax()))
+        self.model_wall_s += time.perf_counter() - t0
+        return dec.tokens[-1]
+
+    def clean_tokens(self, w: int, n: int) -> list[int]:
+        """The unsplit model's greedy continuation of window w (n tokens), for comparison."""
+        key = (w, n)
+        if key not in self._greedy:
+            t0 = time.perf_counter()
+            ids = self.evaluator.windows[w].ids.unsqueeze(0)
+            out = []
+            for _ in range(n):
+                nxt = int(self.split.full(ids)[0, -1].argmax())
+                out.append(nxt)
+                ids = torch.cat([ids, torch.tensor([[nxt]])], dim=1)
+            self._greedy[key] = out
+            self.model_wall_s += time.perf_counter() - t0
+        return self._greedy[key]
 
     def clean_nll(self, w: int) -> float:
         """NLL of window w through the unsplit model (the norm and head on the last layer's output)."""

@@ -47,23 +47,26 @@ class RequestRecord:
     tokens: int             # prompt tokens (BOS included)
     k: int                  # split point: layers [0, k) ran on the UE
     t_arrival_s: float
-    payload_bytes: int      # bytes sent uplink (packet headers of the codec included)
-    packets: int
-    packets_lost: int       # lost by ns-3 or past the deadline
-    ue_wait_s: float        # waiting for the UE's previous request
+    payload_bytes: int      # bytes sent uplink, prompt and decoding (codec packet headers included)
+    packets: int            # uplink packets, prompt and decoding
+    packets_lost: int       # of those, lost by ns-3 or past the deadline
+    ue_wait_s: float        # waiting for the UE (busy with another request); parts sum over all steps
     ue_compute_s: float     # head compute (+ switching cost)
     uplink_s: float         # from the UE's send to the last fate (or the deadline)
     queue_s: float          # waiting for the edge server
     edge_compute_s: float
     downlink_s: float
     latency_s: float        # arrival to reply received = the sum of the six parts above
-    erased_fraction: float  # of the hidden-state elements
+    erased_fraction: float  # of the prompt's hidden-state elements
     nll: float              # nats, summed over the window's scored tokens, under the damage
     nll_clean: float
     ppl: float
     ppl_clean: float
     scored_tokens: int
-    reply_lost: bool
+    new_tokens: int         # tokens decoded after the prompt (requests.decode_tokens)
+    token_match: float      # fraction of the generated tokens (the prefill's reply and the new ones)
+                            # equal to the unsplit model's greedy ones; NaN without decoding
+    reply_lost: bool        # a reply token id was lost or late
 
 
 REQUEST_FIELDS = tuple(RequestRecord.__dataclass_fields__)
@@ -106,35 +109,72 @@ class SplitSession:
             self.env.process(self._request(rid, ue, window))
 
     def _request(self, rid: int, ue: int, w: int):
-        env, infer = self.env, self.infer
-        t0 = env.now
+        env, infer, n_new = self.env, self.infer, self.cfg.requests.decode_tokens
+        parts = dict.fromkeys(("ue_wait_s", "ue_compute_s", "uplink_s", "queue_s", "edge_compute_s", "downlink_s"), 0.0)
+        t0, tokens = env.now, infer.tokens(w)
+        k = yield from self._on_ue(ue, parts, lambda k: infer.cost.ue_cost(k, tokens)[0])
+        dec = infer.start_decoding(w, k) if n_new else None
+        packets = infer.packets(w, k)
+        lost = yield from self._send(ue, packets, parts)
+        up_bytes, up_packets, up_lost = sum(map(len, packets)), len(packets), len(lost)
+        yield from self._on_edge(parts, infer.cost.edge_cost(k, tokens)[0])
+        q = infer.prefill_tail(dec, packets, lost) if dec else infer.quality(w, k, packets, lost)
+        reply_lost = yield from self._reply(ue, parts)
+        for i in range(n_new):  # each new token: head on the UE, one vector up, tail, its id down
+            yield from self._on_ue(ue, parts, lambda k: infer.cost.ue_cost(k, 1, tokens + i)[0], k)
+            step = infer.step_packets(dec)
+            step_lost = yield from self._send(ue, step, parts)
+            up_bytes, up_packets, up_lost = up_bytes + sum(map(len, step)), up_packets + len(step), up_lost + len(step_lost)
+            yield from self._on_edge(parts, infer.cost.edge_cost(k, 1, tokens + i)[0])
+            infer.step_tail(dec, step, step_lost)
+            reply_lost |= yield from self._reply(ue, parts)
+        match = float(np.mean(np.equal(dec.tokens[:n_new + 1], infer.clean_tokens(w, n_new + 1)))) if dec else np.nan
+        self.records.append(RequestRecord(
+            rid, ue, w, tokens, k, t0, up_bytes, up_packets, up_lost, **parts, latency_s=env.now - t0,
+            erased_fraction=q.erased_fraction, nll=q.nll, nll_clean=q.nll_clean, ppl=q.ppl, ppl_clean=q.ppl_clean,
+            scored_tokens=q.n_scored, new_tokens=n_new, token_match=match, reply_lost=reply_lost))
+
+    def _on_ue(self, ue: int, parts: dict, seconds, k: int | None = None):
+        """Waits for the UE and computes seconds(k); without k, the policy chooses it first."""
+        t0 = self.env.now
         with self.ue_busy[ue].request() as turn:
             yield turn
-            t_ue = env.now
-            k = int(self.policy.choose(ue, self.clock.recent_slots(ue), self.current_k[ue]))
-            switch = 0.0 if self.current_k[ue] is None else abs(k - self.current_k[ue]) * self.cfg.split.switch_cost_ms_per_layer / 1000
-            self.current_k[ue] = k
-            yield env.timeout(infer.cost.ue_cost(k, infer.tokens(w))[0] + switch)
-        t_sent = env.now
-        packets = infer.packets(w, k)
+            parts["ue_wait_s"] += self.env.now - t0
+            switch = 0.0
+            if k is None:
+                k = int(self.policy.choose(ue, self.clock.recent_slots(ue), self.current_k[ue]))
+                if self.current_k[ue] is not None:
+                    switch = abs(k - self.current_k[ue]) * self.cfg.split.switch_cost_ms_per_layer / 1000
+                self.current_k[ue] = k
+            t1 = self.env.now
+            yield self.env.timeout(seconds(k) + switch)
+            parts["ue_compute_s"] += self.env.now - t1
+        return k
+
+    def _send(self, ue: int, packets: list[bytes], parts: dict):
+        """Carries packets uplink through ns-3; returns the indices lost or past the deadline."""
+        t0 = self.env.now
         up = self.clock.send(ue, sum(map(len, packets)), max(map(len, packets)), uplink=True)
         yield from self._wait(up)
-        t_up = env.now
-        lost = {i for i in range(up.n_packets) if not self._in_time(up, i)}
+        parts["uplink_s"] += self.env.now - t0
+        return {i for i in range(up.n_packets) if not self._in_time(up, i)}
+
+    def _on_edge(self, parts: dict, seconds: float):
+        t0 = self.env.now
         with self.edge.request() as slot:
             yield slot
-            t_edge = env.now
-            yield env.timeout(infer.cost.edge_cost(k, infer.tokens(w))[0])
-        t_reply = env.now
-        q = infer.quality(w, k, packets, lost)
+            parts["queue_s"] += self.env.now - t0
+            t1 = self.env.now
+            yield self.env.timeout(seconds)
+            parts["edge_compute_s"] += self.env.now - t1
+
+    def _reply(self, ue: int, parts: dict):
+        """The generated token id, downlink; returns True when it was lost or late."""
+        t0 = self.env.now
         down = self.clock.send(ue, REPLY_BYTES_PER_TOKEN, REPLY_BYTES_PER_TOKEN, uplink=False)
         yield from self._wait(down)
-        t_end = env.now
-        self.records.append(RequestRecord(
-            rid, ue, w, infer.tokens(w), k, t0, sum(map(len, packets)), up.n_packets, len(lost),
-            t_ue - t0, t_sent - t_ue, t_up - t_sent, t_edge - t_up, t_reply - t_edge, t_end - t_reply, t_end - t0,
-            q.erased_fraction, q.nll, q.nll_clean, q.ppl, q.ppl_clean, q.n_scored,
-            not all(self._in_time(down, i) for i in range(down.n_packets))))
+        parts["downlink_s"] += self.env.now - t0
+        return not all(self._in_time(down, i) for i in range(down.n_packets))
 
     def _wait(self, transfer):
         if self._deadline_s is None:

@@ -41,7 +41,7 @@ class RequestsSection:
     times_s: tuple[float, ...] = ()     # or explicit arrival times, for every UE
     prompt_tokens: int = 128
     windows: int = 16                   # distinct prompts (consecutive corpus windows), drawn at random
-    decode_tokens: int = 0
+    decode_tokens: int = 0              # new tokens generated after the prompt, one round trip each
     corpus: str = "lee"
     deadline_ms: float | None = None    # None: wait for every packet's fate
 
@@ -106,7 +106,7 @@ def parse_session(extra: Mapping[str, Any]) -> SessionConfig:
             "times_s": lambda p, v: tuple(sorted(_num(f"{p}[{i}]", x, 0) for i, x in enumerate(_list(p, v)))),
             "prompt_tokens": lambda p, v: _int(p, v, 2, 4096),
             "windows": lambda p, v: _int(p, v, 1, 10_000),
-            "decode_tokens": lambda p, v: _int(p, v, 0, 0),
+            "decode_tokens": lambda p, v: _int(p, v, 0, 1024),
             "corpus": _str,
             "deadline_ms": lambda p, v: None if v is None else _num(p, v, 0, 600_000, lo_open=True),
         })

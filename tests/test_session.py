@@ -113,3 +113,14 @@ def test_driving_to_the_cell_edge_loses_quality_with_um_and_latency_with_am(tmp_
     early, late = am[am["t_arrival_s"] < 3], am[am["t_arrival_s"] > 8]
     assert len(late) > 0 and (am["packets_lost"] == 0).all() and (am["erased_fraction"] == 0).all()
     assert late["uplink_s"].mean() > 2 * early["uplink_s"].mean()
+
+
+def test_decoding_sends_a_vector_up_and_a_token_down_per_new_token(tmp_path):
+    run, req = _run(tmp_path, requests={"times_s": [0.3], "prompt_tokens": 32, "windows": 1, "decode_tokens": 4})
+    (r,) = req.itertuples()
+    packets = read_packets(run)
+    up, down = packets[packets["direction"] == 0], packets[packets["direction"] == 1]
+    assert up["tag"].nunique() == 1 + 4 and down["tag"].nunique() == 1 + 4
+    assert r.new_tokens == 4 and r.packets == len(up) and r.payload_bytes == up["bytes"].sum()
+    assert r.token_match == 1.0  # a perfect channel and float32 on the wire: the unsplit model's tokens
+    assert abs(sum(getattr(r, p) for p in PARTS) - r.latency_s) < 1e-9
