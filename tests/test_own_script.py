@@ -4,6 +4,7 @@ joined to the co-simulation by CosimHelper."""
 from __future__ import annotations
 
 import shutil
+import sys
 import subprocess
 from pathlib import Path
 
@@ -30,7 +31,8 @@ int main(int argc, char* argv[]) {
 
 
 def _cmake_dir() -> str:
-    out = subprocess.run(["layersplit", "config", "--cmake-dir"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "cosim.cli", "config", "--cmake-dir"], capture_output=True, text=True,
+                         check=True)
     return out.stdout.strip()
 
 

@@ -1,0 +1,180 @@
+"""Split-point analysis: for every k, UE share of compute, bytes on the wire and perplexity under
+element and packet erasure; written as ``profile.csv`` and ``profile.png`` (heat map).
+
+``profile.csv`` has one row per (k, p, mode) with columns:
+
+=================  =====================================================================
+k                  split point, 0..L (layers [0, k) on the UE)
+p                  element (mode ``element``) or packet (mode ``packet``) loss probability
+mode               ``element`` or ``packet`` (p = 0 rows are the clean split)
+ppl                perplexity over all evaluation windows (mean over ``seeds`` mask seeds
+                   of the NLL, then exp)
+clean_ppl          perplexity of the unsplit model on the same windows
+ue_flop_share      fraction of the prefill FLOPs run on the UE, 0..1
+bytes_per_token    tensor bytes per token on the wire in ``wire_dtype`` (no headers)
+wire_bytes         bytes of all packets of one window (headers and side blocks included)
+ue_time_s          UE prefill time of one window on the UE device profile, seconds
+ue_energy_j        UE prefill energy of one window, joules
+edge_time_s        edge prefill time of one window on the edge device profile, seconds
+=================  =====================================================================
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .codec import WIRE_DTYPES, Codec
+from .damage import Damage
+from .fill import check_fill
+
+PROFILE_MODES = ("element", "packet")
+DEFAULT_PS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3)
+
+
+@dataclass
+class ProfileConfig:
+    """Settings of a split-point analysis; checked when built (ValueError names the field)."""
+
+    model: str = "smollm2-135m"
+    corpus: str = "lee"
+    window: int = 256
+    stride: int = 256
+    max_tokens: int = 1024
+    ks: tuple[int, ...] | None = None  # None: every k in 0..L
+    ps: tuple[float, ...] = DEFAULT_PS
+    modes: tuple[str, ...] = PROFILE_MODES
+    dtype: str = "float32"
+    seed: int = 0
+    seeds: int = 1
+    out: str = "profile_out"
+    cache_dir: str | None = None
+    wire_dtype: str = "float16"
+    payload_bytes: int = 1024
+    fill: str = "zero"
+    sink: bool = False
+    protect: tuple[int, ...] = field(default=())
+    ue_device: str = "phone"
+    edge_device: str = "edge-gpu"
+    max_cache_mb: float = 1024.0
+
+    def __post_init__(self):
+        bad_modes = [m for m in self.modes if m not in PROFILE_MODES]
+        if bad_modes or not self.modes:
+            raise ValueError(f"modes: {list(self.modes)} must be a non-empty subset of {PROFILE_MODES}")
+        bad_ps = [p for p in self.ps if not 0.0 <= p <= 1.0]
+        if bad_ps or not self.ps:
+            raise ValueError(f"ps: {bad_ps or list(self.ps)} must be probabilities in [0, 1]")
+        if self.wire_dtype not in WIRE_DTYPES:
+            raise ValueError(f"wire_dtype: {self.wire_dtype!r} is not one of {WIRE_DTYPES}")
+        if self.max_tokens < 2:
+            raise ValueError(f"max_tokens: {self.max_tokens!r} must be >= 2")
+        if self.seeds < 1:
+            raise ValueError(f"seeds: {self.seeds!r} must be >= 1")
+        check_fill(self.fill)
+
+
+def _cells(cfg: ProfileConfig, ks, codec: Codec) -> list[tuple[int, Damage]]:
+    cells = []
+    for k in ks:
+        for p in sorted(set(cfg.ps)):
+            for mode in cfg.modes:
+                d = Damage("none") if p == 0 else Damage(mode, p, codec=codec, fill=cfg.fill, sink=cfg.sink)
+                if (k, d) not in cells:
+                    cells.append((k, d))
+    return cells
+
+
+def _device(name: str, cache_dir):
+    from .cost import PROFILES, load_profile
+    from .model import default_cache_dir
+
+    if name in PROFILES:
+        return PROFILES[name]
+    if name == "measured":
+        path = Path(cache_dir or default_cache_dir()) / "profiles" / "measured.json"
+        if not path.is_file():
+            raise ValueError(f"device: 'measured' needs {path}; run `layersplit profile --measure` first")
+        return load_profile(path)
+    raise ValueError(f"device: {name!r} is not one of {sorted(PROFILES) + ['measured']}")
+
+
+def run_profile(cfg: ProfileConfig, progress: bool = True):
+    """Run the analysis and return a pandas DataFrame with the columns of ``profile.csv``."""
+    import pandas as pd
+    from tqdm import tqdm
+
+    from .corpus import load_text, sliding_windows, tokenize
+    from .cost import CostModel
+    from .model import load_model
+    from .perplexity import Evaluator
+    from .split import SplitModel
+
+    devices = _device(cfg.ue_device, cfg.cache_dir), _device(cfg.edge_device, cfg.cache_dir)
+    model, tok = load_model(cfg.model, cfg.dtype, cfg.cache_dir)
+    split = SplitModel(model)
+    ks = list(range(split.n_layers + 1)) if cfg.ks is None else list(cfg.ks)
+    for k in ks:
+        split.check_k(k)
+    ids = tokenize(load_text(cfg.corpus), tok, cfg.max_tokens)
+    windows = sliding_windows(ids, cfg.window, cfg.stride, tok.bos_token_id)
+    ev = Evaluator(split, windows, ks, cfg.max_cache_mb)
+    codec = Codec(split.hidden_size, cfg.wire_dtype, cfg.payload_bytes, tuple(cfg.protect), cfg.fill)
+    cells = _cells(cfg, ks, codec)
+    bar = tqdm(total=len(cells) * len(windows) * cfg.seeds + len(windows),
+               desc="profile", disable=not progress, unit="pass")
+    clean = ev.full_perplexity()
+    bar.update(len(windows))
+    nll = [0.0] * len(cells)
+    for s in range(cfg.seeds):
+        for i, ppl in enumerate(ev.sweep(cells, cfg.seed + s, bar.update)):
+            nll[i] += math.log(ppl) / cfg.seeds
+    bar.close()
+    ppl_of = {cell: math.exp(v) for cell, v in zip(cells, nll)}
+    cost = CostModel(model, *devices)
+    tokens = len(windows[0].ids)
+    rows = []
+    for k in ks:
+        ue_t, ue_e = cost.ue_cost(k, tokens)
+        base = dict(clean_ppl=clean, ue_flop_share=cost.ue_flop_share(k, tokens),
+                    bytes_per_token=codec.stream_bytes(1), wire_bytes=codec.wire_bytes(tokens),
+                    ue_time_s=ue_t, ue_energy_j=ue_e, edge_time_s=cost.edge_cost(k, tokens)[0])
+        for p in sorted(set(cfg.ps)):
+            for mode in cfg.modes:
+                d = Damage("none") if p == 0 else Damage(mode, p, codec=codec, fill=cfg.fill, sink=cfg.sink)
+                rows.append(dict(k=k, p=p, mode=mode, ppl=ppl_of[(k, d)], **base))
+    return pd.DataFrame(rows)
+
+
+def plot_heatmap(df, path: str | Path) -> None:
+    """One panel per damage mode: log10 perplexity over (p, k)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    modes = list(dict.fromkeys(df["mode"]))
+    fig, axes = plt.subplots(1, len(modes), figsize=(6 * len(modes), 3.5), squeeze=False)
+    for ax, mode in zip(axes[0], modes):
+        grid = df[df["mode"] == mode].pivot(index="p", columns="k", values="ppl")
+        im = ax.imshow(np.log10(grid.values), aspect="auto", origin="lower", cmap="magma_r")
+        ax.set_xticks(range(len(grid.columns)), [str(k) for k in grid.columns], fontsize=7)
+        ax.set_yticks(range(len(grid.index)), [f"{p:g}" for p in grid.index])
+        ax.set_xlabel("split point k")
+        ax.set_ylabel("loss probability p")
+        ax.set_title(f"{mode} erasure: log10 perplexity")
+        fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_profile(cfg: ProfileConfig, progress: bool = True):
+    """Run :func:`run_profile` and write ``profile.csv`` and ``profile.png`` under ``cfg.out``."""
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    df = run_profile(cfg, progress)
+    df.to_csv(out / "profile.csv", index=False)
+    plot_heatmap(df, out / "profile.png")
+    return df

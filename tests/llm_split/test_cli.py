@@ -1,0 +1,56 @@
+"""`layersplit profile` through the register() hook, with a tiny budget."""
+import argparse
+
+import pandas as pd
+import pytest
+
+import llm_split.cli as cli
+
+
+def _run(argv):
+    parser = argparse.ArgumentParser(prog="layersplit")
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(["profile", *argv])
+    return args.func(args)
+
+
+def test_profile_writes_csv_and_heatmap(tmp_path, smol):
+    out = tmp_path / "prof"
+    rc = _run(["--max-tokens", "48", "--window", "48", "--stride", "48", "--ks", "0,15,30",
+               "--ps", "0,0.1", "--modes", "element,packet", "--seed", "1", "--out", str(out),
+               "--no-progress"])
+    assert rc == 0
+    df = pd.read_csv(out / "profile.csv")
+    assert {"k", "p", "mode", "ppl", "ue_flop_share", "bytes_per_token"} <= set(df.columns)
+    assert len(df) == 3 * 2 * 2
+    clean = df[df.p == 0]
+    assert (clean.ppl - clean.clean_ppl).abs().max() < 1e-3 * clean.ppl.max()
+    assert (df[df.p == 0.1].ppl.values > df[df.p == 0].ppl.values.min()).all()
+    assert (out / "profile.png").stat().st_size > 1000
+    # Same seed, same table.
+    rc = _run(["--max-tokens", "48", "--window", "48", "--stride", "48", "--ks", "15",
+               "--ps", "0.1", "--modes", "element", "--seed", "1", "--out", str(tmp_path / "b"),
+               "--no-progress"])
+    again = pd.read_csv(tmp_path / "b" / "profile.csv")
+    assert rc == 0 and again.ppl[0] == df[(df.k == 15) & (df.p == 0.1) & (df["mode"] == "element")].ppl.iloc[0]
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--modes", "burst"], "modes: .* must be a non-empty subset of"),
+    (["--ps", "0,2"], r"ps: \[2.0\] must be probabilities"),
+    (["--ks", "0,40"], "k: 40 is not an integer in 0..30"),
+    (["--fill", "median"], "fill: 'median' is not one of"),
+    (["--ue-device", "laptop"], "device: 'laptop' is not one of"),
+])
+def test_bad_options_exit_2_with_message(tmp_path, capsys, argv, match, smol):
+    assert _run([*argv, "--max-tokens", "16", "--window", "16", "--stride", "16",
+                 "--out", str(tmp_path), "--no-progress"]) == 2
+    import re
+    assert re.search(match, capsys.readouterr().err)
+
+
+def test_ks_parser():
+    assert cli._int_list("0-10:5,29") == (0, 5, 10, 29)
+    assert cli._int_list("all") is None
+    with pytest.raises(argparse.ArgumentTypeError, match="expected 'all'"):
+        cli._int_list("x")

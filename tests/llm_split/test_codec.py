@@ -1,0 +1,106 @@
+"""Codec: exact round trips, bounded int8 error, erasures located where packets were lost."""
+import pytest
+import torch
+
+from llm_split import Codec
+from llm_split.codec import HEADER_BYTES
+
+
+def _hidden(tokens=37, hidden=64, seed=0):
+    h = torch.randn(tokens, hidden, generator=torch.Generator().manual_seed(seed)) * 4
+    h[0, 5] = 2.5e4  # a sink-like outlier
+    return h
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_round_trip_exact_for_float_formats(dtype):
+    h = _hidden().to(getattr(torch, dtype)).to(torch.float32)  # representable in the wire format
+    codec = Codec(64, dtype, payload_bytes=100)
+    out, erased = codec.rebuild(codec.encode(h), lost=[])
+    assert torch.equal(out, h)
+    assert not erased.any()
+
+
+def test_int8_error_bounded_by_half_a_step_per_token():
+    h = _hidden()
+    codec = Codec(64, "int8", payload_bytes=100)
+    out, _ = codec.rebuild(codec.encode(h), lost=[])
+    step = h.abs().amax(1, keepdim=True) / 127
+    assert ((out - h).abs() <= step / 2 + 1e-6 * step).all()
+    assert (out - h).abs().max() > 0  # it is lossy
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
+def test_sizes_and_headers(dtype):
+    codec = Codec(64, dtype, payload_bytes=100)
+    packets = codec.encode(_hidden())
+    assert len(packets) == codec.n_packets(37)
+    assert sum(len(p) for p in packets) == codec.wire_bytes(37)
+    assert all(len(p) <= HEADER_BYTES + 100 for p in packets)
+
+
+def test_lost_packets_erase_exactly_their_elements():
+    h = _hidden()
+    codec = Codec(64, "float16", payload_bytes=128)  # 64 elements per packet, rows of 64
+    out, erased = codec.rebuild(codec.encode(h), lost={2, 5})
+    expected = torch.zeros(37, 64, dtype=torch.bool)
+    expected[[2, 5]] = True
+    assert torch.equal(erased, expected)
+    assert (out[erased] == 0).all()
+    assert torch.equal(out[~erased], h.half().float()[~erased])
+
+
+def test_int8_packet_loss_takes_values_and_scales():
+    # int8 rows are 4 + 64 = 68 bytes; packet 1 holds stream bytes 100..199: values 28..63 of
+    # row 1 (its scale sits in packet 0) and the scale of row 2, which erases all of row 2.
+    codec = Codec(64, "int8", payload_bytes=100)
+    _, erased = codec.rebuild(codec.encode(_hidden()), lost={1})
+    assert not erased[0].any()
+    assert not erased[1, :28].any() and erased[1, 28:].all()
+    assert erased[2].all()
+    assert not erased[3:].any()
+
+
+def test_protected_channels_survive_losses():
+    h = _hidden()
+    codec = Codec(64, "float32", payload_bytes=256, protect=(5, 7))
+    packets = codec.encode(h)
+    out, erased = codec.rebuild(packets, lost=set(range(1, len(packets))))
+    assert erased.float().mean() > 0.9
+    assert torch.equal(out[:, [5, 7]], h[:, [5, 7]])
+    assert codec.wire_bytes(37) - Codec(64, "float32", 256).wire_bytes(37) == len(packets) * 37 * 2 * 4
+
+
+def test_decode_from_subset_matches_rebuild():
+    h = _hidden()
+    codec = Codec(64, "bfloat16", payload_bytes=64, fill="mean")
+    packets = codec.encode(h)
+    a, ea = codec.decode({i: p for i, p in enumerate(packets) if i % 3}, tokens=37)
+    b, eb = codec.rebuild(packets, lost=range(0, len(packets), 3))
+    assert torch.equal(a, b) and torch.equal(ea, eb)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(dtype="fp8"), "dtype: 'fp8' is not one of"),
+    (dict(payload_bytes=8), "payload_bytes: 8 must be an integer >= 16"),
+    (dict(protect=(64,)), r"protect: channels \[64\] are outside 0..63"),
+    (dict(fill="median"), "fill: 'median' is not one of"),
+])
+def test_bad_settings_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Codec(64, **kwargs)
+
+
+def test_bad_lost_index_and_foreign_packet_raise():
+    codec = Codec(64, "float16", payload_bytes=128)
+    packets = codec.encode(_hidden())
+    with pytest.raises(ValueError, match=r"lost: packet indices \[99\] are outside"):
+        codec.rebuild(packets, lost=[99])
+    other = Codec(64, "float32", payload_bytes=128)
+    with pytest.raises(ValueError, match="does not match this codec"):
+        other.decode({0: packets[0]}, tokens=37)
+
+
+def test_packet_sizes_match_encoded_packets():
+    codec = Codec(64, "int8", payload_bytes=100, protect=(1,))
+    assert codec.packet_sizes(37) == [len(p) for p in codec.encode(_hidden())]

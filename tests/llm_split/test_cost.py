@@ -1,0 +1,42 @@
+"""Cost model: shares and times move the right way with k; profiles are checked."""
+import pytest
+
+from llm_split import PROFILES, CostModel, DeviceProfile, measure_profile
+
+
+def test_flop_share_and_times_are_monotone(smol):
+    cost = CostModel(smol[0])
+    shares = [cost.ue_flop_share(k, 256) for k in range(31)]
+    assert shares[0] == 0 and 0.7 < shares[30] < 0.9  # the head keeps the rest at the edge
+    assert all(a < b for a, b in zip(shares, shares[1:]))
+    ue = [cost.ue_cost(k, 256)[0] for k in range(31)]
+    edge = [cost.edge_cost(k, 256)[0] for k in range(31)]
+    assert all(a < b for a, b in zip(ue[1:], ue[2:])) and all(a > b for a, b in zip(edge, edge[1:]))
+    t, e = cost.ue_cost(10, 256)
+    assert e == pytest.approx(t * PROFILES["phone"].power_w)
+
+
+def test_prefill_flops_near_two_per_parameter(smol):
+    cost = CostModel(smol[0])
+    flops = sum(s.flops for s in cost.stages(256))
+    params = sum(cost.layer_params) + cost.vocab * cost.hidden
+    assert 2 * params * 256 < flops < 2.2 * params * 256  # attention adds a little
+
+
+def test_decode_step_is_memory_bound_on_the_phone(smol):
+    cost = CostModel(smol[0])
+    layer = cost.stages(1, context=512)[5]
+    dev = PROFILES["phone"]
+    assert layer.bytes / dev.byte_rate > layer.flops / dev.flop_rate
+
+
+def test_measured_profile_is_plausible(smol):
+    prof = measure_profile(smol[0], tokens=32, repeats=1)
+    assert 1e8 < prof.flop_rate < 1e13 and prof.byte_rate > 1e8
+
+
+def test_bad_profile_and_k_raise(smol):
+    with pytest.raises(ValueError, match=r"flop_rate: 0 must be > 0 \(device 'x'\)"):
+        DeviceProfile("x", 0, 1, 1)
+    with pytest.raises(ValueError, match="k: 31 is not in 0..30"):
+        CostModel(smol[0]).ue_cost(31, 8)
