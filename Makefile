@@ -18,7 +18,7 @@ run: build
 	$(VENV)/bin/layersplit report $$out
 
 test: build
-	$(PY) -m pytest -q
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q --durations=15
 
 build: deps
 	$(PIP) install --no-build-isolation -q -e '.[test]' -Cbuild-dir=build/{wheel_tag}

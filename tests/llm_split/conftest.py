@@ -7,10 +7,6 @@ from llm_split import Evaluator, SplitModel, load_model, load_text, sliding_wind
 WINDOW = 128
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: longer than about a minute on 2 cores (still run in CI)")
-
-
 @pytest.fixture(scope="session")
 def smol():
     """(model, tokenizer) of SmolLM2-135M in float32; the first run converts the GGUF (~30 s)."""
