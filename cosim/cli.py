@@ -120,8 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_commands(sub)
     import llm_split.cli
+    import mbrl.cli
 
     llm_split.cli.register(sub)
+    mbrl.cli.register(sub)
     return parser
 
 

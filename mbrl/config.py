@@ -1,0 +1,129 @@
+"""Training configuration: the schema is these dataclasses; YAML files only fill values.
+
+Sections: ``traces`` (mbrl.traces.TraceConfig), ``evaluator`` (mbrl.evaluator.EvalConfig),
+``reward`` (mbrl.reward.RewardConfig), ``surrogate`` (mbrl.surrogate.SurrogateConfig), ``env``,
+``ppo``, ``model_free`` (below), plus ``seed`` and ``threads``. Unknown keys are errors that
+name the key path and the allowed keys.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .env import ACTION_MODES
+from .evaluator import EvalConfig
+from .reward import RewardConfig
+from .surrogate import SurrogateConfig
+from .traces import TraceConfig
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Args: action_mode (moves | direct); episode_len (decisions, >= 1); start_k (0..L, the
+    held-out episodes' and a session's first split; null = random in training)."""
+
+    action_mode: str = "moves"
+    episode_len: int = 20
+    start_k: int = 15
+
+    def __post_init__(self):
+        if self.action_mode not in ACTION_MODES:
+            raise ValueError(f"env.action_mode: {self.action_mode!r} is not one of {', '.join(ACTION_MODES)}")
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """stable-baselines3 PPO settings.
+
+    Args:
+        timesteps: environment steps (>= n_steps).
+        n_steps: rollout length per update; batch_size: minibatch (divides n_steps ideally).
+        learning_rate, ent_coef, gamma: as in SB3 (gamma low: the channel does not follow the
+            action, only the switching term links steps).
+        hidden: units of the two hidden layers of policy and value nets.
+        eval_every: environment steps between held-out checks (learning curve points).
+    """
+
+    timesteps: int = 30_000
+    n_steps: int = 512
+    batch_size: int = 128
+    learning_rate: float = 3e-4
+    ent_coef: float = 0.01
+    gamma: float = 0.5
+    hidden: int = 64
+    eval_every: int = 2048
+
+    def __post_init__(self):
+        if self.timesteps < self.n_steps:
+            raise ValueError(f"ppo.timesteps: {self.timesteps} must be >= ppo.n_steps ({self.n_steps})")
+        if self.n_steps < 2 or self.batch_size < 2:
+            raise ValueError(f"ppo.n_steps: {self.n_steps} and ppo.batch_size: {self.batch_size} must be >= 2")
+
+
+@dataclass(frozen=True)
+class ModelFreeConfig:
+    """The paper's baseline: PPO with a real evaluation at every step. Args: enabled; timesteps."""
+
+    enabled: bool = True
+    timesteps: int = 60_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 0
+    threads: int = 1
+    traces: TraceConfig = field(default_factory=TraceConfig)
+    evaluator: EvalConfig = field(default_factory=EvalConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    surrogate: SurrogateConfig = field(default_factory=SurrogateConfig)
+    env: EnvConfig = field(default_factory=EnvConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    model_free: ModelFreeConfig = field(default_factory=ModelFreeConfig)
+
+
+def _build(cls, raw: Any, path: str):
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path or 'config'}: expected a mapping, got {type(raw).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(raw) - set(fields)
+    if unknown:
+        raise ValueError(f"{path + '.' if path else ''}{sorted(unknown)[0]}: unknown key; allowed: "
+                         f"{', '.join(sorted(fields))}")
+    kwargs = {}
+    for name, value in raw.items():
+        sub = fields[name].default_factory if fields[name].default_factory is not dataclasses.MISSING else None
+        key = f"{path}.{name}" if path else name
+        if sub is not None and dataclasses.is_dataclass(sub):
+            kwargs[name] = _build(sub, value or {}, key)
+        elif isinstance(value, list):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def parse_config(raw: dict) -> TrainConfig:
+    """TrainConfig from a mapping (e.g. parsed YAML); ValueError names the bad key."""
+    return _build(TrainConfig, raw or {}, "")
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"CONFIG: {p} is not a file")
+    return parse_config(yaml.safe_load(p.read_text()) or {})
+
+
+def to_dict(cfg) -> dict:
+    """Plain resolved mapping (tuples as lists) for config.yaml."""
+    def plain(v):
+        if isinstance(v, (tuple, list)):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+    return plain(dataclasses.asdict(cfg))

@@ -1,0 +1,270 @@
+"""Real evaluations: perplexity of a split model under the packet losses the channel gave.
+
+A *state* is one decision of one UE: the fates of the activation transfer that UE sent right
+after the decision time (a probe of exactly the activation's size, so ns-3 met it with the
+same packets an activation would have; see :mod:`mbrl.traces`). For a split ``k`` the real
+evaluator rebuilds the hidden state entering layer ``k`` of the state's text window from the
+packets that arrived, runs the edge's tail and returns the window's perplexity.
+
+Counting. ``RealEvaluator.ppl`` counts every call (``calls``) and times it. The result depends
+only on (window, k, lost set); a repeat is answered from memory and counted as ``memo_hits``,
+never as a tail pass (``tail_passes``). Only tail passes are real evaluations of the model.
+
+:class:`EvalTable` stores real evaluations of every (state, k) (the oracle's table, computed
+once with batched tail passes and cached on disk). :class:`TableEvaluator` serves a learner
+from it and charges each lookup as one real evaluation at the measured single-call cost
+(``cost_s``), so budgets and wall times stay those of a learner that runs the model itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What a real evaluation runs.
+
+    Args:
+        model: ``"smollm2-135m"`` (bundled, 30 layers) or a local Hugging Face folder.
+        corpus: ``"lee"``, ``"wiki"`` or a text file.
+        prompt_tokens: tokens per evaluation window (BOS added in front), >= 8. The activation is
+            (prompt_tokens + 1) x hidden values in ``wire_dtype``.
+        n_windows: distinct text windows; a state uses window ``state_id % n_windows``.
+        wire_dtype: float32, float16, bfloat16 or int8.
+        payload_bytes: bytes per packet on the air, codec header included (the scenario's
+            ``transfer.payload_bytes``).
+        fill: what erased elements become (see llm_split.fill).
+        sink_row: the edge restores row 0 (BOS) from its own copy.
+    """
+
+    model: str = "smollm2-135m"
+    corpus: str = "lee"
+    prompt_tokens: int = 16
+    n_windows: int = 8
+    wire_dtype: str = "float16"
+    payload_bytes: int = 1200
+    fill: str = "zero"
+    sink_row: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.prompt_tokens, int) or self.prompt_tokens < 8:
+            raise ValueError(f"evaluator.prompt_tokens: {self.prompt_tokens!r} must be an integer >= 8")
+        if not isinstance(self.n_windows, int) or self.n_windows < 1:
+            raise ValueError(f"evaluator.n_windows: {self.n_windows!r} must be an integer >= 1")
+
+    def key(self) -> str:
+        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def activation_layout(cfg: EvalConfig, hidden_size: int = 576) -> tuple[int, int]:
+    """(bytes on the air, packets) of one activation: what a probe must send (no model needed)."""
+    from llm_split import Codec
+    from llm_split.codec import HEADER_BYTES
+
+    codec = Codec(hidden_size, cfg.wire_dtype, cfg.payload_bytes - HEADER_BYTES, (), cfg.fill)
+    tokens = cfg.prompt_tokens + 1
+    return codec.wire_bytes(tokens), codec.n_packets(tokens)
+
+
+class RealEvaluator:
+    """Perplexity of window ``w`` split at ``k`` with packets ``lost``, through the real model.
+
+    Attributes:
+        n_layers: L (SmolLM2: 30); k ranges over 0..L.
+        n_packets: packets per activation.
+        calls, tail_passes, memo_hits: counters; wall_s: time spent in tail passes (s).
+    """
+
+    def __init__(self, cfg: EvalConfig = EvalConfig()):
+        from llm_split import (Codec, CostModel, Evaluator, SplitModel, load_model, load_text,
+                               sliding_windows, tokenize)
+        from llm_split.codec import HEADER_BYTES
+
+        self.cfg = cfg
+        t0 = time.perf_counter()
+        model, tok = load_model(cfg.model, "float32")
+        self.load_s = time.perf_counter() - t0
+        self.split = SplitModel(model)
+        self.n_layers = self.split.n_layers
+        ids = tokenize(load_text(cfg.corpus), tok, max_tokens=cfg.prompt_tokens * cfg.n_windows)
+        windows = sliding_windows(ids, cfg.prompt_tokens, cfg.prompt_tokens, tok.bos_token_id)
+        windows = [w for w in windows if w.ids.numel() == cfg.prompt_tokens + 1]
+        if len(windows) < cfg.n_windows:
+            raise ValueError(f"evaluator.n_windows: {cfg.n_windows} windows of {cfg.prompt_tokens} tokens "
+                             f"do not fit in corpus {cfg.corpus!r} ({len(windows)} do)")
+        self.evaluator = Evaluator(self.split, windows, ks=range(self.n_layers + 1))
+        self.hidden_size = int(model.config.hidden_size)
+        self.codec = Codec(self.hidden_size, cfg.wire_dtype, cfg.payload_bytes - HEADER_BYTES, (), cfg.fill)
+        self.n_packets = self.codec.n_packets(cfg.prompt_tokens + 1)
+        self.cost = CostModel(model)
+        self._clean: dict[int, float] = {}
+        self._memo: dict[tuple, float] = {}
+        self._packets: dict[tuple[int, int], list[bytes]] = {}
+        self.calls = self.tail_passes = self.memo_hits = 0
+        self.wall_s = 0.0
+
+    def clean_ppl(self, w: int) -> float:
+        """Perplexity of window w through the unsplit model (the reference of the quality term)."""
+        if w not in self._clean:
+            nll = self.evaluator.window_nll(w, self.n_layers)
+            self._clean[w] = math.exp(nll / self.evaluator.windows[w].n_scored)
+        return self._clean[w]
+
+    def _hidden(self, w: int, k: int, lost: frozenset) -> torch.Tensor:
+        if (w, k) not in self._packets:
+            self._packets[(w, k)] = self.codec.encode(self.evaluator.cache.get(w, k))
+        sink = self.evaluator.sink_row(k) if self.cfg.sink_row else None
+        return self.codec.rebuild(self._packets[(w, k)], lost, sink)[0]
+
+    def ppl(self, w: int, k: int, lost) -> float:
+        """Perplexity of window ``w`` (0..n_windows-1) split at ``k`` (0..L), packets ``lost`` erased."""
+        key = (int(w), int(k), frozenset(int(i) for i in lost))
+        self.calls += 1
+        if key in self._memo:
+            self.memo_hits += 1
+            return self._memo[key]
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            hidden = self._hidden(*key)
+            nll = self.evaluator.tail_nll(key[0], key[1], hidden)
+        self._memo[key] = math.exp(nll / self.evaluator.windows[key[0]].n_scored)
+        self.wall_s += time.perf_counter() - t0
+        self.tail_passes += 1
+        return self._memo[key]
+
+    def ppl_batch(self, k: int, items: Sequence[tuple[int, frozenset]]) -> list[float]:
+        """Perplexities of (window, lost) items at one split ``k`` in one batched tail pass.
+
+        Counted as ``len(items)`` tail passes (each is a real evaluation; batching only shares
+        the weight reads)."""
+        from llm_split.perplexity import nll_from_logits
+
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            hidden = torch.stack([self._hidden(w, k, frozenset(lost)) for w, lost in items])
+            logits = self.split.tail(hidden, k)
+        out = []
+        for (w, lost), lg in zip(items, logits):
+            window = self.evaluator.windows[w]
+            out.append(math.exp(nll_from_logits(lg, window) / window.n_scored))
+            self._memo[(int(w), int(k), frozenset(lost))] = out[-1]
+        self.wall_s += time.perf_counter() - t0
+        self.tail_passes += len(items)
+        self.calls += len(items)
+        return out
+
+    def single_cost_s(self, repeats: int = 5) -> float:
+        """Measured wall time (s) of one unbatched real evaluation (rebuild + tail pass), median."""
+        times = []
+        for r in range(repeats):
+            lost = frozenset(range(r % self.n_packets, self.n_packets, 3))
+            t0 = time.perf_counter()
+            with torch.no_grad():
+                self.evaluator.tail_nll(0, r % (self.n_layers + 1), self._hidden(0, r % (self.n_layers + 1), lost))
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times))
+
+    def counters(self) -> dict:
+        return {"calls": self.calls, "tail_passes": self.tail_passes, "memo_hits": self.memo_hits,
+                "wall_s": round(self.wall_s, 3)}
+
+
+@dataclass
+class EvalTable:
+    """Real perplexities of every (state, k): ``ppl[i, k]``, ``clean[i]`` (unsplit, per state).
+
+    Attributes:
+        ppl: float64 (states, L + 1).
+        clean: float64 (states,).
+        cost_s: measured wall time of one unbatched real evaluation, s.
+        build: how the table was built (tail passes, memo hits, wall s).
+        ue_s, edge_s: float64 (L + 1,) compute time of the UE's head and the edge's tail at each
+            k for one window (llm_split.CostModel, nominal phone and edge-GPU profiles), s.
+    """
+
+    ppl: np.ndarray
+    clean: np.ndarray
+    cost_s: float
+    build: dict
+    ue_s: np.ndarray
+    edge_s: np.ndarray
+
+    @property
+    def n_layers(self) -> int:
+        return self.ppl.shape[1] - 1
+
+    def save(self, path: Path) -> None:
+        np.savez(path, ppl=self.ppl, clean=self.clean, cost_s=self.cost_s, build=json.dumps(self.build),
+                 ue_s=self.ue_s, edge_s=self.edge_s)
+
+    @classmethod
+    def load(cls, path: Path) -> "EvalTable":
+        z = np.load(path)
+        return cls(z["ppl"], z["clean"], float(z["cost_s"]), json.loads(str(z["build"])), z["ue_s"], z["edge_s"])
+
+    def subset(self, idx) -> "EvalTable":
+        return EvalTable(self.ppl[idx], self.clean[idx], self.cost_s, self.build, self.ue_s, self.edge_s)
+
+
+def build_table(evaluator: RealEvaluator, windows: np.ndarray, lost: Sequence[frozenset],
+                batch: int = 32, progress: bool = False) -> EvalTable:
+    """Real evaluation of every state (window ``windows[i]``, packets ``lost[i]``) at every k.
+
+    Distinct (window, k, lost) cells are evaluated once, in batches of ``batch`` per k.
+    """
+    n, L = len(lost), evaluator.n_layers
+    cost = evaluator.single_cost_s()
+    passes0, wall0 = evaluator.tail_passes, evaluator.wall_s
+    keys = sorted({(int(w), frozenset(ls)) for w, ls in zip(windows, lost)}, key=lambda x: (x[0], sorted(x[1])))
+    values: dict[tuple, float] = {}
+    for k in range(L + 1):
+        for s in range(0, len(keys), batch):
+            chunk = keys[s:s + batch]
+            for key, v in zip(chunk, evaluator.ppl_batch(k, chunk)):
+                values[(key[0], k, key[1])] = v
+        if progress:
+            print(f"  table k={k}/{L}: {len(keys)} distinct (window, lost) cells", flush=True)
+    ppl = np.array([[values[(int(w), k, frozenset(ls))] for k in range(L + 1)] for w, ls in zip(windows, lost)])
+    clean = np.array([evaluator.clean_ppl(int(w)) for w in windows])
+    build = {"distinct_cells": len(keys) * (L + 1), "state_k_cells": n * (L + 1),
+             "tail_passes": evaluator.tail_passes - passes0, "wall_s": round(evaluator.wall_s - wall0, 2),
+             "single_cost_s": round(cost, 5)}
+    tokens = evaluator.cfg.prompt_tokens + 1
+    ue_s = np.array([evaluator.cost.ue_cost(k, tokens)[0] for k in range(L + 1)])
+    edge_s = np.array([evaluator.cost.edge_cost(k, tokens)[0] for k in range(L + 1)])
+    return EvalTable(ppl, clean, cost, build, ue_s, edge_s)
+
+
+class TableEvaluator:
+    """Serves real evaluations from an :class:`EvalTable`, charging each lookup honestly.
+
+    Every call of :meth:`ppl` counts as one real evaluation (``calls``) and adds the table's
+    measured single-evaluation cost to ``charged_s``: what a learner asking the model itself
+    would have paid. Nothing is memoised on the learner's side.
+    """
+
+    def __init__(self, table: EvalTable):
+        self.table = table
+        self.calls = 0
+        self.charged_s = 0.0
+
+    @property
+    def n_layers(self) -> int:
+        return self.table.n_layers
+
+    def ppl(self, state: int, k: int) -> float:
+        self.calls += 1
+        self.charged_s += self.table.cost_s
+        return float(self.table.ppl[state, k])
+
+    def clean(self, state: int) -> float:
+        return float(self.table.clean[state])

@@ -1,0 +1,225 @@
+"""Model-based training and the comparison with model-free PPO and the baselines.
+
+Pipeline (:func:`train`):
+
+1. traces and real-evaluation tables (:func:`mbrl.dataset.prepare`, cached);
+2. surrogate by active learning on the *train* states, each query one real evaluation charged
+   at the measured single-call cost (:class:`mbrl.evaluator.TableEvaluator`);
+3. PPO on the surrogate environment (no real evaluation), checked on the held-out traces
+   every ``ppo.eval_every`` steps (learning curve);
+4. model-free PPO on the real-evaluation environment (one real evaluation per step, the paper's
+   baseline), checked the same way;
+5. baselines on the held-out traces (fixed k, random, greedy on the surrogate, oracle).
+
+Score used for "fraction of oracle": with this reward the mean reward is negative (damaged
+states cost more than clean ones earn), so a plain ratio to the oracle is meaningless.
+``frac_oracle`` is the share of the gap from the random policy to the oracle that a method
+closes: (R - R_random) / (R_oracle - R_random); 1 = oracle, 0 = random. When the oracle's mean
+reward is positive the plain ratio R / R_oracle is reported too (``ratio_oracle``).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import baselines as B
+from .config import TrainConfig, to_dict
+from .env import MatrixScorer, SplitEnv, TableScorer
+from .evaluator import TableEvaluator
+from .surrogate import active_learn, all_pairs
+
+
+def score(r: float, ref: dict) -> float:
+    """Share of the random-to-oracle gap closed by mean reward r (see the module doc)."""
+    gap = ref["oracle"] - ref["random"]
+    return float((r - ref["random"]) / gap) if gap > 0 else float("nan")
+
+
+@dataclass
+class Curve:
+    """Learning curve: one point per held-out check."""
+
+    points: list = field(default_factory=list)
+
+    def first_reaching(self, frac: float) -> dict | None:
+        return next((p for p in self.points if p["frac_oracle"] >= frac), None)
+
+
+def _ppo(env, cfg: TrainConfig, seed: int):
+    from stable_baselines3 import PPO
+
+    p = cfg.ppo
+    return PPO("MlpPolicy", env, n_steps=p.n_steps, batch_size=p.batch_size, learning_rate=p.learning_rate,
+               ent_coef=p.ent_coef, gamma=p.gamma, seed=seed, device="cpu", verbose=0,
+               policy_kwargs={"net_arch": [p.hidden, p.hidden]})
+
+
+def _learn(model, timesteps: int, eval_every: int, check) -> float:
+    """Runs model.learn in chunks of eval_every steps, calling check(steps, learn_wall_s) after
+    each; returns the learning wall time (checks excluded)."""
+    done, wall = 0, 0.0
+    while done < timesteps:
+        chunk = min(eval_every, timesteps - done)
+        t0 = time.perf_counter()
+        model.learn(chunk, reset_num_timesteps=False)
+        wall += time.perf_counter() - t0
+        done = model.num_timesteps
+        check(done, wall)
+    return wall
+
+
+def heldout_refs(ds, cfg: TrainConfig) -> dict:
+    r, L = cfg.reward, ds.n_layers
+    res = B.compare({"oracle": B.oracle(ds.test_table, ds.test, r), "random": B.random_policy(L, cfg.seed)},
+                    ds.test, ds.test_table, r, cfg.env.start_k)
+    return {k: v["mean_reward"] for k, v in res.items()}
+
+
+def fit_surrogate(ds, cfg: TrainConfig, progress: bool = False):
+    """Active learning on the train states; returns (surrogate, log, evaluator, wall_s)."""
+    te = TableEvaluator(ds.train_table)
+    t0 = time.perf_counter()
+
+    def real_q(s, k):
+        return float(cfg.reward.q(te.ppl(s, k), te.clean(s)))
+
+    def on_round(sur, log):
+        if progress:
+            print(f"  surrogate: {log.rounds[-1]['real_evals']} real evals, mean spread "
+                  f"{log.rounds[-1]['mean_spread']:.3f}", flush=True)
+
+    sur, log = active_learn(ds.train.feats, ds.n_layers, real_q, cfg.surrogate, on_round)
+    return sur, log, te, time.perf_counter() - t0
+
+
+def surrogate_metrics(sur, ds, cfg: TrainConfig) -> dict:
+    """Held-out MAE of the quality term and how often the surrogate's best k is the true best k."""
+    L, r = ds.n_layers, cfg.reward
+    states, ks, x = all_pairs(ds.test.feats, L)
+    pred, spread = sur.predict(x)
+    pred = pred.reshape(len(ds.test), L + 1)
+    real = B.heldout_q(ds.test_table, r)
+    k = np.arange(L + 1)
+    best_pred = np.argmax(r.reward(pred, k, L), 1)
+    best_real = np.argmax(r.reward(real, k, L), 1)
+    rows = np.arange(len(real))
+    regret = r.reward(real[rows, best_real], best_real, L) - r.reward(real[rows, best_pred], best_pred, L)
+    return {"mae_q": float(np.abs(pred - real).mean()), "mae_q_clean_states": float(np.abs(pred - real)[ds.test.loss_frac == 0].mean()),
+            "mae_q_damaged_states": float(np.abs(pred - real)[ds.test.loss_frac > 0].mean()) if (ds.test.loss_frac > 0).any() else None,
+            "best_k_agreement": float((best_pred == best_real).mean()), "mean_regret": float(regret.mean()),
+            "mean_spread": float(spread.mean()), "heldout_pairs": int(real.size)}
+
+
+def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = False) -> dict:
+    """Runs the whole pipeline; writes the run folder ``out`` when given. Returns the metrics."""
+    import torch
+
+    from .dataset import prepare
+
+    torch.set_num_threads(cfg.threads)
+    if ds is None:
+        ds = prepare(cfg.traces, cfg.evaluator, progress)
+    L, r = ds.n_layers, cfg.reward
+    refs = heldout_refs(ds, cfg)
+
+    def check_policy(model):
+        res = B.run_policy(B.sb3_policy(model, L, cfg.env.action_mode), ds.test, ds.test_table, r, cfg.env.start_k)
+        return res["mean_reward"], score(res["mean_reward"], refs)
+
+    env_kw = dict(reward=r, action_mode=cfg.env.action_mode, episode_len=cfg.env.episode_len, start_k=None,
+                  ue_s=ds.train_table.ue_s, edge_s=ds.train_table.edge_s)
+
+    # Model-based: surrogate from a budget of real evaluations, then PPO on the surrogate alone.
+    sur, log, te_mb, sur_wall = fit_surrogate(ds, cfg, progress)
+    _, _, x_train = all_pairs(ds.train.feats, L)
+    q_train = sur.predict(x_train)[0].reshape(len(ds.train), L + 1)
+    env = SplitEnv(ds.train, MatrixScorer(q_train), L, **env_kw)
+    env.reset(seed=cfg.seed)
+    model = _ppo(env, cfg, cfg.seed)
+    mb_curve = Curve()
+    mb_base_wall = te_mb.charged_s + sur.fit_s
+
+    def mb_check(steps, wall):
+        mean_r, frac = check_policy(model)
+        mb_curve.points.append({"steps": steps, "real_evals": te_mb.calls, "wall_s": mb_base_wall + wall,
+                                "mean_reward": mean_r, "frac_oracle": frac})
+        if progress:
+            print(f"  mbrl ppo {steps} steps: held-out reward {mean_r:.3f} ({frac:.1%} of oracle)", flush=True)
+
+    _learn(model, cfg.ppo.timesteps, cfg.ppo.eval_every, mb_check)
+
+    # Model-free: the same PPO with a real evaluation at every step.
+    mf_curve, mf_model, te_mf = Curve(), None, None
+    if cfg.model_free.enabled:
+        te_mf = TableEvaluator(ds.train_table)
+        env_mf = SplitEnv(ds.train, TableScorer(te_mf, r), L, **env_kw)
+        env_mf.reset(seed=cfg.seed)
+        mf_model = _ppo(env_mf, cfg, cfg.seed)
+
+        def mf_check(steps, wall):
+            mean_r, frac = check_policy(mf_model)
+            mf_curve.points.append({"steps": steps, "real_evals": te_mf.calls, "wall_s": te_mf.charged_s + wall,
+                                    "mean_reward": mean_r, "frac_oracle": frac})
+            if progress:
+                print(f"  model-free ppo {steps} steps ({te_mf.calls} real evals): held-out reward "
+                      f"{mean_r:.3f} ({frac:.1%} of oracle)", flush=True)
+
+        _learn(mf_model, cfg.model_free.timesteps, cfg.ppo.eval_every, mf_check)
+
+    # Baselines on the same held-out episodes.
+    _, _, x_test = all_pairs(ds.test.feats, L)
+    q_test_pred = sur.predict(x_test)[0].reshape(len(ds.test), L + 1)
+    policies = {"mbrl_ppo": B.sb3_policy(model, L, cfg.env.action_mode)}
+    if mf_model is not None:
+        policies["modelfree_ppo"] = B.sb3_policy(mf_model, L, cfg.env.action_mode)
+    policies.update({"greedy_surrogate": B.greedy(q_test_pred, ds.test_table, ds.test, r),
+                     "oracle": B.oracle(ds.test_table, ds.test, r), "random": B.random_policy(L, cfg.seed)})
+    policies.update({f"fixed_k{k}": B.fixed(k) for k in range(L + 1)})
+    table = B.compare(policies, ds.test, ds.test_table, r, cfg.env.start_k)
+    for row in table.values():
+        row["ratio_oracle"] = row.pop("frac_oracle", float("nan"))
+        row["frac_oracle"] = score(row["mean_reward"], refs)
+    best_fixed = max((n for n in table if n.startswith("fixed_")), key=lambda n: table[n]["mean_reward"])
+
+    metrics = {
+        "states": {"train": len(ds.train), "heldout": len(ds.test),
+                   "heldout_damaged_share": float((ds.test.loss_frac > 0).mean())},
+        "real_eval_cost_s": ds.train_table.cost_s,
+        "surrogate": {**surrogate_metrics(sur, ds, cfg), "real_evals": te_mb.calls,
+                      "charged_eval_s": te_mb.charged_s, "fit_s": sur.fit_s, "rounds": log.rounds},
+        "mbrl": {"real_evals": te_mb.calls, "curve": mb_curve.points},
+        "model_free": {"real_evals": te_mf.calls if te_mf else 0, "curve": mf_curve.points},
+        "comparison": table, "best_fixed": best_fixed, "refs": refs,
+    }
+    if out is not None:
+        write_run(Path(out), cfg, metrics, model, sur)
+    metrics["_models"] = (model, mf_model, sur)
+    return metrics
+
+
+def write_run(out: Path, cfg: TrainConfig, metrics: dict, model, sur) -> None:
+    """Run folder: config.yaml, metrics.json, agent.zip + agent.json, surrogate.pt, curves.png,
+    comparison.md."""
+    import torch
+    import yaml
+
+    from .agent import save_agent
+    from .report import comparison_markdown, plot_curves
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    save_agent(model, out / "agent.zip", n_layers=metrics_n_layers(metrics), action_mode=cfg.env.action_mode,
+               start_k=cfg.env.start_k)
+    torch.save(sur.state_dict(), out / "surrogate.pt")
+    (out / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if not k.startswith("_")},
+                                                 indent=1, default=float))
+    plot_curves(metrics, out / "curves.png")
+    (out / "comparison.md").write_text(comparison_markdown(metrics))
+
+
+def metrics_n_layers(metrics: dict) -> int:
+    return sum(1 for n in metrics["comparison"] if n.startswith("fixed_k")) - 1

@@ -1,0 +1,66 @@
+"""The real pieces end to end on tiny inputs: a 2 s ns-3 trace, the split LLM, the saved agent."""
+import numpy as np
+import pytest
+
+from mbrl.evaluator import EvalConfig, RealEvaluator, activation_layout
+from mbrl.traces import TraceConfig, load_decisions, record_traces
+
+EVAL = EvalConfig(prompt_tokens=16, n_windows=2)
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    cfg = TraceConfig(variants=("ld32_walk_vehicle",), train_seeds=(1,), test_seeds=(2,), duration_s=2.0,
+                      cache_dir=str(tmp_path_factory.mktemp("cache")))
+    probe_bytes, n_packets = activation_layout(EVAL)
+    runs = record_traces(cfg, probe_bytes, cfg.train_seeds)
+    again = record_traces(cfg, probe_bytes, cfg.train_seeds)  # cached: same folder, no new run
+    assert runs == again
+    return cfg, runs, n_packets
+
+
+def test_decisions_from_a_recorded_trace(tiny_runs):
+    cfg, runs, n_packets = tiny_runs
+    dec = load_decisions(runs, n_packets, cfg.deadline_ms, EVAL.n_windows)
+    # 3 UEs, a probe every 200 ms from 0.5 s (staggered) until 1.5 s
+    assert 12 <= len(dec) <= 18
+    assert dec.feats.shape == (len(dec), 9) and np.isfinite(dec.feats).all()
+    assert all(max(lost, default=0) < n_packets for lost in dec.lost)
+    assert len(dec.episodes()) == 3
+    with pytest.raises(ValueError, match="probes of 17 packets, the evaluator's activation has 5"):
+        load_decisions(runs, 5, cfg.deadline_ms, 2)
+
+
+def test_real_evaluator_counts_and_memoises():
+    ev = RealEvaluator(EVAL)
+    assert ev.n_packets == activation_layout(EVAL)[1]
+    clean = ev.ppl(0, 10, set())
+    assert clean == pytest.approx(ev.clean_ppl(0), rel=0.02)  # float16 on the wire only
+    damaged = ev.ppl(0, 10, set(range(0, ev.n_packets, 2)))
+    assert damaged > 1.5 * clean
+    ev.ppl(0, 10, set())
+    assert ev.counters()["calls"] == 3 and ev.tail_passes == 2 and ev.memo_hits == 1
+
+
+def test_saved_agent_chooses_from_slot_records(tmp_path):
+    from stable_baselines3 import PPO
+
+    from cosim.launcher import SLOT_DTYPE
+    from mbrl.agent import load_policy, save_agent
+    from mbrl.env import MatrixScorer, SplitEnv
+
+    from conftest import synthetic
+
+    dec, _ = synthetic(n_episodes=2)
+    env = SplitEnv(dec, MatrixScorer(np.zeros((len(dec), 31))), 30)
+    model = PPO("MlpPolicy", env, n_steps=64, batch_size=32, seed=0, device="cpu")
+    save_agent(model, tmp_path / "agent.zip", n_layers=30, action_mode="moves", start_k=15)
+    policy = load_policy(tmp_path, 30)
+    slots = np.zeros(200, SLOT_DTYPE)
+    slots["t_ns"] = np.arange(200) * 1_000_000
+    slots["ul_sinr_db"], slots["cqi"], slots["harq"] = 5.0, 7, 1
+    k = policy.choose(0, slots, None)
+    assert isinstance(k, int) and 11 <= k <= 19  # a move of at most 4 from start_k
+    assert 0 <= policy.choose(0, np.zeros(0, SLOT_DTYPE), 0) <= 4
+    with pytest.raises(ValueError, match="trained for 30 layers, the session's model has 18"):
+        load_policy(tmp_path / "agent.zip", 18)
