@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from cosim.launcher import COMMAND_DTYPE, SLOT_DTYPE, Simulation
+from cosim.launcher import COMMAND_DTYPE, EVENT_DTYPE, SLOT_DTYPE, Simulation
 
 NS = 1_000_000_000
 SLOT_NS = 1_000_000
@@ -58,15 +58,17 @@ class NetworkClock:
         n_ues: UEs in the scenario.
         duration_s: simulated time to run.
         history_slots: slot records kept per UE for policies (most recent last).
+        history_packets: uplink packet fates kept per UE for policies.
         on_records: optional callable(slots, events) for each batch (e.g. a TraceWriter's write).
         max_step_ms: longest grant while nothing is in flight.
     """
 
     def __init__(self, env: simpy.Environment, sim: Simulation, n_ues: int, duration_s: float,
-                 history_slots: int = 200, on_records=None, max_step_ms: int = 50):
+                 history_slots: int = 200, history_packets: int = 500, on_records=None, max_step_ms: int = 50):
         self.env, self.sim = env, sim
         self.end_ns = int(round(duration_s * NS))
         self.history = [collections.deque(maxlen=history_slots) for _ in range(n_ues)]
+        self.packet_history = [collections.deque(maxlen=history_packets) for _ in range(n_ues)]
         self._on_records = on_records
         self._max_step_ns = max_step_ms * SLOT_NS
         self._pending: list[tuple[Transfer, int, int]] = []  # (transfer, bytes, payload) to send
@@ -92,6 +94,11 @@ class NetworkClock:
         """The UE's most recent slot records (SLOT_DTYPE), oldest first; only slots before now."""
         h = self.history[ue]
         return np.concatenate(list(h)) if h else np.empty(0, SLOT_DTYPE)
+
+    def recent_packets(self, ue: int) -> np.ndarray:
+        """The UE's most recent uplink packet fates (EVENT_DTYPE, in the order ns-3 decided them)."""
+        h = self.packet_history[ue]
+        return np.array(h, dtype=EVENT_DTYPE) if h else np.empty(0, EVENT_DTYPE)
 
     # ---- the loop ----
     def run(self) -> None:
@@ -139,6 +146,8 @@ class NetworkClock:
             for ue in np.unique(slots["ue"]):
                 self.history[int(ue)].append(slots[slots["ue"] == ue])
         for ev in events:
+            if ev["direction"] == 0:
+                self.packet_history[int(ev["ue"])].append(ev)
             t = self._in_flight.get(int(ev["tag"]))
             if t is None:
                 continue  # background or foreign traffic

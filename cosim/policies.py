@@ -1,8 +1,10 @@
 """Where to split: the policy interface of a session and the built-in policies.
 
-A policy is any object with ``choose(ue, recent_slots, current_k) -> k``: ``recent_slots`` are the
-UE's latest slot records (SLOT_DTYPE, oldest first, only slots before now), ``current_k`` its
-split of the previous request (None for the first). The RL agent (mbrl) implements the same call.
+A policy is any object with ``choose(ue, recent_slots, current_k, recent_packets) -> k``:
+``recent_slots`` are the UE's latest slot records (SLOT_DTYPE, oldest first, only slots before
+now), ``current_k`` its split of the previous request (None for the first), ``recent_packets``
+the fates of its latest uplink packets (EVENT_DTYPE, ``t_recv_ns`` -1 when lost; all its
+transfers, activations and probes). The RL agent (mbrl) implements the same call.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 
 
 class SplitPolicy(Protocol):
-    def choose(self, ue: int, recent_slots: np.ndarray, current_k: int | None) -> int: ...
+    def choose(self, ue: int, recent_slots: np.ndarray, current_k: int | None, recent_packets: np.ndarray) -> int: ...
 
 
 class FixedSplit:
@@ -22,7 +24,7 @@ class FixedSplit:
     def __init__(self, k: int):
         self.k = k
 
-    def choose(self, ue, recent_slots, current_k) -> int:
+    def choose(self, ue, recent_slots, current_k, recent_packets=None) -> int:
         return self.k
 
 
@@ -46,7 +48,7 @@ class SinrTable:
         self.table = sorted(table, reverse=True)
         self.default_k = default_k
 
-    def choose(self, ue, recent_slots, current_k) -> int:
+    def choose(self, ue, recent_slots, current_k, recent_packets=None) -> int:
         sinr = mean_ul_sinr_db(recent_slots)
         if not np.isfinite(sinr):
             return self.default_k

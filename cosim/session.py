@@ -142,7 +142,8 @@ class SplitSession:
             parts["ue_wait_s"] += self.env.now - t0
             switch = 0.0
             if k is None:
-                k = int(self.policy.choose(ue, self.clock.recent_slots(ue), self.current_k[ue]))
+                k = int(self.policy.choose(ue, self.clock.recent_slots(ue), self.current_k[ue],
+                                           self.clock.recent_packets(ue)))
                 if self.current_k[ue] is not None:
                     switch = abs(k - self.current_k[ue]) * self.cfg.split.switch_cost_ms_per_layer / 1000
                 self.current_k[ue] = k

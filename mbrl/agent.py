@@ -36,7 +36,7 @@ class AgentPolicy:
     def __init__(self, model, n_layers: int, action_mode: str, start_k: int):
         self.model, self.L, self.mode, self.start_k = model, n_layers, action_mode, start_k
 
-    def choose(self, ue: int, recent_slots: np.ndarray, current_k: int | None) -> int:
+    def choose(self, ue: int, recent_slots: np.ndarray, current_k: int | None, recent_packets=None) -> int:
         k = self.start_k if current_k is None else int(current_k)
         obs = np.append(slot_features(recent_slots), np.float32(k / self.L)).astype(np.float32)
         action, _ = self.model.predict(obs, deterministic=True)
