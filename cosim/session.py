@@ -243,9 +243,14 @@ def is_session_file(path) -> bool:
     return isinstance(raw, dict) and any(k in raw for k in SECTIONS if k != "probes")
 
 
-def run_session_file(path, out=None, seed=None, progress: bool = True) -> Path:
-    """Validates the YAML (cell + split-inference sections), runs it, returns the run folder."""
-    sc = load_any(path, overrides={"seed": seed} if seed is not None else None, extra_sections=SECTIONS)
+def run_session_file(path, out=None, seed=None, progress: bool = True, overrides: dict | None = None) -> Path:
+    """Validates the YAML (cell + split-inference sections), runs it, returns the run folder.
+
+    ``overrides`` maps dotted keys of the cell's sections to values (see cosim.scenario.load_scenario)."""
+    overrides = dict(overrides or {})
+    if seed is not None:
+        overrides["seed"] = seed
+    sc = load_any(path, overrides=overrides, extra_sections=SECTIONS)
     cfg = parse_session(sc.extra)
     run_dir = new_run_dir(out, sc.name)
     config = resolved(sc)

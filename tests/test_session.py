@@ -124,3 +124,13 @@ def test_decoding_sends_a_vector_up_and_a_token_down_per_new_token(tmp_path):
     assert r.new_tokens == 4 and r.packets == len(up) and r.payload_bytes == up["bytes"].sum()
     assert r.token_match == 1.0  # a perfect channel and float32 on the wire: the unsplit model's tokens
     assert abs(sum(getattr(r, p) for p in PARTS) - r.latency_s) < 1e-9
+
+
+def test_the_main_example_runs(tmp_path):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "split_lte.yaml"
+    run = run_session_file(example, out=tmp_path / "main", progress=False, overrides={"duration_s": 2.0})
+    req = pd.read_parquet(run / "requests.parquet")
+    assert len(req) >= 1 and set(req["k"]) <= {4, 8, 16}
+    assert json.loads((run / "meta.json").read_text())["status"] == "ok"
