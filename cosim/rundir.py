@@ -44,13 +44,22 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _plain(x: Any) -> Any:
+    """Tuples to lists, recursively: what yaml.safe_dump writes as plain YAML."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
+
 class RunRecord:
     """Writes config.yaml at the start and meta.json at the start and the end of a run."""
 
     def __init__(self, run_dir: Path, resolved_config: dict[str, Any], seed: int):
         self.run_dir = run_dir
         self._t0 = time.perf_counter()
-        (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(resolved_config, sort_keys=False))
+        (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(_plain(resolved_config), sort_keys=False))
         self.meta: dict[str, Any] = {
             "status": "running",
             "seed": seed,

@@ -718,14 +718,5 @@ def resolved_dict(sc: Scenario) -> dict[str, Any]:
     d["radio"]["dl_frequency_mhz"] = dl_frequency_hz(sc.radio) / 1e6
     for g, pos in zip(d["ue_groups"], _positions(sc)):
         g["initial_positions"] = [list(p) for p in pos]
-    d = _plain(d)
     d.update(extra)
     return d
-
-
-def _plain(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    return x

@@ -208,7 +208,7 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
     policy = make_policy(cfg.split, infer.n_layers)
     program, args = launch(sc, run_dir)
     env = simpy.Environment()
-    session = clock = None
+    session = None
     timing = {}
     t_start = time.perf_counter()
     try:
@@ -255,7 +255,7 @@ def run_session_file(path, out=None, seed=None, progress: bool = True, overrides
     run_dir = new_run_dir(out, sc.name)
     config = resolved(sc)
     config.update(asdict(cfg))
-    record = RunRecord(run_dir, _plain(config), sc.seed)
+    record = RunRecord(run_dir, config, sc.seed)
     try:
         counts = run_session(sc, cfg, run_dir, progress)
     except BaseException as exc:
@@ -264,10 +264,3 @@ def run_session_file(path, out=None, seed=None, progress: bool = True, overrides
     record.finish(**counts)
     return run_dir
 
-
-def _plain(x):
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    return x
