@@ -53,6 +53,41 @@ class LteSlotCollector::BufferProbe : public LteMacSapProvider {
   std::uint32_t bytes = 0;
 };
 
+/// Ctrl-SINR chunk processor of one UE's downlink LteSpectrumPhy: the linear mean over RBs of the
+/// SINR, time-weighted over the chunks of one control-region reception, stored at End. Replaces
+/// LteChunkProcessor's SpectrumValue sums (no allocation, one pass over the RBs per chunk).
+class LteSlotCollector::DlCtrlSinr : public LteChunkProcessor {
+ public:
+  explicit DlCtrlSinr(double* out) : m_out(out) {}
+  void Start() override {
+    m_sum = 0;
+    m_ns = 0;
+  }
+  void EvaluateChunk(const SpectrumValue& sinr, Time duration) override {
+    const std::size_t n = sinr.GetValuesN();
+    if (n == 0) {
+      return;
+    }
+    double sum = 0;
+    for (auto it = sinr.ConstValuesBegin(); it != sinr.ConstValuesEnd(); ++it) {
+      sum += *it;
+    }
+    const double ns = static_cast<double>(duration.GetNanoSeconds());
+    m_sum += sum / static_cast<double>(n) * ns;
+    m_ns += ns;
+  }
+  void End() override {
+    if (m_ns > 0 && m_sum > 0) {
+      *m_out = m_sum / m_ns;
+    }
+  }
+
+ private:
+  double* m_out;  // UeState::dlSinr (m_ues is sized once, in Install)
+  double m_sum = 0;
+  double m_ns = 0;
+};
+
 TypeId LteSlotCollector::GetTypeId() {
   static TypeId tid =
       TypeId("layersplit::LteSlotCollector")
@@ -105,8 +140,9 @@ void LteSlotCollector::Install(Ptr<LteEnbNetDevice> enb, const std::vector<Ptr<L
         "ReportCurrentCellRsrpSinr",
         Callback<void, uint16_t, uint16_t, double, double, uint8_t>(
             [this, i](uint16_t c, uint16_t r, double rsrp, double sinr, uint8_t cc) {
-              OnRsrpSinr(i, c, r, rsrp, sinr, cc);
+              OnRsrp(i, c, r, rsrp, sinr, cc);
             }));
+    phy->GetDlSpectrumPhy()->AddCtrlSinrChunkProcessor(Create<DlCtrlSinr>(&s.dlSinr));
     Ptr<LteUeRrc> rrc = ues[i]->GetRrc();
     rrc->TraceConnectWithoutContext(
         "ConnectionEstablished",
@@ -219,13 +255,9 @@ void LteSlotCollector::OnUlPhyReception(PhyReceptionStatParameters p) {
   rx.ok = p.m_correctness != 0;
 }
 
-void LteSlotCollector::OnRsrpSinr(std::size_t ue, uint16_t, uint16_t, double rsrpW, double sinr, uint8_t) {
-  UeState& s = m_ues[ue];
+void LteSlotCollector::OnRsrp(std::size_t ue, uint16_t, uint16_t, double rsrpW, double, uint8_t) {
   if (rsrpW > 0) {
-    s.rsrpW = rsrpW;
-  }
-  if (sinr > 0) {
-    s.dlSinr = sinr;
+    m_ues[ue].rsrpW = rsrpW;
   }
 }
 

@@ -4,10 +4,21 @@
 //   ul_sinr_db   extra data-SINR chunk processor on the eNB uplink LteSpectrumPhy; linear mean over
 //                the RBs the UE was granted for that TTI, in dB. Carried over from the last TTI in
 //                which the UE transmitted; NaN before its first uplink TB.
-//   dl_sinr_db   LteUePhy "ReportCurrentCellRsrpSinr" (every TTI): the linear mean over all RBs of
-//                the UE's downlink control-region SINR (PDCCH, whole band), in dB.
-//   cqi          wideband CQI 0..15 of that mean SINR with ns-3's PiroEW2010 AMC model (Shannon
-//                efficiency with a BER 5e-5 gap mapped on LteAmc's TS 36.213 Table 7.2.3-1
+//   dl_sinr_db   extra ctrl-SINR chunk processor on the UE's downlink LteSpectrumPhy (every TTI the
+//                UE receives its cell's control region, i.e. every TTI once synchronised): the
+//                linear mean over all RBs of the PDCCH-region SINR, time-averaged over the region,
+//                in dB. Interference is every other co-channel eNB's control region; in ns-3 each
+//                eNB sends it over the whole band in every TTI whatever its load, so this SINR
+//                counts every neighbour as fully loaded (it is the SINR ns-3 uses for RLF
+//                detection, and for CQI with LteHelper::UsePdschForCqiGeneration = false).
+//                Not LteUePhy "ReportCurrentCellRsrpSinr": with ns-3's default
+//                UsePdschForCqiGeneration = true that trace reports RS power / (PDSCH interference
+//                + noise), where the PDSCH interference is measured only in TTIs in which the
+//                serving cell itself sends PDSCH (to any UE) and is plain noise otherwise; a cell
+//                with no downlink data then shows its UEs' SNR, blind to any interferer.
+//                Carried over between reports; NaN before the first.
+//   cqi          wideband CQI 0..15 of that mean SINR (dl_sinr_db) with ns-3's PiroEW2010 AMC model
+//                (Shannon efficiency with a BER 5e-5 gap mapped on LteAmc's TS 36.213 Table 7.2.3-1
 //                efficiencies; 0 = out of range). It is computed here, not read from the UE: ns-3's
 //                UE reports CQI per RB with the MI error model (AmcModel=MiErrorModel), which costs
 //                ~100x more, so this CQI is a cheap, optimistic-under-selective-fading proxy and
@@ -18,7 +29,8 @@
 //                the UL DCI arrives, for the TTI UL_PUSCH_TTIS_DELAY (4) later.
 //   harq         eNB uplink LteSpectrumPhy "UlPhyReception" for that TB (ok / fail); none if the UE
 //                had no TB in this TTI.
-//   rsrp_dbm     LteUePhy "ReportCurrentCellRsrpSinr": RSRP per RB in W, converted to dBm.
+//   rsrp_dbm     LteUePhy "ReportCurrentCellRsrpSinr": RSRP per RB in W, converted to dBm (its SINR
+//                argument is not used, see dl_sinr_db).
 //   Cost: dB conversions and the CQI are done at Flush and only when the value changed.
 //   x, y, z, speed   the UE's MobilityModel, read when the record is built (at the slot's end).
 //   ul_buffer_bytes  RLC tx + retx + status bytes of the UE's data radio bearers: the RLC's latest
@@ -84,6 +96,7 @@ class LteSlotCollector : public ns3::Object {
     bool ok = false;
   };
   class BufferProbe;
+  class DlCtrlSinr;
   struct UeState {
     ns3::Ptr<ns3::LteUeNetDevice> dev;
     ns3::Ptr<ns3::MobilityModel> mobility;
@@ -93,7 +106,7 @@ class LteSlotCollector : public ns3::Object {
     float ulSinrDb;
     float dlSinrDb;
     float rsrpDbm;
-    double dlSinr = 0;  // linear, latest report
+    double dlSinr = 0;  // linear, latest ctrl-region SINR (DlCtrlSinr)
     double rsrpW = 0;
     double flushedDlSinr = 0;  // values behind dlSinrDb / cqi / rsrpDbm
     double flushedRsrpW = 0;
@@ -106,8 +119,7 @@ class LteSlotCollector : public ns3::Object {
   void OnUlPhyReception(ns3::PhyReceptionStatParameters p);
   void OnUlGrant(std::size_t ue, ns3::PhyTransmissionStatParameters p);
   void OnUlRbs(std::size_t ue, uint16_t rnti, const std::vector<int>& rbs);
-  void OnRsrpSinr(std::size_t ue, uint16_t cellId, uint16_t rnti, double rsrpW, double sinr,
-                  uint8_t cc);
+  void OnRsrp(std::size_t ue, uint16_t cellId, uint16_t rnti, double rsrpW, double sinr, uint8_t cc);
   void OnConnected(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti);
   void OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t lcid);
   void InstallBufferProbes(std::size_t ue);
