@@ -10,7 +10,8 @@ referee's, not the learner's, and are not counted as its real evaluations.
 |-----------------|----------------------------------------------------------------------|
 | fixed k         | always k                                                             |
 | random          | uniform in 0..L                                                      |
-| greedy_surrogate| argmax of the reward with the surrogate's predicted quality          |
+| greedy_surrogate| argmax of the reward with the surrogate's predicted quality (given   |
+|                 | the observation: averaged over the 20 train states nearest in it)    |
 | oracle          | argmax of the reward with the real quality of every k (upper bound)  |
 | mbrl / mf       | a PPO policy (trained on the surrogate / on real evaluations)        |
 """
@@ -69,6 +70,16 @@ def greedy(q_pred: np.ndarray, table, dec, reward: RewardConfig) -> Callable:
     Latency is known only after the transfer; a deployable greedy would use its expectation.
     With latency_weight = 0 (default) this makes no difference."""
     return lambda s, f, k: _best(q_pred[s], table, dec, s, k, reward)
+
+
+def knn_expected_q(train_feats: np.ndarray, q_train: np.ndarray, feats: np.ndarray, n: int = 20) -> np.ndarray:
+    """E[Q | observation] of each row of ``feats``: mean ``q_train`` of the ``n`` train states
+    nearest in standardised observation space, (len(feats), L + 1)."""
+    mu, sd = train_feats.mean(0), train_feats.std(0) + 1e-6
+    a, b = (train_feats - mu) / sd, (feats - mu) / sd
+    dist = (b * b).sum(1)[:, None] - 2 * b @ a.T + (a * a).sum(1)[None, :]
+    nearest = np.argsort(dist, 1, kind="stable")[:, :min(n, len(a))]
+    return q_train[nearest].mean(1)
 
 
 def fixed(k_fixed: int) -> Callable:

@@ -10,9 +10,10 @@ Spaces
 |-------------|------------------------------|------------------------------------------------------|
 | action      | Discrete(9) (``moves``)      | i -> k += i - 4: keep (4) or move 1..4 layers down/up |
 |             | Discrete(L + 1) (``direct``) | i -> k = i                                           |
-| observation | Box(-5, 5, (10,), float32)   | 9 scaled channel features (mbrl.features table) of   |
-|             |                              | the UE's last 200 slots before the decision, then    |
-|             |                              | the current split k / L in [0, 1]                    |
+| observation | Box(-5, 5, (15,), float32)   | 14 scaled features (mbrl.features table): 9 of the   |
+|             |                              | UE's last 200 slots before the decision, 5 of its    |
+|             |                              | packet fates known by then (loss, lateness, last     |
+|             |                              | transfer), then the current split k / L in [0, 1]    |
 
 Moves are clipped to 0..L (SmolLM2: L = 30; k = 0 sends the embeddings, k = L runs every
 decoder layer on the UE and sends the last hidden state).

@@ -1,4 +1,15 @@
-"""Reward surrogate: an ensemble of small MLPs from (channel features, k / L) to the quality term.
+"""Reward surrogate: an ensemble of small MLPs from (state descriptors, k) to the quality term.
+
+What it learns is the expensive part only: the LLM's quality under a transfer's packet fates.
+The fates themselves come from ns-3 (the traces, free), so by default (``inputs: fates``) a
+state is described by its own probe's fates (:func:`fate_inputs`) and the surrogate predicts
+Q(fates, k) directly instead of E[Q | observation, k], whose noise (the next transfer's fate is
+uncertain) 300 evaluations cannot average out. An intact activation reproduces the clean
+perplexity (splitting is exact; the float16 wire moves Q by < 1e-3 on the recorded tables), so
+intact states are Q = 0 without asking and only damaged states are queried. ``inputs:
+observation`` is the former design (the agent's features), kept for comparison. k enters as a
+one-hot by default: damage is far from monotone or smooth in k (some split points are much
+more fragile than their neighbours), which a scalar k/L input smooths away.
 
 Each member is an MLP (inputs -> hidden -> hidden -> 1, tanh) trained on a bootstrap resample of
 the real evaluations with its own initialisation; the ensemble mean is the prediction and the
@@ -34,6 +45,9 @@ class SurrogateConfig:
         init: size of the space-filling initial design (>= 2).
         batch: real evaluations per active-learning round (>= 1).
         seed: seeds the design, the bootstrap and the initialisations.
+        inputs: ``fates`` (the state's own packet fates, intact states Q = 0) or
+            ``observation`` (the agent's features); see the module doc.
+        k_encoding: ``onehot`` or ``scalar`` (k / L).
     """
 
     members: int = 5
@@ -44,8 +58,14 @@ class SurrogateConfig:
     init: int = 100
     batch: int = 25
     seed: int = 0
+    inputs: str = "fates"
+    k_encoding: str = "onehot"
 
     def __post_init__(self):
+        if self.inputs not in ("fates", "observation"):
+            raise ValueError(f"surrogate.inputs: {self.inputs!r} is not one of fates, observation")
+        if self.k_encoding not in ("onehot", "scalar"):
+            raise ValueError(f"surrogate.k_encoding: {self.k_encoding!r} is not one of onehot, scalar")
         checks = {"members": 2, "hidden": 4, "epochs": 1, "init": 2, "batch": 1}
         for key, low in checks.items():
             if not isinstance(getattr(self, key), int) or getattr(self, key) < low:
@@ -115,18 +135,35 @@ class Surrogate:
         return s
 
 
-def inputs(feats: np.ndarray, k, n_layers: int) -> np.ndarray:
-    """Surrogate inputs: features (n, d) with k / L appended (k scalar or (n,))."""
-    k = np.broadcast_to(np.asarray(k, np.float32), (len(feats),))
-    return np.column_stack([feats, k / n_layers]).astype(np.float32)
+def inputs(feats: np.ndarray, k, n_layers: int, k_encoding: str = "scalar") -> np.ndarray:
+    """Surrogate inputs: features (n, d) with k appended as k / L or a one-hot (k scalar or (n,))."""
+    k = np.broadcast_to(np.asarray(k), (len(feats),))
+    k_cols = np.eye(n_layers + 1)[k.astype(int)] if k_encoding == "onehot" else (k / n_layers)[:, None]
+    return np.column_stack([feats, k_cols]).astype(np.float32)
 
 
-def all_pairs(feats: np.ndarray, n_layers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def all_pairs(feats: np.ndarray, n_layers: int, k_encoding: str = "scalar"):
     """Every (state, k) pair of a state set: (state idx, k, inputs) with state-major order."""
     n = len(feats)
     states = np.repeat(np.arange(n), n_layers + 1)
     ks = np.tile(np.arange(n_layers + 1), n)
-    return states, ks, inputs(feats[states], ks, n_layers)
+    return states, ks, inputs(feats[states], ks, n_layers, k_encoding)
+
+
+def fate_inputs(lost, loss_frac: np.ndarray) -> np.ndarray:
+    """Descriptors (n, 3) of each state's own transfer: lost share, packet 0 lost, longest lost
+    run / packets. Packet counts follow from len(lost) / loss_frac."""
+    out = np.zeros((len(lost), 3), np.float32)
+    for i, (ls, frac) in enumerate(zip(lost, loss_frac)):
+        if not ls:
+            continue
+        n = max(int(round(len(ls) / frac)), 1)
+        run = best = 0
+        for p in range(n):
+            run = run + 1 if p in ls else 0
+            best = max(best, run)
+        out[i] = (frac, float(0 in ls), best / n)
+    return out
 
 
 def farthest_points(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -160,10 +197,10 @@ def active_learn(feats: np.ndarray, n_layers: int, real_q, cfg: SurrogateConfig 
         on_round: optional callable(surrogate, log) after each fit.
     """
     rng = np.random.default_rng(cfg.seed)
-    states, ks, x = all_pairs(feats, n_layers)
-    # Scale k like a feature (0..1 already) but give it weight in the distance: it is half the design.
+    states, ks, x = all_pairs(feats, n_layers, cfg.k_encoding)
     design_x = x.copy()
-    design_x[:, -1] *= 3.0
+    if cfg.k_encoding == "scalar":
+        design_x[:, -1] *= 3.0  # k is half the design: weigh it against the many feature columns
     asked = list(farthest_points(design_x, cfg.init, rng))
     log = ActiveLog()
     y = [real_q(int(states[i]), int(ks[i])) for i in asked]

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .features import N_FEATURES, WINDOW_SLOTS, slot_features
+from .features import N_FEATURES, WINDOW_SLOTS, observation
 
 # Two channel/mobility models with a mix of clean, partly lost and fully lost activations
 # (about 55% / 15% / 10% / 20% at 20 kB every 200 ms per UE, deadline 200 ms, checked on
@@ -154,7 +154,8 @@ class Decisions:
     """Decision states cut from traces, one row per probe (all arrays share the first axis).
 
     Attributes:
-        feats: float32 (n, N_FEATURES) scaled channel features (mbrl.features).
+        feats: float32 (n, N_FEATURES) scaled features (mbrl.features) of the UE's slot records
+            and packet fates known before the probe's send time.
         lost: packet indices of each probe lost or later than the deadline.
         loss_frac: float (n,), len(lost) / packets.
         delay_ms: float (n,) uplink latency of the activation: last packet's arrival, or the
@@ -187,6 +188,14 @@ class Decisions:
                          self.window[idx], self.episode[idx], self.trace_id[idx], self.t_s[idx], self.trace)
 
 
+def _loss_timeout_ms(run: Path) -> float:
+    """When the run's ns-3 reported a loss after the send (its resolved config)."""
+    import yaml
+
+    cfg = yaml.safe_load((run / "config.yaml").read_text()) or {}
+    return float((cfg.get("transfer") or {}).get("loss_timeout_ms", 1000.0))
+
+
 def load_decisions(runs: Sequence[Path], n_packets: int, deadline_ms: float, n_windows: int) -> Decisions:
     """Decision states of the probes in ``runs`` (probes of another packet count are refused)."""
     import pyarrow.parquet as pq
@@ -201,12 +210,15 @@ def load_decisions(runs: Sequence[Path], n_packets: int, deadline_ms: float, n_w
         if len(bad):
             raise ValueError(f"trace {run}: probes of {int(bad['n_packets'].iloc[0])} packets, the evaluator's "
                              f"activation has {n_packets}; re-record with the evaluator's activation size")
+        loss_timeout_ms = _loss_timeout_ms(Path(run))
         for ue, ue_slots in slots.groupby("ue"):
             ue_slots = ue_slots.sort_values("t_ns")
             t_ns = ue_slots["t_ns"].to_numpy()
             cols = {c: ue_slots[c].to_numpy() for c in ("t_ns", "ul_sinr_db", "cqi", "harq", "ul_tbs_bytes",
                                                          "ul_buffer_bytes")}
-            for tag, probe in pk[pk["ue"] == ue].groupby("tag"):
+            ue_pk = pk[pk["ue"] == ue]
+            events = {c: ue_pk[c].to_numpy() for c in ("t_send_ns", "t_recv_ns", "tag", "n_packets", "direction")}
+            for tag, probe in ue_pk.groupby("tag"):
                 t_send = int(probe["t_send_ns"].min())
                 end = int(np.searchsorted(t_ns, t_send, side="left"))
                 recent = {c: v[max(0, end - WINDOW_SLOTS):end] for c, v in cols.items()}
@@ -215,7 +227,7 @@ def load_decisions(runs: Sequence[Path], n_packets: int, deadline_ms: float, n_w
                 # Packets never reported (the run ended) are lost too.
                 lost |= frozenset(set(range(n_packets)) - set(int(i) for i in probe["packet"]))
                 delay = deadline_ms if lost else float(probe["delay_ms"].max())
-                rows["feats"].append(slot_features(recent))
+                rows["feats"].append(observation(recent, events, t_send, deadline_ms, loss_timeout_ms))
                 rows["lost"].append(lost)
                 rows["loss_frac"].append(len(lost) / n_packets)
                 rows["delay_ms"].append(delay)

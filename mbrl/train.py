@@ -30,7 +30,7 @@ from . import baselines as B
 from .config import TrainConfig, to_dict
 from .env import MatrixScorer, SplitEnv, TableScorer
 from .evaluator import TableEvaluator
-from .surrogate import active_learn, all_pairs
+from .surrogate import active_learn, all_pairs, fate_inputs
 
 
 def score(r: float, ref: dict) -> float:
@@ -79,12 +79,31 @@ def heldout_refs(ds, cfg: TrainConfig) -> dict:
     return {k: v["mean_reward"] for k, v in res.items()}
 
 
+def descriptors(dec, cfg: TrainConfig) -> np.ndarray:
+    """The surrogate's description of each state (mbrl.surrogate: fates or observation)."""
+    return fate_inputs(dec.lost, dec.loss_frac) if cfg.surrogate.inputs == "fates" else dec.feats
+
+
+def predict_q(sur, dec, n_layers: int, cfg: TrainConfig) -> np.ndarray:
+    """Predicted quality term of every (state, k) of a state set, (states, L + 1)."""
+    x = all_pairs(descriptors(dec, cfg), n_layers, cfg.surrogate.k_encoding)[2]
+    q = sur.predict(x)[0].reshape(len(dec), n_layers + 1)
+    if cfg.surrogate.inputs == "fates":
+        q[dec.loss_frac == 0] = 0.0  # intact activation: the clean perplexity (module doc of surrogate)
+    return q
+
+
 def fit_surrogate(ds, cfg: TrainConfig, progress: bool = False):
     """Active learning on the train states; returns (surrogate, log, evaluator, wall_s)."""
     te = TableEvaluator(ds.train_table)
+    pool = np.flatnonzero(ds.train.loss_frac > 0) if cfg.surrogate.inputs == "fates" else np.arange(len(ds.train))
+    if not len(pool):
+        raise ValueError("traces: no train state lost a packet, nothing for the surrogate to learn; record "
+                         "harsher channels or use surrogate.inputs: observation")
     t0 = time.perf_counter()
 
-    def real_q(s, k):
+    def real_q(i, k):
+        s = int(pool[i])
         return float(cfg.reward.q(te.ppl(s, k), te.clean(s)))
 
     def on_round(sur, log):
@@ -92,16 +111,15 @@ def fit_surrogate(ds, cfg: TrainConfig, progress: bool = False):
             print(f"  surrogate: {log.rounds[-1]['real_evals']} real evals, mean spread "
                   f"{log.rounds[-1]['mean_spread']:.3f}", flush=True)
 
-    sur, log = active_learn(ds.train.feats, ds.n_layers, real_q, cfg.surrogate, on_round)
+    sur, log = active_learn(descriptors(ds.train, cfg)[pool], ds.n_layers, real_q, cfg.surrogate, on_round)
     return sur, log, te, time.perf_counter() - t0
 
 
 def surrogate_metrics(sur, ds, cfg: TrainConfig) -> dict:
     """Held-out MAE of the quality term and how often the surrogate's best k is the true best k."""
     L, r = ds.n_layers, cfg.reward
-    states, ks, x = all_pairs(ds.test.feats, L)
-    pred, spread = sur.predict(x)
-    pred = pred.reshape(len(ds.test), L + 1)
+    spread = sur.predict(all_pairs(descriptors(ds.test, cfg), L, cfg.surrogate.k_encoding)[2])[1]
+    pred = predict_q(sur, ds.test, L, cfg)
     real = B.heldout_q(ds.test_table, r)
     k = np.arange(L + 1)
     best_pred = np.argmax(r.reward(pred, k, L), 1)
@@ -135,8 +153,7 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
 
     # Model-based: surrogate from a budget of real evaluations, then PPO on the surrogate alone.
     sur, log, te_mb, sur_wall = fit_surrogate(ds, cfg, progress)
-    _, _, x_train = all_pairs(ds.train.feats, L)
-    q_train = sur.predict(x_train)[0].reshape(len(ds.train), L + 1)
+    q_train = predict_q(sur, ds.train, L, cfg)
     env = SplitEnv(ds.train, MatrixScorer(q_train), L, **env_kw)
     env.reset(seed=cfg.seed)
     model = _ppo(env, cfg, cfg.seed)
@@ -171,8 +188,10 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
         _learn(mf_model, cfg.model_free.timesteps, cfg.ppo.eval_every, mf_check)
 
     # Baselines on the same held-out episodes.
-    _, _, x_test = all_pairs(ds.test.feats, L)
-    q_test_pred = sur.predict(x_test)[0].reshape(len(ds.test), L + 1)
+    # Greedy must not see the held-out states' own fates: in fates mode it acts on the expected
+    # predicted quality of the train states nearest in observation.
+    q_test_pred = (B.knn_expected_q(ds.train.feats, q_train, ds.test.feats) if cfg.surrogate.inputs == "fates"
+                   else predict_q(sur, ds.test, L, cfg))
     policies = {"mbrl_ppo": B.sb3_policy(model, L, cfg.env.action_mode)}
     if mf_model is not None:
         policies["modelfree_ppo"] = B.sb3_policy(mf_model, L, cfg.env.action_mode)
@@ -213,7 +232,7 @@ def write_run(out: Path, cfg: TrainConfig, metrics: dict, model, sur) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
     save_agent(model, out / "agent.zip", n_layers=metrics_n_layers(metrics), action_mode=cfg.env.action_mode,
-               start_k=cfg.env.start_k)
+               start_k=cfg.env.start_k, deadline_ms=cfg.traces.deadline_ms)
     torch.save(sur.state_dict(), out / "surrogate.pt")
     (out / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if not k.startswith("_")},
                                                  indent=1, default=float))

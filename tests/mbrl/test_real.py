@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from mbrl.evaluator import EvalConfig, RealEvaluator, activation_layout
+from mbrl.features import N_FEATURES
 from mbrl.traces import TraceConfig, load_decisions, record_traces
 
 EVAL = EvalConfig(prompt_tokens=16, n_windows=2)
@@ -24,7 +25,7 @@ def test_decisions_from_a_recorded_trace(tiny_runs):
     dec = load_decisions(runs, n_packets, cfg.deadline_ms, EVAL.n_windows)
     # 3 UEs, a probe every 200 ms from 0.5 s (staggered) until 1.5 s
     assert 12 <= len(dec) <= 18
-    assert dec.feats.shape == (len(dec), 9) and np.isfinite(dec.feats).all()
+    assert dec.feats.shape == (len(dec), N_FEATURES) and np.isfinite(dec.feats).all()
     assert all(max(lost, default=0) < n_packets for lost in dec.lost)
     assert len(dec.episodes()) == 3
     with pytest.raises(ValueError, match="probes of 17 packets, the evaluator's activation has 5"):
@@ -54,7 +55,7 @@ def test_saved_agent_chooses_from_slot_records(tmp_path):
     dec, _ = synthetic(n_episodes=2)
     env = SplitEnv(dec, MatrixScorer(np.zeros((len(dec), 31))), 30)
     model = PPO("MlpPolicy", env, n_steps=64, batch_size=32, seed=0, device="cpu")
-    save_agent(model, tmp_path / "agent.zip", n_layers=30, action_mode="moves", start_k=15)
+    save_agent(model, tmp_path / "agent.zip", n_layers=30, action_mode="moves", start_k=15, deadline_ms=200)
     policy = load_policy(tmp_path, 30)
     slots = np.zeros(200, SLOT_DTYPE)
     slots["t_ns"] = np.arange(200) * 1_000_000
@@ -64,3 +65,31 @@ def test_saved_agent_chooses_from_slot_records(tmp_path):
     assert 0 <= policy.choose(0, np.zeros(0, SLOT_DTYPE), 0) <= 4
     with pytest.raises(ValueError, match="trained for 30 layers, the session's model has 18"):
         load_policy(tmp_path / "agent.zip", 18)
+
+
+def test_session_view_gives_the_training_features(tiny_runs):
+    """A session's policy sees only decided packet fates, in the order ns-3 decided them; the
+    agent must compute from that exactly the features training cut from the recorded trace."""
+    import pyarrow.parquet as pq
+
+    from cosim.launcher import EVENT_DTYPE, SLOT_DTYPE
+    from mbrl.agent import AgentPolicy
+
+    cfg, runs, n_packets = tiny_runs
+    dec = load_decisions(runs, n_packets, cfg.deadline_ms, EVAL.n_windows)
+    slots = pq.read_table(runs[0] / "slots.parquet").to_pandas()
+    pk = pq.read_table(runs[0] / "packets.parquet").to_pandas()
+    fate_ns = np.where(pk["t_recv_ns"] >= 0, pk["t_recv_ns"], pk["t_send_ns"] + 300_000_000)  # loss_timeout_ms
+    agent = AgentPolicy(None, 30, "moves", 15, cfg.deadline_ms)
+    for ue, ep in enumerate(dec.episodes()):
+        for s in ep:
+            t_now = int(round(dec.t_s[s] * 1e9))
+            seen = pk[(pk["ue"] == ue) & (fate_ns < t_now)].assign(fate=fate_ns[(pk["ue"] == ue) & (fate_ns < t_now)])
+            packets = np.zeros(len(seen), EVENT_DTYPE)
+            for c in EVENT_DTYPE.names:
+                packets[c] = seen.sort_values("fate")[c].to_numpy()
+            ue_slots = slots[(slots["ue"] == ue) & (slots["t_ns"] < t_now)].sort_values("t_ns").tail(200)
+            recent = np.zeros(len(ue_slots), SLOT_DTYPE)
+            for c in SLOT_DTYPE.names:
+                recent[c] = ue_slots[c].to_numpy()
+            assert np.allclose(agent.features(recent, packets), dec.feats[s], atol=1e-6), (ue, s)

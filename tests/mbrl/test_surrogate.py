@@ -21,7 +21,8 @@ def test_active_learning_learns_known_reward():
         calls.append((s, k))
         return float(known_q(feats[s:s + 1], np.array([k]))[0])
 
-    cfg = SurrogateConfig(budget=240, init=120, batch=40, epochs=600, lr=1e-2, members=4, hidden=32)
+    cfg = SurrogateConfig(budget=240, init=120, batch=40, epochs=600, lr=1e-2, members=4, hidden=32,
+                          k_encoding="scalar")
     sur, log = active_learn(feats, 30, real_q, cfg)
     assert len(calls) == 240 and log.rounds[-1]["real_evals"] == 240
     pred, spread = sur.predict(x)
@@ -52,3 +53,12 @@ def test_fit_is_deterministic():
 def test_bad_config(kw, match):
     with pytest.raises(ValueError, match=match):
         SurrogateConfig(**kw)
+
+
+def test_fate_inputs_describe_the_states_own_transfer():
+    from mbrl.surrogate import fate_inputs
+
+    lost = [frozenset(), frozenset({0, 1, 2, 7}), frozenset(range(17))]
+    x = fate_inputs(lost, np.array([0, 4 / 17, 1.0]))
+    assert x[0].tolist() == [0, 0, 0]
+    assert x[1] == pytest.approx([4 / 17, 1, 3 / 17]) and x[2] == pytest.approx([1, 1, 1])
