@@ -69,7 +69,11 @@ class Simulation:
         self._seg = _bridge.Segment(segments.unique_name(), slot_capacity, event_capacity, command_capacity, version)
         self.name = self._seg.name
         self._proc: subprocess.Popen | None = None
-        self._log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="layersplit-sim-", suffix=".log")[1])
+        self._own_log = log_path is None  # a temporary log, removed on close (errors quote its tail)
+        if self._own_log:
+            fd, log_path = tempfile.mkstemp(prefix="layersplit-sim-", suffix=".log")
+            os.close(fd)
+        self._log_path = Path(log_path)
         try:
             with open(self._log_path, "wb") as log:
                 self._proc = subprocess.Popen(
@@ -138,15 +142,6 @@ class Simulation:
         self.grant(until_ns, commands)
         return self.collect(timeout_s)
 
-    def run_to_end(self, step_ns: int, on_batch=None):
-        """Advances in steps of ``step_ns`` until the program finishes; calls on_batch(slots, events)."""
-        t = self.now_ns
-        while not self.finished:
-            t += step_ns
-            slots, events = self.advance(t)
-            if on_batch:
-                on_batch(slots, events)
-
     # ---- stopping ----
     def close(self, timeout_s: float = 2.0) -> int | None:
         """Stops the program (asking first, then killing) and removes the segment. Idempotent."""
@@ -160,6 +155,8 @@ class Simulation:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 code = self._proc.wait()
+        if self._own_log:
+            self._log_path.unlink(missing_ok=True)
         return code
 
     def __enter__(self) -> "Simulation":
