@@ -19,14 +19,13 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from cosim.launcher import COMMAND_DTYPE, Simulation
+from cosim.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, Simulation
 from cosim.rundir import RunRecord, new_run_dir
 from cosim.program import ProgramScenario, launch, load_any, resolved
 from cosim.scenario import ConfigError, Scenario
 from cosim.traces import TraceWriter
 
 MS = 1_000_000
-CMD_UPLINK, CMD_DOWNLINK = 1, 2
 _PROBE_KEYS = {"direction", "ue", "bytes", "period_ms", "start_s", "stop_s"}
 
 

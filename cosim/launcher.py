@@ -21,6 +21,7 @@ LayoutMismatch = _bridge.LayoutMismatch
 SLOT_DTYPE = _bridge.SLOT_DTYPE
 EVENT_DTYPE = _bridge.EVENT_DTYPE
 COMMAND_DTYPE = _bridge.COMMAND_DTYPE
+CMD_UPLINK, CMD_DOWNLINK = 1, 2  # Command.kind (records.hpp: CommandKind)
 
 # Exit codes of ns3_scenarios/common/cosim-clock.h: RunWithBridge.
 _EXIT_LAYOUT = 3

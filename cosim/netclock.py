@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from cosim.launcher import COMMAND_DTYPE, EVENT_DTYPE, SLOT_DTYPE, Simulation
+from cosim.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, EVENT_DTYPE, SLOT_DTYPE, Simulation
 
 NS = 1_000_000_000
 SLOT_NS = 1_000_000
-CMD_UPLINK, CMD_DOWNLINK = 1, 2
 
 
 @dataclass
