@@ -43,7 +43,10 @@ class PPOConfig:
         learning_rate, ent_coef, gamma: as in SB3 (gamma low: the channel does not follow the
             action, only the switching term links steps).
         hidden: units of the two hidden layers of policy and value nets.
-        eval_every: environment steps between held-out checks (learning curve points).
+        eval_every: environment steps between checks (learning curve points).
+        seeds: PPO runs from different seeds (MBRL only: they cost no real evaluation).
+        select_best: deploy the checkpoint that scored best on the learner's own reward source
+            over the train states (mbrl.train), not the last one.
     """
 
     timesteps: int = 30_000
@@ -54,8 +57,12 @@ class PPOConfig:
     gamma: float = 0.5
     hidden: int = 64
     eval_every: int = 2048
+    seeds: int = 1
+    select_best: bool = True
 
     def __post_init__(self):
+        if not isinstance(self.seeds, int) or self.seeds < 1:
+            raise ValueError(f"ppo.seeds: {self.seeds!r} must be an integer >= 1")
         if self.timesteps < self.n_steps:
             raise ValueError(f"ppo.timesteps: {self.timesteps} must be >= ppo.n_steps ({self.n_steps})")
         if self.n_steps < 2 or self.batch_size < 2:

@@ -5,11 +5,19 @@ Pipeline (:func:`train`):
 1. traces and real-evaluation tables (:func:`mbrl.dataset.prepare`, cached);
 2. surrogate by active learning on the *train* states, each query one real evaluation charged
    at the measured single-call cost (:class:`mbrl.evaluator.TableEvaluator`);
-3. PPO on the surrogate environment (no real evaluation), checked on the held-out traces
-   every ``ppo.eval_every`` steps (learning curve);
+3. PPO on the surrogate environment (no real evaluation; ``ppo.seeds`` runs), every
+   ``ppo.eval_every`` steps a checkpoint: scored on the surrogate over the train states (its
+   deterministic policy replayed as the held-out referee replays it) and on the held-out traces;
 4. model-free PPO on the real-evaluation environment (one real evaluation per step, the paper's
-   baseline), checked the same way;
-5. baselines on the held-out traces (fixed k, random, greedy on the surrogate, oracle).
+   baseline), its checkpoints scored the same way from the real evaluations it has paid for
+   (pairs it never asked about are paid for and counted);
+5. baselines on the held-out traces (fixed k, random, greedy on the surrogate, oracle, and the
+   causal stump fitted on the train states' real table: see mbrl.baselines.causal_stump).
+
+Deployed policy (``ppo.select_best``, default): the checkpoint with the best score on the
+learner's own reward source; the held-out checks never choose anything. A learning-curve point
+reports what stopping there would deploy (``frac_oracle``), next to the checkpoint just taken
+(``frac_oracle_last``).
 
 Score used for "fraction of oracle": with this reward the mean reward is negative (damaged
 states cost more than clean ones earn), so a plain ratio to the oracle is meaningless.
@@ -20,6 +28,7 @@ reward is positive the plain ratio R / R_oracle is reported too (``ratio_oracle`
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +39,7 @@ from . import baselines as B
 from .config import TrainConfig, to_dict
 from .env import MatrixScorer, SplitEnv, TableScorer
 from .evaluator import TableEvaluator
+from .features import FEATURES
 from .surrogate import active_learn, all_pairs, fate_inputs
 
 
@@ -72,6 +82,57 @@ def _learn(model, timesteps: int, eval_every: int, check) -> float:
     return wall
 
 
+class _Selector:
+    """Keeps the checkpoint with the best score on the learner's own reward source.
+
+    PPO on this problem drifts between good and poor policies from one check to the next, so
+    the last checkpoint is a lottery; picking by held-out results would spend the referee's
+    table on the learner. ``select=False`` deploys the last checkpoint."""
+
+    def __init__(self, select: bool):
+        self.select, self.score, self.model, self.state, self.info = select, -math.inf, None, None, None
+
+    def offer(self, model, score: float, info: dict) -> None:
+        if self.select and not score > self.score:
+            return
+        self.score, self.model, self.info = score, model, {**info, "own_score": score}
+        self.state = {k: v.detach().clone() for k, v in model.policy.state_dict().items()}
+
+    def deployed(self) -> dict:
+        """What stopping now would deploy: its held-out reward and fraction, where it came from."""
+        return {"mean_reward": self.info["mean_reward"], "frac_oracle": self.info["frac_oracle"],
+                "deployed": {k: self.info[k] for k in ("seed", "steps", "own_score")}}
+
+    def restore(self):
+        self.model.policy.load_state_dict(self.state)
+        return self.model
+
+
+class _PaidQuality:
+    """Scorer of a model-free learner that remembers what it paid for.
+
+    Training charges every step (the paper's baseline); ranking a checkpoint (``q[state, k]``)
+    reuses a paid answer and pays only for pairs never asked."""
+
+    def __init__(self, scorer, n_states: int, n_layers: int):
+        self.scorer, self.shape, self.memo = scorer, (n_states, n_layers + 1), {}
+
+    def quality(self, state: int, k: int) -> float:
+        q = self.memo[(state, k)] = self.scorer.quality(state, k)
+        return q
+
+    def __getitem__(self, sk) -> float:
+        sk = (int(sk[0]), int(sk[1]))
+        if sk not in self.memo:
+            self.memo[sk] = self.scorer.quality(*sk)
+        return self.memo[sk]
+
+
+def _pool(ds, cfg: TrainConfig) -> np.ndarray:
+    """The train states the surrogate is fitted on (indices into ds.train)."""
+    return np.flatnonzero(ds.train.loss_frac > 0) if cfg.surrogate.inputs == "fates" else np.arange(len(ds.train))
+
+
 def heldout_refs(ds, cfg: TrainConfig) -> dict:
     r, L = cfg.reward, ds.n_layers
     res = B.compare({"oracle": B.oracle(ds.test_table, ds.test, r), "random": B.random_policy(L, cfg.seed)},
@@ -96,7 +157,7 @@ def predict_q(sur, dec, n_layers: int, cfg: TrainConfig) -> np.ndarray:
 def fit_surrogate(ds, cfg: TrainConfig, progress: bool = False):
     """Active learning on the train states; returns (surrogate, log, evaluator, wall_s)."""
     te = TableEvaluator(ds.train_table)
-    pool = np.flatnonzero(ds.train.loss_frac > 0) if cfg.surrogate.inputs == "fates" else np.arange(len(ds.train))
+    pool = _pool(ds, cfg)
     if not len(pool):
         raise ValueError("traces: no train state lost a packet, nothing for the surrogate to learn; record "
                          "harsher channels or use surrogate.inputs: observation")
@@ -148,44 +209,73 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
         res = B.run_policy(B.sb3_policy(model, L, cfg.env.action_mode), ds.test, ds.test_table, r, cfg.env.start_k)
         return res["mean_reward"], score(res["mean_reward"], refs)
 
+    ue_s, edge_s = ds.train_table.ue_s, ds.train_table.edge_s
     env_kw = dict(reward=r, action_mode=cfg.env.action_mode, episode_len=cfg.env.episode_len, start_k=None,
-                  ue_s=ds.train_table.ue_s, edge_s=ds.train_table.edge_s)
+                  ue_s=ue_s, edge_s=edge_s)
 
     # Model-based: surrogate from a budget of real evaluations, then PPO on the surrogate alone.
     sur, log, te_mb, sur_wall = fit_surrogate(ds, cfg, progress)
     q_train = predict_q(sur, ds.train, L, cfg)
-    env = SplitEnv(ds.train, MatrixScorer(q_train), L, **env_kw)
-    env.reset(seed=cfg.seed)
-    model = _ppo(env, cfg, cfg.seed)
-    mb_curve = Curve()
+    pool = _pool(ds, cfg)
+    for i, k, y in log.queried:  # already paid for: the surrogate env need not guess these
+        q_train[pool[i], k] = y
+    mb_curve, mb_sel = Curve(), _Selector(cfg.ppo.select_best)
     mb_base_wall = te_mb.charged_s + sur.fit_s
+    spent = {"wall": 0.0, "select": 0.0}
+    for run in range(cfg.ppo.seeds):
+        seed = cfg.seed + run
+        env = SplitEnv(ds.train, MatrixScorer(q_train), L, **env_kw)
+        env.reset(seed=seed)
+        model = _ppo(env, cfg, seed)
 
-    def mb_check(steps, wall):
-        mean_r, frac = check_policy(model)
-        mb_curve.points.append({"steps": steps, "real_evals": te_mb.calls, "wall_s": mb_base_wall + wall,
-                                "mean_reward": mean_r, "frac_oracle": frac})
-        if progress:
-            print(f"  mbrl ppo {steps} steps: held-out reward {mean_r:.3f} ({frac:.1%} of oracle)", flush=True)
+        def mb_check(steps, wall, model=model, run=run):
+            t0 = time.perf_counter()
+            own = B.replay_reward(B.sb3_policy(model, L, cfg.env.action_mode), ds.train, q_train, ue_s, edge_s, r,
+                                  cfg.env.start_k)
+            spent["select"] += time.perf_counter() - t0
+            mean_r, frac = check_policy(model)
+            mb_sel.offer(model, own, {"seed": run, "steps": steps, "mean_reward": mean_r, "frac_oracle": frac})
+            mb_curve.points.append({**mb_sel.deployed(), "seed": run, "steps": run * cfg.ppo.timesteps + steps,
+                                    "real_evals": te_mb.calls, "own_score": own, "frac_oracle_last": frac,
+                                    "wall_s": mb_base_wall + spent["wall"] + wall + spent["select"]})
+            if progress:
+                print(f"  mbrl ppo seed {run} {steps} steps: surrogate score {own:.3f}, held-out reward {mean_r:.3f} "
+                      f"({frac:.1%} of oracle), deployed {mb_sel.deployed()['frac_oracle']:.1%}", flush=True)
 
-    _learn(model, cfg.ppo.timesteps, cfg.ppo.eval_every, mb_check)
+        spent["wall"] += _learn(model, cfg.ppo.timesteps, cfg.ppo.eval_every, mb_check)
+    model = mb_sel.restore()
 
-    # Model-free: the same PPO with a real evaluation at every step.
-    mf_curve, mf_model, te_mf = Curve(), None, None
+    # Model-free: the same PPO with a real evaluation at every step. Its checkpoints are ranked
+    # the same way on the train states, from the real evaluations it has paid for; a pair it
+    # never asked about is paid for then and counted.
+    mf_curve, mf_model, te_mf, mf_sel = Curve(), None, None, _Selector(cfg.ppo.select_best)
     if cfg.model_free.enabled:
         te_mf = TableEvaluator(ds.train_table)
-        env_mf = SplitEnv(ds.train, TableScorer(te_mf, r), L, **env_kw)
+        paid = _PaidQuality(TableScorer(te_mf, r), len(ds.train), L)
+        env_mf = SplitEnv(ds.train, paid, L, **env_kw)
         env_mf.reset(seed=cfg.seed)
         mf_model = _ppo(env_mf, cfg, cfg.seed)
+        mf_spent = {"select": 0.0, "select_evals": 0}
 
         def mf_check(steps, wall):
+            t0, calls0 = time.perf_counter(), te_mf.calls
+            own = (B.replay_reward(B.sb3_policy(mf_model, L, cfg.env.action_mode), ds.train, paid, ue_s, edge_s, r,
+                                   cfg.env.start_k) if cfg.ppo.select_best else float("nan"))
+            mf_spent["select"] += time.perf_counter() - t0
+            mf_spent["select_evals"] += te_mf.calls - calls0
             mean_r, frac = check_policy(mf_model)
-            mf_curve.points.append({"steps": steps, "real_evals": te_mf.calls, "wall_s": te_mf.charged_s + wall,
-                                    "mean_reward": mean_r, "frac_oracle": frac})
+            mf_sel.offer(mf_model, own, {"seed": 0, "steps": steps, "mean_reward": mean_r, "frac_oracle": frac})
+            mf_curve.points.append({**mf_sel.deployed(), "steps": steps, "real_evals": te_mf.calls,
+                                    "selection_real_evals": mf_spent["select_evals"], "own_score": own,
+                                    "frac_oracle_last": frac,
+                                    "wall_s": te_mf.charged_s + wall + mf_spent["select"]})
             if progress:
-                print(f"  model-free ppo {steps} steps ({te_mf.calls} real evals): held-out reward "
-                      f"{mean_r:.3f} ({frac:.1%} of oracle)", flush=True)
+                print(f"  model-free ppo {steps} steps ({te_mf.calls} real evals, {mf_spent['select_evals']} of them for "
+                      f"selection): own score {own:.3f}, held-out reward {mean_r:.3f} ({frac:.1%} of oracle), "
+                      f"deployed {mf_sel.deployed()['frac_oracle']:.1%}", flush=True)
 
         _learn(mf_model, cfg.model_free.timesteps, cfg.ppo.eval_every, mf_check)
+        mf_model = mf_sel.restore()
 
     # Baselines on the same held-out episodes.
     # Greedy must not see the held-out states' own fates: in fates mode it acts on the expected
@@ -195,7 +285,8 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
     policies = {"mbrl_ppo": B.sb3_policy(model, L, cfg.env.action_mode)}
     if mf_model is not None:
         policies["modelfree_ppo"] = B.sb3_policy(mf_model, L, cfg.env.action_mode)
-    policies.update({"greedy_surrogate": B.greedy(q_test_pred, ds.test_table, ds.test, r),
+    stump, stump_info = B.causal_stump(ds.train.feats, B.heldout_q(ds.train_table, r), r, FEATURES)
+    policies.update({"greedy_surrogate": B.greedy(q_test_pred, ds.test_table, ds.test, r), "causal_stump": stump,
                      "oracle": B.oracle(ds.test_table, ds.test, r), "random": B.random_policy(L, cfg.seed)})
     policies.update({f"fixed_k{k}": B.fixed(k) for k in range(L + 1)})
     table = B.compare(policies, ds.test, ds.test_table, r, cfg.env.start_k)
@@ -210,8 +301,10 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
         "real_eval_cost_s": ds.train_table.cost_s,
         "surrogate": {**surrogate_metrics(sur, ds, cfg), "real_evals": te_mb.calls,
                       "charged_eval_s": te_mb.charged_s, "fit_s": sur.fit_s, "rounds": log.rounds},
-        "mbrl": {"real_evals": te_mb.calls, "curve": mb_curve.points},
-        "model_free": {"real_evals": te_mf.calls if te_mf else 0, "curve": mf_curve.points},
+        "mbrl": {"real_evals": te_mb.calls, "curve": mb_curve.points, "deployed": mb_sel.deployed()},
+        "model_free": {"real_evals": te_mf.calls if te_mf else 0, "curve": mf_curve.points,
+                       "deployed": mf_sel.deployed() if te_mf else None},
+        "causal_reference": {**stump_info, "real_table_pairs": int(ds.train_table.ppl.size)},
         "comparison": table, "best_fixed": best_fixed, "refs": refs,
     }
     if out is not None:

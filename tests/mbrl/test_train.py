@@ -45,8 +45,35 @@ def test_agent_beats_random_and_every_fixed_k(runs):
 def test_real_evaluations_are_counted(runs):
     m = runs[0]
     assert m["mbrl"]["real_evals"] == m["surrogate"]["real_evals"] == 120
-    assert m["model_free"]["real_evals"] == 512  # one per PPO step
+    # one per PPO step, plus the pairs its checkpoint ranking asked for that training had not
+    sel = m["model_free"]["curve"][-1]["selection_real_evals"]
+    assert 0 < sel <= 240 and m["model_free"]["real_evals"] == 512 + sel
     assert m["surrogate"]["charged_eval_s"] == pytest.approx(120 * 0.1)
+
+
+def test_deployed_checkpoint_is_chosen_by_own_score_only(runs):
+    m = runs[0]
+    for key, name in (("mbrl", "mbrl_ppo"), ("model_free", "modelfree_ppo")):
+        pts, dep = m[key]["curve"], m[key]["deployed"]
+        assert dep["deployed"]["own_score"] == max(p["own_score"] for p in pts)
+        # the curve's deployed figure is the final comparison's: the restored weights are the chosen ones
+        assert dep["mean_reward"] == pytest.approx(m["comparison"][name]["mean_reward"])
+        assert pts[-1]["frac_oracle"] == dep["frac_oracle"]
+
+
+def test_causal_stump_finds_the_bad_channel_rule(synth):
+    from mbrl.baselines import causal_stump, heldout_q, replay_reward
+    from mbrl.reward import RewardConfig
+
+    r = RewardConfig(a=1.0)
+    q = heldout_q(synth.train_table, r)
+    act, info = causal_stump(synth.train.feats, q, r)
+    # bad channel: damage is least at k = 20, the UE-share term pulls the best k a little lower
+    bad_best = int(r.reward(q[synth.train.feats[:, 0] > 0], np.arange(31), 30).mean(0).argmax())
+    assert (info["feature"], info["k_low"], info["k_high"]) == (0, 0, bad_best) and 16 <= bad_best <= 20
+    assert ((synth.train.feats[:, 0] > info["threshold"]) == (synth.train.loss_frac > 0)).all()
+    t = synth.train_table
+    assert replay_reward(act, synth.train, q, t.ue_s * 0, t.edge_s * 0, r, 15) == pytest.approx(info["fit_mean_reward"])
 
 
 def test_run_folder(runs):
@@ -59,5 +86,7 @@ def test_run_folder(runs):
 def test_config_errors_name_the_key():
     with pytest.raises(ValueError, match=r"ppo.epochs: unknown key; allowed: .*timesteps"):
         parse_config({"ppo": {"epochs": 3}})
+    with pytest.raises(ValueError, match=r"ppo.seeds: 0 must be an integer >= 1"):
+        parse_config({"ppo": {"seeds": 0}})
     with pytest.raises(ValueError, match="traces.variants: 'moon' is not one of"):
         parse_config({"traces": {"variants": ["moon"]}})
