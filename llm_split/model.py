@@ -127,7 +127,9 @@ def load_model(name: str = DEFAULT_MODEL, dtype: str = "float32", cache_dir: str
         cache_dir: cache root for the converted bundled model.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a weights bar per load clutters every command's output
     torch_dtype = resolve_dtype(dtype)
     folder = model_folder(name, dtype, cache_dir)
     tok = AutoTokenizer.from_pretrained(folder)
