@@ -62,7 +62,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _existing_run(path: str) -> Path:
     run = Path(path)
-    if not (run / "slots.parquet").exists():
+    if not any((run / name).exists() for name in ("slots.parquet", "slots.parquet.arrows")):
         raise FileNotFoundError(f"RUN: {run} is not a run folder (no slots.parquet); make one with `layersplit run`")
     return run
 

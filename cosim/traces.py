@@ -1,12 +1,14 @@
 """Parquet traces of a run, written as the records arrive.
 
-Records are buffered and written as Parquet row groups of ``rows_per_group`` rows (a count, never
-a time, so that the same run gives the same files). The writers are closed in ``finally`` blocks:
-when the simulator dies, or the run is interrupted, everything received so far is on disk and
-readable.
+Each batch of records is appended at once to an Arrow IPC stream beside the trace
+(``slots.parquet.arrows``), so whatever happens to either process, every batch received is on disk
+and readable. When the run ends, normally or by an error the Python side survives (the simulator
+died, Ctrl-C), the stream becomes the Parquet file, in row groups of ``rows_per_group`` rows (a
+count, never a time, so the same run gives the same file), and the stream is removed. Should the
+Python process itself be killed, :func:`read_slots` / :func:`read_packets` read the stream instead.
 
-Columns are exactly the fields of the record formats in cpp_ext/include/layersplit/records.hpp;
-``packets.parquet`` adds ``lost`` (bool) and ``delay_ms`` (receive minus send time, NaN if lost).
+Columns are exactly the fields of the record formats (docs/records.md); ``packets.parquet`` adds
+``lost`` (bool) and ``delay_ms`` (receive minus send time, NaN if lost).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from cosim.launcher import EVENT_DTYPE, SLOT_DTYPE
 
 SLOTS_FILE = "slots.parquet"
 PACKETS_FILE = "packets.parquet"
+JOURNAL_SUFFIX = ".arrows"  # the Arrow IPC stream a trace is written to while the run lasts
 
 
 def to_table(records: np.ndarray) -> pa.Table:
@@ -38,27 +42,38 @@ def packet_table(events: np.ndarray) -> pa.Table:
 class _Stream:
     def __init__(self, path: Path, dtype: np.dtype, to_arrow, rows_per_group: int):
         self.path, self._to_arrow, self._rows = path, to_arrow, rows_per_group
-        self._pending: list[np.ndarray] = []
-        self._count = 0
-        self._writer = pq.ParquetWriter(path, to_arrow(np.empty(0, dtype)).schema)
+        self.journal = path.with_name(path.name + JOURNAL_SUFFIX)
+        self._schema = to_arrow(np.empty(0, dtype)).schema
+        self._sink = pa.OSFile(str(self.journal), "wb")
+        self._writer = ipc.new_stream(self._sink, self._schema)
 
     def write(self, records: np.ndarray) -> None:
         if len(records):
-            self._pending.append(records)
-            self._count += len(records)
-        while self._count >= self._rows:
-            self._flush(self._rows)
-
-    def _flush(self, rows: int) -> None:
-        merged = np.concatenate(self._pending)
-        self._writer.write_table(self._to_arrow(merged[:rows]))
-        rest = merged[rows:]
-        self._pending, self._count = ([rest] if len(rest) else []), len(rest)
+            self._writer.write_table(self._to_arrow(records))
+            self._sink.flush()
 
     def close(self) -> None:
-        if self._count:
-            self._flush(self._count)
         self._writer.close()
+        self._sink.close()
+        table = _read_journal(self.journal, self._schema)
+        pq.write_table(table, self.path, row_group_size=self._rows)
+        self.journal.unlink()
+
+
+def _read_journal(path: Path, schema: pa.Schema | None = None) -> pa.Table:
+    """Every complete batch of a (possibly cut short) IPC stream."""
+    batches = []
+    with pa.OSFile(str(path), "rb") as f:
+        try:
+            reader = ipc.open_stream(f)
+            schema = reader.schema
+            for batch in reader:
+                batches.append(batch)
+        except (pa.ArrowInvalid, OSError):
+            pass  # the writer was killed mid-batch: keep what is whole
+    if schema is None:
+        raise ValueError(f"{path}: no complete Arrow stream header")
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 class TraceWriter:
@@ -98,11 +113,21 @@ def enb_position(run_dir: str | Path) -> tuple[float, float, float]:
     return (0.0, 0.0, 0.0)
 
 
+def read_trace(run_dir: str | Path, name: str):
+    """A trace of a run as a pandas DataFrame: the Parquet file, or, after a hard crash of the
+    Python side, the journal it left."""
+    path = Path(run_dir) / name
+    journal = path.with_name(path.name + JOURNAL_SUFFIX)
+    if not path.exists() and journal.exists():
+        return _read_journal(journal).to_pandas()
+    return pq.read_table(path).to_pandas()
+
+
 def read_slots(run_dir: str | Path):
-    """The slot trace of a run as a pandas DataFrame."""
-    return pq.read_table(Path(run_dir) / SLOTS_FILE).to_pandas()
+    """The slot trace of a run as a pandas DataFrame (see read_trace)."""
+    return read_trace(run_dir, SLOTS_FILE)
 
 
 def read_packets(run_dir: str | Path):
-    """The packet trace of a run as a pandas DataFrame."""
-    return pq.read_table(Path(run_dir) / PACKETS_FILE).to_pandas()
+    """The packet trace of a run as a pandas DataFrame (see read_trace)."""
+    return read_trace(run_dir, PACKETS_FILE)
