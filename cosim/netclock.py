@@ -102,18 +102,36 @@ class NetworkClock:
     # ---- the loop ----
     def run(self) -> None:
         """Runs ns-3 and simpy together to the end of the scenario."""
-        while self.now_ns < self.end_ns and not self.sim.finished:
-            commands = self._take_commands()
-            horizon = self._next_horizon()
-            t0 = time.perf_counter()
-            slots, events = self.sim.advance(horizon, commands)
-            self.advance_wall_s += time.perf_counter() - t0
-            self.grants += 1
-            self._deliver(slots, events, horizon)
-            self.now_ns = horizon
-            self.env.run(until=horizon / NS)
+        while self.step():
+            pass
+        self.finish()
+
+    def run_until(self, event: simpy.Event) -> bool:
+        """Runs until ``event`` has happened; False if the scenario ended first."""
+        while not event.processed:
+            if not self.step():
+                return False
+        return True
+
+    def step(self) -> bool:
+        """One grant: ns-3 runs to the next horizon, then simpy catches up. False at the end."""
+        if self.now_ns >= self.end_ns or self.sim.finished:
+            return False
+        commands = self._take_commands()
+        horizon = self._next_horizon()
+        t0 = time.perf_counter()
+        slots, events = self.sim.advance(horizon, commands)
+        self.advance_wall_s += time.perf_counter() - t0
+        self.grants += 1
+        self._deliver(slots, events, horizon)
+        self.now_ns = horizon
+        self.env.run(until=horizon / NS)
+        return True
+
+    def finish(self) -> None:
+        """Lets ns-3 reach its end and report what is still outstanding."""
         if not self.sim.finished:
-            slots, events = self.sim.advance(self.end_ns + SLOT_NS)  # let ns-3 close its books
+            slots, events = self.sim.advance(self.end_ns + SLOT_NS)
             self._deliver(slots, events, self.end_ns)
 
     def _next_horizon(self) -> int:

@@ -104,9 +104,14 @@ class SplitSession:
     def _arrivals(self, ue: int, duration_s: float):
         for t in self._arrival_times(duration_s):
             yield self.env.timeout(t - self.env.now)
-            rid, self._next_id = self._next_id, self._next_id + 1
-            window = int(self._rng.integers(self.infer.n_windows))
-            self.env.process(self._request(rid, ue, window))
+            self.submit(ue)
+
+    def submit(self, ue: int) -> simpy.Process:
+        """Starts one request of UE ``ue`` now, on a prompt window drawn at random; the process
+        ends when its RequestRecord has been appended to ``records``."""
+        rid, self._next_id = self._next_id, self._next_id + 1
+        window = int(self._rng.integers(self.infer.n_windows))
+        return self.env.process(self._request(rid, ue, window))
 
     def _request(self, rid: int, ue: int, w: int):
         env, infer, n_new = self.env, self.infer, self.cfg.requests.decode_tokens
