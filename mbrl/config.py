@@ -22,11 +22,14 @@ from .traces import TraceConfig
 @dataclass(frozen=True)
 class EnvConfig:
     """Args: action_mode (moves | direct); episode_len (decisions, >= 1); start_k (0..L, the
-    held-out episodes' and a session's first split; null = random in training)."""
+    held-out episodes' and a session's first split; null = random in training); damaged_share
+    (null, or the share of damaged states in training episodes of one decision, with importance
+    weights that keep the objective the plain mean reward: mbrl.env)."""
 
     action_mode: str = "moves"
     episode_len: int = 20
     start_k: int = 15
+    damaged_share: float | None = None
 
     def __post_init__(self):
         if self.action_mode not in ACTION_MODES:
@@ -43,6 +46,10 @@ class PPOConfig:
         learning_rate, ent_coef, gamma: as in SB3 (gamma low: the channel does not follow the
             action, only the switching term links steps).
         hidden: units of the two hidden layers of policy and value nets.
+        n_epochs: passes over each rollout.
+        norm_reward: divide rewards by a running estimate of their spread (SB3 VecNormalize,
+            observations untouched): rewards here span about -105..4, and the value loss on that
+            scale takes nearly all of PPO's gradient-norm clip (0.5) from the policy.
         eval_every: environment steps between checks (learning curve points).
         seeds: PPO runs from different seeds (MBRL only: they cost no real evaluation).
         select_best: deploy the checkpoint that scored best on the learner's own reward source
@@ -56,6 +63,8 @@ class PPOConfig:
     ent_coef: float = 0.01
     gamma: float = 0.5
     hidden: int = 64
+    n_epochs: int = 10
+    norm_reward: bool = False
     eval_every: int = 2048
     seeds: int = 1
     select_best: bool = True

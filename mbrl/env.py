@@ -27,6 +27,15 @@ decisions remain (or the whole episode when shorter); k starts at ``start_k`` (d
 in 0..L). End: truncated after ``episode_len`` decisions or at the end of the UE's trace; never
 terminated (there is no failure state).
 
+State sampler (``damaged_share``, needs ``episode_len = 1``): each episode is one decision,
+drawn from the damaged states (``loss_frac > 0``, known from the traces, no evaluation) with
+probability ``damaged_share`` and from the clean ones otherwise; its reward is multiplied by
+the importance weight uniform(s) / sampler(s), so the expected reward per step is still the
+plain mean over all states and the optimal policy is unchanged. Only the variance changes: a
+clean state's reward is known exactly (Q = 0 at every k), the damaged states carry all the
+uncertainty, and with a third of the states damaged PPO otherwise spends most of its samples
+where there is nothing to learn.
+
 Args:
     decisions: states (:class:`mbrl.traces.Decisions`).
     scorer: object with ``quality(state, k) -> Q``.
@@ -36,6 +45,7 @@ Args:
     episode_len: decisions per episode (>= 1).
     start_k: initial k, or None for uniform random.
     ue_s, edge_s: compute time (s) at each k for the latency term; default zeros.
+    damaged_share: None (episodes as above) or the sampler's share of damaged states in (0, 1).
 """
 from __future__ import annotations
 
@@ -84,7 +94,8 @@ class SplitEnv(gym.Env):
 
     def __init__(self, decisions, scorer, n_layers: int, reward: RewardConfig = RewardConfig(),
                  action_mode: str = "moves", episode_len: int = 20, start_k: int | None = None,
-                 ue_s: np.ndarray | None = None, edge_s: np.ndarray | None = None):
+                 ue_s: np.ndarray | None = None, edge_s: np.ndarray | None = None,
+                 damaged_share: float | None = None):
         if action_mode not in ACTION_MODES:
             raise ValueError(f"env.action_mode: {action_mode!r} is not one of {', '.join(ACTION_MODES)}")
         if not isinstance(episode_len, int) or episode_len < 1:
@@ -93,6 +104,19 @@ class SplitEnv(gym.Env):
             raise ValueError(f"env.start_k: {start_k!r} is not in 0..{n_layers} (or null for random)")
         if len(decisions) == 0:
             raise ValueError("decisions: no states to replay; record longer traces")
+        self._p = self._w = None
+        if damaged_share is not None:
+            if not 0 < damaged_share < 1:
+                raise ValueError(f"env.damaged_share: {damaged_share!r} must be in (0, 1) or null")
+            if episode_len != 1:
+                raise ValueError(f"env.damaged_share: needs env.episode_len 1 (one decision per episode), "
+                                 f"got {episode_len}")
+            dmg = np.asarray(decisions.loss_frac) > 0
+            if dmg.all() or not dmg.any():
+                raise ValueError("env.damaged_share: needs both damaged and clean states")
+            self._p = np.where(dmg, damaged_share / dmg.sum(), (1 - damaged_share) / (~dmg).sum())
+            self._p /= self._p.sum()
+            self._w = 1.0 / (len(dmg) * self._p)  # uniform / sampler
         self.dec, self.scorer, self.L = decisions, scorer, int(n_layers)
         self.reward_cfg, self.mode, self.episode_len, self.start_k = reward, action_mode, episode_len, start_k
         self.ue_s = np.zeros(self.L + 1) if ue_s is None else np.asarray(ue_s, float)
@@ -113,9 +137,12 @@ class SplitEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        ep = self._episodes[int(self.np_random.integers(len(self._episodes)))]
-        start = int(self.np_random.integers(max(1, len(ep) - self.episode_len + 1)))
-        self._steps, self._t = ep[start:start + self.episode_len], 0
+        if self._p is not None:
+            self._steps, self._t = np.array([self.np_random.choice(len(self._p), p=self._p)]), 0
+        else:
+            ep = self._episodes[int(self.np_random.integers(len(self._episodes)))]
+            start = int(self.np_random.integers(max(1, len(ep) - self.episode_len + 1)))
+            self._steps, self._t = ep[start:start + self.episode_len], 0
         self.k = int(self.np_random.integers(self.L + 1)) if self.start_k is None else int(self.start_k)
         return self._obs(), {"state": int(self._steps[0])}
 
@@ -126,6 +153,8 @@ class SplitEnv(gym.Env):
         k_prev, self.k = self.k, apply_action(int(action), self.k, self.L, self.mode)
         q = self.scorer.quality(state, self.k)
         r = float(self.reward_cfg.reward(q, self.k, self.L, self.latency_s(state, self.k), k_prev))
+        if self._w is not None:
+            r *= float(self._w[state])
         self._t += 1
         truncated = self._t >= len(self._steps)
         return self._obs(), r, False, truncated, {"state": state, "k": self.k, "quality": q}

@@ -63,8 +63,12 @@ def _ppo(env, cfg: TrainConfig, seed: int):
     from stable_baselines3 import PPO
 
     p = cfg.ppo
-    return PPO("MlpPolicy", env, n_steps=p.n_steps, batch_size=p.batch_size, learning_rate=p.learning_rate,
-               ent_coef=p.ent_coef, gamma=p.gamma, seed=seed, device="cpu", verbose=0,
+    if p.norm_reward:
+        from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+        env = VecNormalize(DummyVecEnv([lambda: env]), norm_obs=False, norm_reward=True, gamma=p.gamma)
+    return PPO("MlpPolicy", env, n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
+               learning_rate=p.learning_rate, ent_coef=p.ent_coef, gamma=p.gamma, seed=seed, device="cpu", verbose=0,
                policy_kwargs={"net_arch": [p.hidden, p.hidden]})
 
 
@@ -211,7 +215,7 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
 
     ue_s, edge_s = ds.train_table.ue_s, ds.train_table.edge_s
     env_kw = dict(reward=r, action_mode=cfg.env.action_mode, episode_len=cfg.env.episode_len, start_k=None,
-                  ue_s=ue_s, edge_s=edge_s)
+                  ue_s=ue_s, edge_s=edge_s, damaged_share=cfg.env.damaged_share)
 
     # Model-based: surrogate from a budget of real evaluations, then PPO on the surrogate alone.
     sur, log, te_mb, sur_wall = fit_surrogate(ds, cfg, progress)

@@ -63,3 +63,24 @@ def test_reward_config_checks():
         RewardConfig(quality="exp")
     with pytest.raises(ValueError, match="reward.a"):
         RewardConfig(a=-1)
+
+
+def test_damaged_sampler_keeps_the_mean_reward(synth):
+    """Oversampling damaged states with importance weights: per-step reward still averages to
+    the plain mean over all states (here a fixed k = 0 policy)."""
+    r = RewardConfig()
+    q = np.where(synth.train.loss_frac[:, None] > 0, -1.0, 0.0) * np.ones(L + 1)
+    env = SplitEnv(synth.train, MatrixScorer(q), L, reward=r, action_mode="direct", episode_len=1,
+                   damaged_share=0.9)
+    env.reset(seed=0)
+    rewards, damaged = [], []
+    for _ in range(4000):
+        _, rew, _, trunc, info = env.step(0)
+        assert trunc
+        rewards.append(rew)
+        damaged.append(synth.train.loss_frac[info["state"]] > 0)
+        env.reset()
+    assert np.mean(damaged) == pytest.approx(0.9, abs=0.02)
+    assert np.mean(rewards) == pytest.approx(float(r.reward(q[:, 0], 0, L).mean()), abs=0.03)
+    with pytest.raises(ValueError, match="env.damaged_share: needs env.episode_len 1"):
+        SplitEnv(synth.train, MatrixScorer(q), L, damaged_share=0.5, episode_len=2)

@@ -90,3 +90,45 @@ def test_config_errors_name_the_key():
         parse_config({"ppo": {"seeds": 0}})
     with pytest.raises(ValueError, match="traces.variants: 'moon' is not one of"):
         parse_config({"traces": {"variants": ["moon"]}})
+
+
+def test_default_ppo_learns_a_rare_damage_rule():
+    """The default env/ppo settings (one decision per episode, damaged states oversampled with
+    importance weights, gamma 0, normalised rewards) learn a causal rule whose advantage hides
+    in a fifth of the states under heavy-tailed damage. Measured at this budget: the default
+    closes 0.69 of the always-0 -> rule gap on the exact table; the former settings (episodes of
+    20, gamma 0.5, no sampler, no normalisation) close 0.35."""
+    from pathlib import Path
+
+    import yaml
+
+    from mbrl.baselines import causal_stump, fixed, replay_reward, sb3_policy
+    from mbrl.env import MatrixScorer, SplitEnv
+    from mbrl.features import N_FEATURES
+    from mbrl.reward import RewardConfig
+    from mbrl.traces import Decisions
+    from mbrl.train import _ppo
+
+    rng = np.random.default_rng(0)
+    n = 600
+    feats = rng.uniform(-1, 1, (n, N_FEATURES)).astype(np.float32)
+    dmg = rng.random(n) < 0.2
+    hint = np.where(dmg, rng.random(n) < 0.9, rng.random(n) < 0.12)  # feature 0 > 0: about half damaged
+    feats[:, 0] = np.where(hint, rng.uniform(0.2, 1, n), rng.uniform(-1, -0.2, n))
+    k = np.arange(31)
+    q = np.where(dmg[:, None], -3 * rng.lognormal(0, 1, n)[:, None] * (1 - 0.2 * np.exp(-((k - 20) / 4.0) ** 2)), 0.0)
+    dec = Decisions(feats, [frozenset({1}) if d else frozenset() for d in dmg], dmg.astype(float), np.full(n, 50.0),
+                    np.zeros(n, int), np.repeat(np.arange(20), 30), np.zeros(n, int), np.tile(np.arange(30) * 0.2, 20),
+                    ["synthetic"])
+    raw = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples" / "mbrl_default.yaml").read_text())
+    cfg = parse_config({"env": raw["env"], "ppo": {**raw["ppo"], "timesteps": 20480}})
+    r, z = RewardConfig(), np.zeros(31)
+    env = SplitEnv(dec, MatrixScorer(q), 30, reward=r, action_mode=cfg.env.action_mode, episode_len=cfg.env.episode_len,
+                   start_k=None, damaged_share=cfg.env.damaged_share)
+    env.reset(seed=0)
+    model = _ppo(env, cfg, 0)
+    model.learn(cfg.ppo.timesteps)
+    got = replay_reward(sb3_policy(model, 30, "direct"), dec, q, z, z, r, 15)
+    rule = causal_stump(feats, q, r)[1]["fit_mean_reward"]
+    k0 = replay_reward(fixed(0), dec, q, z, z, r, 15)
+    assert (got - k0) / (rule - k0) > 0.5, (got, k0, rule)
