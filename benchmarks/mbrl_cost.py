@@ -24,7 +24,10 @@ traces enters the rule; its held-out score is the referee's measurement, as the 
 Last line: one JSON object with mbrl_real_evals, mbrl_wall_s, mf_real_evals, mf_wall_s,
 mbrl_frac_oracle, mf_frac_oracle (final held-out fractions of the deployed policies), then
 causal_ref_frac, causal_target and mbrl_/mf_causal_real_evals, mbrl_/mf_causal_wall_s (the
-reachable target), mf_selection_real_evals (part of mf's counts).
+reachable target), mf_selection_real_evals (part of mf's counts), mbrl_known_cells and
+mbrl_reused_cells: the train (state, k) cells MBRL's paid evaluations answer, and how many of
+them by reuse (states sharing (window, lost packets) share the real answer; not extra
+evaluations, never counted twice).
 """
 from __future__ import annotations
 
@@ -53,8 +56,9 @@ def main() -> int:
           f"{m['real_eval_cost_s'] * 1000:.1f} ms each (unbatched, measured)")
     print(f"held-out: {m['states']['heldout']} decisions, {m['states']['heldout_damaged_share']:.0%} with lost packets")
     s = m["surrogate"]
-    print(f"surrogate: {s['real_evals']} real evals, held-out MAE of Q {s['mae_q']:.3f}, best-k agreement "
-          f"{s['best_k_agreement']:.3f}")
+    print(f"surrogate: {s['real_evals']} real evals (distinct (window, lost set, k), each paid once) answer "
+          f"{s['known_cells']} (state, k) cells of the train table ({s['reused_cells']} by reuse); held-out MAE of "
+          f"Q {s['mae_q']:.3f}, best-k agreement {s['best_k_agreement']:.3f}")
     c = m["causal_reference"]
     causal = m["comparison"]["causal_stump"]["frac_oracle"]
     causal_target = args.target * causal
@@ -86,6 +90,7 @@ def main() -> int:
     out.update({"causal_ref_frac": round(causal, 4), "causal_target": round(causal_target, 4), **extra})
     mf_pts = m["model_free"]["curve"]
     out["mf_selection_real_evals"] = mf_pts[-1]["selection_real_evals"] if mf_pts else 0
+    out["mbrl_known_cells"], out["mbrl_reused_cells"] = s["known_cells"], s["reused_cells"]
     print(json.dumps(out))
     return 0
 

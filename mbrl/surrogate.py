@@ -18,9 +18,33 @@ standard deviation across members the uncertainty.
 Active learning (:func:`active_learn`) over a pool of candidate (state, k) pairs:
 
 1. a space-filling initial design: greedy farthest-point sampling in (features, k / L) space;
-2. rounds: fit, predict the spread on the whole pool, ask the real evaluator for the ``batch``
-   pairs with the largest spread (at most one per state per round, so a batch does not spend
-   itself on one state), until ``budget`` real evaluations are spent.
+2. rounds: fit, predict on the whole pool, ask the real evaluator for ``batch`` pairs (at most
+   one per state per round, so a batch does not spend itself on one state), until ``budget``
+   real evaluations are spent. Which pairs (``acquisition``):
+
+   - ``spread``: the largest ensemble spread;
+   - ``ranking``: the pairs that decide each state's ranking of k. Per state, the paid k with
+     the best reward is the incumbent; the challenger is the unpaid k whose optimistic reward
+     (predicted Q + ``beta`` x spread) is highest; a state whose challenger beats its incumbent
+     asks for the challenger, states ordered by weight x margin. A state with nothing paid asks
+     first for k = 0 (the default split under damage). Pairs left in the batch when no state
+     has a challenger go by the largest weight x spread;
+   - ``columns`` (default): the splits a causal policy can choose between. A policy sees the
+     observation, not the fates, so what it ranks is the mean reward of a split over many
+     damaged states; the column whose weighted mean optimistic reward (paid cells at their real
+     value, unpaid ones at predicted Q + ``beta`` x spread) is highest is paid for first, its
+     unpaid rows in order of weight x spread, then the next column. Columns of the best splits
+     (k = 0 and k = 9 on the default traces) end up paid in full, so the policy's choice between
+     them rests on real values, and the surrogate only fills the splits that lose anyway.
+
+   Spread alone spends the budget where the ensemble disagrees most, which is rarely where the
+   ranking of two splits is decided: an ensemble that is confidently wrong (k = 11 over k = 0 on
+   low-buffer damaged states) is never asked. Per-state ranking spends it on each state's own
+   best k, which scatters over many splits (agreement with the true best k is about 0.2).
+
+A pool row may stand for several states with the same real answer (mbrl.train: states that
+share (window, lost packets) share every Q(k)); ``weights`` then says how many, and weighs the
+ranking acquisition and the fit (each paid row counted once per state it stands for).
 """
 from __future__ import annotations
 
@@ -48,6 +72,10 @@ class SurrogateConfig:
         inputs: ``fates`` (the state's own packet fates, intact states Q = 0) or
             ``observation`` (the agent's features); see the module doc.
         k_encoding: ``onehot`` or ``scalar`` (k / L).
+        reuse: one real evaluation per distinct (window, lost packets, k) of the train states,
+            its answer filling every state that shares it (mbrl.train); false: one per (state, k).
+        acquisition: ``columns``, ``ranking`` or ``spread`` (module doc).
+        beta: optimism of the ranking acquisition, in ensemble spreads.
     """
 
     members: int = 5
@@ -60,8 +88,15 @@ class SurrogateConfig:
     seed: int = 0
     inputs: str = "fates"
     k_encoding: str = "onehot"
+    reuse: bool = True
+    acquisition: str = "columns"
+    beta: float = 1.0
 
     def __post_init__(self):
+        if self.acquisition not in ("spread", "ranking", "columns"):
+            raise ValueError(f"surrogate.acquisition: {self.acquisition!r} is not one of spread, ranking, columns")
+        if not self.beta >= 0:
+            raise ValueError(f"surrogate.beta: {self.beta!r} must be >= 0")
         if self.inputs not in ("fates", "observation"):
             raise ValueError(f"surrogate.inputs: {self.inputs!r} is not one of fates, observation")
         if self.k_encoding not in ("onehot", "scalar"):
@@ -93,16 +128,18 @@ class Surrogate:
         self._y_mean, self._y_std = 0.0, 1.0
         self.fit_s = 0.0
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> "Surrogate":
-        """Fits every member on a bootstrap resample of (x, y); deterministic given cfg.seed."""
+    def fit(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> "Surrogate":
+        """Fits every member on a bootstrap resample of (x, y) (rows drawn in proportion to
+        ``weights`` when given); deterministic given cfg.seed."""
         t0 = time.perf_counter()
         x_t = torch.as_tensor(np.asarray(x, np.float32))
         y = np.asarray(y, np.float64)
         self._y_mean, self._y_std = float(y.mean()), float(y.std() + 1e-6)
         y_t = torch.as_tensor(((y - self._y_mean) / self._y_std).astype(np.float32))
         rng = np.random.default_rng(self.cfg.seed + len(y))
+        p = None if weights is None else np.asarray(weights, float) / np.sum(weights)
         for i, net in enumerate(self.members):
-            idx = torch.as_tensor(rng.integers(0, len(y), len(y)))
+            idx = torch.as_tensor(rng.choice(len(y), len(y), p=p) if p is not None else rng.integers(0, len(y), len(y)))
             torch.manual_seed(self.cfg.seed * 1000 + i)
             opt = torch.optim.Adam(net.parameters(), lr=self.cfg.lr)
             xb, yb = x_t[idx], y_t[idx]
@@ -182,11 +219,58 @@ class ActiveLog:
     """What active learning did: per round (real evals so far, mean pool spread, fit s)."""
 
     rounds: list = field(default_factory=list)
-    queried: list = field(default_factory=list)  # (state, k, y) in query order
+    queried: list = field(default_factory=list)  # (pool row, k, y) in query order
+    cells: list = field(default_factory=list)  # (train state, k, y) known from them (mbrl.train)
+    reused_cells: int = 0  # of those, the ones answered by a reused evaluation
+
+
+def _ranking_picks(mean: np.ndarray, std: np.ndarray, paid: np.ndarray, paid_y: np.ndarray, weights: np.ndarray,
+                   rank_reward, beta: float, n: int) -> list[tuple[int, int]]:
+    """(state, k) pairs the ranking acquisition asks for next (module doc); arrays (states, L + 1)."""
+    r_paid = np.where(paid, rank_reward(np.where(paid, paid_y, 0.0)), -np.inf)
+    incumbent = r_paid.max(1)
+    optimistic = np.where(paid, -np.inf, rank_reward(mean + beta * std))
+    challenger = optimistic.argmax(1)
+    margin = optimistic.max(1) - incumbent
+    rows = np.arange(len(mean))
+    none_paid = ~paid.any(1)
+    picks: list[tuple[float, int, int]] = []  # (priority, state, k)
+    for s in rows[none_paid & ~paid[:, 0]]:
+        picks.append((1e12 * weights[s], int(s), 0))
+    for s in rows[~none_paid & np.isfinite(margin) & (margin > 0)]:
+        picks.append((float(weights[s] * margin[s]), int(s), int(challenger[s])))
+    picks.sort(key=lambda t: (-t[0], t[1]))
+    out = [(s, k) for _, s, k in picks[:n]]
+    if len(out) < n:  # no state has a challenger left: the largest weighted spread, one per state
+        taken = {s for s, _ in out}
+        spread = np.where(paid, -np.inf, weights[:, None] * std)
+        for j in np.argsort(-spread, axis=None, kind="stable"):
+            s, k = divmod(int(j), mean.shape[1])
+            if len(out) >= n or not np.isfinite(spread[s, k]):
+                break
+            if s not in taken:
+                out.append((s, k))
+                taken.add(s)
+    return out
+
+
+def _column_picks(mean: np.ndarray, std: np.ndarray, paid: np.ndarray, paid_y: np.ndarray, weights: np.ndarray,
+                  rank_reward, beta: float, n: int) -> list[tuple[int, int]]:
+    """(state, k) pairs the column acquisition asks for next (module doc); arrays (states, L + 1)."""
+    q = np.where(paid, paid_y, mean + beta * std)
+    col = (weights[:, None] * rank_reward(q)).sum(0) / weights.sum()
+    out: list[tuple[int, int]] = []
+    for k in np.argsort(-col, kind="stable"):
+        rows = np.flatnonzero(~paid[:, k])
+        rows = rows[np.argsort(-(weights[rows] * (std[rows, k] + 1e-9)), kind="stable")]
+        out.extend((int(s), int(k)) for s in rows[:n - len(out)])
+        if len(out) >= n:
+            break
+    return out
 
 
 def active_learn(feats: np.ndarray, n_layers: int, real_q, cfg: SurrogateConfig = SurrogateConfig(),
-                 on_round=None) -> tuple[Surrogate, ActiveLog]:
+                 on_round=None, weights: np.ndarray | None = None, rank_reward=None) -> tuple[Surrogate, ActiveLog]:
     """Fits a surrogate of ``real_q(state, k) -> Q`` over the states ``feats`` within cfg.budget calls.
 
     Args:
@@ -195,33 +279,50 @@ def active_learn(feats: np.ndarray, n_layers: int, real_q, cfg: SurrogateConfig 
         real_q: the real evaluation (each call is one real evaluation).
         cfg: ensemble and budget.
         on_round: optional callable(surrogate, log) after each fit.
+        weights: (n,) states each row stands for (default 1 each).
+        rank_reward: callable Q (n, L + 1) -> reward (n, L + 1); required unless ``acquisition: spread``.
     """
+    if cfg.acquisition != "spread" and rank_reward is None:
+        raise ValueError(f"surrogate.acquisition: {cfg.acquisition} needs the reward (rank_reward)")
+    n, width = len(feats), n_layers + 1
+    w_state = np.ones(n) if weights is None else np.asarray(weights, float)
     rng = np.random.default_rng(cfg.seed)
     states, ks, x = all_pairs(feats, n_layers, cfg.k_encoding)
+    budget = min(cfg.budget, len(x))  # a pool smaller than the budget is paid for in full, once
     design_x = x.copy()
     if cfg.k_encoding == "scalar":
         design_x[:, -1] *= 3.0  # k is half the design: weigh it against the many feature columns
-    asked = list(farthest_points(design_x, cfg.init, rng))
+    asked = list(farthest_points(design_x, min(cfg.init, budget), rng))
     log = ActiveLog()
     y = [real_q(int(states[i]), int(ks[i])) for i in asked]
     log.queried.extend((int(states[i]), int(ks[i]), float(v)) for i, v in zip(asked, y))
     while True:
-        sur = Surrogate(x.shape[1], cfg).fit(x[asked], y)
-        _, std = sur.predict(x)
+        sur = Surrogate(x.shape[1], cfg).fit(x[asked], y, None if weights is None else w_state[states[asked]])
+        mean, std = sur.predict(x)
         log.rounds.append({"real_evals": len(asked), "mean_spread": float(std.mean()), "fit_s": sur.fit_s})
         if on_round is not None:
             on_round(sur, log)
-        room = cfg.budget - len(asked)
+        room = budget - len(asked)
         if room <= 0:
             return sur, log
-        std[asked] = -np.inf
-        picked, seen = [], set()
-        for i in np.argsort(-std, kind="stable"):
-            if not np.isfinite(std[i]) or len(picked) >= min(cfg.batch, room):
-                break
-            if states[i] not in seen:
-                picked.append(int(i))
-                seen.add(states[i])
+        if cfg.acquisition in ("ranking", "columns"):
+            paid = np.zeros(len(x), bool)
+            paid[asked] = True
+            paid_y = np.zeros(len(x))
+            paid_y[asked] = y
+            picks = _ranking_picks if cfg.acquisition == "ranking" else _column_picks
+            picked = [s * width + k for s, k in picks(
+                mean.reshape(n, width), std.reshape(n, width), paid.reshape(n, width), paid_y.reshape(n, width),
+                w_state, rank_reward, cfg.beta, min(cfg.batch, room))]
+        else:
+            std[asked] = -np.inf
+            picked, seen = [], set()
+            for i in np.argsort(-std, kind="stable"):
+                if not np.isfinite(std[i]) or len(picked) >= min(cfg.batch, room):
+                    break
+                if states[i] not in seen:
+                    picked.append(int(i))
+                    seen.add(states[i])
         if not picked:
             return sur, log
         for i in picked:

@@ -4,7 +4,10 @@ Pipeline (:func:`train`):
 
 1. traces and real-evaluation tables (:func:`mbrl.dataset.prepare`, cached);
 2. surrogate by active learning on the *train* states, each query one real evaluation charged
-   at the measured single-call cost (:class:`mbrl.evaluator.TableEvaluator`);
+   at the measured single-call cost (:class:`mbrl.evaluator.TableEvaluator`); with
+   ``surrogate.reuse`` a query is a distinct (window, lost packets, k) and its answer fills every
+   train state sharing it (counted once: it is one evaluation of the same function value), and
+   ``surrogate.acquisition: ranking`` asks for the pairs that decide each group's best k;
 3. PPO on the surrogate environment (no real evaluation; ``ppo.seeds`` runs), every
    ``ppo.eval_every`` steps a checkpoint: scored on the surrogate over the train states (its
    deterministic policy replayed as the held-out referee replays it) and on the held-out traces;
@@ -158,25 +161,52 @@ def predict_q(sur, dec, n_layers: int, cfg: TrainConfig) -> np.ndarray:
     return q
 
 
+def answer_groups(dec, pool: np.ndarray) -> list[np.ndarray]:
+    """The states of ``pool`` grouped by (window, lost packets), in order of first appearance.
+
+    A real evaluation is a function of (window, k, lost packets) (mbrl.evaluator), so every
+    state of a group has the same real answer at each k: one paid evaluation answers them all."""
+    groups: dict[tuple, list] = {}
+    for s in pool:
+        groups.setdefault((int(dec.window[s]), frozenset(dec.lost[s])), []).append(int(s))
+    return [np.array(g) for g in groups.values()]
+
+
 def fit_surrogate(ds, cfg: TrainConfig, progress: bool = False):
-    """Active learning on the train states; returns (surrogate, log, evaluator, wall_s)."""
+    """Active learning on the train states; returns (surrogate, log, evaluator, wall_s).
+
+    With ``surrogate.reuse`` the pool holds one row per (window, lost packets) group of the train
+    states (:func:`answer_groups`): a query is one real evaluation of the group's first state,
+    counted once, and its answer is the real value of every state of the group at that k.
+    ``log.cells`` lists every (train state, k, Q) known from paid evaluations (reused ones
+    included); ``log.reused_cells`` how many of them no evaluation was paid for."""
     te = TableEvaluator(ds.train_table)
     pool = _pool(ds, cfg)
     if not len(pool):
         raise ValueError("traces: no train state lost a packet, nothing for the surrogate to learn; record "
                          "harsher channels or use surrogate.inputs: observation")
+    groups = answer_groups(ds.train, pool) if cfg.surrogate.reuse else [np.array([int(s)]) for s in pool]
+    reps = np.array([g[0] for g in groups])
+    L = ds.n_layers
     t0 = time.perf_counter()
 
     def real_q(i, k):
-        s = int(pool[i])
+        s = int(reps[i])
         return float(cfg.reward.q(te.ppl(s, k), te.clean(s)))
+
+    def rank_reward(q):  # latency is not known before the transfer and weighs 0 by default
+        return cfg.reward.reward(q, np.arange(L + 1), L)
 
     def on_round(sur, log):
         if progress:
             print(f"  surrogate: {log.rounds[-1]['real_evals']} real evals, mean spread "
                   f"{log.rounds[-1]['mean_spread']:.3f}", flush=True)
 
-    sur, log = active_learn(descriptors(ds.train, cfg)[pool], ds.n_layers, real_q, cfg.surrogate, on_round)
+    weights = np.array([len(g) for g in groups], float) if cfg.surrogate.reuse else None
+    sur, log = active_learn(descriptors(ds.train, cfg)[reps], L, real_q, cfg.surrogate, on_round, weights,
+                            rank_reward)
+    log.cells = [(int(s), k, y) for i, k, y in log.queried for s in groups[i]]
+    log.reused_cells = len(log.cells) - len(log.queried)
     return sur, log, te, time.perf_counter() - t0
 
 
@@ -220,9 +250,8 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
     # Model-based: surrogate from a budget of real evaluations, then PPO on the surrogate alone.
     sur, log, te_mb, sur_wall = fit_surrogate(ds, cfg, progress)
     q_train = predict_q(sur, ds.train, L, cfg)
-    pool = _pool(ds, cfg)
-    for i, k, y in log.queried:  # already paid for: the surrogate env need not guess these
-        q_train[pool[i], k] = y
+    for s, k, y in log.cells:  # real answers already paid for (reused ones included): no guessing there
+        q_train[s, k] = y
     mb_curve, mb_sel = Curve(), _Selector(cfg.ppo.select_best)
     mb_base_wall = te_mb.charged_s + sur.fit_s
     spent = {"wall": 0.0, "select": 0.0}
@@ -304,6 +333,7 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
                    "heldout_damaged_share": float((ds.test.loss_frac > 0).mean())},
         "real_eval_cost_s": ds.train_table.cost_s,
         "surrogate": {**surrogate_metrics(sur, ds, cfg), "real_evals": te_mb.calls,
+                      "known_cells": len(log.cells), "reused_cells": log.reused_cells,
                       "charged_eval_s": te_mb.charged_s, "fit_s": sur.fit_s, "rounds": log.rounds},
         "mbrl": {"real_evals": te_mb.calls, "curve": mb_curve.points, "deployed": mb_sel.deployed()},
         "model_free": {"real_evals": te_mf.calls if te_mf else 0, "curve": mf_curve.points,

@@ -22,7 +22,7 @@ def test_active_learning_learns_known_reward():
         return float(known_q(feats[s:s + 1], np.array([k]))[0])
 
     cfg = SurrogateConfig(budget=240, init=120, batch=40, epochs=600, lr=1e-2, members=4, hidden=32,
-                          k_encoding="scalar")
+                          k_encoding="scalar", acquisition="spread")
     sur, log = active_learn(feats, 30, real_q, cfg)
     assert len(calls) == 240 and log.rounds[-1]["real_evals"] == 240
     pred, spread = sur.predict(x)

@@ -1,0 +1,81 @@
+"""One real evaluation per distinct (window, lost packets, k), its answer reused for every train
+state that shares it, and the ranking acquisition's choice of pairs."""
+import numpy as np
+
+from mbrl.config import parse_config
+from mbrl.surrogate import _ranking_picks
+from mbrl.train import answer_groups, fit_surrogate
+
+from conftest import SyntheticDataset
+
+
+def _grouped_dataset():
+    ds = SyntheticDataset()
+    dec = ds.train
+    bad = np.flatnonzero(dec.loss_frac > 0)
+    # four distinct lost sets x two windows among the damaged states: 8 groups of very unequal size
+    for j, s in enumerate(bad):
+        dec.lost[s] = frozenset({1 + j % 4} if j % 3 else {1, 2 + j % 4})
+        dec.window[s] = j % 2
+    # the real table is a function of (window, lost, k): make the states of one group agree
+    t = ds.train_table
+    base = t.ppl[bad[0]].copy()
+    for s in bad:
+        t.ppl[s] = base * (1 + 0.1 * len(dec.lost[s]) + 0.05 * min(dec.lost[s]) + 0.2 * dec.window[s])
+    return ds
+
+
+def test_a_paid_evaluation_fills_every_state_that_shares_it_and_counts_once():
+    ds = _grouped_dataset()
+    cfg = parse_config({"reward": {"a": 1.0}, "surrogate": {"budget": 60, "init": 20, "batch": 10, "epochs": 50,
+                                                           "members": 2, "hidden": 8}})
+    pool = np.flatnonzero(ds.train.loss_frac > 0)
+    groups = answer_groups(ds.train, pool)
+    sizes = [len(g) for g in groups]
+    assert sum(sizes) == len(pool) and max(sizes) > 1
+    sur, log, te, _ = fit_surrogate(ds, cfg)
+    # every query a distinct (group, k), each one real evaluation, counted once
+    asked = [(i, k) for i, k, _ in log.queried]
+    assert len(set(asked)) == len(asked) == te.calls == 60
+    # its answer is the real value of every state of the group at that k
+    q = cfg.reward.q(ds.train_table.ppl, ds.train_table.clean[:, None])
+    assert len(log.cells) == sum(sizes[i] for i, _ in asked)
+    assert log.reused_cells == len(log.cells) - te.calls > 0
+    for s, k, y in log.cells:
+        assert y == q[s, k]
+    assert {s for s, _, _ in log.cells} <= set(pool.tolist())
+    # without reuse: one evaluation per (state, k), nothing filled for free
+    cfg2 = parse_config({"reward": {"a": 1.0}, "surrogate": {"budget": 60, "init": 20, "batch": 10, "epochs": 50,
+                                                            "members": 2, "hidden": 8, "reuse": False}})
+    _, log2, te2, _ = fit_surrogate(ds, cfg2)
+    assert te2.calls == len(log2.cells) == 60 and log2.reused_cells == 0
+
+
+def test_budget_above_the_distinct_pairs_pays_each_once():
+    ds = _grouped_dataset()
+    cfg = parse_config({"surrogate": {"budget": 1000, "init": 50, "batch": 100, "epochs": 20, "members": 2,
+                                      "hidden": 8}})
+    n_groups = len(answer_groups(ds.train, np.flatnonzero(ds.train.loss_frac > 0)))
+    _, log, te, _ = fit_surrogate(ds, cfg)
+    assert te.calls == n_groups * 31 and len(log.cells) == int((ds.train.loss_frac > 0).sum()) * 31
+
+
+def test_ranking_acquisition_asks_what_decides_the_best_k():
+    L = 4
+    k = np.arange(L + 1)
+
+    def reward(q):
+        return q + 0.1 * (L - k) / L
+
+    mean = np.array([[-1.0, -1, -1, -1, -1],    # nothing paid: k = 0 first
+                     [-1.0, -0.2, -1, -1, -1],  # k = 0 paid at -1, k = 1 predicted far better: challenge it
+                     [-0.1, -2, -2, -2, -2]])   # k = 0 paid at -0.1, nothing can beat it: settled
+    std = np.full_like(mean, 0.05)
+    paid = np.zeros_like(mean, bool)
+    paid[1:, 0] = True
+    paid_y = np.where(paid, mean, 0.0)
+    picks = _ranking_picks(mean, std, paid, paid_y, np.ones(3), reward, 1.0, 2)
+    assert picks == [(0, 0), (1, 1)]
+    # with room left, the spread fills it (the settled state 2 gets a pair only then)
+    picks = _ranking_picks(mean, std, paid, paid_y, np.ones(3), reward, 1.0, 3)
+    assert picks[:2] == [(0, 0), (1, 1)] and picks[2][0] == 2
