@@ -10,18 +10,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 
 from cosim.scenario import ConfigError
 from cosim.session_config import SessionConfig
-
-
-def _profile(name: str):
-    from llm_split import PROFILES, load_profile
-
-    return PROFILES[name] if name in PROFILES else load_profile(Path(name).expanduser())
 
 
 @dataclass(frozen=True)
@@ -63,6 +56,7 @@ class SplitInference:
     def __init__(self, cfg: SessionConfig, payload_bytes: int):
         from llm_split import (Codec, CostModel, Evaluator, SplitModel, load_model, load_text,
                                sliding_windows, tokenize)
+        from llm_split.cost import resolve_profile
         from llm_split.codec import HEADER_BYTES
 
         m, r = cfg.model, cfg.requests
@@ -88,7 +82,8 @@ class SplitInference:
                               f"packet after the {HEADER_BYTES}-byte header and {side} bytes of protected channels")
         self.codec = Codec(hidden, m.wire_dtype, tensor_bytes, tuple(m.protect), m.fill)
         self.sink_row = m.sink_row
-        self.cost = CostModel(model, _profile(cfg.ue_device), _profile(cfg.edge_server.device))
+        self.cost = CostModel(model, resolve_profile(cfg.ue_device, m.cache_dir),
+                              resolve_profile(cfg.edge_server.device, m.cache_dir))
         self._clean: dict[int, float] = {}
         self._seen: dict[tuple, Quality] = {}
         self._greedy: dict[tuple, list[int]] = {}

@@ -8,7 +8,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt
-import numpy as np
 
 from cosim.summary import NO_VALUE
 from cosim.traces import enb_position, read_slots

@@ -2,7 +2,7 @@
 
     model:        {name, dtype, cache_dir, wire_dtype, fill, protect, sink_row}
     requests:     {rate_per_s | times_s, prompt_tokens, windows, decode_tokens, corpus, deadline_ms}
-    ue_device:    phone                     # a profile name (llm_split.PROFILES) or a JSON file
+    ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
     edge_server:  {capacity, device}
     split:        {policy: fixed | sinr_table | agent, k, table, agent, switch_cost_ms_per_layer}
 
@@ -73,9 +73,9 @@ class SessionConfig:
 def _device(path: str, v: Any) -> str:
     from llm_split import PROFILES
 
-    if isinstance(v, str) and (v in PROFILES or Path(v).expanduser().is_file()):
+    if isinstance(v, str) and (v in PROFILES or v == "measured" or Path(v).expanduser().is_file()):
         return v
-    raise ConfigError(f"{path}: {v!r} is not one of {', '.join(PROFILES)} nor an existing profile JSON file")
+    raise ConfigError(f"{path}: {v!r} is not one of {', '.join(PROFILES)}, measured, nor an existing profile JSON file")
 
 
 def _ints(path: str, v: Any) -> tuple[int, ...]:

@@ -191,3 +191,21 @@ def save_profile(profile: DeviceProfile, path: str | Path) -> None:
 def load_profile(path: str | Path) -> DeviceProfile:
     """Read a profile written by :func:`save_profile`."""
     return DeviceProfile(**json.loads(Path(path).read_text()))
+
+
+def resolve_profile(name: str, cache_dir: str | Path | None = None) -> DeviceProfile:
+    """A device profile by name: one of :data:`PROFILES`, ``"measured"`` (what ``layersplit profile
+    --measure`` saved under the cache), or the path of a JSON file written by :func:`save_profile`."""
+    from .model import default_cache_dir
+
+    if name in PROFILES:
+        return PROFILES[name]
+    if name == "measured":
+        path = Path(cache_dir or default_cache_dir()) / "profiles" / "measured.json"
+        if not path.is_file():
+            raise ValueError(f"device: 'measured' needs {path}; run `layersplit profile --measure` first")
+        return load_profile(path)
+    path = Path(name).expanduser()
+    if path.is_file():
+        return load_profile(path)
+    raise ValueError(f"device: {name!r} is not one of {sorted(PROFILES) + ['measured']} nor a profile JSON file")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .codec import WIRE_DTYPES, Codec
+from .cost import resolve_profile
 from .damage import Damage
 from .fill import check_fill
 
@@ -85,20 +86,6 @@ def _cells(cfg: ProfileConfig, ks, codec: Codec) -> list[tuple[int, Damage]]:
     return cells
 
 
-def _device(name: str, cache_dir):
-    from .cost import PROFILES, load_profile
-    from .model import default_cache_dir
-
-    if name in PROFILES:
-        return PROFILES[name]
-    if name == "measured":
-        path = Path(cache_dir or default_cache_dir()) / "profiles" / "measured.json"
-        if not path.is_file():
-            raise ValueError(f"device: 'measured' needs {path}; run `layersplit profile --measure` first")
-        return load_profile(path)
-    raise ValueError(f"device: {name!r} is not one of {sorted(PROFILES) + ['measured']}")
-
-
 def run_profile(cfg: ProfileConfig, progress: bool = True):
     """Run the analysis and return a pandas DataFrame with the columns of ``profile.csv``."""
     import pandas as pd
@@ -110,7 +97,7 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
     from .perplexity import Evaluator
     from .split import SplitModel
 
-    devices = _device(cfg.ue_device, cfg.cache_dir), _device(cfg.edge_device, cfg.cache_dir)
+    devices = resolve_profile(cfg.ue_device, cfg.cache_dir), resolve_profile(cfg.edge_device, cfg.cache_dir)
     model, tok = load_model(cfg.model, cfg.dtype, cfg.cache_dir)
     split = SplitModel(model)
     ks = list(range(split.n_layers + 1)) if cfg.ks is None else list(cfg.ks)

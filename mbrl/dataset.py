@@ -12,7 +12,6 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 
 from .evaluator import EvalConfig, EvalTable, RealEvaluator, activation_layout, build_table
 from .traces import Decisions, TraceConfig, load_decisions, record_traces

@@ -198,13 +198,12 @@ def _loss_timeout_ms(run: Path) -> float:
 
 def load_decisions(runs: Sequence[Path], n_packets: int, deadline_ms: float, n_windows: int) -> Decisions:
     """Decision states of the probes in ``runs`` (probes of another packet count are refused)."""
-    import pyarrow.parquet as pq
+    from cosim.traces import read_packets, read_slots
 
     rows = {k: [] for k in ("feats", "lost", "loss_frac", "delay_ms", "window", "episode", "trace_id", "t_s")}
     episode = 0
     for ti, run in enumerate(runs):
-        slots = pq.read_table(Path(run) / "slots.parquet").to_pandas()
-        pk = pq.read_table(Path(run) / "packets.parquet").to_pandas()
+        slots, pk = read_slots(run), read_packets(run)
         pk = pk[pk["direction"] == 0]
         bad = pk[pk["n_packets"] != n_packets]
         if len(bad):
