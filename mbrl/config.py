@@ -134,6 +134,17 @@ def load_config(path: str | Path) -> TrainConfig:
     return parse_config(yaml.safe_load(p.read_text()) or {})
 
 
+def with_overrides(cfg: TrainConfig, overrides: dict) -> TrainConfig:
+    """cfg with some sections' fields replaced, e.g. ``{"surrogate": {"budget": 600}, "seed": 2}``."""
+    for section, values in overrides.items():
+        if not hasattr(cfg, section):
+            raise ValueError(f"{section}: unknown key; allowed: {', '.join(f.name for f in dataclasses.fields(cfg))}")
+        cur = getattr(cfg, section)
+        new = dataclasses.replace(cur, **values) if dataclasses.is_dataclass(cur) else values
+        cfg = dataclasses.replace(cfg, **{section: new})
+    return cfg
+
+
 def to_dict(cfg) -> dict:
     """Plain resolved mapping (tuples as lists) for config.yaml."""
     def plain(v):
