@@ -140,7 +140,14 @@ def with_overrides(cfg: TrainConfig, overrides: dict) -> TrainConfig:
         if not hasattr(cfg, section):
             raise ValueError(f"{section}: unknown key; allowed: {', '.join(f.name for f in dataclasses.fields(cfg))}")
         cur = getattr(cfg, section)
-        new = dataclasses.replace(cur, **values) if dataclasses.is_dataclass(cur) else values
+        if dataclasses.is_dataclass(cur):
+            names = [f.name for f in dataclasses.fields(cur)]
+            unknown = sorted(set(values) - set(names))
+            if unknown:
+                raise ValueError(f"{section}.{unknown[0]}: unknown key; allowed: {', '.join(names)}")
+            new = dataclasses.replace(cur, **values)
+        else:
+            new = values
         cfg = dataclasses.replace(cfg, **{section: new})
     return cfg
 

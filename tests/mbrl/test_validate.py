@@ -42,3 +42,16 @@ def test_validation_tells_a_trained_learner_from_an_untrained_one_without_the_he
     for r in res.values():
         assert len(r["fracs"]) == 2 and np.isfinite(r["fracs"]).all()
     assert res["trained"]["mean"] > 0.8 and res["trained"]["mean"] > res["untrained"]["mean"] + 0.3, res
+
+
+def test_overrides_replace_fields_and_name_bad_keys():
+    from mbrl.config import with_overrides
+
+    cfg = with_overrides(parse_config({}), {"seed": 4, "surrogate": {"budget": 600, "seed": 4}})
+    assert (cfg.seed, cfg.surrogate.budget, cfg.surrogate.seed, cfg.surrogate.init) == (4, 600, 4, 100)
+    with pytest.raises(ValueError, match="surogate: unknown key; allowed: .*surrogate"):
+        with_overrides(cfg, {"surogate": {"budget": 1}})
+    with pytest.raises(ValueError, match="surrogate.budjet: unknown key; allowed: .*budget"):
+        with_overrides(cfg, {"surrogate": {"budjet": 1}})
+    with pytest.raises(ValueError, match="surrogate.acquisition: 'best' is not one of"):
+        with_overrides(cfg, {"surrogate": {"acquisition": "best"}})
