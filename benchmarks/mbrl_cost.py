@@ -44,15 +44,32 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "examples" / "mbrl_default.yaml"))
     ap.add_argument("--target", type=float, default=0.95)
+    ap.add_argument("--seeds", help="comma-separated seeds, each setting seed and surrogate.seed (default: the "
+                    "config's); with several, the last line holds a list per key")
     args = ap.parse_args()
 
-    from mbrl.config import load_config
-    from mbrl.train import train
+    from mbrl.config import load_config, with_overrides
 
     cfg = load_config(args.config)
+    if not args.seeds:
+        print(json.dumps(measure(cfg, args.config, args.target)))
+        return 0
+    runs = []
+    for seed in (int(s) for s in args.seeds.split(",")):
+        print(f"--- seed {seed}")
+        runs.append(measure(with_overrides(cfg, {"seed": seed, "surrogate": {"seed": seed}}), args.config, args.target))
+        print(json.dumps(runs[-1]), flush=True)
+    print(json.dumps({key: [r[key] for r in runs] for key in runs[0]}))
+    return 0
+
+
+def measure(cfg, config_path: str, target: float) -> dict:
+    """Runs the pipeline once, prints the details, returns the JSON figures."""
+    from mbrl.train import train
+
     t0 = time.perf_counter()
     m = train(cfg, progress=True)
-    print(f"config {args.config}; pipeline wall {time.perf_counter() - t0:.1f} s; real evaluation "
+    print(f"config {config_path} (seed {cfg.seed}); pipeline wall {time.perf_counter() - t0:.1f} s; real evaluation "
           f"{m['real_eval_cost_s'] * 1000:.1f} ms each (unbatched, measured)")
     print(f"held-out: {m['states']['heldout']} decisions, {m['states']['heldout_damaged_share']:.0%} with lost packets")
     s = m["surrogate"]
@@ -61,11 +78,11 @@ def main() -> int:
           f"Q {s['mae_q']:.3f}, best-k agreement {s['best_k_agreement']:.3f}")
     c = m["causal_reference"]
     causal = m["comparison"]["causal_stump"]["frac_oracle"]
-    causal_target = args.target * causal
+    causal_target = target * causal
     print(f"causal reference (fitted on the train states' real table, {c['real_table_pairs']} pairs): "
           f"k = {c['k_high']} when {c['feature']} > {c['threshold']:.3f}, else k = {c['k_low']}; held-out frac "
           f"{causal:.3f}")
-    print(f"targets: {args.target:.0%} of the oracle gap (frac {args.target:.3f}); {args.target:.0%} of the causal "
+    print(f"targets: {target:.0%} of the oracle gap (frac {target:.3f}); {target:.0%} of the causal "
           f"reference (frac {causal_target:.3f})")
     for name in ("oracle", "causal_stump", "mbrl_ppo", "modelfree_ppo", "greedy_surrogate", m["best_fixed"], "random"):
         r = m["comparison"][name]
@@ -74,8 +91,8 @@ def main() -> int:
     out, extra = {}, {}
     for key, curve_key in (("mbrl", "mbrl"), ("mf", "model_free")):
         pts = m[curve_key]["curve"]
-        for suffix, target, dest in (("", args.target, out), ("_causal", causal_target, extra)):
-            hit = next((p for p in pts if p["frac_oracle"] >= target), None)
+        for suffix, goal, dest in (("", target, out), ("_causal", causal_target, extra)):
+            hit = next((p for p in pts if p["frac_oracle"] >= goal), None)
             dest[f"{key}{suffix}_real_evals"] = hit["real_evals"] if hit else "not reached"
             dest[f"{key}{suffix}_wall_s"] = round(hit["wall_s"], 2) if hit else "not reached"
         if pts:
@@ -91,8 +108,7 @@ def main() -> int:
     mf_pts = m["model_free"]["curve"]
     out["mf_selection_real_evals"] = mf_pts[-1]["selection_real_evals"] if mf_pts else 0
     out["mbrl_known_cells"], out["mbrl_reused_cells"] = s["known_cells"], s["reused_cells"]
-    print(json.dumps(out))
-    return 0
+    return out
 
 
 if __name__ == "__main__":
