@@ -11,7 +11,6 @@ pool as the full run does. Everything comes from the train table: no held-out tr
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Sequence
 
 import numpy as np
@@ -49,10 +48,9 @@ def fold_config(cfg: TrainConfig, fold: Dataset, full: Dataset, seed: int) -> Tr
     share = _pool_size(fold, cfg) / max(_pool_size(full, cfg), 1)
     s = cfg.surrogate
     budget = max(2, round(s.budget * share))
-    sur = dataclasses.replace(s, budget=budget, init=min(max(2, round(s.init * share)), budget), seed=seed)
-    return dataclasses.replace(cfg, seed=seed, surrogate=sur,
-                               model_free=dataclasses.replace(cfg.model_free, enabled=False))
-
+    init = min(max(2, round(s.init * share)), budget)
+    return with_overrides(cfg, {"seed": seed, "surrogate": {"budget": budget, "init": init, "seed": seed},
+                                "model_free": {"enabled": False}})
 
 def cross_validate(cfg: TrainConfig, ds: Dataset, candidates: dict[str, dict], seeds: Sequence[int],
                    progress: bool = False) -> dict[str, dict]:
