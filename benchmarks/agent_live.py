@@ -44,7 +44,8 @@ def main() -> int:
     ap.add_argument("--config", default=str(root / "examples" / "mbrl_default.yaml"))
     ap.add_argument("--agent", help="run folder of `layersplit train` (default: train one now)")
     ap.add_argument("--seeds", default="3,4")
-    ap.add_argument("--rate", type=float, default=4.0, help="requests per second per UE (Poisson)")
+    ap.add_argument("--rate", type=float, help="requests per second per UE, Poisson (default: the training "
+                    "probes' rate, 1000 / traces.period_ms)")
     ap.add_argument("--duration", type=float, default=10.0)
     args = ap.parse_args()
 
@@ -57,6 +58,7 @@ def main() -> int:
     from mbrl.train import metrics_n_layers, train
 
     cfg = load_config(args.config)
+    rate = args.rate or 1000.0 / cfg.traces.period_ms
     tmp = Path(tempfile.mkdtemp(prefix="agent_live_"))
     agent = Path(args.agent) if args.agent else tmp / "agent"
     if not args.agent:
@@ -67,14 +69,14 @@ def main() -> int:
     policies = {"agent": {"policy": "agent", "agent": str(agent)}}
     policies.update({n: {"policy": "fixed", "k": int(n.removeprefix("fixed_k"))} for n in fixed[:2]})
     print(f"agent {agent} (replay held-out frac {m['comparison']['mbrl_ppo']['frac_oracle']:.3f}); variants "
-          f"{list(cfg.traces.variants)}; seeds {args.seeds}; {args.rate} requests/s per UE, {args.duration} s")
+          f"{list(cfg.traces.variants)}; seeds {args.seeds}; {rate} requests/s per UE, {args.duration} s")
     rows, t0 = [], time.perf_counter()
     for variant in cfg.traces.variants:
         for seed in (int(s) for s in args.seeds.split(",")):
             for name, split in policies.items():
                 spec = tmp / f"{variant}_{seed}_{name}.yaml"
                 spec.write_text(yaml.safe_dump(scenario(variant, seed, split, cfg.evaluator, cfg.traces.deadline_ms,
-                                                        args.rate, args.duration)))
+                                                        rate, args.duration)))
                 run = run_session_file(spec, out=tmp / spec.stem, progress=False)
                 req = pd.read_parquet(run / "requests.parquet")
                 q = cfg.reward.q(req["ppl"], req["ppl_clean"])

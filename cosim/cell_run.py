@@ -8,11 +8,13 @@ meet on this channel::
       - {direction: ul, ue: all, bytes: 20000, period_ms: 200, start_s: 0.5, stop_s: 8}
 
 A probe sends at start_s, start_s + period_ms, ... while the time is below stop_s (default: the
-end of the run); stopping early lets late packets arrive before the run ends.
+end of the run); stopping early lets late packets arrive before the run ends. ``times_s``
+instead lists the send times (rounded to the millisecond), e.g. a Poisson arrival process.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,7 +28,7 @@ from cosim.scenario import ConfigError, Scenario
 from cosim.traces import TraceWriter
 
 MS = 1_000_000
-_PROBE_KEYS = {"direction", "ue", "bytes", "period_ms", "start_s", "stop_s"}
+_PROBE_KEYS = {"direction", "ue", "bytes", "period_ms", "start_s", "stop_s", "times_s"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,24 @@ class Probe:
     period_ms: float
     start_s: float
     stop_s: float = float("inf")
+    times_ms: tuple[int, ...] = ()  # explicit send times (then period, start and stop are unused)
+
+    def sends_at(self, t_ms: int) -> int:
+        """How many transfers per UE start at millisecond t_ms."""
+        if self.times_ms:
+            return bisect.bisect_right(self.times_ms, t_ms) - bisect.bisect_left(self.times_ms, t_ms)
+        k = (t_ms - self.start_s * 1000) / self.period_ms
+        return int(k >= 0 and t_ms < self.stop_s * 1000 and abs(k - round(k)) < 1e-9)
+
+    def send_times_ms(self, duration_ms: int) -> list[int]:
+        if self.times_ms:
+            return [t for t in self.times_ms if t < duration_ms]
+        out, t = [], self.start_s * 1000
+        while t < min(duration_ms, self.stop_s * 1000):
+            if abs(t - round(t)) < 1e-9:
+                out.append(int(round(t)))
+            t += self.period_ms
+        return out
 
 
 def parse_probes(raw: Any, ue_count: int) -> list[Probe]:
@@ -73,16 +93,28 @@ def parse_probes(raw: Any, ue_count: int) -> list[Probe]:
         stop = p.get("stop_s", float("inf"))
         if not isinstance(stop, (int, float)) or isinstance(stop, bool) or stop <= start:
             raise ConfigError(f"{path}.stop_s: {stop!r} is not a number > start_s ({start})")
-        probes.append(Probe(direction, ues, nbytes, float(period), float(start), float(stop)))
+        probes.append(Probe(direction, ues, nbytes, float(period), float(start), float(stop), _times_ms(p, path)))
     return probes
+
+
+def _times_ms(p: dict, path: str) -> tuple[int, ...]:
+    times = p.get("times_s")
+    if times is None:
+        return ()
+    if {"period_ms", "start_s", "stop_s"} & set(p):
+        raise ConfigError(f"{path}.times_s: give either times_s or period_ms/start_s/stop_s, not both")
+    ok = isinstance(times, list) and times and all(
+        isinstance(t, (int, float)) and not isinstance(t, bool) and t >= 0 for t in times)
+    if not ok:
+        raise ConfigError(f"{path}.times_s: {times!r} is not a non-empty list of send times >= 0 (s)")
+    return tuple(sorted(int(round(t * 1000)) for t in times))
 
 
 def probe_commands(probes: Iterable[Probe], t_ms: int, next_tag: list[int]) -> np.ndarray:
     """The commands due at simulated millisecond t_ms (tags count up from next_tag[0])."""
     rows = []
     for p in probes:
-        k = (t_ms - p.start_s * 1000) / p.period_ms
-        if k >= 0 and t_ms < p.stop_s * 1000 and abs(k - round(k)) < 1e-9:
+        for _ in range(p.sends_at(t_ms)):
             for ue in p.ues:
                 rows.append((CMD_UPLINK if p.direction == "ul" else CMD_DOWNLINK, ue, p.bytes, next_tag[0]))
                 next_tag[0] += 1
@@ -96,11 +128,7 @@ def _grant_times(probes: list[Probe], duration_ms: int, step_ms: int) -> list[in
     """Grant boundaries: every step_ms, plus every probe time (commands run at grant starts)."""
     times = set(range(step_ms, duration_ms, step_ms))
     for p in probes:
-        t = p.start_s * 1000
-        while t < min(duration_ms, p.stop_s * 1000):
-            if abs(t - round(t)) < 1e-9:
-                times.add(int(round(t)))
-            t += p.period_ms
+        times.update(p.send_times_ms(duration_ms))
     times.discard(0)
     return sorted(times) + [duration_ms + 1]
 

@@ -22,9 +22,11 @@ recent_packets)`` inside a live session (cosim.policies), so both see the same n
 | 13 | rx_gap          | packets | s since a delivery   | at most 1                        |
 
 Slot features use the last 200 slots (200 ms); every scaled value is clipped to [-5, 5].
-Missing slot values (no SINR, no CQI, no TB in the window) read as the worst case (SINR
--20 dB, CQI 0, failure rate 1), because a silent UE in these traces is one the scheduler could
-not serve. Packet features use only fates known before the decision (see
+Missing SINR and CQI read as the worst case (-20 dB, CQI 0). With no TB decided in the window
+the failure rate reads 0 and the rate 0: a UE with nothing to send is idle, not failing (live
+requests leave ~30 % of decision windows idle; reading those as "every HARQ failed" made a
+trained agent meet states it never saw). A starved UE (data waiting, no grants) shows in the
+buffer. Packet features use only fates known before the decision (see
 :func:`packet_features`); with no packet history they read 0 except rx_gap = 1.
 
 The packet features carry what slot records cannot: losses are strongly correlated from one
@@ -80,7 +82,9 @@ def slot_features(recent_slots: np.ndarray, window: int = WINDOW_SLOTS) -> np.nd
     else:
         c_mean = c_min = c_tr = 0.0
     decided = (harq == _HARQ_OK) | (harq == _HARQ_FAIL)
-    fail = float((harq == _HARQ_FAIL).sum() / decided.sum()) if decided.any() else 1.0
+    # No decided HARQ process: nothing failed. An idle UE and a starved one (data waiting, no
+    # grants) both land here; the buffer tells them apart.
+    fail = float((harq == _HARQ_FAIL).sum() / decided.sum()) if decided.any() else 0.0
     span_s = max(len(t), 1) / 1000.0
     rate_kbps = float(tbs[harq == _HARQ_OK].sum() * 8 / 1000 / span_s)
     buffer = float(buf[-1]) if len(buf) else 0.0

@@ -1,10 +1,14 @@
 """Recorded LTE traces for training and evaluation, and the decision states cut from them.
 
-A trace is a ``layersplit run`` of a plain cell scenario with one uplink probe per UE: every
-``period_ms`` the UE sends exactly one activation's bytes (see
-:func:`mbrl.evaluator.activation_layout`), staggered between UEs so they do not all start in
-the same slot. A *decision* is one probe: the agent picks k at the probe's send time from the
-UE's slot records before it, and the probe's packet fates are what that activation met.
+A trace is a ``layersplit run`` of a plain cell scenario with one uplink probe per UE: each
+send is exactly one activation's bytes (see :func:`mbrl.evaluator.activation_layout`). With
+``arrivals: poisson`` (default) each UE sends at the times of its own seeded Poisson process of
+mean gap ``period_ms``, like a session's Poisson requests, so the channel history before a
+decision includes idle stretches as it does live (a probe does not wait for the previous one,
+where a session's UE serves one request at a time; a queue at this load would make the sends
+nearly periodic again); ``periodic`` sends every ``period_ms``,
+staggered between UEs. A *decision* is one probe: the agent picks k at the probe's send time
+from the UE's slot records before it, and the probe's packet fates are what that activation met.
 
 Runs are cached under ``${LAYERSPLIT_CACHE:-~/.cache/layersplit}/mbrl_traces/<hash>/`` where the
 hash covers the scenario, seed and probe; a cached run is reused, never re-simulated.
@@ -24,10 +28,10 @@ import numpy as np
 from .features import N_FEATURES, WINDOW_SLOTS, observation
 
 # Two channel/mobility models with a mix of clean, partly lost and fully lost activations
-# (about 55% / 15% / 10% / 20% at 20 kB every 200 ms per UE, deadline 200 ms, checked on
-# 10 s runs): log-distance 3.0 and 3.2 with EPA fading, random walkers and a vehicle. The
-# probes are the only uplink traffic, so a short period also keeps the UE transmitting and
-# its SINR/HARQ observable between decisions.
+# (seeds 1 and 2: 57% clean, 16% partly lost, 28% fully lost; seed 3: 44% / 17% / 40%; 20 kB
+# Poisson probes of mean gap 200 ms per UE, deadline 200 ms, 10 s runs): log-distance 3.0
+# and 3.2 with EPA fading, random walkers and a vehicle. The probes are the only uplink
+# traffic, as a session's requests are.
 DEFAULT_VARIANTS: dict[str, dict[str, Any]] = {
     "ld30_walk_vehicle": {
         "radio": {"bandwidth_rbs": 25, "scheduler": "pf", "rlc_mode": "UM"},
@@ -56,6 +60,9 @@ DEFAULT_VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+ARRIVALS = ("poisson", "periodic")
+
+
 @dataclass(frozen=True)
 class TraceConfig:
     """Which traces to record.
@@ -65,7 +72,8 @@ class TraceConfig:
             seed, duration_s and probes}.
         train_seeds, test_seeds: scenario seeds; held-out traces use test seeds only.
         duration_s: simulated seconds per run (>= 1.5).
-        period_ms: probe period per UE, ms (>= 50).
+        period_ms: probe period (periodic) or mean gap (poisson) per UE, ms (>= 50).
+        arrivals: ``poisson`` or ``periodic`` (module doc).
         deadline_ms: a packet arriving later than this after the send counts as lost (>= 1).
         cache_dir: root of the cache; default ``$LAYERSPLIT_CACHE`` or ``~/.cache/layersplit``.
     """
@@ -75,6 +83,7 @@ class TraceConfig:
     test_seeds: tuple = (3,)
     duration_s: float = 10.0
     period_ms: float = 200.0
+    arrivals: str = "poisson"
     deadline_ms: float = 200.0
     cache_dir: str | None = None
 
@@ -83,6 +92,8 @@ class TraceConfig:
             raise ValueError(f"traces.duration_s: {self.duration_s!r} must be >= 1.5")
         if self.period_ms < 50:
             raise ValueError(f"traces.period_ms: {self.period_ms!r} must be >= 50")
+        if self.arrivals not in ARRIVALS:
+            raise ValueError(f"traces.arrivals: {self.arrivals!r} is not one of {', '.join(ARRIVALS)}")
         if self.deadline_ms < 1:
             raise ValueError(f"traces.deadline_ms: {self.deadline_ms!r} must be >= 1")
         for v in self.variants:
@@ -112,10 +123,25 @@ def scenario_for(name: str, body: dict, seed: int, cfg: TraceConfig, probe_bytes
     n = _ue_count(sc)
     stop = cfg.duration_s - 0.5  # leaves time for the last probe's packets to arrive or time out
     sc.update(name=f"mbrl_{name}", seed=int(seed), duration_s=float(cfg.duration_s))
-    sc["probes"] = [{"direction": "ul", "ue": u, "bytes": int(probe_bytes), "period_ms": float(cfg.period_ms),
-                     "start_s": round(0.5 + u * cfg.period_ms / n / 1000, 3), "stop_s": stop}
-                    for u in range(n)]
+    if cfg.arrivals == "periodic":
+        sc["probes"] = [{"direction": "ul", "ue": u, "bytes": int(probe_bytes), "period_ms": float(cfg.period_ms),
+                         "start_s": round(0.5 + u * cfg.period_ms / n / 1000, 3), "stop_s": stop}
+                        for u in range(n)]
+    else:
+        sc["probes"] = [{"direction": "ul", "ue": u, "bytes": int(probe_bytes),
+                         "times_s": poisson_times(np.random.default_rng([seed, u]), cfg.period_ms / 1000, 0.5, stop)}
+                        for u in range(n)]
     return sc
+
+
+def poisson_times(rng: np.random.Generator, mean_gap_s: float, start_s: float, stop_s: float) -> list[float]:
+    """Send times (s, ms resolution) of a Poisson process from start_s, below stop_s."""
+    times, t = [], start_s
+    while True:
+        t += rng.exponential(mean_gap_s)
+        if t >= stop_s:
+            return times
+        times.append(round(float(t), 3))
 
 
 def record_traces(cfg: TraceConfig, probe_bytes: int, seeds: Sequence[int]) -> list[Path]:

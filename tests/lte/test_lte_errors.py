@@ -41,6 +41,8 @@ BAD = [
     ("ue_groups.0.mobility.kind", "teleport", "ue_groups[0].mobility.kind: 'teleport' is not one of"),
     ("probes", [{"direction": "up"}], "probes[0].direction: 'up' is not one of ul, dl"),
     ("probes", [{"bytes": 10, "stop_s": 0.1, "start_s": 0.5}], "probes[0].stop_s: 0.1 is not a number > start_s"),
+    ("probes", [{"times_s": [0.2, -1]}], "probes[0].times_s: [0.2, -1] is not a non-empty list of send times"),
+    ("probes", [{"times_s": [0.2], "period_ms": 50}], "probes[0].times_s: give either times_s or period_ms"),
 ]
 
 

@@ -93,3 +93,13 @@ def test_scheduler(run_lte, scheduler):
     assert set(delivered[delivered.direction == 0].ue) == {0, 1}
     if scheduler != "fdtbfq":  # see cosim.scenario.SCHEDULERS: FD-TBFQ never serves a non-GBR downlink
         assert set(delivered[delivered.direction == 1].ue) == {0, 1}
+
+
+def test_probe_send_times_can_be_listed(run_lte):
+    sc = scenario(duration_s=0.5, positions=((80, 0),))
+    sc["probes"] = [{"direction": "ul", "ue": 0, "bytes": 3000, "times_s": [0.23, 0.1, 0.1]}]
+    run = run_lte(sc)
+    sends = run.packets[run.packets.packet == 0].sort_values("tag")
+    # two transfers start in the same millisecond: both are sent, with their own tags
+    assert list(np.round(sends.t_send_ns.to_numpy() / 1e6).astype(int)) == [100, 100, 230]
+    assert sends.tag.nunique() == 3

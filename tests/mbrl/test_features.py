@@ -40,3 +40,15 @@ def test_no_history_reads_as_no_losses_and_a_long_silence():
     assert list(f) == [0, 0, 0, 0, 1]
     assert observation({"t_ns": [], "ul_sinr_db": [], "cqi": [], "harq": [], "ul_tbs_bytes": [],
                         "ul_buffer_bytes": []}, np.empty(0, EVENT_FIELDS), 0, 200).shape == (N_FEATURES,)
+
+
+def test_an_idle_window_reads_as_no_failures_and_no_rate():
+    from mbrl.features import FEATURES, slot_features
+
+    n = 200
+    slots = {"t_ns": np.arange(n) * MS, "ul_sinr_db": np.full(n, 10.0), "cqi": np.full(n, 9),
+             "harq": np.zeros(n, np.uint8), "ul_tbs_bytes": np.zeros(n), "ul_buffer_bytes": np.zeros(n)}
+    f = dict(zip(FEATURES, slot_features(slots)))
+    assert f["harq_fail_rate"] == 0 and f["ul_rate"] == 0 and f["buffer"] == 0
+    slots["harq"][-10:] = [1, 2] * 5  # half of the decided TBs failed
+    assert dict(zip(FEATURES, slot_features(slots)))["harq_fail_rate"] == 0.5

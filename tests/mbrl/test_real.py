@@ -12,7 +12,7 @@ EVAL = EvalConfig(prompt_tokens=16, n_windows=2)
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory):
     cfg = TraceConfig(variants=("ld32_walk_vehicle",), train_seeds=(1,), test_seeds=(2,), duration_s=2.0,
-                      cache_dir=str(tmp_path_factory.mktemp("cache")))
+                      arrivals="periodic", cache_dir=str(tmp_path_factory.mktemp("cache")))
     probe_bytes, n_packets = activation_layout(EVAL)
     runs = record_traces(cfg, probe_bytes, cfg.train_seeds)
     again = record_traces(cfg, probe_bytes, cfg.train_seeds)  # cached: same folder, no new run
@@ -30,6 +30,24 @@ def test_decisions_from_a_recorded_trace(tiny_runs):
     assert len(dec.episodes()) == 3
     with pytest.raises(ValueError, match="probes of 17 packets, the evaluator's activation has 5"):
         load_decisions(runs, 5, cfg.deadline_ms, 2)
+
+
+def test_poisson_probes_are_seeded_and_leave_idle_stretches():
+    from mbrl.traces import DEFAULT_VARIANTS, scenario_for
+
+    cfg = TraceConfig(duration_s=60.0)
+    body = DEFAULT_VARIANTS["ld30_walk_vehicle"]
+    sc = scenario_for("ld30_walk_vehicle", body, 1, cfg, 20000)
+    assert sc == scenario_for("ld30_walk_vehicle", body, 1, cfg, 20000)
+    assert sc["probes"] != scenario_for("ld30_walk_vehicle", body, 2, cfg, 20000)["probes"]
+    for u, probe in enumerate(sc["probes"]):
+        t = np.array(probe["times_s"])
+        gaps = np.diff(t)
+        assert probe["ue"] == u and t[0] >= 0.5 and t[-1] < 59.5
+        # exponential gaps of mean 200 ms: about e^-1 of them longer than 200 ms
+        assert 0.17 < gaps.mean() < 0.23 and 0.3 < (gaps > 0.2).mean() < 0.45
+    with pytest.raises(ValueError, match="traces.arrivals: 'burst' is not one of poisson, periodic"):
+        TraceConfig(arrivals="burst")
 
 
 def test_real_evaluator_counts_and_memoises():
