@@ -135,21 +135,13 @@ def load_config(path: str | Path) -> TrainConfig:
 
 
 def with_overrides(cfg: TrainConfig, overrides: dict) -> TrainConfig:
-    """cfg with some sections' fields replaced, e.g. ``{"surrogate": {"budget": 600}, "seed": 2}``."""
+    """cfg with some sections' fields replaced, e.g. ``{"surrogate": {"budget": 600}, "seed": 2}``,
+    checked as a config file is (unknown keys and bad values name the key)."""
+    raw = to_dict(cfg)
     for section, values in overrides.items():
-        if not hasattr(cfg, section):
-            raise ValueError(f"{section}: unknown key; allowed: {', '.join(f.name for f in dataclasses.fields(cfg))}")
-        cur = getattr(cfg, section)
-        if dataclasses.is_dataclass(cur):
-            names = [f.name for f in dataclasses.fields(cur)]
-            unknown = sorted(set(values) - set(names))
-            if unknown:
-                raise ValueError(f"{section}.{unknown[0]}: unknown key; allowed: {', '.join(names)}")
-            new = dataclasses.replace(cur, **values)
-        else:
-            new = values
-        cfg = dataclasses.replace(cfg, **{section: new})
-    return cfg
+        merge = isinstance(values, dict) and isinstance(raw.get(section), dict)
+        raw[section] = {**raw[section], **values} if merge else values
+    return parse_config(raw)
 
 
 def to_dict(cfg) -> dict:
