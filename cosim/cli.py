@@ -8,14 +8,12 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cosim.session import is_session_file, run_session_file
+    from cosim.overrides import parse_sets, run_config
 
-    if is_session_file(args.config):
-        run_dir = run_session_file(args.config, out=args.out, seed=args.seed, progress=not args.no_progress)
-    else:
-        from cosim.cell_run import run_scenario_file
-
-        run_dir = run_scenario_file(args.config, out=args.out, seed=args.seed, progress=not args.no_progress)
+    overrides = parse_sets(args.set)
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    run_dir = run_config(args.config, out=args.out, overrides=overrides, progress=not args.no_progress)
     print(f"run folder: {run_dir}")
     return 0
 
@@ -76,6 +74,9 @@ def _add_commands(sub) -> None:
     p.add_argument("config", help="scenario YAML file, e.g. examples/lte_urban.yaml")
     p.add_argument("--out", help="run folder to create (default: a new folder under runs/)")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one field (dotted path, list items by number; the value is YAML), e.g. "
+                        "--set radio.rlc_mode=AM --set ue_groups.0.count=8; repeatable")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
