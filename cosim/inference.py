@@ -74,6 +74,9 @@ class SplitInference:
             raise ConfigError(f"requests.corpus: {r.corpus!r} has fewer than {r.prompt_tokens} tokens")
         self.evaluator = Evaluator(self.split, windows, ks=range(self.n_layers + 1))
         hidden = int(model.config.hidden_size)
+        for i, c in enumerate(m.protect):
+            if c >= hidden:
+                raise ConfigError(f"model.protect[{i}]: {c} is not a channel of {m.name} (0..{hidden - 1})")
         tokens = int(windows[0].ids.numel())
         side = Codec(hidden, m.wire_dtype, 16, tuple(m.protect), m.fill).side_bytes(tokens)
         tensor_bytes = payload_bytes - HEADER_BYTES - side

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.scenario import (ConfigError, Scenario, Transfer, _int, _list, _num, _section, _str, load_scenario,
-                            resolved_dict, to_program_config)
+from cosim.checks import COMMON_TOP, ConfigError, Transfer, apply_overrides, integer, list_of, load_yaml, section, string
+from cosim.scenario import Scenario, load_scenario, resolved_dict, to_program_config
 
 BUILTIN_PROGRAM = "lte_cell"
 
@@ -54,10 +54,10 @@ class ProgramScenario:
 
 def _program(base: Path):
     def parse(path: str, raw: Any) -> Program:
-        p = _section(path, raw, Program, {
-            "path": _str,
-            "args": lambda q, v: tuple(_str(f"{q}[{i}]", a) for i, a in enumerate(_list(q, v))),
-            "ues": lambda q, v: _int(q, v, 1, 64),
+        p = section(path, raw, Program, {
+            "path": string,
+            "args": lambda q, v: tuple(string(f"{q}[{i}]", a) for i, a in enumerate(list_of(q, v, 1000))),
+            "ues": lambda q, v: integer(q, v, 1, 64),
         })
         exe = Path(p.path).expanduser()
         exe = exe if exe.is_absolute() else base / exe
@@ -72,26 +72,12 @@ def _program(base: Path):
 def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
              extra_sections: Iterable[str] = ()) -> Scenario | ProgramScenario:
     """A built-in cell scenario, or a program scenario when the YAML has a ``program`` section."""
-    import yaml
-
     path = Path(source)
-    raw = yaml.safe_load(path.read_text()) if path.is_file() else None
-    if not isinstance(raw, dict) or "program" not in raw:
-        return load_scenario(source, overrides, extra_sections)
-    for key, value in (overrides or {}).items():
-        raw[key] = value
+    raw = apply_overrides(load_yaml(path, "scenario"), overrides)  # one override path for every schema
+    if "program" not in raw:
+        return load_scenario(raw, None, extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in set(extra_sections)}
-    sc = _section("", raw, ProgramScenario, {
-        "name": _str,
-        "duration_s": lambda p, v: _num(p, v, 0, 1e6, lo_open=True),
-        "seed": lambda p, v: _int(p, v, 1, 2**31 - 1),
-        "run": lambda p, v: _int(p, v, 1, 2**31 - 1),
-        "program": _program(path.resolve().parent),
-        "transfer": lambda p, v: _section(p, v, Transfer, {
-            "payload_bytes": lambda p2, v2: _int(p2, v2, 1, 1400),
-            "loss_timeout_ms": lambda p2, v2: _num(p2, v2, 100, 600_000),
-        }),
-    })
+    sc = section("", raw, ProgramScenario, {**COMMON_TOP, "program": _program(path.resolve().parent)})
     if "program" not in raw:
         raise ConfigError("program: required")
     sc.extra = extra

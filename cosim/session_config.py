@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from cosim.scenario import ConfigError, _bool, _choice, _int, _list, _num, _section, _str
+from cosim.checks import ConfigError
+from cosim.checks import boolean as _bool
+from cosim.checks import choice as _choice
+from cosim.checks import integer as _int
+from cosim.checks import list_of as _list
+from cosim.checks import num as _num
+from cosim.checks import section as _section
+from cosim.checks import string as _str
+
+MAX_LAYER = 1024  # the split point is checked against the model's layers once it is loaded
 
 SECTIONS = ("model", "requests", "ue_device", "edge_server", "split", "probes")
 POLICIES = ("fixed", "sinr_table", "agent")
@@ -78,8 +87,19 @@ def _device(path: str, v: Any) -> str:
     raise ConfigError(f"{path}: {v!r} is not one of {', '.join(PROFILES)}, measured, nor an existing profile JSON file")
 
 
-def _ints(path: str, v: Any) -> tuple[int, ...]:
-    return tuple(_int(f"{path}[{i}]", x, 0) for i, x in enumerate(_list(path, v)))
+def _ints(path: str, v: Any, hi: int = 65_535) -> tuple[int, ...]:
+    return tuple(_int(f"{path}[{i}]", x, 0, hi) for i, x in enumerate(_list(path, v, 4096)))
+
+
+def _folder(path: str, v: Any) -> str:
+    """A folder that exists or can be made (an existing file in its place is refused now, not mid-run)."""
+    p = Path(_str(path, v)).expanduser()
+    for parent in (p, *p.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{path}: {v!r} is not a folder ({parent} is a file)")
+            break
+    return v
 
 
 def _table(path: str, v: Any) -> tuple[tuple[float, int], ...]:
@@ -87,7 +107,7 @@ def _table(path: str, v: Any) -> tuple[tuple[float, int], ...]:
     for i, row in enumerate(_list(path, v)):
         if not isinstance(row, (list, tuple)) or len(row) != 2:
             raise ConfigError(f"{path}[{i}]: {row!r} is not a pair [min_sinr_db, k]")
-        rows.append((_num(f"{path}[{i}][0]", row[0]), _int(f"{path}[{i}][1]", row[1], 0)))
+        rows.append((_num(f"{path}[{i}][0]", row[0], -200, 200), _int(f"{path}[{i}][1]", row[1], 0, MAX_LAYER)))
     return tuple(sorted(rows, reverse=True))
 
 
@@ -97,13 +117,13 @@ def parse_session(extra: Mapping[str, Any]) -> SessionConfig:
     if "model" in extra:
         cfg.model = _section("model", extra["model"], ModelSection, {
             "name": _str, "dtype": lambda p, v: _choice(p, v, MODEL_DTYPES),
-            "cache_dir": _str, "wire_dtype": lambda p, v: _choice(p, v, WIRE_DTYPES),
+            "cache_dir": _folder, "wire_dtype": lambda p, v: _choice(p, v, WIRE_DTYPES),
             "fill": lambda p, v: _choice(p, v, FILL_MODES), "protect": _ints, "sink_row": _bool,
         })
     if "requests" in extra:
         cfg.requests = _section("requests", extra["requests"], RequestsSection, {
             "rate_per_s": lambda p, v: _num(p, v, 0, 1000, lo_open=True),
-            "times_s": lambda p, v: tuple(sorted(_num(f"{p}[{i}]", x, 0) for i, x in enumerate(_list(p, v)))),
+            "times_s": lambda p, v: tuple(sorted(_num(f"{p}[{i}]", x, 0, 1e6) for i, x in enumerate(_list(p, v)))),
             "prompt_tokens": lambda p, v: _int(p, v, 2, 4096),
             "windows": lambda p, v: _int(p, v, 1, 10_000),
             "decode_tokens": lambda p, v: _int(p, v, 0, 1024),
@@ -118,7 +138,7 @@ def parse_session(extra: Mapping[str, Any]) -> SessionConfig:
         })
     if "split" in extra:
         cfg.split = _section("split", extra["split"], SplitSection, {
-            "policy": lambda p, v: _choice(p, v, POLICIES), "k": lambda p, v: _int(p, v, 0),
+            "policy": lambda p, v: _choice(p, v, POLICIES), "k": lambda p, v: _int(p, v, 0, MAX_LAYER),
             "table": _table, "agent": _str,
             "switch_cost_ms_per_layer": lambda p, v: _num(p, v, 0, 10_000),
         })

@@ -1,0 +1,103 @@
+"""Strict config loading: what the YAML parser lets through is refused, naming the file or key."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from cosim.checks import ConfigError, load_yaml
+from cosim.program import ProgramScenario, load_any
+from cosim.scenario import load_scenario
+from cosim.session_config import parse_session
+
+CELL = "name: t\nduration_s: 0.3\nseed: 1\nue_groups: [{count: 1}]\n"
+
+
+def _write(tmp_path, text, name="c.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "the file is empty"),
+    ("# only a comment\n", "the file is empty"),
+    ("- a\n- b\n", "the top level must be a mapping"),
+    ("name: [unclosed\n", "line 2, column 1: not valid YAML"),
+    (CELL + "seed: 2\n", "line 5, column 1: not valid YAML: duplicate key 'seed' (first given at line 3)"),
+    ("radio: {harq: true, harq: false}\n", "duplicate key 'harq'"),
+])
+def test_bad_files_name_the_file_and_line(tmp_path, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as exc:
+        load_scenario(path)
+    assert str(exc.value).startswith(f"{path}: ") and message in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_binary_and_missing_files(tmp_path):
+    path = tmp_path / "bin.yaml"
+    path.write_bytes(b"\xff\xfe\x00name: x")
+    with pytest.raises(ConfigError, match="not a UTF-8 text file"):
+        load_yaml(path)
+    with pytest.raises(ConfigError, match="file not found"):
+        load_yaml(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="is not a file"):
+        load_yaml(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["a\nb", "../../x", "a/b", "..", ".hidden", "-x", "", "x" * 65, 5, "a b"])
+def test_names_are_safe_for_folders_and_program_configs(tmp_path, name):
+    with pytest.raises(ConfigError, match=r"^name: .* is not a safe name"):
+        load_scenario(_write(tmp_path, CELL), {"name": name})
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("ue_groups.0.mobility.heading_deg", 1e9, "must be <= 360"),
+    ("ue_groups.0.placement.radius_max_m", 1e12, "must be <= 100000"),
+    ("ue_groups.0.traffic.start_s", 1e30, "must be <= 1000000"),
+    ("ue_groups.0.placement.center", [1e300, 0], "center[0]: 1e+300 must be <= 1000000"),
+    ("ue_groups.7.count", 2, "ue_groups.7: no item '7' in a list of 1"),
+    ("radio.scheduler", ["pf"], "radio.scheduler: ['pf'] is not one of"),
+])
+def test_every_number_is_bounded_and_overrides_are_checked(tmp_path, key, value, message):
+    with pytest.raises(ConfigError) as exc:
+        load_scenario(_write(tmp_path, CELL), {key: value})
+    assert message in str(exc.value)
+
+
+@pytest.mark.parametrize("section,value,message", [
+    ("model", {"protect": [70000]}, "model.protect[0]: 70000 must be <= 65535"),
+    ("split", {"k": 10**6}, "split.k: 1000000 must be <= 1024"),
+    ("requests", {"times_s": [1e12]}, "requests.times_s[0]: 1000000000000.0 must be <= 1000000"),
+    ("model", {"name": "a\nb"}, "model.name: 'a\\nb'... must be one line"),
+])
+def test_session_fields_are_bounded(section, value, message):
+    with pytest.raises(ConfigError) as exc:
+        parse_session({section: value})
+    assert message in str(exc.value)
+
+
+def test_cache_dir_that_is_a_file_is_refused(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(ConfigError, match=rf"model.cache_dir: .* is not a folder \({f} is a file\)"):
+        parse_session({"model": {"cache_dir": str(f / "sub")}})
+
+
+def test_overrides_apply_the_same_way_to_program_scenarios(tmp_path):
+    path = _write(tmp_path, "name: own\nduration_s: 1\nprogram: {path: /bin/true, ues: 2}\n")
+    sc = load_any(path, overrides={"transfer.payload_bytes": 600, "program.ues": 3})
+    assert isinstance(sc, ProgramScenario) and sc.transfer.payload_bytes == 600 and sc.ue_count == 3
+    with pytest.raises(ConfigError, match="transfer.payload_bytes: 5000 must be <= 1400"):
+        load_any(path, overrides={"transfer.payload_bytes": 5000})
+    with pytest.raises(ConfigError, match="is not a safe name"):
+        load_any(path, overrides={"name": "../x"})
+    cell = load_any(_write(tmp_path, CELL, "cell.yaml"), overrides={"transfer.payload_bytes": 600})
+    assert cell.transfer.payload_bytes == 600
+
+
+def test_anchors_still_work_for_repeated_groups(tmp_path):
+    text = ("name: t\nue_groups:\n  - &g {count: 1, placement: {kind: disc, radius_max_m: 50}}\n"
+            "  - *g\n")
+    assert load_scenario(_write(tmp_path, text)).ue_count == 2
