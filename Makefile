@@ -21,7 +21,7 @@ test: build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q --durations=15
 
 build: deps
-	$(PIP) install --no-build-isolation -q -e '.[test]' -Cbuild-dir=build/{wheel_tag}
+	$(PIP) install --no-build-isolation -q -e '.[test,ray]' -Cbuild-dir=build/{wheel_tag}
 
 deps: $(STAMP)
 
