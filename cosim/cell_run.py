@@ -22,6 +22,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from cosim.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, Simulation
+from cosim.estimate import check_cell
 from cosim.rundir import RunRecord, new_run_dir
 from cosim.program import ProgramScenario, launch, load_any, resolved
 from cosim.scenario import ConfigError, Scenario
@@ -145,6 +146,7 @@ def run_cell(sc: Scenario | ProgramScenario, run_dir: Path, probes: list[Probe],
             Simulation(program, args, log_path=run_dir / "ns3.log") as sim, \
             tqdm(total=duration_ms, unit="sim-ms", disable=not progress, desc=sc.name) as bar:
         times = _grant_times(probes, duration_ms, step_ms)
+        traces.follow(sim)  # records read before a stop or a crash reach the traces too
         sim.grant(times[0] * MS, probe_commands(probes, sim.now_ns // MS, tag))
         for i, t in enumerate(times):
             slots, events = sim.collect()
@@ -173,6 +175,7 @@ def run_scenario_file(path: str | Path, out: str | Path | None = None, seed: int
         overrides["seed"] = seed
     sc = load_any(path, overrides=overrides, extra_sections=extra_sections)
     probes = parse_probes(sc.extra.get("probes"), sc.ue_count)
+    check_cell(sc)  # refuses a run that cannot finish in reasonable time or memory
     run_dir = new_run_dir(out, sc.name)
     record = RunRecord(run_dir, resolved(sc), sc.seed)
     try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -10,6 +12,10 @@ from pathlib import Path
 def _run(args: argparse.Namespace) -> int:
     from cosim.overrides import parse_sets, run_config
 
+    if args.stall_timeout is not None:  # read by every Simulation, in this process and its children
+        os.environ["LAYERSPLIT_STALL_TIMEOUT_S"] = str(args.stall_timeout)
+    if args.force:
+        os.environ["LAYERSPLIT_FORCE"] = "1"
     overrides = parse_sets(args.set)
     if args.seed is not None:
         overrides["seed"] = args.seed
@@ -72,6 +78,16 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(ues=args.ues, duration_ms=args.duration_ms, grant_ms=args.grant_ms, seed=args.seed)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1e6:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds in (0, 1e6]")
+    return value
+
+
 def _existing_run(path: str) -> Path:
     run = Path(path)
     if not any((run / name).exists() for name in ("slots.parquet", "slots.parquet.arrows")):
@@ -92,6 +108,12 @@ def _add_commands(sub) -> None:
                    help="override one field (dotted path, list items by number; the value is YAML), e.g. "
                         "--set radio.rlc_mode=AM --set ue_groups.0.count=8; repeatable")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--stall-timeout", type=_seconds, metavar="S",
+                   help="fail when the simulation makes no progress for S seconds (default 60; e.g. a stopped "
+                        "or deadlocked ns-3 program)")
+    p.add_argument("--force", action="store_true",
+                   help="run even when the up-front estimate says the scenario cannot finish in reasonable time "
+                        "or memory (cosim.estimate)")
     p.set_defaults(func=_run)
 
     trace = sub.add_parser("trace", help="inspect a run's traces").add_subparsers(dest="trace_command", required=True,
@@ -146,6 +168,8 @@ def _add_commands(sub) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="layersplit", description=__doc__)
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error instead of one line (also accepted after the subcommand)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_commands(sub)
     import llm_split.cli
@@ -157,18 +181,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from cosim.launcher import BridgeError
-    from cosim.scenario import ConfigError
+    """Runs a subcommand. Every error is one line on stderr and exit code 1 (``--debug``, anywhere
+    on the line, shows the traceback instead); SIGINT, SIGTERM and SIGHUP stop a run cleanly
+    (cosim.signals) with exit code 128 + the signal number."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    args = build_parser().parse_args([a for a in argv if a != "--debug"])
+    from cosim.errors import one_line
+    from cosim.signals import received, stop_on_signals
 
     try:
-        return int(args.func(args) or 0)
-    except (ConfigError, BridgeError, FileNotFoundError, FileExistsError, TimeoutError, ValueError) as exc:
-        print(f"layersplit {args.command}: error: {exc}", file=sys.stderr)
+        with stop_on_signals():
+            return int(args.func(args) or 0)
+    except BaseException as exc:
+        if isinstance(exc, (SystemExit, GeneratorExit)) or (debug and not isinstance(exc, KeyboardInterrupt)):
+            raise
+        signum = getattr(exc, "signum", None) or received() or (2 if isinstance(exc, KeyboardInterrupt) else None)
+        if signum is not None:
+            print(f"layersplit {args.command}: stopped by {signal.Signals(signum).name}; what ran so far is kept",
+                  file=sys.stderr)
+            return 128 + signum
+        print(f"layersplit {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"layersplit {args.command}: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

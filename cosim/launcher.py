@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from cosim import segments
+from cosim.signals import deferred
 from cosim.programs import bridge_module, program_path
 
 _bridge = bridge_module()
@@ -25,6 +26,24 @@ CMD_UPLINK, CMD_DOWNLINK = 1, 2  # Command.kind (records.hpp: CommandKind)
 
 # Exit codes of ns3_scenarios/common/cosim-clock.h: RunWithBridge.
 _EXIT_LAYOUT = 3
+STALL_TIMEOUT_S = 60.0  # default: this long without simulated progress is an error (Stalled)
+_READ_ALL = 1 << 40
+
+
+class Stalled(BridgeError):
+    """The program is alive but made no simulated progress for the stall timeout."""
+
+
+def stall_timeout() -> float:
+    """The default stall timeout: ``$LAYERSPLIT_STALL_TIMEOUT_S`` seconds, else STALL_TIMEOUT_S."""
+    text = os.environ.get("LAYERSPLIT_STALL_TIMEOUT_S", "")
+    try:
+        value = float(text) if text else STALL_TIMEOUT_S
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1e6:
+        raise ValueError(f"LAYERSPLIT_STALL_TIMEOUT_S: {text!r} is not a number of seconds in (0, 1e6]")
+    return value
 _ATTACH_HINT = ("A co-simulation program must attach to the segment named by --bridge: with your own ns-3 script, "
                 "create a layersplit::CosimHelper, call AddCommandLine(cmd) before cmd.Parse(), Install(...) once the "
                 "cell is built, and return cosim.Run() instead of calling Simulator::Run() "
@@ -45,6 +64,11 @@ class Simulation:
         slot_capacity, event_capacity, command_capacity: ring sizes in records (powers of two).
             A full ring blocks the simulator until Python drains it (nothing is dropped).
         start_timeout_s: how long the program may take to attach to the segment.
+        stall_timeout_s: how long :meth:`collect` waits without any simulated progress (no record,
+            no change of the simulated time) before it raises :class:`Stalled` naming the program
+            and its process state (e.g. stopped by SIGSTOP, or running but stuck). Default:
+            :func:`stall_timeout` (``$LAYERSPLIT_STALL_TIMEOUT_S``, which `layersplit run
+            --stall-timeout` sets, else 60 s).
         log_path: file for the program's stdout and stderr (default: a temporary file); its tail
             is quoted in errors.
         layout_version: for tests only, to create a segment of another layout version.
@@ -59,6 +83,7 @@ class Simulation:
         event_capacity: int = 1 << 14,
         command_capacity: int = 1 << 12,
         start_timeout_s: float = 30.0,
+        stall_timeout_s: float | None = None,
         log_path: str | os.PathLike | None = None,
         layout_version: int | None = None,
     ):
@@ -70,6 +95,8 @@ class Simulation:
         self._seg = _bridge.Segment(segments.unique_name(), slot_capacity, event_capacity, command_capacity, version)
         self.name = self._seg.name
         self._proc: subprocess.Popen | None = None
+        self.stall_timeout_s = stall_timeout() if stall_timeout_s is None else float(stall_timeout_s)
+        self._partial: tuple[list, list] = ([], [])  # records an interrupted collect() had read
         self._own_log = log_path is None  # a temporary log, removed on close (errors quote its tail)
         if self._own_log:
             fd, log_path = tempfile.mkstemp(prefix="layersplit-sim-", suffix=".log")
@@ -80,6 +107,9 @@ class Simulation:
                 self._proc = subprocess.Popen(
                     [str(path), f"--bridge={self.name}", *map(str, args)],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    # Its own session: a terminal's Ctrl-C or a supervisor's group signal reaches
+                    # Python only, which stops the program in order (it dies with Python anyway).
+                    start_new_session=True,
                 )
             self._seg.set_peer_pid(self._proc.pid)
             self._wait_attached(start_timeout_s)
@@ -126,15 +156,47 @@ class Simulation:
     def collect(self, timeout_s: float | None = None):
         """Waits until the last grant is done and returns ``(slots, events)``: structured arrays
         of SLOT_DTYPE and EVENT_DTYPE holding every record written meanwhile.
-        Raises PeerGone (with the program's last output) when it died, TimeoutError past timeout_s.
+        Raises PeerGone (with the program's last output) when it died, Stalled when it made no
+        progress for ``stall_timeout_s``, TimeoutError past timeout_s. After any exception,
+        :meth:`leftover` returns the records read before it.
         """
+        seg, slots, events = self._seg, [], []
+        self._partial = (slots, events)
+        t0 = last = time.monotonic()
+        now_ns = seg.sim_now_ns
         try:
-            slots, events = self._seg.collect(-1.0 if timeout_s is None else float(timeout_s))
+            while True:
+                with deferred():  # records taken from the rings are kept, whatever signal comes
+                    done = seg.done  # read before draining: records precede the ack
+                    s, e = seg.read_slots(_READ_ALL), seg.read_events(_READ_ALL)
+                    slots += [s] if len(s) else []
+                    events += [e] if len(e) else []
+                t = time.monotonic()
+                if done or len(s) or len(e) or seg.sim_now_ns != now_ns:
+                    last, now_ns = t, seg.sim_now_ns
+                if done:
+                    break
+                if t - last > self.stall_timeout_s:
+                    raise Stalled(self._describe_stall(t - last))
+                if timeout_s is not None and t - t0 > timeout_s:
+                    raise TimeoutError(f"bridge: the grant did not finish within {timeout_s} s")
+                seg.wait()
         except PeerGone as exc:
             raise PeerGone(self._describe_death(str(exc))) from None
-        if self._seg.sim_state == _bridge.SIM_FAILED:
-            raise BridgeError(f"simulation failed: {self._seg.sim_error}\n{self._log_tail()}")
-        return slots, events
+        self._partial = ([], [])
+        if seg.sim_state == _bridge.SIM_FAILED:
+            raise BridgeError(f"simulation failed: {seg.sim_error}\n{self._log_tail()}")
+        return _joined(slots, SLOT_DTYPE), _joined(events, EVENT_DTYPE)
+
+    def leftover(self):
+        """``(slots, events)`` that an interrupted :meth:`collect` had read, plus what is still in
+        the rings: every record the program wrote before the stop, for the traces."""
+        slots, events = self._partial
+        self._partial = ([], [])
+        if self._seg is not None:
+            slots = slots + [self._seg.read_slots(_READ_ALL)]
+            events = events + [self._seg.read_events(_READ_ALL)]
+        return _joined(slots, SLOT_DTYPE), _joined(events, EVENT_DTYPE)
 
     def advance(self, until_ns: int, commands: np.ndarray | None = None, timeout_s: float | None = None):
         """:meth:`grant` then :meth:`collect`. After the program finished, returns empty arrays."""
@@ -151,6 +213,8 @@ class Simulation:
             self._seg.unlink()
         code = None
         if self._proc is not None:
+            if self._proc.poll() is None and _process_state(self._proc.pid).startswith("stopped"):
+                self._proc.kill()  # a stopped program cannot take the polite way out
             try:
                 code = self._proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -182,6 +246,11 @@ class Simulation:
                 raise TimeoutError(f"{self._proc.args[0]} did not attach to the bridge within {timeout_s} s:\n{self._log_tail()}")
             self._seg.wait()
 
+    def _describe_stall(self, idle_s: float) -> str:
+        return (f"bridge: the simulation ({Path(self._proc.args[0]).name}, pid {self._proc.pid}) made no simulated "
+                f"progress for {idle_s:.1f} s (stall timeout {self.stall_timeout_s:g} s) at t = "
+                f"{self._seg.sim_now_ns / 1e9:.3f} s; its process is {_process_state(self._proc.pid)}")
+
     def _describe_death(self, message: str) -> str:
         code = self._proc.poll()
         status = f"exit status {code}" if code is not None and code >= 0 else f"killed by signal {-code}" if code else "no status"
@@ -193,3 +262,22 @@ class Simulation:
         except OSError:
             return ""
         return "\n".join(text[-lines:])
+
+
+def _joined(parts: list, dtype) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    return np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else np.empty(0, dtype)
+
+
+_STATES = {"T": "stopped (SIGSTOP or a debugger)", "t": "stopped by a debugger", "D": "waiting on the disk",
+           "Z": "a zombie", "R": "running but stuck", "S": "sleeping but stuck"}
+
+
+def _process_state(pid: int) -> str:
+    """What /proc says the process is doing, in words."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "gone"
+    return _STATES.get(state, f"in state {state}")

@@ -71,7 +71,12 @@ class RunRecord:
         self._save()
 
     def finish(self, error: BaseException | None = None, **extra: Any) -> None:
-        self.meta["status"] = "ok" if error is None else "failed"
+        """Status "ok", "stopped" (Ctrl-C or a stop signal, also when the program died of the same
+        signal first) or "failed"."""
+        from cosim.signals import received
+
+        stopped = isinstance(error, KeyboardInterrupt) or (error is not None and received() is not None)
+        self.meta["status"] = "ok" if error is None else "stopped" if stopped else "failed"
         if error is not None:
             self.meta["error"] = f"{type(error).__name__}: {error}"
         self.meta["wall_s"] = round(time.perf_counter() - self._t0, 3)
@@ -79,4 +84,7 @@ class RunRecord:
         self._save()
 
     def _save(self) -> None:
-        (self.run_dir / META_FILE).write_text(json.dumps(self.meta, indent=2))
+        # Write then rename: a kill in between leaves the previous meta.json, never half of one.
+        tmp = self.run_dir / (META_FILE + ".tmp")
+        tmp.write_text(json.dumps(self.meta, indent=2))
+        tmp.replace(self.run_dir / META_FILE)

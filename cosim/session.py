@@ -27,6 +27,7 @@ from cosim.inference import SplitInference
 from cosim.launcher import Simulation
 from cosim.netclock import NetworkClock
 from cosim.policies import SplitPolicy, make_policy
+from cosim.estimate import check_session
 from cosim.rundir import RunRecord, new_run_dir
 from cosim.program import ProgramScenario, launch, load_any, resolved
 from cosim.scenario import Scenario
@@ -224,6 +225,7 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
                 traces.write(slots, events)
                 bar.update(min(round(sim.now_ns / 1e6), bar.total) - bar.n)
 
+            traces.follow(sim)  # records read before a stop or a crash reach the traces too
             clock = NetworkClock(env, sim, sc.ue_count, sc.duration_s, on_records=on_records)
             session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed)
             session.start(sc.duration_s)
@@ -257,6 +259,7 @@ def run_session_file(path, out=None, seed=None, progress: bool = True, overrides
         overrides["seed"] = seed
     sc = load_any(path, overrides=overrides, extra_sections=SECTIONS)
     cfg = parse_session(sc.extra)
+    check_session(sc, cfg)  # refuses a run that cannot finish in reasonable time or memory
     run_dir = new_run_dir(out, sc.name)
     config = resolved(sc)
     config.update(asdict(cfg))

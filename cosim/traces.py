@@ -13,6 +13,8 @@ Columns are exactly the fields of the record formats (docs/records.md); ``packet
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from cosim.launcher import EVENT_DTYPE, SLOT_DTYPE
+from cosim.signals import deferred
 
 SLOTS_FILE = "slots.parquet"
 PACKETS_FILE = "packets.parquet"
@@ -49,15 +52,70 @@ class _Stream:
 
     def write(self, records: np.ndarray) -> None:
         if len(records):
-            self._writer.write_table(self._to_arrow(records))
-            self._sink.flush()
+            with _naming(self.journal):
+                self._writer.write_table(self._to_arrow(records))
+                self._sink.flush()
 
     def close(self) -> None:
-        self._writer.close()
-        self._sink.close()
-        table = _read_journal(self.journal, self._schema)
-        pq.write_table(table, self.path, row_group_size=self._rows)
+        with _naming(self.journal):
+            self._writer.close()
+            self._sink.close()
+        with _naming(self.path):  # on failure the journal stays, readable (read_trace)
+            journal_to_parquet(self.journal, self.path, self._rows, self._schema)
         self.journal.unlink()
+
+
+@contextlib.contextmanager
+def _naming(path: Path):
+    """Arrow's I/O errors (a full or read-only disk) name no file; these do."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        reason = os.strerror(exc.errno) if exc.errno else str(exc).splitlines()[0]
+        raise OSError(exc.errno, f"cannot write the trace: {reason}", str(path)) from None
+
+
+def journal_to_parquet(journal: Path, path: Path, rows_per_group: int, schema: pa.Schema | None = None) -> int:
+    """Converts a journal batch by batch, holding at most about two row groups in memory (a 64-UE
+    hour is 230 M slot rows: loading it whole needed over 20 GB). Row groups hold exactly
+    ``rows_per_group`` rows (the last fewer), as pq.write_table(row_group_size=...) makes them.
+    Returns the rows written."""
+    pending, held, total = [], 0, 0
+    with pa.OSFile(str(journal), "rb") as f:
+        batches, schema = _batches(f, schema, journal)
+        with pq.ParquetWriter(str(path), schema) as out:
+            for batch in batches:
+                pending.append(batch)
+                held += batch.num_rows
+                while held >= rows_per_group:
+                    table = pa.Table.from_batches(pending, schema=schema)
+                    out.write_table(table.slice(0, rows_per_group), row_group_size=rows_per_group)
+                    rest = table.slice(rows_per_group)
+                    pending, held = rest.to_batches(), rest.num_rows
+                    total += rows_per_group
+            if held:
+                out.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=rows_per_group)
+                total += held
+    return total
+
+
+def _batches(f, schema: pa.Schema | None, path: Path):
+    """(iterator over every complete batch of a possibly cut-short stream, its schema)."""
+    try:
+        reader = ipc.open_stream(f)
+    except (pa.ArrowInvalid, OSError):
+        if schema is None:
+            raise ValueError(f"{path}: no complete Arrow stream header") from None
+        return iter(()), schema
+
+    def whole():
+        try:
+            yield from reader
+        except (pa.ArrowInvalid, OSError):
+            pass  # the writer was killed mid-batch: keep what is whole
+    return whole(), reader.schema
 
 
 def _read_journal(path: Path, schema: pa.Schema | None = None) -> pa.Table:
@@ -83,16 +141,27 @@ class TraceWriter:
         run_dir = Path(run_dir)
         self.slots = _Stream(run_dir / SLOTS_FILE, SLOT_DTYPE, to_table, rows_per_group)
         self.packets = _Stream(run_dir / PACKETS_FILE, EVENT_DTYPE, packet_table, rows_per_group)
+        self._sims: list = []
+
+    def follow(self, sim) -> None:
+        """On close, first write what ``sim`` (a cosim.Simulation) read or wrote but nobody
+        collected: the records before a stop, a crash or a stall are kept too."""
+        self._sims.append(sim)
 
     def write(self, slots: np.ndarray, events: np.ndarray) -> None:
-        self.slots.write(slots)
-        self.packets.write(events)
+        with deferred():  # both halves of a batch, or neither, whatever signal comes
+            self.slots.write(slots)
+            self.packets.write(events)
 
     def close(self) -> None:
         try:
-            self.slots.close()
+            for sim in self._sims:
+                self.write(*sim.leftover())
         finally:
-            self.packets.close()
+            try:
+                self.slots.close()
+            finally:
+                self.packets.close()
 
     def __enter__(self) -> "TraceWriter":
         return self

@@ -1,0 +1,56 @@
+"""SIGTERM and SIGHUP end a run as Ctrl-C does, and a stalled simulator is an error naming it:
+real `layersplit run` processes with the real lte_cell program."""
+
+from __future__ import annotations
+
+import os
+import signal
+import pytest
+from runs import CELL, SESSION, alive, check_traces, meta, ns3_child, start, write_config
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_stop_signal_ends_a_cell_run_cleanly(tmp_path, sig):
+    out = tmp_path / "run"
+    proc = start(write_config(tmp_path / "c.yaml", CELL), out)
+    ns3 = ns3_child(proc, out)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig
+    assert err.strip().endswith(f"stopped by {sig.name}; what ran so far is kept") and "Traceback" not in err
+    assert meta(out)["status"] == "stopped" and sig.name in meta(out)["error"]
+    assert check_traces(out) > 0
+    assert not alive(ns3)
+
+
+def test_sigterm_ends_a_split_session_cleanly_with_its_requests(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "run"
+    proc = start(write_config(tmp_path / "s.yaml", SESSION), out)
+    ns3 = ns3_child(proc, out, timeout_s=300, journal_bytes=400_000)  # several simulated seconds
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "Traceback" not in err, err
+    assert meta(out)["status"] == "stopped"
+    check_traces(out)
+    requests = pd.read_parquet(out / "requests.parquet")
+    assert len(requests) >= 1
+    assert not alive(ns3)
+
+
+def test_stopped_simulator_is_a_stall_error_naming_it(tmp_path):
+    out = tmp_path / "run"
+    proc = start(write_config(tmp_path / "c.yaml", CELL), out, "--stall-timeout", "1.5")
+    ns3 = ns3_child(proc, out)
+    os.kill(ns3, signal.SIGSTOP)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if alive(ns3):
+            os.kill(ns3, signal.SIGKILL)
+    assert proc.returncode == 1 and err.count("\n") == 1, err
+    assert f"(lte_cell, pid {ns3}) made no simulated progress for" in err and "stopped (SIGSTOP" in err
+    assert meta(out)["status"] == "failed" and meta(out)["error"].startswith("Stalled")
+    assert check_traces(out) > 0
+    assert not alive(ns3)
