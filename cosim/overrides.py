@@ -38,15 +38,19 @@ def config_kind(path: str | Path) -> str:
     """'training' (an mbrl training config), 'session' (split inference) or 'cell'."""
     import dataclasses
 
+    from cosim.lte_schema import TOP
     from cosim.session import is_session_file
-    from mbrl.config import TrainConfig
 
     try:
         raw = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError):
         return "cell"  # the scenario loader reports what is wrong with the file
-    if isinstance(raw, dict) and raw and set(raw) <= {f.name for f in dataclasses.fields(TrainConfig)}:
-        return "training"
+    cell_only = (set(TOP) - {"seed", "run"}) | {"program", "probes"}
+    if isinstance(raw, dict) and raw and not cell_only & set(raw):  # mbrl imports torch: only when needed
+        from mbrl.config import TrainConfig
+
+        if set(raw) <= {f.name for f in dataclasses.fields(TrainConfig)}:
+            return "training"
     return "session" if is_session_file(path) else "cell"
 
 

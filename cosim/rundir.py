@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 import sys
 import time
@@ -15,23 +16,45 @@ import yaml
 
 CONFIG_FILE = "config.yaml"
 META_FILE = "meta.json"
+CLAIM_FILE = ".layersplit-run"  # created exclusively by the run that owns the folder
 
 
 def new_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -> Path:
-    """``out`` if given (created; must be empty), else a new ``runs/<name>-<timestamp>[-n]``."""
+    """``out`` if given (created; must be empty), else a new ``runs/<name>-<timestamp>[-n]``.
+
+    The folder is claimed atomically (a marker file created with O_EXCL): of two runs given the
+    same folder, exactly one gets it and the other fails before writing anything there."""
     if out is not None:
         path = Path(out)
-        if path.exists() and any(path.iterdir()):
-            raise FileExistsError(f"--out: {path} exists and is not empty; choose a new folder")
         path.mkdir(parents=True, exist_ok=True)
+        if not _claim(path):
+            raise FileExistsError(f"--out: {path} exists and is not empty; choose a new folder")
         return path
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path(root) / f"{name}-{stamp}"
-    path, n = base, 1
-    while path.exists():
-        path, n = Path(f"{base}-{n}"), n + 1
-    path.mkdir(parents=True)
-    return path
+    for n in range(10_000):
+        path = base if n == 0 else Path(f"{base}-{n}")
+        try:
+            path.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        if _claim(path):
+            return path
+    raise FileExistsError(f"{base}: no free run folder name")
+
+
+def _claim(path: Path) -> bool:
+    """True when this process created the folder's marker and nothing else is in it."""
+    try:
+        fd = os.open(path / CLAIM_FILE, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{os.getpid()}\n")
+    if any(p.name != CLAIM_FILE for p in path.iterdir()):
+        (path / CLAIM_FILE).unlink()
+        return False
+    return True
 
 
 def _versions() -> dict[str, str]:

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from cosim.inference import SplitInference
 from cosim.launcher import Simulation
 from cosim.netclock import NetworkClock
 from cosim.policies import SplitPolicy, make_policy
+from cosim.estimate import check_session
 from cosim.estimate import check_session
 from cosim.rundir import RunRecord, new_run_dir
 from cosim.program import ProgramScenario, launch, load_any, resolved
@@ -210,6 +210,8 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
     """Runs the scenario with split inference; writes traces and requests.parquet into run_dir."""
     from tqdm import tqdm
 
+    from cosim.inference import SplitInference  # torch: imported only by runs that use the model
+
     infer = SplitInference(cfg, sc.transfer.payload_bytes)  # model loading happens before ns-3 starts
     policy = make_policy(cfg.split, infer.n_layers)
     program, args = launch(sc, run_dir)
@@ -225,6 +227,7 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
                 traces.write(slots, events)
                 bar.update(min(round(sim.now_ns / 1e6), bar.total) - bar.n)
 
+            traces.follow(sim)  # records read before a stop or a crash reach the traces too
             traces.follow(sim)  # records read before a stop or a crash reach the traces too
             clock = NetworkClock(env, sim, sc.ue_count, sc.duration_s, on_records=on_records)
             session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed)
@@ -259,6 +262,7 @@ def run_session_file(path, out=None, seed=None, progress: bool = True, overrides
         overrides["seed"] = seed
     sc = load_any(path, overrides=overrides, extra_sections=SECTIONS)
     cfg = parse_session(sc.extra)
+    check_session(sc, cfg)  # refuses a run that cannot finish in reasonable time or memory
     check_session(sc, cfg)  # refuses a run that cannot finish in reasonable time or memory
     run_dir = new_run_dir(out, sc.name)
     config = resolved(sc)

@@ -12,17 +12,43 @@ Public API:
 * :class:`Evaluator`, :class:`HiddenStateCache` - perplexity per (k, damage) with cached heads.
 * :class:`CostModel`, :class:`DeviceProfile`, :data:`PROFILES`, :func:`measure_profile` - compute cost.
 """
-from .codec import WIRE_DTYPES, Codec
-from .corpus import Window, load_text, sliding_windows, tokenize
-from .cost import PROFILES, CostModel, DeviceProfile, load_profile, measure_profile, save_profile
-from .damage import (Damage, element_erasure, gaussian_noise, lost_from_fates, packet_erasure,
-                     random_loss_map)
-from .fill import FILL_MODES, fill_erased
-from .locate import ModelParts, locate
-from .model import DEFAULT_MODEL, default_cache_dir, load_model, random_like
-from .perplexity import Evaluator, HiddenStateCache
-from .split import SplitModel, SplitSession
 
+import sys
+import types
+
+# Names load on first use (PEP 562): `import llm_split.cli` must not import torch (2 s, 280 MB).
+_WHERE = {
+    "WIRE_DTYPES": "codec",
+    "Codec": "codec",
+    "Window": "corpus",
+    "load_text": "corpus",
+    "sliding_windows": "corpus",
+    "tokenize": "corpus",
+    "PROFILES": "cost",
+    "CostModel": "cost",
+    "DeviceProfile": "cost",
+    "load_profile": "cost",
+    "measure_profile": "cost",
+    "save_profile": "cost",
+    "Damage": "damage",
+    "element_erasure": "damage",
+    "gaussian_noise": "damage",
+    "lost_from_fates": "damage",
+    "packet_erasure": "damage",
+    "random_loss_map": "damage",
+    "FILL_MODES": "fill",
+    "fill_erased": "fill",
+    "ModelParts": "locate",
+    "locate": "locate",
+    "DEFAULT_MODEL": "model",
+    "default_cache_dir": "model",
+    "load_model": "model",
+    "random_like": "model",
+    "Evaluator": "perplexity",
+    "HiddenStateCache": "perplexity",
+    "SplitModel": "split",
+    "SplitSession": "split",
+}
 __all__ = [
     "Codec", "CostModel", "DEFAULT_MODEL", "Damage", "DeviceProfile", "Evaluator", "FILL_MODES",
     "HiddenStateCache", "ModelParts", "PROFILES", "SplitModel", "SplitSession", "WIRE_DTYPES",
@@ -30,3 +56,29 @@ __all__ = [
     "load_model", "load_profile", "load_text", "locate", "lost_from_fates", "measure_profile",
     "packet_erasure", "random_like", "random_loss_map", "save_profile", "sliding_windows", "tokenize",
 ]
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))
+
+
+class _Package(types.ModuleType):
+    """Importing a submodule binds its name in the package; where a function has that name (as
+    before, when this file imported everything), the function wins."""
+
+    def __setattr__(self, name, value):
+        if not (isinstance(value, types.ModuleType) and _WHERE.get(name) == name):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -38,8 +38,8 @@ def _str_list(text: str) -> tuple[str, ...]:
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``profile`` subcommand to a ``layersplit`` subparsers object; returns its parser."""
-    from .profile import DEFAULT_PS, PROFILE_MODES
-
+    # The defaults are llm_split.profile's (DEFAULT_PS, PROFILE_MODES), filled in by run(): importing
+    # it here would import torch for every `layersplit` command.
     p = subparsers.add_parser(
         "profile", help="split-point analysis: compute share, bytes and perplexity under erasure",
         description="For every split point k: UE share of FLOPs, payload bytes per token and "
@@ -51,8 +51,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     a("--stride", type=int, default=256, help="tokens between window starts (default 256)")
     a("--max-tokens", type=int, default=1024, help="tokens of the corpus to use (default 1024)")
     a("--ks", type=_int_list, default=None, help="split points: 'all' (default), '0,5,10' or '0-30:5'")
-    a("--ps", type=_float_list, default=DEFAULT_PS, help="loss probabilities (default 0,0.01,0.05,0.1,0.2,0.3)")
-    a("--modes", type=_str_list, default=PROFILE_MODES, help="damage modes: element,packet (default both)")
+    a("--ps", type=_float_list, default=None, help="loss probabilities (default 0,0.01,0.05,0.1,0.2,0.3)")
+    a("--modes", type=_str_list, default=None, help="damage modes: element,packet (default both)")
     a("--dtype", default="float32", help="model dtype: float32 or bfloat16")
     a("--seed", type=int, default=0, help="damage seed (same seed, same table)")
     a("--seeds", type=int, default=1, help="mask seeds averaged per cell (default 1)")
@@ -85,8 +85,10 @@ def _measure(args) -> None:
 
 def run(args) -> int:
     """Entry point of ``layersplit profile``; returns the exit code (2 on a bad option)."""
-    from .profile import ProfileConfig, write_profile
+    from .profile import DEFAULT_PS, PROFILE_MODES, ProfileConfig, write_profile
 
+    args.ps = DEFAULT_PS if args.ps is None else args.ps
+    args.modes = PROFILE_MODES if args.modes is None else args.modes
     try:
         cfg = ProfileConfig(
             model=args.model, corpus=args.corpus, window=args.window, stride=args.stride,
