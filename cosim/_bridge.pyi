@@ -26,6 +26,7 @@ class Segment:
     sim_error: str
     sim_now_ns: int
     sim_busy_s: float
+    geometry: dict | None
     done: bool
     pending_slots: int
     slice_s: float

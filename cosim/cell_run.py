@@ -21,10 +21,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from cosim.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, Simulation
+from cosim.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE
 from cosim.estimate import check_cell
 from cosim.rundir import RunRecord, new_run_dir
-from cosim.program import ProgramScenario, launch, load_any, resolved
+from cosim.program import ProgramScenario, load_any, resolved, start_simulation
 from cosim.scenario import ConfigError, Scenario
 from cosim.traces import TraceWriter
 
@@ -134,17 +134,19 @@ def _grant_times(probes: list[Probe], duration_ms: int, step_ms: int) -> list[in
     return sorted(times) + [duration_ms + 1]
 
 
-def run_cell(sc: Scenario | ProgramScenario, run_dir: Path, probes: list[Probe], step_ms: int = 100, progress: bool = True) -> dict:
-    """Runs the scenario under the bridge, writing traces into run_dir. Returns counts."""
+def run_cell(sc: Scenario | ProgramScenario, run_dir: Path, probes: Any = None, step_ms: int = 100,
+             progress: bool = True) -> dict:
+    """Runs the scenario under the bridge, writing traces into run_dir. Returns counts.
+
+    ``probes``: the scenario's ``probes`` section, checked against the UEs the program reports."""
     from tqdm import tqdm
 
-    program, args = launch(sc, run_dir)
     duration_ms = int(round(sc.duration_s * 1000))
     counts = {"slot_records": 0, "packet_events": 0}
     tag = [1]
-    with TraceWriter(run_dir) as traces, \
-            Simulation(program, args, log_path=run_dir / "ns3.log") as sim, \
+    with TraceWriter(run_dir) as traces, start_simulation(sc, run_dir) as sim, \
             tqdm(total=duration_ms, unit="sim-ms", disable=not progress, desc=sc.name) as bar:
+        probes = parse_probes(probes, sc.ue_count)
         times = _grant_times(probes, duration_ms, step_ms)
         traces.follow(sim)  # records read before a stop or a crash reach the traces too
         sim.grant(times[0] * MS, probe_commands(probes, sim.now_ns // MS, tag))
@@ -174,12 +176,13 @@ def run_scenario_file(path: str | Path, out: str | Path | None = None, seed: int
     if seed is not None:
         overrides["seed"] = seed
     sc = load_any(path, overrides=overrides, extra_sections=extra_sections)
-    probes = parse_probes(sc.extra.get("probes"), sc.ue_count)
+    if sc.ue_count is not None:
+        parse_probes(sc.extra.get("probes"), sc.ue_count)  # fail before making a run folder
     check_cell(sc)  # refuses a run that cannot finish in reasonable time or memory
     run_dir = new_run_dir(out, sc.name)
     record = RunRecord(run_dir, resolved(sc), sc.seed)
     try:
-        counts = run_cell(sc, run_dir, probes, progress=progress)
+        counts = run_cell(sc, run_dir, sc.extra.get("probes"), progress=progress)
     except BaseException as exc:
         record.finish(exc)
         raise

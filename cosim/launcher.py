@@ -140,6 +140,12 @@ class Simulation:
         return self._seg.sim_busy_s
 
     @property
+    def geometry(self) -> dict | None:
+        """What the program built, as it published when attaching: ``{"ues": N, "cell_position":
+        (x, y, z)}`` (m, the serving base station); None if it did not say (e.g. slot_clock)."""
+        return self._seg.geometry
+
+    @property
     def pending_slots(self) -> int:
         """Slot records written by the program and not yet read."""
         return self._seg.pending_slots

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 
 from cosim.summary import NO_VALUE
 from cosim.traces import enb_position, read_slots
+from cosim.uplink import fresh_ul_sinr_db
 
 
 def _per_ue(ax, slots, column, label, mask=None, every_ms=10):
@@ -31,7 +32,8 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
     slots = read_slots(run_dir)
 
     fig, axes = plt.subplots(4, 1, figsize=(10, 11), sharex=True)
-    _per_ue(axes[0], slots, "ul_sinr_db", "UL SINR (dB)")
+    slots = slots.assign(ul_est=fresh_ul_sinr_db(slots))
+    _per_ue(axes[0], slots, "ul_est", "UL SINR estimate (dB, SRS)")
     _per_ue(axes[1], slots, "dl_sinr_db", "DL SINR (dB)")
     _per_ue(axes[2], slots, "cqi", "wideband CQI", mask=lambda s: s["cqi"] != NO_VALUE)
     _per_ue(axes[3], slots, "ul_mcs", "UL MCS", mask=lambda s: s["ul_mcs"] != NO_VALUE, every_ms=1)
@@ -49,7 +51,7 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
         line, = ax.plot(s["x"], s["y"], lw=1)
         ax.plot(s["x"].iloc[0], s["y"].iloc[0], "o", color=line.get_color(), ms=4)
     ex, ey, _ = enb_position(run_dir)
-    ax.plot([ex], [ey], "k^", ms=12, label="eNB")
+    ax.plot([ex], [ey], "k^", ms=12, label="base station")
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     ax.set_aspect("equal", adjustable="datalim")

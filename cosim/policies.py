@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
+from cosim.uplink import fresh_ul_sinr_db, mean_db
+
 
 class SplitPolicy(Protocol):
     def choose(self, ue: int, recent_slots: np.ndarray, current_k: int | None, recent_packets: np.ndarray) -> int: ...
@@ -29,19 +31,20 @@ class FixedSplit:
 
 
 def mean_ul_sinr_db(recent_slots: np.ndarray, window: int = 100) -> float:
-    """Mean uplink SINR (dB) over the last ``window`` slots that have one; NaN if none."""
-    sinr = recent_slots["ul_sinr_db"][-window:] if len(recent_slots) else np.empty(0)
-    sinr = sinr[np.isfinite(sinr)]
-    return float(sinr.mean()) if len(sinr) else float("nan")
+    """Mean fresh uplink SINR estimate (dB, cosim.uplink) over the last ``window`` slots; NaN if
+    none of them has one (no sounding yet, or the UE stopped sounding)."""
+    return mean_db(fresh_ul_sinr_db(recent_slots[-window:])) if len(recent_slots) else float("nan")
 
 
 class SinrTable:
-    """k from the recent mean uplink SINR: the first row whose minimum SINR it reaches.
+    """k from the recent mean uplink SINR estimate: the first row whose minimum SINR it reaches.
+    Without a fresh estimate (no sounding in the last cosim.uplink.MAX_EST_AGE_MS) the UE has
+    no uplink worth the name, and the table's last row (its most robust split) applies.
 
     Args:
         table: ((min_sinr_db, k), ...) sorted from the highest threshold down; the last row
             should have a very low threshold so that every SINR maps to some k.
-        default_k: the split while no SINR has been seen yet.
+        default_k: the split until the UE's first sounding.
     """
 
     def __init__(self, table, default_k: int):
@@ -49,9 +52,11 @@ class SinrTable:
         self.default_k = default_k
 
     def choose(self, ue, recent_slots, current_k, recent_packets=None) -> int:
+        if not len(recent_slots) or not np.isfinite(recent_slots["ul_est_sinr_db"][-1]):
+            return self.default_k  # the UE has not sounded yet
         sinr = mean_ul_sinr_db(recent_slots)
         if not np.isfinite(sinr):
-            return self.default_k
+            return self.table[-1][1]
         for threshold, k in self.table:
             if sinr >= threshold:
                 return k

@@ -7,7 +7,7 @@ the built-in LTE cell. The YAML names the program; the cell itself is whatever t
     program:
       path: build/two_cells          # relative to this YAML file's folder, or absolute
       args: ["--interferer=true"]    # the program's own options
-      ues: 2                         # UEs the program streams (indices 0..ues-1)
+      ues: 2                         # optional: the program reports its UEs; a different count is refused
     transfer: {payload_bytes: 1000, loss_timeout_ms: 1000}
     # probes / model / requests / split ... as for the built-in cell
 
@@ -32,7 +32,7 @@ BUILTIN_PROGRAM = "lte_cell"
 class Program:
     path: str = ""
     args: tuple[str, ...] = ()
-    ues: int = 1
+    ues: int | None = None  # None: as many as the program installed (it reports them)
 
 
 @dataclass
@@ -48,7 +48,8 @@ class ProgramScenario:
     extra: dict = field(default_factory=dict)
 
     @property
-    def ue_count(self) -> int:
+    def ue_count(self) -> int | None:
+        """UEs the program streams; None until the program has reported them (adopt_geometry)."""
         return self.program.ues
 
 
@@ -104,3 +105,40 @@ def resolved(sc: Scenario | ProgramScenario) -> dict[str, Any]:
     d = dataclasses.asdict(sc)
     d.update(d.pop("extra"))
     return d
+
+
+GEOMETRY_FILE = "geometry.json"
+
+
+def adopt_geometry(sc: Scenario | ProgramScenario, geometry: dict | None, run_dir: Path) -> None:
+    """Takes what the program built (its UE count and cell position, published as it attached)
+    into the scenario, refusing a YAML that contradicts it, and saves it beside the traces."""
+    import json
+
+    if geometry is None:
+        if isinstance(sc, ProgramScenario):
+            raise ConfigError(f"program.path: {sc.program.path} did not report its cell (UE count, position); "
+                              f"rebuild it against this layersplit (CosimHelper publishes them)")
+        return
+    ues = int(geometry["ues"])
+    if isinstance(sc, ProgramScenario):
+        if sc.program.ues is not None and sc.program.ues != ues:
+            raise ConfigError(f"program.ues: {sc.program.ues}, but {Path(sc.program.path).name} installed {ues} UEs; "
+                              f"remove program.ues (the program reports its UEs) or set it to {ues}")
+        sc.program.ues = ues
+    (run_dir / GEOMETRY_FILE).write_text(json.dumps({"ues": ues, "cell_position": list(geometry["cell_position"])}))
+
+
+def start_simulation(sc: Scenario | ProgramScenario, run_dir: Path):
+    """Launches the scenario's program under the bridge (logging to run_dir/ns3.log) and adopts
+    its geometry; the caller closes the returned cosim.launcher.Simulation."""
+    from cosim.launcher import Simulation
+
+    program, args = launch(sc, run_dir)
+    sim = Simulation(program, args, log_path=run_dir / "ns3.log")
+    try:
+        adopt_geometry(sc, sim.geometry, run_dir)
+    except BaseException:
+        sim.close()
+        raise
+    return sim

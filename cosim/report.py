@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cosim.traces import read_slots
+from cosim.uplink import fresh_ul_sinr_db, mean_db
 
 PARTS = ["ue_wait_s", "ue_compute_s", "uplink_s", "queue_s", "edge_compute_s", "downlink_s"]
 
@@ -34,15 +35,14 @@ def load_requests(run_dir: Path) -> pd.DataFrame:
 
 
 def with_sinr(requests: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
-    """Adds ``ul_sinr_db``: the UE's mean uplink SINR over the slots its uplink transfer spanned."""
+    """Adds ``ul_sinr_db``: the UE's mean uplink SINR estimate (cosim.uplink) over the slots its
+    uplink transfer spanned."""
     out = requests.copy()
     sinr = []
     for r in requests.itertuples():
         t0 = r.t_arrival_s + r.ue_wait_s + r.ue_compute_s
         s = slots[(slots["ue"] == r.ue) & (slots["t_ns"] >= t0 * 1e9 - 1e6) & (slots["t_ns"] <= (t0 + r.uplink_s) * 1e9)]
-        v = s["ul_sinr_db"].to_numpy()
-        v = v[np.isfinite(v)]
-        sinr.append(float(v.mean()) if len(v) else np.nan)
+        sinr.append(mean_db(fresh_ul_sinr_db(s)))
     out["ul_sinr_db"] = sinr
     return out
 
@@ -109,8 +109,8 @@ def _timeline(req, slots, ue):
     s = slots[(slots["ue"] == ue) & ((slots["t_ns"] // 1_000_000) % 10 == 0)]
     r = req[req["ue"] == ue]
     fig, axes = plt.subplots(3, 1, figsize=(8, 6), sharex=True)
-    axes[0].plot(s["t_ns"] / 1e9, s["ul_sinr_db"], lw=0.8)
-    axes[0].set_ylabel("UL SINR (dB)")
+    axes[0].plot(s["t_ns"] / 1e9, fresh_ul_sinr_db(s), lw=0.8)
+    axes[0].set_ylabel("UL SINR estimate (dB)")
     axes[1].step(r["t_arrival_s"], r["k"], where="post", marker="o", ms=3)
     axes[1].set_ylabel("split k")
     axes[2].plot(r["t_arrival_s"], r["latency_s"] * 1000, "o-", ms=3)

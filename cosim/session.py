@@ -23,13 +23,12 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from cosim.launcher import Simulation
 from cosim.netclock import NetworkClock
 from cosim.policies import SplitPolicy, make_policy
 from cosim.estimate import check_session
 from cosim.estimate import check_session
 from cosim.rundir import RunRecord, new_run_dir
-from cosim.program import ProgramScenario, launch, load_any, resolved
+from cosim.program import ProgramScenario, load_any, resolved, start_simulation
 from cosim.scenario import Scenario
 from cosim.session_config import SECTIONS, SessionConfig, parse_session
 from cosim.traces import TraceWriter
@@ -214,14 +213,13 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
 
     infer = SplitInference(cfg, sc.transfer.payload_bytes)  # model loading happens before ns-3 starts
     policy = make_policy(cfg.split, infer.n_layers)
-    program, args = launch(sc, run_dir)
     env = simpy.Environment()
     session = None
     timing = {}
     t_start = time.perf_counter()
     try:
         with TraceWriter(run_dir) as traces, \
-                Simulation(program, args, log_path=run_dir / "ns3.log") as sim, \
+                start_simulation(sc, run_dir) as sim, \
                 tqdm(total=round(sc.duration_s * 1000), unit="sim-ms", disable=not progress, desc=sc.name) as bar:
             def on_records(slots, events):
                 traces.write(slots, events)

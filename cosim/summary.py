@@ -8,29 +8,40 @@ import numpy as np
 import pandas as pd
 
 from cosim.traces import enb_position, read_packets, read_slots
+from cosim.uplink import fresh_ul_sinr_db
 
 NO_VALUE = 255  # records.hpp: kNoValue for CQI and MCS
+HARQ_NONE, HARQ_OK, HARQ_FAIL, HARQ_EMPTY = 0, 1, 2, 3  # records.hpp: HarqOutcome
 
 
 def ue_summary(run_dir: str | Path) -> pd.DataFrame:
-    """One row per UE: channel means, HARQ failure rate, packets sent/lost and delays."""
+    """One row per UE: channel means, uplink block error rate, packets sent/lost and delays.
+
+    ``ul_sinr_db_*`` are over the fresh sounding estimate (cosim.uplink), every slot it exists;
+    ``harq_fail_rate`` is the block error rate of data-carrying TBs (failed / decoded), and
+    ``empty_grants`` counts grants the UE had nothing to send in (not decoding results)."""
     slots = read_slots(run_dir)
     packets = read_packets(run_dir)
     ex, ey, _ = enb_position(run_dir)
     rows = []
     for ue, s in slots.groupby("ue"):
-        tx = s[s["harq"] != 0]
+        tx = s[s["harq"] != HARQ_NONE]
+        data = s[(s["harq"] == HARQ_OK) | (s["harq"] == HARQ_FAIL)]
+        est = fresh_ul_sinr_db(s)
         p = packets[packets["ue"] == ue]
         rows.append({
             "ue": int(ue),
             "slots": len(s),
-            "ul_sinr_db_mean": float(np.nanmean(s["ul_sinr_db"])) if s["ul_sinr_db"].notna().any() else np.nan,
-            "ul_sinr_db_min": float(np.nanmin(s["ul_sinr_db"])) if s["ul_sinr_db"].notna().any() else np.nan,
+            "ul_sinr_db_mean": float(np.nanmean(est)) if np.isfinite(est).any() else np.nan,
+            "ul_sinr_db_min": float(np.nanmin(est)) if np.isfinite(est).any() else np.nan,
+            "ul_est_coverage": float(np.isfinite(est).mean()),
             "dl_sinr_db_mean": float(np.nanmean(s["dl_sinr_db"])) if s["dl_sinr_db"].notna().any() else np.nan,
             "cqi_mean": float(s.loc[s["cqi"] != NO_VALUE, "cqi"].mean()),
             "ul_mcs_mean": float(tx.loc[tx["ul_mcs"] != NO_VALUE, "ul_mcs"].mean()),
             "ul_tbs_bytes_mean": float(tx["ul_tbs_bytes"].mean()),
-            "harq_fail_rate": float((tx["harq"] == 2).mean()) if len(tx) else np.nan,
+            "data_tbs": len(data),
+            "harq_fail_rate": float((data["harq"] == HARQ_FAIL).mean()) if len(data) else np.nan,
+            "empty_grants": int((s["harq"] == HARQ_EMPTY).sum()),
             "distance_m_end": float(np.hypot(s["x"].iloc[-1] - ex, s["y"].iloc[-1] - ey)),
             "packets": len(p),
             "lost": int(p["lost"].sum()),

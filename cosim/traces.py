@@ -171,9 +171,15 @@ class TraceWriter:
 
 
 def enb_position(run_dir: str | Path) -> tuple[float, float, float]:
-    """The base station's position from the run's resolved config (origin if not recorded)."""
+    """The serving base station's position as the program reported it (geometry.json), else from
+    the run's resolved config (runs made before programs reported it); origin if neither."""
+    import json
+
     import yaml
 
+    geometry = Path(run_dir) / "geometry.json"
+    if geometry.exists():
+        return tuple(float(v) for v in json.loads(geometry.read_text())["cell_position"])
     path = Path(run_dir) / "config.yaml"
     if path.exists():
         pos = (yaml.safe_load(path.read_text()) or {}).get("radio", {}).get("enb_position")

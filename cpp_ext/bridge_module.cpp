@@ -128,6 +128,15 @@ PYBIND11_MODULE(_bridge, m) {
       .def_property_readonly("sim_now_ns", [](PyBridge& b) { return b.ep->SimNowNs(); })
       .def_property_readonly("sim_busy_s", [](PyBridge& b) { return b.ep->Header()->sim_busy_ns.load() / 1e9; },
                              "Wall seconds the sim spent running grants (its own work, not waiting).")
+      .def_property_readonly(
+          "geometry",
+          [](PyBridge& b) -> py::object {
+            const SegmentHeader* h = b.ep->Header();
+            if (b.ep->SimState() < kSimAttached || h->geometry_ues == 0) return py::none();
+            return py::dict("ues"_a = h->geometry_ues,
+                            "cell_position"_a = py::make_tuple(h->cell_position[0], h->cell_position[1], h->cell_position[2]));
+          },
+          "What the program built, once attached: {'ues': N, 'cell_position': (x, y, z)}; None if it did not say.")
       .def_property_readonly("done", [](PyBridge& b) { return b.ep->Done(); })
       .def_property_readonly("pending_slots", [](PyBridge& b) { return b.ep->Slots().Size(); })
       .def_property(

@@ -6,13 +6,13 @@ recent_packets)`` inside a live session (cosim.policies), so both see the same n
 
 | #  | name            | from    | raw unit             | scaling (value used)             |
 |----|-----------------|---------|----------------------|----------------------------------|
-| 0  | sinr_mean       | slots   | dB                   | / 20                             |
-| 1  | sinr_min        | slots   | dB                   | / 20                             |
+| 0  | sinr_mean       | slots   | dB (UL estimate)     | / 20                             |
+| 1  | sinr_min        | slots   | dB (UL estimate)     | / 20                             |
 | 2  | sinr_trend      | slots   | dB/s (LS fit)        | / 20                             |
 | 3  | cqi_mean        | slots   | 0..15                | / 15                             |
 | 4  | cqi_min         | slots   | 0..15                | / 15                             |
 | 5  | cqi_trend       | slots   | CQI/s                | / 15                             |
-| 6  | harq_fail_rate  | slots   | 0..1                 | as is (failed / decoded TBs)     |
+| 6  | harq_fail_rate  | slots   | 0..1                 | as is (failed / decoded data TBs)|
 | 7  | ul_rate         | slots   | kbit/s (OK TBs)      | log10(1 + x) / 4                 |
 | 8  | buffer          | slots   | bytes at end         | log10(1 + x) / 6                 |
 | 9  | pkt_lost        | packets | share, last 1 s      | as is                            |
@@ -22,7 +22,11 @@ recent_packets)`` inside a live session (cosim.policies), so both see the same n
 | 13 | rx_gap          | packets | s since a delivery   | at most 1                        |
 
 Slot features use the last 200 slots (200 ms); every scaled value is clipped to [-5, 5].
-Missing SINR and CQI read as the worst case (-20 dB, CQI 0). With no TB decided in the window
+The SINR is the sounding-based uplink estimate (cosim.uplink.fresh_ul_sinr_db: every slot,
+traffic or not, never older than cosim.uplink.MAX_EST_AGE_MS), not the SINR of the last data
+block, which freezes when the scheduler stops granting. Missing SINR and CQI read as the worst
+case (-20 dB, CQI 0). Grants the UE had no data for (harq = empty) are not decoding results
+and do not count as failures. With no TB decided in the window
 the failure rate reads 0 and the rate 0: a UE with nothing to send is idle, not failing (live
 requests leave ~30 % of decision windows idle; reading those as "every HARQ failed" made a
 trained agent meet states it never saw). A starved UE (data waiting, no grants) shows in the
@@ -36,6 +40,8 @@ after a fully lost one about 90% are fully lost).
 from __future__ import annotations
 
 import numpy as np
+
+from cosim.uplink import fresh_ul_sinr_db
 
 SLOT_FEATURES = ("sinr_mean", "sinr_min", "sinr_trend", "cqi_mean", "cqi_min", "cqi_trend",
                  "harq_fail_rate", "ul_rate", "buffer")
@@ -64,7 +70,7 @@ def slot_features(recent_slots: np.ndarray, window: int = WINDOW_SLOTS) -> np.nd
     n = len(recent_slots["t_ns"])
     lo = max(0, n - window)
     t = np.asarray(recent_slots["t_ns"][lo:], dtype=np.float64) / 1e9
-    sinr = np.asarray(recent_slots["ul_sinr_db"][lo:], dtype=np.float64)
+    sinr = fresh_ul_sinr_db({c: recent_slots[c][lo:] for c in ("ul_est_sinr_db", "ul_est_age_ms")})
     cqi = np.asarray(recent_slots["cqi"][lo:], dtype=np.float64)
     harq = np.asarray(recent_slots["harq"][lo:])
     tbs = np.asarray(recent_slots["ul_tbs_bytes"][lo:], dtype=np.float64)

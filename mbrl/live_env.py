@@ -80,9 +80,8 @@ class LiveSplitEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         import simpy
 
-        from cosim.launcher import Simulation
         from cosim.netclock import NetworkClock
-        from cosim.program import launch, load_any
+        from cosim.program import load_any, start_simulation
         from cosim.session import SplitSession
         from cosim.session_config import SECTIONS
 
@@ -91,8 +90,7 @@ class LiveSplitEnv(gym.Env):
         run_seed = int(self.np_random.integers(1, 2**31 - 1))
         sc = load_any(self.scenario, overrides={"seed": run_seed}, extra_sections=SECTIONS)
         self._dir = tempfile.TemporaryDirectory(prefix="layersplit-live-")
-        program, args = launch(sc, Path(self._dir.name))
-        self._sim = Simulation(program, args, log_path=Path(self._dir.name) / "ns3.log")
+        self._sim = start_simulation(sc, Path(self._dir.name))
         env = simpy.Environment()
         self._clock = NetworkClock(env, self._sim, sc.ue_count, sc.duration_s)
         self._session = SplitSession(env, self._clock, self.infer, self.cfg, self._policy, sc.ue_count, run_seed)

@@ -11,7 +11,7 @@ staggered between UEs. A *decision* is one probe: the agent picks k at the probe
 from the UE's slot records before it, and the probe's packet fates are what that activation met.
 
 Runs are cached under ``${LAYERSPLIT_CACHE:-~/.cache/layersplit}/mbrl_traces/<hash>/`` where the
-hash covers the scenario, seed and probe; a cached run is reused, never re-simulated.
+hash covers the scenario, seed, probe and record layout version; a cached run is reused, never re-simulated.
 """
 from __future__ import annotations
 
@@ -147,6 +147,7 @@ def poisson_times(rng: np.random.Generator, mean_gap_s: float, start_s: float, s
 def record_traces(cfg: TraceConfig, probe_bytes: int, seeds: Sequence[int]) -> list[Path]:
     """Run folders for every (variant, seed), simulated with ``layersplit run`` unless cached."""
     from cosim.cell_run import run_scenario_file
+    from cosim.programs import bridge_module
     from llm_split import default_cache_dir
 
     root = (Path(cfg.cache_dir).expanduser() if cfg.cache_dir else default_cache_dir()) / "mbrl_traces"
@@ -155,7 +156,9 @@ def record_traces(cfg: TraceConfig, probe_bytes: int, seeds: Sequence[int]) -> l
         name, body = _variant(v)
         for seed in seeds:
             sc = scenario_for(name, body, seed, cfg, probe_bytes)
-            digest = hashlib.sha1(json.dumps(sc, sort_keys=True).encode()).hexdigest()[:12]
+            # The record layout too: traces of an older layout lack fields the features read.
+            key = {"scenario": sc, "layout": bridge_module().LAYOUT_VERSION}
+            digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
             run = root / f"{name}_s{seed}_{digest}"
             if not (run / "packets.parquet").exists() or not (run / "meta.json").exists():
                 tmp = root / f".{run.name}.tmp"
@@ -239,8 +242,8 @@ def load_decisions(runs: Sequence[Path], n_packets: int, deadline_ms: float, n_w
         for ue, ue_slots in slots.groupby("ue"):
             ue_slots = ue_slots.sort_values("t_ns")
             t_ns = ue_slots["t_ns"].to_numpy()
-            cols = {c: ue_slots[c].to_numpy() for c in ("t_ns", "ul_sinr_db", "cqi", "harq", "ul_tbs_bytes",
-                                                         "ul_buffer_bytes")}
+            cols = {c: ue_slots[c].to_numpy() for c in ("t_ns", "ul_est_sinr_db", "ul_est_age_ms", "cqi", "harq",
+                                                         "ul_tbs_bytes", "ul_buffer_bytes")}
             ue_pk = pk[pk["ue"] == ue]
             events = {c: ue_pk[c].to_numpy() for c in ("t_send_ns", "t_recv_ns", "tag", "n_packets", "direction")}
             for tag, probe in ue_pk.groupby("tag"):

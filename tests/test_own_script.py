@@ -15,6 +15,8 @@ import yaml
 from cosim import SLOT_DTYPE, BridgeError, Simulation
 from cosim.cell_run import run_scenario_file
 from cosim.cli import main
+from cosim.summary import ue_summary
+from cosim.traces import enb_position, read_slots
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "own_script"
@@ -52,10 +54,10 @@ def programs(tmp_path_factory):
     return {"script": build / "cell_with_interferer", "forgetful": build / "forgetful"}
 
 
-def _program_yaml(tmp_path, exe, args, name="own"):
+def _program_yaml(tmp_path, exe, args, name="own", **program):
     static = yaml.safe_load((REPO / "examples" / "lte_static.yaml").read_text())
     cfg = {"name": name, "duration_s": 2.0, "seed": 3,
-           "program": {"path": str(exe), "args": args, "ues": 2},
+           "program": {"path": str(exe), "args": args, **program},
            "transfer": static["transfer"], "probes": static["probes"]}
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -129,3 +131,35 @@ def test_program_path_must_exist(tmp_path, capsys):
     path = _program_yaml(tmp_path, tmp_path / "missing", [])
     assert main(["run", str(path), "--no-progress"]) == 1
     assert "program.path" in capsys.readouterr().err
+
+
+def test_the_script_says_where_its_cell_is_and_how_many_ues_it_has(programs, tmp_path):
+    # No YAML key names the eNB position or the UE count: both come from the program.
+    path = _program_yaml(tmp_path, programs["script"], ["--interferer=false", "--cell-x=500", "--cell-y=200"])
+    run = run_scenario_file(path, out=tmp_path / "run", progress=False)
+    assert enb_position(run) == (500.0, 200.0, 25.0)
+    summary = ue_summary(run)
+    assert list(summary.index) == [0, 1]
+    assert summary["distance_m_end"].round(1).tolist() == [60.0, 400.0]
+
+
+def test_a_ue_count_that_contradicts_the_script_is_refused(programs, tmp_path, capsys):
+    path = _program_yaml(tmp_path, programs["script"], ["--interferer=false"], ues=3)
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "program.ues: 3" in err and "installed 2 UEs" in err
+
+
+def test_a_lossy_link_shows_block_errors_at_the_rate_its_records_count(programs, tmp_path):
+    # The neighbour's UE, 200 m from the serving eNB, floods its uplink: UE 1 (400 m) meets that
+    # interference in its data blocks but not in the SRS the scheduler picks its MCS from.
+    args = ["--interferer=true", "--interferer-uplink=true", "--interferer-distance=300"]
+    run = run_scenario_file(_program_yaml(tmp_path, programs["script"], args), out=tmp_path / "run", progress=False)
+    s = read_slots(run)
+    far = s[(s["ue"] == 1) & s["harq"].isin([1, 2])]
+    fails = int((far["harq"] == 2).sum())
+    assert len(far) >= 100 and fails >= 0.3 * len(far)
+    assert (far["harq_retx"] > 0).any()  # HARQ is on: failed blocks are sent again
+    assert ue_summary(run).loc[1, "harq_fail_rate"] == pytest.approx(fails / len(far))
+    near = s[(s["ue"] == 0) & s["harq"].isin([1, 2])]
+    assert (near["harq"] == 2).mean() < 0.05

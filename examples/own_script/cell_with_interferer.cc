@@ -4,6 +4,10 @@
 // With --interferer=false it is the cell of examples/lte_static.yaml, built by hand.
 // UE 1 (400 m) is then about 100 m from the interfering eNB: its downlink SINR (dl_sinr_db, the
 // control-region SINR) falls from about 3.7 dB to about -17.8 dB and its CQI from 3 to 0.
+// --interferer-uplink adds a full-buffer uplink from the neighbour's UE: its data hits the serving
+// eNB's uplink data receptions but not the SRS the scheduler picks MCS from, so UE 1's blocks fail.
+// --cell-x/--cell-y move the whole layout (the serving eNB's position); layersplit learns it
+// from CosimHelper, no YAML key needed.
 #include <layersplit/lte/cosim-helper.h>
 
 #include <ns3/applications-module.h>
@@ -17,11 +21,16 @@ using namespace ns3;
 
 int main(int argc, char* argv[]) {
   bool interferer = true;
+  bool interfererUplink = false;
   double interfererDistance = 500;  // m from the serving eNB
+  double cellX = 0, cellY = 0;      // the serving eNB
   layersplit::CosimHelper cosim;
   CommandLine cmd(__FILE__);
   cmd.AddValue("interferer", "add an interfering cell with a full-buffer downlink", interferer);
   cmd.AddValue("interferer-distance", "distance of the interfering eNB, m", interfererDistance);
+  cmd.AddValue("interferer-uplink", "the interfering cell's UE also sends a full-buffer uplink", interfererUplink);
+  cmd.AddValue("cell-x", "x of the serving eNB, m (the layout moves with it)", cellX);
+  cmd.AddValue("cell-y", "y of the serving eNB, m (the layout moves with it)", cellY);
   cosim.AddCommandLine(cmd);
   cmd.Parse(argc, argv);
 
@@ -62,14 +71,14 @@ int main(int argc, char* argv[]) {
   Ipv4StaticRoutingHelper routing;
   routing.GetStaticRouting(edge->GetObject<Ipv4>())->AddNetworkRouteTo("7.0.0.0", "255.0.0.0", 1);
 
-  // Serving eNB at the origin (25 m mast), two static UEs at 60 m and 400 m.
+  // Serving eNB at (cell-x, cell-y) (25 m mast), two static UEs 60 m and 400 m east of it.
   Ptr<Node> enb = CreateObject<Node>();
   auto enbPos = CreateObject<ConstantPositionMobilityModel>();
-  enbPos->SetPosition(Vector(0, 0, 25));
+  enbPos->SetPosition(Vector(cellX, cellY, 25));
   enb->AggregateObject(enbPos);
   NodeContainer ues;
   ues.Create(2);
-  const Vector uePos[] = {{60, 0, 1.5}, {400, 0, 1.5}};
+  const Vector uePos[] = {{cellX + 60, cellY, 1.5}, {cellX + 400, cellY, 1.5}};
   for (uint32_t i = 0; i < ues.GetN(); ++i) {
     auto m = CreateObject<ConstantPositionMobilityModel>();
     ues.Get(i)->AggregateObject(m);
@@ -95,8 +104,8 @@ int main(int argc, char* argv[]) {
     other.Create(2);
     MobilityHelper mob;
     auto pos = CreateObject<ListPositionAllocator>();
-    pos->Add(Vector(interfererDistance, 0, 25));
-    pos->Add(Vector(interfererDistance - 100, 50, 1.5));
+    pos->Add(Vector(cellX + interfererDistance, cellY, 25));
+    pos->Add(Vector(cellX + interfererDistance - 100, cellY + 50, 1.5));
     mob.SetPositionAllocator(pos);
     mob.Install(other);
     NetDeviceContainer otherEnb = lte->InstallEnbDevice(NodeContainer(other.Get(0)));
@@ -108,6 +117,12 @@ int main(int argc, char* argv[]) {
     OnOffHelper flood("ns3::UdpSocketFactory", InetSocketAddress(otherAddr, 9999));
     flood.SetConstantRate(DataRate("20Mbps"), 1200);
     flood.Install(edge).Start(Seconds(0.1));
+    if (interfererUplink) {
+      OnOffHelper up("ns3::UdpSocketFactory", InetSocketAddress(edgeAddress, 9998));
+      up.SetConstantRate(DataRate("20Mbps"), 1200);
+      up.Install(other.Get(1)).Start(Seconds(0.1));
+      PacketSinkHelper("ns3::UdpSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), 9998)).Install(edge);
+    }
   }
 
   cosim.Install(DynamicCast<LteEnbNetDevice>(enbDevs.Get(0)), ueDevices, edge, edgeAddress, ueNodes, ueAddresses);

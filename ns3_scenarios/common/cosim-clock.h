@@ -59,11 +59,13 @@ class CosimClock {
 };
 
 // Runs body(endpoint-or-null) and turns bridge failures into an exit status and a message that
-// both the terminal and the Python side (through the segment) see.
-inline int RunWithBridge(const std::string& bridgeName, const std::function<void(SimEndpoint*)>& body) {
+// both the terminal and the Python side (through the segment) see. geometry (the cell the
+// program built) is published to Python as the program attaches.
+inline int RunWithBridge(const std::string& bridgeName, const std::function<void(SimEndpoint*)>& body,
+                         const Geometry* geometry = nullptr) {
   std::unique_ptr<SimEndpoint> ep;
   try {
-    if (!bridgeName.empty()) ep = std::make_unique<SimEndpoint>(bridgeName);
+    if (!bridgeName.empty()) ep = std::make_unique<SimEndpoint>(bridgeName, WaitOptions{}, geometry);
     body(ep.get());
     ns3::Simulator::Destroy();
     return 0;

@@ -4,6 +4,7 @@
 
 #include <ns3/boolean.h>
 #include <ns3/double.h>
+#include <ns3/mobility-model.h>
 #include <ns3/rng-seed-manager.h>
 #include <ns3/uinteger.h>
 
@@ -67,6 +68,7 @@ void CosimHelper::Install(Ptr<LteEnbNetDevice> enb, const std::vector<Ptr<LteUeN
   if (m_records) m_collector->Install(enb, ues);
   m_transfers->Setup(edge, edgeAddress, ueNodes, ueAddresses);
   m_ueCount = ues.size();
+  m_enb = enb;
   m_installed = true;
 }
 
@@ -82,7 +84,14 @@ int CosimHelper::Run() {
                          "ueAddresses) after building the cell and before Run().\n");
     return 2;
   }
-  return RunWithBridge(m_noBridge ? std::string() : m_bridge, [this](SimEndpoint* ep) { Simulate(ep); });
+  // Read at Run, not Install: a script may place its eNB after installing the devices.
+  Geometry geometry;
+  geometry.ues = static_cast<std::uint32_t>(m_ueCount);
+  if (Ptr<MobilityModel> m = m_enb->GetNode()->GetObject<MobilityModel>()) {
+    const Vector p = m->GetPosition();
+    geometry.cell_x = p.x, geometry.cell_y = p.y, geometry.cell_z = p.z;
+  }
+  return RunWithBridge(m_noBridge ? std::string() : m_bridge, [this](SimEndpoint* ep) { Simulate(ep); }, &geometry);
 }
 
 void CosimHelper::Simulate(SimEndpoint* ep) {
@@ -102,6 +111,7 @@ void CosimHelper::Simulate(SimEndpoint* ep) {
   });
   clock.SetCommandHook([this](const Command& c) { m_transfers->Execute(c); });
   clock.SetEndHook([this](Time) { m_transfers->Finish(); });
+  m_transfers->SetDoneCallback([&clock](std::uint64_t) { clock.TransferDone(); });
   const auto wall0 = std::chrono::steady_clock::now();
   clock.Start();
   Simulator::Run();
@@ -112,6 +122,7 @@ void CosimHelper::Simulate(SimEndpoint* ep) {
                static_cast<unsigned long long>(m_transfers->GetEventCount()));
   m_collector->SetSink(nullptr);
   m_transfers->SetSink(nullptr);
+  m_transfers->SetDoneCallback(nullptr);  // the clock is gone
 }
 
 }  // namespace layersplit

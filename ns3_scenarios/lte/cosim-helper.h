@@ -63,6 +63,7 @@ class CosimHelper : public ns3::Object {
   bool m_installed = false;
   std::size_t m_ueCount = 0;
   ns3::Time m_duration = ns3::Seconds(10);
+  ns3::Ptr<ns3::LteEnbNetDevice> m_enb;
   ns3::Ptr<LteSlotCollector> m_collector;
   ns3::Ptr<TransferApp> m_transfers;
 };

@@ -7,7 +7,7 @@ namespace layersplit {
 namespace {
 const char* kSlotHeader =
     "t_ns,seq,ue,cqi,ul_mcs,harq,harq_retx,ul_rbs,ul_tbs_bytes,ul_buffer_bytes,ul_sinr_db,"
-    "dl_sinr_db,rsrp_dbm,x,y,z,speed\n";
+    "dl_sinr_db,rsrp_dbm,x,y,z,speed,ul_est_sinr_db,ul_est_age_ms,ul_sinr_age_ms,ul_symbols\n";
 const char* kEventHeader = "t_send_ns,t_recv_ns,tag,seq,packet,bytes,ue,direction,kind,n_packets\n";
 
 std::FILE* OpenOrThrow(const std::string& path) {
@@ -47,11 +47,11 @@ void CsvRecordSink::Flush() {
 }
 
 void CsvRecordSink::PushSlot(const SlotRecord& r) {
-  std::fprintf(m_slots, "%s%lld,%llu,%u,%u,%u,%u,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+  std::fprintf(m_slots, "%s%lld,%llu,%u,%u,%u,%u,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%u\n",
                m_stdout ? "S," : "", static_cast<long long>(r.t_ns),
                static_cast<unsigned long long>(r.seq), r.ue, r.cqi, r.ul_mcs, r.harq, r.harq_retx,
                r.ul_rbs, r.ul_tbs_bytes, r.ul_buffer_bytes, r.ul_sinr_db, r.dl_sinr_db, r.rsrp_dbm,
-               r.x, r.y, r.z, r.speed);
+               r.x, r.y, r.z, r.speed, r.ul_est_sinr_db, r.ul_est_age_ms, r.ul_sinr_age_ms, r.ul_symbols);
 }
 
 void CsvRecordSink::PushEvent(const EventRecord& e) {

@@ -13,6 +13,8 @@
 #include <ns3/lte-ue-rrc.h>
 #include <ns3/object-map.h>
 #include <ns3/packet.h>
+#include <ns3/packet-burst.h>
+#include <ns3/uinteger.h>
 #include <ns3/simulator.h>
 
 #include <cmath>
@@ -28,6 +30,12 @@ NS_OBJECT_ENSURE_REGISTERED(LteSlotCollector);
 namespace {
 constexpr std::int64_t kSlotNs = 1000000;  // LTE TTI
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr std::uint8_t kPuschSymbols = 14;  // an LTE PUSCH allocation spans the subframe (normal CP)
+
+// Age in ms at `endNs` of a value measured at `atNs` (NaN if never measured).
+float AgeMs(std::int64_t endNs, std::int64_t atNs) {
+  return atNs < 0 ? kNaN : static_cast<float>(endNs - atNs) / 1e6f;
+}
 
 std::int64_t SlotOf(Time t) { return t.GetNanoSeconds() / kSlotNs; }
 }  // namespace
@@ -120,13 +128,16 @@ void LteSlotCollector::Install(Ptr<LteEnbNetDevice> enb, const std::vector<Ptr<L
   enbUl->AddDataSinrChunkProcessor(ulSinr);
   enbUl->TraceConnectWithoutContext("UlPhyReception",
                                     MakeCallback(&LteSlotCollector::OnUlPhyReception, this));
+  // Every SRS the eNB receives, not every n-th: the fresh uplink estimate of each record.
+  enb->GetPhy()->SetAttribute("UeSinrSamplePeriod", UintegerValue(1));
+  enb->GetPhy()->TraceConnectWithoutContext("ReportUeSinr", MakeCallback(&LteSlotCollector::OnSrsSinr, this));
 
   for (std::size_t i = 0; i < ues.size(); ++i) {
     UeState& s = m_ues[i];
     s.dev = ues[i];
     s.mobility = ues[i]->GetNode()->GetObject<MobilityModel>();
     NS_ABORT_MSG_IF(!s.mobility, "UE " << i << " has no MobilityModel: install mobility first");
-    s.ulSinrDb = s.dlSinrDb = s.rsrpDbm = kNaN;
+    s.ulSinrDb = s.dlSinrDb = s.rsrpDbm = s.ulEstSinrDb = kNaN;
 
     Ptr<LteUePhy> phy = ues[i]->GetPhy();
     phy->TraceConnectWithoutContext(
@@ -143,6 +154,8 @@ void LteSlotCollector::Install(Ptr<LteEnbNetDevice> enb, const std::vector<Ptr<L
               OnRsrp(i, c, r, rsrp, sinr, cc);
             }));
     phy->GetDlSpectrumPhy()->AddCtrlSinrChunkProcessor(Create<DlCtrlSinr>(&s.dlSinr));
+    phy->GetUlSpectrumPhy()->TraceConnectWithoutContext(
+        "TxStart", Callback<void, Ptr<const PacketBurst>>([this, i](Ptr<const PacketBurst> pb) { OnUlTxStart(i, pb); }));
     Ptr<LteUeRrc> rrc = ues[i]->GetRrc();
     rrc->TraceConnectWithoutContext(
         "ConnectionEstablished",
@@ -217,12 +230,36 @@ void LteSlotCollector::OnUlRbs(std::size_t ue, uint16_t, const std::vector<int>&
 void LteSlotCollector::OnUlGrant(std::size_t ue, PhyTransmissionStatParameters p) {
   UeState& s = m_ues[ue];
   Grant& g = s.grants[static_cast<std::size_t>(p.m_timestamp) % s.grants.size()];
+  // LTE uplink HARQ is synchronous: a retransmission (NDI not toggled) reuses the process of
+  // the TB 8 TTIs earlier, which is the entry this grant overwrites. (p.m_rv counts the UE's
+  // own UL HARQ history, which ns-3 keeps only at the eNB: always 0.)
+  const bool retransmission = p.m_ndi == 0;
+  const std::uint8_t previousRetx = g.slot == p.m_timestamp - 8 ? g.retx : 0;
   g.slot = p.m_timestamp;  // ms = slot index of the TTI the TB will be sent in
   g.mcs = p.m_mcs;
   g.tbsBytes = p.m_size;
-  g.retx = p.m_rv;
+  g.retx = retransmission ? static_cast<std::uint8_t>(previousRetx + 1) : 0;
   g.rbStart = s.pendingRbs.empty() ? 0 : static_cast<uint16_t>(s.pendingRbs.front());
   g.rbLen = static_cast<uint16_t>(s.pendingRbs.size());
+  g.data = false;  // until the UE's PHY sends a non-empty burst in that TTI (OnUlTxStart)
+}
+
+void LteSlotCollector::OnUlTxStart(std::size_t ue, Ptr<const PacketBurst> pb) {
+  // With a grant and nothing to send (e.g. the RLC queue drained), the UE PHY starts a frame
+  // without a burst (PUCCH only); the eNB still "decodes" the granted TB and usually fails.
+  Grant& g = m_ues[ue].grants[static_cast<std::size_t>(SlotOf(Simulator::Now())) % 8];
+  if (g.slot == SlotOf(Simulator::Now()) && pb && pb->GetNPackets() > 0) {
+    g.data = true;
+  }
+}
+
+void LteSlotCollector::OnSrsSinr(uint16_t, uint16_t rnti, double sinr, uint8_t) {
+  const std::int32_t ue = m_rntiToUe[rnti];
+  if (ue < 0 || !(sinr > 0) || sinr >= std::numeric_limits<double>::max()) {
+    return;  // unknown UE, or a report with no RB measured (ns-3 sends DBL_MAX then)
+  }
+  m_ues[ue].ulEstSinr = sinr;
+  m_ues[ue].ulEstNs = Simulator::Now().GetNanoSeconds();
 }
 
 void LteSlotCollector::OnUlDataSinr(const SpectrumValue& sinr) {
@@ -230,8 +267,8 @@ void LteSlotCollector::OnUlDataSinr(const SpectrumValue& sinr) {
   const std::size_t nRb = sinr.GetValuesN();
   for (UeState& s : m_ues) {
     const Grant& g = s.grants[static_cast<std::size_t>(slot) % s.grants.size()];
-    if (g.slot != slot || g.rbLen == 0) {
-      continue;
+    if (g.slot != slot || g.rbLen == 0 || !g.data) {
+      continue;  // no TB, or one without data: no signal on those RBs, no channel information
     }
     double sum = 0;
     std::size_t n = 0;
@@ -241,6 +278,7 @@ void LteSlotCollector::OnUlDataSinr(const SpectrumValue& sinr) {
     }
     if (n > 0 && sum > 0) {
       s.ulSinrDb = static_cast<float>(10.0 * std::log10(sum / n));
+      s.ulSinrNs = Simulator::Now().GetNanoSeconds();
     }
   }
 }
@@ -301,6 +339,10 @@ void LteSlotCollector::Flush(Time slotStart) {
       s.flushedRsrpW = s.rsrpW;
       s.rsrpDbm = static_cast<float>(10.0 * std::log10(s.rsrpW) + 30.0);
     }
+    if (s.ulEstSinr != s.flushedUlEstSinr) {
+      s.flushedUlEstSinr = s.ulEstSinr;
+      s.ulEstSinrDb = static_cast<float>(10.0 * std::log10(s.ulEstSinr));
+    }
     r.cqi = s.cqi;
     const Grant& g = s.grants[static_cast<std::size_t>(slot) % s.grants.size()];
     if (g.slot == slot) {
@@ -308,7 +350,12 @@ void LteSlotCollector::Flush(Time slotStart) {
       r.ul_rbs = g.rbLen;
       r.ul_tbs_bytes = g.tbsBytes;
       r.harq_retx = g.retx;
-      r.harq = s.rx.slot == slot ? (s.rx.ok ? kHarqOk : kHarqFail) : kHarqNone;
+      r.ul_symbols = kPuschSymbols;
+      if (!g.data) {
+        r.harq = kHarqEmpty;
+      } else {
+        r.harq = s.rx.slot == slot ? (s.rx.ok ? kHarqOk : kHarqFail) : kHarqNone;
+      }
     } else {
       r.ul_mcs = kNoValue;
       r.harq = kHarqNone;
@@ -317,6 +364,10 @@ void LteSlotCollector::Flush(Time slotStart) {
     r.ul_sinr_db = s.ulSinrDb;
     r.dl_sinr_db = s.dlSinrDb;
     r.rsrp_dbm = s.rsrpDbm;
+    const std::int64_t slotEnd = (slot + 1) * kSlotNs;
+    r.ul_sinr_age_ms = AgeMs(slotEnd, s.ulSinrNs);
+    r.ul_est_sinr_db = s.ulEstSinrDb;
+    r.ul_est_age_ms = AgeMs(slotEnd, s.ulEstNs);
     const Vector pos = s.mobility->GetPosition();
     const Vector vel = s.mobility->GetVelocity();
     r.x = static_cast<float>(pos.x);

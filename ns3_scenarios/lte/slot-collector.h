@@ -2,8 +2,14 @@
 //
 // Field sources (ns-3.44), all per UE:
 //   ul_sinr_db   extra data-SINR chunk processor on the eNB uplink LteSpectrumPhy; linear mean over
-//                the RBs the UE was granted for that TTI, in dB. Carried over from the last TTI in
-//                which the UE transmitted; NaN before its first uplink TB.
+//                the RBs the UE was granted for that TTI, in dB, from TBs that carried data only (a
+//                grant the UE had nothing for puts no signal on its RBs). Carried over from the
+//                last such TB; ul_sinr_age_ms says how old it is; NaN before the first.
+//   ul_est_sinr_db   LteEnbPhy "ReportUeSinr": the linear mean SRS SINR over the band, in dB, from
+//                every SRS the eNB receives (UeSinrSamplePeriod set to 1). The UE sounds every SRS
+//                period (LteEnbRrc SrsPeriodicity, 2..320 ms by UE count) whether or not it has data
+//                or grants, so this estimate keeps following the channel when the scheduler stops
+//                granting. ul_est_age_ms: its age at the slot's end; NaN before the first SRS.
 //   dl_sinr_db   extra ctrl-SINR chunk processor on the UE's downlink LteSpectrumPhy (every TTI the
 //                UE receives its cell's control region, i.e. every TTI once synchronised): the
 //                linear mean over all RBs of the PDCCH-region SINR, time-averaged over the region,
@@ -25,10 +31,15 @@
 //                the scheduler's MCS may sit below it. kNoValue before the first report.
 //   ul_mcs, ul_tbs_bytes, ul_rbs, harq_retx
 //                the UE's uplink grant for this TTI: LteUePhy "UlPhyTransmission" (MCS, TB size,
-//                HARQ retransmission index) and "ReportUlPhyResourceBlocks" (RBs), both fired when
-//                the UL DCI arrives, for the TTI UL_PUSCH_TTIS_DELAY (4) later.
+//                NDI) and "ReportUlPhyResourceBlocks" (RBs), both fired when the UL DCI arrives,
+//                for the TTI UL_PUSCH_TTIS_DELAY (4) later. harq_retx counts the grants with an
+//                untoggled NDI in a row on the TB's synchronous HARQ process (8 TTIs apart).
 //   harq         eNB uplink LteSpectrumPhy "UlPhyReception" for that TB (ok / fail); none if the UE
-//                had no TB in this TTI.
+//                had no grant in this TTI; empty if it had one but its PHY sent no data in it
+//                (UE uplink LteSpectrumPhy "TxStart" with no packet burst): ns-3 then still runs
+//                the eNB's error model on the granted RBs and usually reports a failure that
+//                says nothing about the channel.
+//   ul_symbols   14 whenever there is a grant: an LTE PUSCH allocation spans the whole subframe.
 //   rsrp_dbm     LteUePhy "ReportCurrentCellRsrpSinr": RSRP per RB in W, converted to dBm (its SINR
 //                argument is not used, see dl_sinr_db).
 //   Cost: dB conversions and the CQI are done at Flush and only when the value changed.
@@ -38,7 +49,7 @@
 //                    itself does), seen by a pass-through LteMacSapProvider installed between each
 //                    DRB's RLC and the UE MAC when the DRB is created.
 //   Note: a grant the UE could not use (nothing left to send) shows ul_mcs/ul_rbs/ul_tbs_bytes
-//   with harq = none and leaves ul_sinr_db unchanged.
+//   with harq = empty and leaves ul_sinr_db unchanged.
 // Records of a slot are emitted by Flush(slotStart), either from the collector's own event every
 // 1 ms (attribute SelfClock = true) or by the owner's clock at each slot boundary.
 #pragma once
@@ -51,6 +62,7 @@
 #include <ns3/mobility-model.h>
 #include <ns3/nstime.h>
 #include <ns3/object.h>
+#include <ns3/packet-burst.h>
 #include <ns3/spectrum-value.h>
 
 #include <array>
@@ -90,6 +102,7 @@ class LteSlotCollector : public ns3::Object {
     std::uint8_t mcs = kNoValue;
     std::uint8_t retx = 0;
     std::uint32_t tbsBytes = 0;
+    bool data = false;  // the UE's PHY sent a burst in that TTI
   };
   struct Reception {
     std::int64_t slot = -1;
@@ -104,6 +117,11 @@ class LteSlotCollector : public ns3::Object {
     std::vector<int> pendingRbs;  // from ReportUlPhyResourceBlocks, completed by UlPhyTransmission
     Reception rx;
     float ulSinrDb;
+    std::int64_t ulSinrNs = -1;  // when ulSinrDb was measured
+    double ulEstSinr = 0;        // linear, latest SRS SINR
+    double flushedUlEstSinr = 0;
+    float ulEstSinrDb;
+    std::int64_t ulEstNs = -1;
     float dlSinrDb;
     float rsrpDbm;
     double dlSinr = 0;  // linear, latest ctrl-region SINR (DlCtrlSinr)
@@ -119,6 +137,8 @@ class LteSlotCollector : public ns3::Object {
   void OnUlPhyReception(ns3::PhyReceptionStatParameters p);
   void OnUlGrant(std::size_t ue, ns3::PhyTransmissionStatParameters p);
   void OnUlRbs(std::size_t ue, uint16_t rnti, const std::vector<int>& rbs);
+  void OnUlTxStart(std::size_t ue, ns3::Ptr<const ns3::PacketBurst> pb);
+  void OnSrsSinr(uint16_t cellId, uint16_t rnti, double sinr, uint8_t cc);
   void OnRsrp(std::size_t ue, uint16_t cellId, uint16_t rnti, double rsrpW, double sinr, uint8_t cc);
   void OnConnected(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti);
   void OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t lcid);

@@ -13,7 +13,7 @@ from cosim.cell_run import run_scenario_file
 from cosim.traces import read_packets, read_slots
 
 NO_VALUE = 255  # records.hpp kNoValue (CQI, MCS)
-HARQ_NONE, HARQ_OK, HARQ_FAIL = 0, 1, 2
+HARQ_NONE, HARQ_OK, HARQ_FAIL, HARQ_EMPTY = 0, 1, 2, 3  # records.hpp HarqOutcome
 
 
 def scenario(duration_s: float = 0.4, positions=((100, 0),), mobility: dict | None = None,

@@ -38,17 +38,36 @@ def test_outstanding_packets_before_the_deadline_are_not_judged():
 def test_no_history_reads_as_no_losses_and_a_long_silence():
     f = packet_features(np.empty(0, EVENT_FIELDS), 10 * MS, deadline_ms=200)
     assert list(f) == [0, 0, 0, 0, 1]
-    assert observation({"t_ns": [], "ul_sinr_db": [], "cqi": [], "harq": [], "ul_tbs_bytes": [],
-                        "ul_buffer_bytes": []}, np.empty(0, EVENT_FIELDS), 0, 200).shape == (N_FEATURES,)
+    assert observation({"t_ns": [], "ul_est_sinr_db": [], "ul_est_age_ms": [], "cqi": [], "harq": [],
+                        "ul_tbs_bytes": [], "ul_buffer_bytes": []}, np.empty(0, EVENT_FIELDS), 0, 200).shape == (N_FEATURES,)
 
 
 def test_an_idle_window_reads_as_no_failures_and_no_rate():
     from mbrl.features import FEATURES, slot_features
 
     n = 200
-    slots = {"t_ns": np.arange(n) * MS, "ul_sinr_db": np.full(n, 10.0), "cqi": np.full(n, 9),
-             "harq": np.zeros(n, np.uint8), "ul_tbs_bytes": np.zeros(n), "ul_buffer_bytes": np.zeros(n)}
+    slots = _slots(n)
     f = dict(zip(FEATURES, slot_features(slots)))
     assert f["harq_fail_rate"] == 0 and f["ul_rate"] == 0 and f["buffer"] == 0
     slots["harq"][-10:] = [1, 2] * 5  # half of the decided TBs failed
     assert dict(zip(FEATURES, slot_features(slots)))["harq_fail_rate"] == 0.5
+    slots["harq"][:50] = 3  # grants with no data: not decoding results, not failures
+    assert dict(zip(FEATURES, slot_features(slots)))["harq_fail_rate"] == 0.5
+
+
+def _slots(n, sinr_db=10.0, age_ms=20.0):
+    return {"t_ns": np.arange(n) * MS, "ul_est_sinr_db": np.full(n, sinr_db), "ul_est_age_ms": np.full(n, age_ms),
+            "cqi": np.full(n, 9), "harq": np.zeros(n, np.uint8), "ul_tbs_bytes": np.zeros(n),
+            "ul_buffer_bytes": np.zeros(n)}
+
+
+def test_the_sinr_features_read_the_sounding_estimate_and_never_a_stale_one():
+    from cosim.uplink import MAX_EST_AGE_MS
+    from mbrl.features import FEATURES, slot_features
+
+    fresh = dict(zip(FEATURES, slot_features(_slots(200, sinr_db=10.0))))
+    assert fresh["sinr_mean"] == pytest.approx(10.0 / 20)
+    slots = _slots(200, sinr_db=10.0)
+    slots["ul_est_age_ms"][:] = MAX_EST_AGE_MS + 1 + np.arange(200)  # the UE stopped sounding long ago
+    stale = dict(zip(FEATURES, slot_features(slots)))
+    assert stale["sinr_mean"] == stale["sinr_min"] == pytest.approx(-20.0 / 20)  # read as missing

@@ -12,32 +12,39 @@
 
 namespace layersplit {
 
-inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: SegmentHeader::sim_busy_ns
+inline constexpr std::uint32_t kLayoutVersion = 3;  // 3: fresh UL estimate, ages, empty grants, geometry
 
-// HARQ outcome of the UE's uplink transport block in a slot.
-enum HarqOutcome : std::uint8_t { kHarqNone = 0, kHarqOk = 1, kHarqFail = 2 };
+// What became of the UE's uplink grant in a slot. Only kHarqOk and kHarqFail are decoding
+// results: kHarqEmpty is a grant the UE had no data for (it sent padding or nothing), whose
+// "reception" at the base station says nothing about the channel.
+enum HarqOutcome : std::uint8_t { kHarqNone = 0, kHarqOk = 1, kHarqFail = 2, kHarqEmpty = 3 };
 inline constexpr std::uint8_t kNoValue = 255;  // for the 8-bit CQI / MCS fields
 
-// One UE in one slot (LTE TTI = 1 ms). Radio-neutral on purpose: an NR slot fills the same fields.
+// One UE in one slot (LTE TTI = 1 ms, NR slot = 1/2^mu ms). Radio-neutral on purpose: an NR slot
+// fills the same fields. docs/records.md says when each field is updated and what it holds between.
 struct SlotRecord {
   std::int64_t t_ns;          // slot start, simulated ns
   std::uint64_t seq;          // producer-wide record sequence number, 0, 1, 2, ...
   std::uint16_t ue;           // UE index 0..N-1
   std::uint8_t cqi;           // wideband CQI 0..15, kNoValue if none reported yet
-  std::uint8_t ul_mcs;        // uplink MCS of the TB sent in this slot, kNoValue if none
+  std::uint8_t ul_mcs;        // uplink MCS of the TB sent in this slot, kNoValue if no grant
   std::uint8_t harq;          // HarqOutcome of that TB
   std::uint8_t harq_retx;     // retransmission index of that TB (0 = first transmission)
   std::uint16_t ul_rbs;       // resource blocks granted to that TB
   std::uint32_t ul_tbs_bytes; // transport block size of that TB, bytes (0 if none)
   std::uint32_t ul_buffer_bytes;  // UE uplink buffer (RLC queue) at slot end, bytes
-  float ul_sinr_db;           // uplink wideband SINR at the base station, dB (NaN if unknown)
+  float ul_sinr_db;           // SINR of the UE's last data-carrying uplink TB, dB (NaN before the first)
   float dl_sinr_db;           // downlink wideband SINR at the UE, dB (NaN if unknown)
   float rsrp_dbm;             // serving-cell RSRP, dBm (NaN if unknown)
   float x, y, z;              // UE position, m
   float speed;                // UE speed, m/s
-  std::uint32_t reserved;     // zero; keeps the record at 64 bytes
+  float ul_est_sinr_db;       // uplink channel estimate from sounding (SRS), dB, traffic or not (NaN before the first)
+  float ul_est_age_ms;        // age of ul_est_sinr_db at the slot's end, ms (NaN before the first)
+  float ul_sinr_age_ms;       // age of ul_sinr_db at the slot's end, ms (NaN before the first)
+  std::uint8_t ul_symbols;    // OFDM symbols of the slot's uplink allocation (0 if no grant)
+  std::uint8_t reserved[7];   // zero; keeps the record at 80 bytes
 };
-static_assert(sizeof(SlotRecord) == 64, "SlotRecord must stay 64 bytes");
+static_assert(sizeof(SlotRecord) == 80, "SlotRecord must stay 80 bytes");
 
 enum Direction : std::uint8_t { kUplink = 0, kDownlink = 1 };
 enum EventKind : std::uint8_t { kEventPacket = 0, kEventEcho = 1 };
@@ -91,6 +98,8 @@ inline constexpr FieldInfo kSlotFields[] = {
     LAYERSPLIT_FIELD(SlotRecord, rsrp_dbm, "<f4"),     LAYERSPLIT_FIELD(SlotRecord, x, "<f4"),
     LAYERSPLIT_FIELD(SlotRecord, y, "<f4"),            LAYERSPLIT_FIELD(SlotRecord, z, "<f4"),
     LAYERSPLIT_FIELD(SlotRecord, speed, "<f4"),
+    LAYERSPLIT_FIELD(SlotRecord, ul_est_sinr_db, "<f4"), LAYERSPLIT_FIELD(SlotRecord, ul_est_age_ms, "<f4"),
+    LAYERSPLIT_FIELD(SlotRecord, ul_sinr_age_ms, "<f4"), LAYERSPLIT_FIELD(SlotRecord, ul_symbols, "u1"),
 };
 
 inline constexpr FieldInfo kEventFields[] = {

@@ -47,6 +47,10 @@ struct SegmentHeader {
   std::atomic<std::uint32_t> py_wake_fill;  // the sim wakes a waiting Python once a ring holds this many
   std::atomic<std::int64_t> sim_busy_ns;    // wall time the sim spent running grants (not waiting)
   char error[500];                        // the sim's failure message, NUL-terminated
+  // What the program built, written before it attaches: Python reads it once attached.
+  std::uint32_t geometry_ues;             // UEs the program streams records for; 0 = not stated
+  std::uint32_t reserved2;
+  double cell_position[3];                // the serving base station's antenna (eNB / gNB), m
 
   alignas(64) std::atomic<std::uint64_t> grant_seq;  // bumped by Python for each grant
   std::atomic<std::int64_t> grant_horizon_ns;       // the sim may simulate slots starting before this
@@ -58,6 +62,12 @@ struct SegmentHeader {
   alignas(64) std::atomic<std::uint32_t> to_sim;    // futex word the sim sleeps on
   std::atomic<std::uint32_t> sim_waiting;
   RingControl slots, events, commands;
+};
+
+// The cell as the program built it (see SegmentHeader::geometry_ues).
+struct Geometry {
+  std::uint32_t ues = 0;
+  double cell_x = 0, cell_y = 0, cell_z = 0;
 };
 
 struct Capacities {

@@ -15,7 +15,9 @@ struct WaitOptions {
 
 class SimEndpoint : public Segment {
  public:
-  explicit SimEndpoint(const std::string& name, WaitOptions opts = {}) : opts_(opts) {
+  // geometry, when given, is published before attaching so Python sees it as soon as it attached.
+  explicit SimEndpoint(const std::string& name, WaitOptions opts = {}, const Geometry* geometry = nullptr)
+      : opts_(opts) {
     int fd = shm_open(name.c_str(), O_RDWR, 0);
     if (fd < 0)
       throw BridgeError("bridge: no shared-memory segment '" + name + "' (" + std::strerror(errno) +
@@ -29,6 +31,12 @@ class SimEndpoint : public Segment {
     auto* h = Header();
     if (!detail::ProcessAlive(h->py_pid)) throw PeerGone("bridge: the Python side (pid " + std::to_string(h->py_pid) + ") is gone");
     h->sim_pid.store(getpid());
+    if (geometry) {
+      h->geometry_ues = geometry->ues;
+      h->cell_position[0] = geometry->cell_x;
+      h->cell_position[1] = geometry->cell_y;
+      h->cell_position[2] = geometry->cell_z;
+    }
     Beat();
     running_since_ = detail::MonotonicNs();
     h->sim_state.store(kSimAttached, std::memory_order_release);
