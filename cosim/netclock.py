@@ -6,11 +6,21 @@ ns-3 owns radio time; simpy models compute and queues. The loop in :meth:`Networ
 2. the transfers simpy asked for since the last grant go to ns-3 as commands, executed at T
    (ns-3 acts on commands at slot boundaries: a send waits at most one 1 ms TTI, as it would
    for the next uplink grant);
-3. ns-3 is granted up to H: one slot while transfers are in flight (their arrivals wake simpy
-   processes that may answer at once), else up to the next simpy event (at most ``max_step_ms``);
+3. ns-3 is granted up to H, the slot boundary after simpy's next event (at most ``max_step_ms``
+   ahead). While transfers are in flight the grant carries a stop-on-done command: ns-3 then
+   returns at the first slot boundary after any transfer's last packet fate (ns3_scenarios/common/
+   cosim-clock.h), since the simpy process waiting for it may answer at once. H' <= H is where it
+   stopped;
 4. each packet fate from ns-3 becomes a simpy event at its receive time (a loss at the time ns-3
-   decided it, i.e. by H), slot records go to per-UE histories, both go to the traces;
-5. simpy runs up to H.
+   decided it, i.e. by H'), slot records go to per-UE histories, both go to the traces;
+5. simpy runs up to H'.
+
+Why the traces equal those of one-slot grants (``event_grants=False``, what this clock did
+before, kept to check it; tests/test_event_grants.py): commands only enter ns-3 at grant
+boundaries, and a simpy event at time t can only issue commands that go out at the boundary
+after t. Every such boundary is still a grant boundary: simpy's own events are known in advance
+(the horizon), and events caused by ns-3 (a transfer's last fate) end the grant at that boundary.
+Policies see the same history: at most one grant of slots after the decision's own slot, as before.
 
 Times: simpy's clock is in seconds (float); ns-3 grants are integer nanoseconds on 1 ms slots.
 """
@@ -28,6 +38,7 @@ from cosim.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, EVENT_DTYPE,
 
 NS = 1_000_000_000
 SLOT_NS = 1_000_000
+CMD_STOP_ON_DONE = 8  # kCmdStopOnDone in ns3_scenarios/common/cosim-clock.h: end the grant after a transfer's last fate
 
 
 @dataclass
@@ -59,17 +70,21 @@ class NetworkClock:
         history_slots: slot records kept per UE for policies (most recent last).
         history_packets: uplink packet fates kept per UE for policies.
         on_records: optional callable(slots, events) for each batch (e.g. a TraceWriter's write).
-        max_step_ms: longest grant while nothing is in flight.
+        max_step_ms: longest grant.
+        event_grants: grants end at simpy's next event or a transfer's last fate (default); False:
+            one slot per grant while a transfer is in flight (the old way, same traces, for checks).
     """
 
     def __init__(self, env: simpy.Environment, sim: Simulation, n_ues: int, duration_s: float,
-                 history_slots: int = 200, history_packets: int = 500, on_records=None, max_step_ms: int = 50):
+                 history_slots: int = 200, history_packets: int = 500, on_records=None, max_step_ms: int = 50,
+                 event_grants: bool = True):
         self.env, self.sim = env, sim
         self.end_ns = int(round(duration_s * NS))
         self.history = [collections.deque(maxlen=history_slots) for _ in range(n_ues)]
         self.packet_history = [collections.deque(maxlen=history_packets) for _ in range(n_ues)]
         self._on_records = on_records
         self._max_step_ns = max_step_ms * SLOT_NS
+        self._event_grants = event_grants
         self._pending: list[tuple[Transfer, int, int]] = []  # (transfer, bytes, payload) to send
         self._in_flight: dict[int, Transfer] = {}
         self._next_tag = 1
@@ -123,10 +138,20 @@ class NetworkClock:
         slots, events = self.sim.advance(horizon, commands)
         self.advance_wall_s += time.perf_counter() - t0
         self.grants += 1
-        self._deliver(slots, events, horizon)
-        self.now_ns = horizon
-        self.env.run(until=horizon / NS)
+        reached = horizon if self.sim.finished else min(self.sim.now_ns, horizon)  # < horizon: stopped on a fate
+        self._deliver(slots, events, reached)
+        self.now_ns = reached
+        self.env.run(until=reached / NS)
+        if self._event_grants:
+            self._drop_stop_event()
         return True
+
+    def _drop_stop_event(self) -> None:
+        """simpy 4.1's run(until=t) leaves its stop event queued at t (priority -1, no callbacks),
+        so peek() would say "now" and every grant would be one slot; processing it is a no-op."""
+        queue = self.env._queue
+        if queue and queue[0][0] == self.env.now and queue[0][1] == -1 and not queue[0][3].callbacks:
+            self.env.step()
 
     def finish(self) -> None:
         """Lets ns-3 reach its end and report what is still outstanding."""
@@ -135,7 +160,12 @@ class NetworkClock:
             self._deliver(slots, events, self.end_ns)
 
     def _next_horizon(self) -> int:
-        if self._in_flight or self._pending:
+        if self._event_grants:
+            # The boundary after simpy's next event: what it sends then goes out there.
+            peek = self.env.peek()
+            next_ns = int(peek * NS) // SLOT_NS * SLOT_NS + SLOT_NS if peek != float("inf") else self.end_ns
+            step = min(max(SLOT_NS, next_ns - self.now_ns), self._max_step_ns)
+        elif self._in_flight or self._pending:
             step = SLOT_NS
         else:
             peek = self.env.peek()
@@ -146,13 +176,17 @@ class NetworkClock:
         return min(self.now_ns + step, self.end_ns)
 
     def _take_commands(self) -> np.ndarray | None:
-        if not self._pending:
+        """The pending sends, plus a stop-on-done command while anything is in flight."""
+        stop = self._event_grants and bool(self._in_flight or self._pending)
+        if not self._pending and not stop:
             return None
-        cmds = np.zeros(len(self._pending), COMMAND_DTYPE)
+        cmds = np.zeros(len(self._pending) + stop, COMMAND_DTYPE)  # one array: np.concatenate drops the padding
         for i, (t, nbytes, payload) in enumerate(self._pending):
             cmds[i] = (CMD_UPLINK if t.uplink else CMD_DOWNLINK, t.ue, nbytes, t.tag, payload)
             t.sent_s = self.now_ns / NS
             self._in_flight[t.tag] = t
+        if stop:
+            cmds[-1]["kind"] = CMD_STOP_ON_DONE
         self._pending = []
         return cmds
 

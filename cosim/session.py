@@ -26,7 +26,6 @@ import simpy
 from cosim.netclock import NetworkClock
 from cosim.policies import SplitPolicy, make_policy
 from cosim.estimate import check_session
-from cosim.estimate import check_session
 from cosim.rundir import RunRecord, new_run_dir
 from cosim.program import ProgramScenario, load_any, resolved, start_simulation
 from cosim.scenario import Scenario
@@ -205,8 +204,10 @@ def write_requests(records: list[RequestRecord], path: Path) -> None:
     pq.write_table(pa.table(columns, schema=schema), path)
 
 
-def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Path, progress: bool = True) -> dict:
-    """Runs the scenario with split inference; writes traces and requests.parquet into run_dir."""
+def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Path, progress: bool = True,
+                event_grants: bool = True) -> dict:
+    """Runs the scenario with split inference; writes traces and requests.parquet into run_dir.
+    ``event_grants=False``: one grant per slot while transfers fly (same traces; see cosim.netclock)."""
     from tqdm import tqdm
 
     from cosim.inference import SplitInference  # torch: imported only by runs that use the model
@@ -226,8 +227,8 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
                 bar.update(min(round(sim.now_ns / 1e6), bar.total) - bar.n)
 
             traces.follow(sim)  # records read before a stop or a crash reach the traces too
-            traces.follow(sim)  # records read before a stop or a crash reach the traces too
-            clock = NetworkClock(env, sim, sc.ue_count, sc.duration_s, on_records=on_records)
+            clock = NetworkClock(env, sim, sc.ue_count, sc.duration_s, on_records=on_records,
+                                 event_grants=event_grants)
             session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed)
             session.start(sc.duration_s)
             clock.run()
@@ -251,7 +252,8 @@ def is_session_file(path) -> bool:
     return isinstance(raw, dict) and any(k in raw for k in SECTIONS if k != "probes")
 
 
-def run_session_file(path, out=None, seed=None, progress: bool = True, overrides: dict | None = None) -> Path:
+def run_session_file(path, out=None, seed=None, progress: bool = True, overrides: dict | None = None,
+                     event_grants: bool = True) -> Path:
     """Validates the YAML (cell + split-inference sections), runs it, returns the run folder.
 
     ``overrides`` maps dotted keys of the cell's sections to values (see cosim.scenario.load_scenario)."""
@@ -261,13 +263,12 @@ def run_session_file(path, out=None, seed=None, progress: bool = True, overrides
     sc = load_any(path, overrides=overrides, extra_sections=SECTIONS)
     cfg = parse_session(sc.extra)
     check_session(sc, cfg)  # refuses a run that cannot finish in reasonable time or memory
-    check_session(sc, cfg)  # refuses a run that cannot finish in reasonable time or memory
     run_dir = new_run_dir(out, sc.name)
     config = resolved(sc)
     config.update(asdict(cfg))
     record = RunRecord(run_dir, config, sc.seed)
     try:
-        counts = run_session(sc, cfg, run_dir, progress)
+        counts = run_session(sc, cfg, run_dir, progress, event_grants)
     except BaseException as exc:
         record.finish(exc)
         raise

@@ -12,6 +12,11 @@
 
 namespace layersplit {
 
+// A clock-level command (never passed to the command hook): this grant ends early, at the first
+// slot boundary after a transfer's last packet fate (TransferDone), so Python can react to it
+// at the same boundary a one-slot grant would have given, without a grant per slot.
+constexpr std::uint8_t kCmdStopOnDone = 8;
+
 class CosimClock {
  public:
   using SlotHook = std::function<void(ns3::Time slotStart)>;
@@ -27,6 +32,8 @@ class CosimClock {
   // Runs at the end, before Python is told the simulation finished (e.g. to report lost packets).
   void SetEndHook(EndHook hook) { endHook_ = std::move(hook); }
   void Start() { ns3::Simulator::ScheduleNow(&CosimClock::OnBoundary, this); }
+  // A transfer's last packet has its fate: with kCmdStopOnDone, the grant ends at the next boundary.
+  void TransferDone() { stopNow_ = stopNow_ || stopOnDone_; }
 
  private:
   void OnBoundary() {
@@ -38,9 +45,14 @@ class CosimClock {
       ns3::Simulator::Stop();
       return;
     }
-    if (ep_ && now.GetNanoSeconds() >= ep_->Horizon()) {
+    if (ep_ && (now.GetNanoSeconds() >= ep_->Horizon() || stopNow_)) {
+      stopOnDone_ = stopNow_ = false;
       auto onCommand = [this](const Command& c) {
-        if (commandHook_) commandHook_(c);
+        if (c.kind == kCmdStopOnDone) {
+          stopOnDone_ = true;
+        } else if (commandHook_) {
+          commandHook_(c);
+        }
       };
       if (!ep_->AwaitGrant(now.GetNanoSeconds(), onCommand)) {
         ns3::Simulator::Stop();  // Python closed the run early
@@ -56,6 +68,8 @@ class CosimClock {
   SlotHook slotHook_;
   CommandHook commandHook_;
   EndHook endHook_;
+  bool stopOnDone_ = false;  // this grant ends after a transfer's last fate
+  bool stopNow_ = false;     // ... and one has happened
 };
 
 // Runs body(endpoint-or-null) and turns bridge failures into an exit status and a message that

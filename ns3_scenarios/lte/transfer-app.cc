@@ -115,6 +115,7 @@ void TransferApp::Send(bool uplink, std::uint16_t ue, std::uint32_t bytes, std::
   Ptr<Socket> from = uplink ? m_ueSockets[ue] : m_edgeSocket;
   const InetSocketAddress to = uplink ? InetSocketAddress(m_edgeAddress, m_ulPort)
                                       : InetSocketAddress(m_ueAddresses[ue], m_dlPort);
+  m_unfated[tag] += n;
   std::vector<std::uint8_t> buf;
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::uint32_t data = std::min<std::uint32_t>(payload, bytes - std::min(bytes, i * payload));
@@ -181,6 +182,11 @@ void TransferApp::Emit(const EventRecord& rec, std::int64_t tRecvNs) {
   e.seq = m_eventSeq++;
   if (m_sink != nullptr) {
     m_sink->PushEvent(e);
+  }
+  auto it = m_unfated.find(rec.tag);
+  if (it != m_unfated.end() && --it->second == 0) {
+    m_unfated.erase(it);
+    if (m_done) m_done(rec.tag);
   }
 }
 

@@ -21,6 +21,7 @@
 #include <ns3/socket.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -48,6 +49,9 @@ class TransferApp : public ns3::Object {
   /// Reports every outstanding packet as lost (t_recv = -1), in send order.
   void Finish();
 
+  /// Called when every packet of a transfer (a tag) has its fate, right after its last event.
+  void SetDoneCallback(std::function<void(std::uint64_t tag)> done) { m_done = std::move(done); }
+
   std::uint64_t GetEventCount() const { return m_eventSeq; }
   std::size_t GetOutstanding() const { return m_pending.size(); }
 
@@ -74,6 +78,8 @@ class TransferApp : public ns3::Object {
   ns3::Ipv4Address m_edgeAddress;
   std::vector<ns3::Ipv4Address> m_ueAddresses;
   std::map<std::uint64_t, Pending> m_pending;  // by packet id (send order)
+  std::map<std::uint64_t, std::uint32_t> m_unfated;  // tag -> packets without a fate yet
+  std::function<void(std::uint64_t)> m_done;
   std::uint64_t m_nextId = 0;
   std::uint64_t m_eventSeq = 0;
 };
