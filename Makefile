@@ -20,16 +20,21 @@ run: build
 test: build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q --durations=15
 
+# 5G-LENA's sources for the NR cell, built once into ~/.cache/layersplit/nr (cmake/Nr.cmake); without
+# the shared tarball CMake fetches upstream git at the pinned commit.
+NR_TARBALL := $(abspath ../shared/vendor/5g-lena-nr-a8aa3bfd.tar.gz)
+NR_SOURCE  := $(if $(wildcard $(NR_TARBALL)),-Ccmake.define.LAYERSPLIT_NR_SOURCE=$(NR_TARBALL))
+
 build: deps
-	$(PIP) install --no-build-isolation -q -e '.[test,ray]' -Cbuild-dir=build/{wheel_tag}
+	$(PIP) install --no-build-isolation -q -e '.[test,ray]' -Cbuild-dir=build/{wheel_tag} $(NR_SOURCE)
 
 deps: $(STAMP)
 
 # Debian packages: libzmq for the ZeroMQ baseline of benchmarks/bridge_rtt.py, Chromium for the
-# test that opens the HTML report in a real browser.
+# test that opens the HTML report in a real browser, Eigen for 5G-LENA's MIMO code.
 system-deps:
-	@if { [ ! -f /usr/include/zmq.h ] || ! command -v chromium >/dev/null; } && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzmq3-dev chromium g++ >/dev/null; fi
+	@if { [ ! -f /usr/include/zmq.h ] || [ ! -d /usr/include/eigen3 ] || ! command -v chromium >/dev/null; } && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzmq3-dev libeigen3-dev chromium g++ >/dev/null; fi
 
 $(STAMP): pyproject.toml Makefile | system-deps
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }

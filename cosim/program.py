@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from cosim.checks import COMMON_TOP, ConfigError, Transfer, apply_overrides, integer, list_of, load_yaml, section, string
+from cosim import nr_schema
 from cosim.scenario import Scenario, load_scenario, resolved_dict, to_program_config
 
 BUILTIN_PROGRAM = "lte_cell"
@@ -75,6 +76,8 @@ def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
     """A built-in cell scenario, or a program scenario when the YAML has a ``program`` section."""
     path = Path(source)
     raw = apply_overrides(load_yaml(path, "scenario"), overrides)  # one override path for every schema
+    if "program" not in raw and nr_schema.is_nr(raw):
+        return nr_schema.load_scenario(raw, None, extra_sections)
     if "program" not in raw:
         return load_scenario(raw, None, extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in set(extra_sections)}
@@ -87,6 +90,12 @@ def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
 
 def launch(sc: Scenario | ProgramScenario, run_dir: Path) -> tuple[str, list[str]]:
     """(program, arguments) that run the scenario under the bridge."""
+    if isinstance(sc, nr_schema.NrScenario):
+        from cosim.nr_program_config import to_program_config as nr_program_config
+
+        cfg = run_dir / "nr_cell.cfg"
+        cfg.write_text(nr_program_config(sc))
+        return "nr_cell", [f"--config={cfg}"]
     if isinstance(sc, Scenario):
         cfg = run_dir / "lte_cell.cfg"
         cfg.write_text(to_program_config(sc))
@@ -98,6 +107,8 @@ def launch(sc: Scenario | ProgramScenario, run_dir: Path) -> tuple[str, list[str
 
 def resolved(sc: Scenario | ProgramScenario) -> dict[str, Any]:
     """Every value after defaults, for saving beside the traces."""
+    if isinstance(sc, nr_schema.NrScenario):
+        return nr_schema.resolved_dict(sc)
     if isinstance(sc, Scenario):
         return resolved_dict(sc)
     import dataclasses

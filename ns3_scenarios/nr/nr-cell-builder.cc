@@ -1,0 +1,189 @@
+#include "nr-cell-builder.h"
+
+#include "common/ue-setup.h"
+
+#include <ns3/antenna-module.h>
+#include <ns3/boolean.h>
+#include <ns3/config.h>
+#include <ns3/double.h>
+#include <ns3/enum.h>
+#include <ns3/internet-module.h>
+#include <ns3/mobility-module.h>
+// nr-module.h lists nr-initial-association.h early, which needs these declared first.
+#include <ns3/three-gpp-channel-model.h>
+#include <ns3/three-gpp-propagation-loss-model.h>
+#include <ns3/three-gpp-spectrum-propagation-loss-model.h>
+#include <ns3/nr-module.h>
+#include <ns3/point-to-point-helper.h>
+#include <ns3/pointer.h>
+#include <ns3/rng-seed-manager.h>
+#include <ns3/string.h>
+#include <ns3/uinteger.h>
+
+#include <stdexcept>
+
+namespace layersplit {
+
+using namespace ns3;
+
+namespace {
+
+TypeId LookupTypeOrThrow(const std::string& name, const std::string& key) {
+  TypeId tid;
+  if (!TypeId::LookupByNameFailSafe(name, &tid)) {
+    throw std::runtime_error("config: " + key + ": unknown ns-3 type '" + name + "'");
+  }
+  return tid;
+}
+
+Ptr<AntennaModel> AntennaElement(const std::string& kind) {
+  if (kind == "isotropic") {
+    return CreateObject<IsotropicAntennaModel>();
+  }
+  if (kind == "3gpp") {
+    return CreateObject<ThreeGppAntennaModel>();
+  }
+  throw std::runtime_error("config: antenna_element must be isotropic or 3gpp, got '" + kind + "'");
+}
+
+// Radio settings that 5G-LENA takes through NrHelper before the devices are installed.
+void ConfigureRadio(const KeyValues& t, NrHelper& nr) {
+  nr.SetGnbPhyAttribute("Numerology", UintegerValue(static_cast<uint32_t>(t.Int("numerology"))));
+  nr.SetGnbPhyAttribute("Pattern", StringValue(t.Str("tdd_pattern")));
+  nr.SetGnbPhyAttribute("TxPower", DoubleValue(t.Num("gnb_tx_power_dbm")));
+  nr.SetGnbPhyAttribute("NoiseFigure", DoubleValue(t.Num("gnb_noise_figure_db")));
+  nr.SetUePhyAttribute("TxPower", DoubleValue(t.Num("ue_tx_power_dbm")));
+  nr.SetUePhyAttribute("NoiseFigure", DoubleValue(t.Num("ue_noise_figure_db")));
+  nr.SetSchedulerTypeId(LookupTypeOrThrow(t.Str("scheduler"), "scheduler"));
+  nr.SetSchedulerAttribute("EnableHarqReTx", BooleanValue(t.Bool("harq")));
+  // One error model for both directions: it fixes the MCS table (LTE, NR table 1 or 2) that the
+  // AMC, the scheduler's TB sizes and the PHY's decoding all refer to.
+  LookupTypeOrThrow(t.Str("error_model"), "error_model");
+  nr.SetUlErrorModel(t.Str("error_model"));
+  nr.SetDlErrorModel(t.Str("error_model"));
+  nr.SetGnbAntennaAttribute("NumRows", UintegerValue(static_cast<uint32_t>(t.Int("gnb_antenna_rows"))));
+  nr.SetGnbAntennaAttribute("NumColumns", UintegerValue(static_cast<uint32_t>(t.Int("gnb_antenna_cols"))));
+  nr.SetGnbAntennaAttribute("AntennaElement", PointerValue(AntennaElement(t.Str("antenna_element"))));
+  nr.SetUeAntennaAttribute("NumRows", UintegerValue(static_cast<uint32_t>(t.Int("ue_antenna_rows"))));
+  nr.SetUeAntennaAttribute("NumColumns", UintegerValue(static_cast<uint32_t>(t.Int("ue_antenna_cols"))));
+  nr.SetUeAntennaAttribute("AntennaElement", PointerValue(AntennaElement(t.Str("antenna_element"))));
+  auto bf = CreateObject<IdealBeamformingHelper>();
+  bf->SetAttribute("BeamformingMethod", TypeIdValue(LookupTypeOrThrow(t.Str("beamforming"), "beamforming")));
+  nr.SetBeamformingHelper(bf);
+}
+
+// One band of one component carrier with one BWP, and its TR 38.901 channel.
+BandwidthPartInfoPtrVector ConfigureBand(const KeyValues& t, OperationBandInfo& band) {
+  CcBwpCreator creator;
+  CcBwpCreator::SimpleOperationBandConf conf(t.Num("frequency_hz"), t.Num("bandwidth_hz"), 1);
+  band = creator.CreateOperationBandContiguousCc(conf);
+  auto channel = CreateObject<NrChannelHelper>();
+  channel->ConfigureFactories(t.Str("channel_scenario"), t.Str("channel_condition"), "ThreeGpp");
+  channel->SetChannelConditionModelAttribute("UpdatePeriod", TimeValue(MilliSeconds(t.Num("channel_update_ms"))));
+  channel->SetPathlossAttribute("ShadowingEnabled", BooleanValue(t.Bool("shadowing")));
+  // Fast fading off: path loss (+ shadowing) alone, no 38.901 small-scale channel matrix.
+  const uint8_t flags = NrChannelHelper::INIT_PROPAGATION | (t.Bool("fading") ? NrChannelHelper::INIT_FADING : 0);
+  channel->AssignChannelsToBands({band}, flags);
+  return CcBwpCreator::GetAllBwps({band});
+}
+
+// Edge host behind the core's user plane (PGW). Not NrEpcHelper::SetupRemoteHost: in NR-v4.0 it
+// returns the PGW's address on that link instead of the host's, so uplink packets sent to it end
+// at the PGW.
+void InstallEdge(const KeyValues& t, NrCell& cell) {
+  cell.edgeNode = CreateObject<Node>();
+  InternetStackHelper internet;
+  internet.Install(cell.edgeNode);
+  PointToPointHelper p2p;
+  p2p.SetDeviceAttribute("DataRate", DataRateValue(DataRate(t.Str("backhaul_rate"))));
+  p2p.SetDeviceAttribute("Mtu", UintegerValue(1500));
+  p2p.SetChannelAttribute("Delay", TimeValue(MilliSeconds(t.Num("backhaul_delay_ms"))));
+  NetDeviceContainer link = p2p.Install(cell.epc->GetPgwNode(), cell.edgeNode);
+  Ipv4AddressHelper ipv4;
+  ipv4.SetBase("1.0.0.0", "255.0.0.0");
+  cell.edgeAddress = ipv4.Assign(link).GetAddress(1);
+  Ipv4StaticRoutingHelper routing;
+  routing.GetStaticRouting(cell.edgeNode->GetObject<Ipv4>())
+      ->AddNetworkRouteTo(Ipv4Address("7.0.0.0"), Ipv4Mask("255.0.0.0"), 1);
+}
+
+}  // namespace
+
+void ApplyNrGlobalConfig(const ScenarioConfig& cfg) {
+  const KeyValues& t = cfg.top;
+  RngSeedManager::SetSeed(static_cast<std::uint32_t>(t.Int("seed")));
+  RngSeedManager::SetRun(static_cast<std::uint64_t>(t.Int("run")));
+  const std::string& rlc = t.Str("rlc_mode");
+  if (rlc != "UM" && rlc != "AM") {
+    throw std::runtime_error("config: rlc_mode must be UM or AM, got '" + rlc + "'");
+  }
+  Config::SetDefault("ns3::NrGnbRrc::EpsBearerToRlcMapping",
+                     EnumValue(rlc == "UM" ? NrGnbRrc::RLC_UM_ALWAYS : NrGnbRrc::RLC_AM_ALWAYS));
+  const UintegerValue rlcBuf(static_cast<std::uint32_t>(t.Int("rlc_max_tx_buffer_bytes")));
+  Config::SetDefault("ns3::NrRlcUm::MaxTxBufferSize", rlcBuf);
+  Config::SetDefault("ns3::NrRlcAm::MaxTxBufferSize", rlcBuf);
+  // Small-scale channel: a new 38.901 channel matrix every channel_update_ms (0: drawn once).
+  Config::SetDefault("ns3::ThreeGppChannelModel::UpdatePeriod", TimeValue(MilliSeconds(t.Num("channel_update_ms"))));
+  // With one cell there is nothing to re-attach to: radio link failure would end the UE for good.
+  Config::SetDefault("ns3::NrUePhy::EnableRlfDetection", BooleanValue(false));
+  // Transfers put whole tensors on the wire at once: wired queues must not be the bottleneck.
+  Config::SetDefault("ns3::DropTailQueue<Packet>::MaxSize", StringValue("1000000p"));
+}
+
+NrCell BuildNrCell(const ScenarioConfig& cfg) {
+  const KeyValues& t = cfg.top;
+  NrCell cell;
+  cell.epc = CreateObject<NrPointToPointEpcHelper>();
+  cell.nr = CreateObject<NrHelper>();
+  cell.nr->SetEpcHelper(cell.epc);
+  ConfigureRadio(t, *cell.nr);
+  cell.band = std::make_shared<OperationBandInfo>();
+  BandwidthPartInfoPtrVector bwps = ConfigureBand(t, *cell.band);
+
+  InstallEdge(t, cell);
+
+  // gNB and UEs with mobility.
+  cell.gnbNode = CreateObject<Node>();
+  auto gnbMob = CreateObject<ConstantPositionMobilityModel>();
+  gnbMob->SetPosition(Vector(t.Num("gnb_x"), t.Num("gnb_y"), t.Num("gnb_z")));
+  cell.gnbNode->AggregateObject(gnbMob);
+  const std::size_t nUe = cfg.ues.size();
+  if (nUe == 0 || static_cast<std::int64_t>(nUe) != t.Int("ue_count")) {
+    throw std::runtime_error("config: ue_count does not match the number of ue lines");
+  }
+  NodeContainer ueNodes;
+  ueNodes.Create(nUe);
+  for (std::size_t i = 0; i < nUe; ++i) {
+    cell.ueNodes.push_back(ueNodes.Get(i));
+    if (cfg.ues[i].Str("mobility") != "ns2") {
+      InstallUeMobility(cfg.ues[i], ueNodes.Get(i));
+    }
+  }
+  InstallNs2Mobility(cfg.ues, cell.ueNodes);
+
+  NetDeviceContainer gnbDevs = cell.nr->InstallGnbDevice(NodeContainer(cell.gnbNode), bwps);
+  NetDeviceContainer ueDevs = cell.nr->InstallUeDevice(ueNodes, bwps);
+  int64_t stream = 1;  // fixed streams: the same seed gives the same channel and scheduling
+  stream += cell.nr->AssignStreams(gnbDevs, stream);
+  cell.nr->AssignStreams(ueDevs, stream);
+  cell.gnbDevice = DynamicCast<NrGnbNetDevice>(gnbDevs.Get(0));
+
+  InternetStackHelper internet;
+  internet.Install(ueNodes);
+  Ipv4InterfaceContainer ueIfs = cell.epc->AssignUeIpv4Address(ueDevs);
+  Ipv4StaticRoutingHelper routing;
+  for (std::size_t i = 0; i < nUe; ++i) {
+    cell.ueDevices.push_back(DynamicCast<NrUeNetDevice>(ueDevs.Get(i)));
+    cell.ueAddresses.push_back(ueIfs.GetAddress(i));
+    routing.GetStaticRouting(ueNodes.Get(i)->GetObject<Ipv4>())
+        ->SetDefaultRoute(cell.epc->GetUeDefaultGatewayAddress(), 1);
+    cell.nr->AttachToGnb(ueDevs.Get(i), gnbDevs.Get(0));
+  }
+  for (std::size_t i = 0; i < nUe; ++i) {
+    InstallTraffic(cfg.ues[i], cell.ueNodes[i], cell.ueAddresses[i], cell.edgeNode, cell.edgeAddress,
+                   static_cast<std::uint16_t>(9000 + i), static_cast<std::uint16_t>(9000));
+  }
+  return cell;
+}
+
+}  // namespace layersplit

@@ -1,0 +1,105 @@
+// NrSlotCollector: one SlotRecord per UE per NR slot (1/2^mu ms), built from 5G-LENA trace
+// sources. Same schema as the LTE cell; docs/records.md says what each field means in NR.
+//
+// Field sources (5G-LENA NR-v4.0), all per UE, BWP 0:
+//   ul_mcs, ul_tbs_bytes, ul_rbs, ul_symbols, harq_retx, harq, ul_sinr_db
+//       gNB NrSpectrumPhy "RxPacketTraceGnb": one call per decoded uplink TB, at the end of its
+//       reception, inside the slot it was sent in (UL data ends before the slot's last symbol).
+//       MCS, TB size (bytes), RBs, OFDM symbols, redundancy version (= retransmission index),
+//       corrupted or not, and the TB's mean SINR over its RBs (linear -> dB).
+//   harq = empty (3): gNB NrGnbMac "UlScheduling" granted the UE a TB in this slot but no data
+//       arrived (5G-LENA's UE sends an empty PDU when it has nothing left). MCS, TB size and
+//       symbols come from the grant; ul_rbs is 0 (the trace does not give the RBs).
+//   ul_est_sinr_db   gNB NrSpectrumPhy SRS SINR report (AddSrsSinrReportCallback): the linear mean
+//       over the band of the UE's latest sounding reference signal, traffic or not.
+//   dl_sinr_db   NrUePhy "DlCtrlSinr": mean SINR over the RBs of the PDCCH the UE received.
+//   cqi          NrUePhy "CqiFeedbackTrace": the wideband CQI the UE last reported.
+//   rsrp_dbm     RS received power per resource element of the UE's last control reception
+//                (a chunk processor on its NrSpectrumPhy, as NrUePhy computes RSRP), dBm.
+//   ul_buffer_bytes  RLC tx + retx + status bytes of the UE's data radio bearers, seen by a
+//       pass-through NrMacSapProvider between each DRB's RLC and the UE MAC (as in LTE).
+//   x, y, z, speed   the UE's MobilityModel at the slot's end.
+#pragma once
+
+#include "lte/record-sink.h"
+
+#include <ns3/mobility-model.h>
+#include <ns3/nr-gnb-net-device.h>
+#include <ns3/nr-phy-mac-common.h>
+#include <ns3/nr-ue-net-device.h>
+#include <ns3/nstime.h>
+#include <ns3/object.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace layersplit {
+
+class NrSlotCollector : public ns3::Object {
+ public:
+  static ns3::TypeId GetTypeId();
+  NrSlotCollector();
+  ~NrSlotCollector() override;
+
+  void SetSink(RecordSink* sink) { m_sink = sink; }
+  /// Hooks the traces of the gNB and of the UEs (UE index = position in `ues`). Call once, after
+  /// the devices are installed and before Simulator::Run.
+  void Install(ns3::Ptr<ns3::NrGnbNetDevice> gnb, const std::vector<ns3::Ptr<ns3::NrUeNetDevice>>& ues);
+  /// The slot duration of the gNB's BWP 0 (valid after Install).
+  ns3::Time GetSlot() const { return ns3::NanoSeconds(m_slotNs); }
+  /// Emits one record per UE for the slot [slotStart, slotStart + slot). Call at the slot's end.
+  void Flush(ns3::Time slotStart);
+  std::uint64_t GetRecordCount() const { return m_seq; }
+
+ protected:
+  void DoDispose() override;
+
+ private:
+  static constexpr std::size_t kRing = 64;  // slots a grant may precede its use (K2 + latency)
+  struct Tb {
+    std::int64_t slot = -1;
+    std::uint8_t mcs = 0;
+    std::uint8_t rv = 0;
+    std::uint8_t symbols = 0;
+    std::uint16_t rbs = 0;
+    std::uint32_t tbsBytes = 0;
+    bool corrupt = false;
+  };
+  class BufferProbe;
+  struct UeState {
+    ns3::Ptr<ns3::NrUeNetDevice> dev;
+    ns3::Ptr<ns3::MobilityModel> mobility;
+    std::array<Tb, kRing> grants;  // from UlScheduling, by slot % kRing
+    Tb rx;                         // latest decoded TB (RxPacketTraceGnb)
+    float ulSinrDb;
+    std::int64_t ulSinrNs = -1;
+    float ulEstSinrDb;
+    std::int64_t ulEstNs = -1;
+    float dlSinrDb;
+    float rsrpDbm;
+    std::uint8_t cqi;
+    std::vector<std::shared_ptr<BufferProbe>> probes;
+  };
+
+  std::int64_t SlotOfNow() const;
+  std::int64_t SlotOfSfn(std::uint32_t frame, std::uint32_t subframe, std::uint32_t slot) const;
+  void OnUlRx(ns3::RxPacketTraceParams p);
+  void OnUlGrant(::NrSchedulingCallbackInfo info);
+  void OnSrsSinr(uint16_t cellId, uint16_t rnti, double sinr);
+  void OnRrcConnected(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti);
+  void OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t lcid);
+  void InstallBufferProbes(std::size_t ue);
+  UeState* UeOfRnti(uint16_t rnti);
+  void FillUplink(const UeState& s, std::int64_t slot, SlotRecord& r) const;
+
+  RecordSink* m_sink = nullptr;
+  std::vector<UeState> m_ues;
+  std::vector<std::int32_t> m_rntiToUe;  // 65536 entries, -1 = unknown
+  std::int64_t m_slotNs = 1000000;
+  std::int64_t m_slotsPerSubframe = 1;
+  std::uint64_t m_seq = 0;
+};
+
+}  // namespace layersplit
