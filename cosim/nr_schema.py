@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from cosim import lte_schema
-from cosim.checks import (COMMON_TOP, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy, integer,
-                          list_of, load_yaml, num, section, string, vec)
+from cosim.checks import (COMMON_TOP, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy, fmt_allowed,
+                          integer, list_of, load_yaml, num, section, string, vec)
 
 SCHEDULERS = {
     f"{kind}_{alg}": f"ns3::NrMacScheduler{kind.capitalize()}{name}"
@@ -57,6 +57,7 @@ BEAMFORMING = {
     "direct_path_quasi_omni": "ns3::DirectPathQuasiOmniBeamforming",
 }
 # YAML name -> NrChannelHelper scenario name
+NEEDS_FADING = {"cell_scan"}  # a beam search over the channel matrix, which fading: false leaves out
 CHANNEL_SCENARIOS = {"UMa": "UMa", "UMi-StreetCanyon": "UMi", "RMa": "RMa",
                      "InH-OfficeMixed": "InH-OfficeMixed", "InH-OfficeOpen": "InH-OfficeOpen"}
 CONDITIONS = {"default": "Default", "los": "LOS", "nlos": "NLOS"}
@@ -223,6 +224,9 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
         raise ConfigError("ue_groups: at least one group is required")
     if sc.ue_count > lte_schema.MAX_UES:
         raise ConfigError(f"ue_groups: {sc.ue_count} UEs in total, at most {lte_schema.MAX_UES} are allowed")
+    if sc.radio.beamforming in NEEDS_FADING and not sc.channel.fading:
+        raise ConfigError(f"radio.beamforming: {sc.radio.beamforming!r} searches beams on the 38.901 channel "
+                          f"matrix; it needs channel.fading: true (or use {fmt_allowed(sorted(set(BEAMFORMING) - NEEDS_FADING))})")
     lte_schema._check_positions(sc)
     sc.extra = extra
     return sc

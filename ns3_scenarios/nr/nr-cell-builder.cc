@@ -79,7 +79,9 @@ BandwidthPartInfoPtrVector ConfigureBand(const KeyValues& t, OperationBandInfo& 
   band = creator.CreateOperationBandContiguousCc(conf);
   auto channel = CreateObject<NrChannelHelper>();
   channel->ConfigureFactories(t.Str("channel_scenario"), t.Str("channel_condition"), "ThreeGpp");
-  channel->SetChannelConditionModelAttribute("UpdatePeriod", TimeValue(MilliSeconds(t.Num("channel_update_ms"))));
+  if (t.Str("channel_condition") == "Default") {  // the forced LOS / NLOS models have no period
+    channel->SetChannelConditionModelAttribute("UpdatePeriod", TimeValue(MilliSeconds(t.Num("channel_update_ms"))));
+  }
   channel->SetPathlossAttribute("ShadowingEnabled", BooleanValue(t.Bool("shadowing")));
   // Fast fading off: path loss (+ shadowing) alone, no 38.901 small-scale channel matrix.
   const uint8_t flags = NrChannelHelper::INIT_PROPAGATION | (t.Bool("fading") ? NrChannelHelper::INIT_FADING : 0);

@@ -51,6 +51,14 @@ def test_bad_nr_value_names_the_field(tmp_path, capsys, key, value, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_cell_scan_needs_the_fading_channel(tmp_path, capsys):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(nr_scenario(radio={"beamforming": "cell_scan"}, channel={"fading": False})))
+    assert main(["run", str(cfg), "--no-progress"]) == 1
+    assert "radio.beamforming: 'cell_scan' searches beams on the 38.901 channel matrix; it needs channel.fading: true" \
+        in capsys.readouterr().err
+
+
 def test_too_narrow_band_for_the_numerology(tmp_path, capsys):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(yaml.safe_dump(nr_scenario(radio={"numerology": 4, "bandwidth_mhz": 10})))
