@@ -12,8 +12,8 @@ never as a tail pass (``tail_passes``). Only tail passes are real evaluations of
 
 :class:`EvalTable` stores real evaluations of every (state, k) (the oracle's table, computed
 once with batched tail passes and cached on disk). :class:`TableEvaluator` serves a learner
-from it and charges each lookup as one real evaluation at the measured single-call cost
-(``cost_s``), so budgets and wall times stay those of a learner that runs the model itself.
+from it under the one accounting rule of every learner (its doc): one distinct (window, lost
+set, k) is one real evaluation, charged at the measured single-call cost (``cost_s``).
 """
 from __future__ import annotations
 
@@ -245,26 +245,62 @@ def build_table(evaluator: RealEvaluator, windows: np.ndarray, lost: Sequence[fr
 
 
 class TableEvaluator:
-    """Serves real evaluations from an :class:`EvalTable`, charging each lookup honestly.
+    """One learner's real evaluations, served from an :class:`EvalTable` under the one
+    accounting rule every learner is charged by (issue 14):
 
-    Every call of :meth:`ppl` counts as one real evaluation (``calls``) and adds the table's
-    measured single-evaluation cost to ``charged_s``: what a learner asking the model itself
-    would have paid. Nothing is memoised on the learner's side.
+    - a real evaluation is one distinct (window, lost packets, k) tail pass: the first time a
+      learner asks for it, it is counted (``real_evals``) and charged the table's measured
+      single-evaluation cost (``charged_s``, an estimate: the table was built in batches);
+    - a repeat (the same key, asked by any part of the same learner: training steps, checkpoint
+      selection, validation) comes from this ledger's memo at no charge;
+    - an intact activation (no packet lost) is free for every learner: it rebuilds the clean
+      hidden state (up to the wire dtype), so its answer is the clean perplexity, Q = 0.
+
+    ``lookups`` counts every question, ``paid`` lists the keys paid for in order.
+    ``dec`` gives each state's window and lost set; without it every state is its own key
+    (one evaluation per distinct (state, k)), for tables without traces behind them.
     """
 
-    def __init__(self, table: EvalTable):
-        self.table = table
-        self.calls = 0
-        self.charged_s = 0.0
+    def __init__(self, table: EvalTable, dec=None):
+        self.table, self.dec = table, dec
+        self.memo: dict[tuple, float] = {}
+        self.paid: list[tuple] = []
+        self.lookups = 0
 
     @property
     def n_layers(self) -> int:
         return self.table.n_layers
 
+    @property
+    def real_evals(self) -> int:
+        return len(self.paid)
+
+    @property
+    def charged_s(self) -> float:
+        """Estimated wall time of the paid evaluations: count x measured single-call cost."""
+        return self.real_evals * self.table.cost_s
+
+    def key(self, state: int, k: int) -> tuple | None:
+        """What a real evaluation of (state, k) is a function of; None for an intact state."""
+        if self.dec is None:
+            return (int(state), int(k))
+        lost = self.dec.lost[state]
+        return (int(self.dec.window[state]), frozenset(lost), int(k)) if lost else None
+
     def ppl(self, state: int, k: int) -> float:
-        self.calls += 1
-        self.charged_s += self.table.cost_s
-        return float(self.table.ppl[state, k])
+        self.lookups += 1
+        key = self.key(state, k)
+        if key is None:
+            return self.clean(state)
+        if key not in self.memo:
+            self.memo[key] = float(self.table.ppl[state, k])
+            self.paid.append(key)
+        return self.memo[key]
+
+    def known(self, state: int, k: int) -> bool:
+        """Whether (state, k) is answered without a new charge."""
+        key = self.key(state, k)
+        return key is None or key in self.memo
 
     def clean(self, state: int) -> float:
         return float(self.table.clean[state])

@@ -6,25 +6,25 @@ from pathlib import Path
 
 
 def plot_curves(metrics: dict, path: Path) -> None:
-    """PNG: held-out share of the oracle gap vs real evaluations (log x), MBRL and model-free."""
+    """PNG: held-out share of the random-to-skyline gap vs real evaluations (log x) and steps, per learner."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    for name, key in (("MBRL (PPO on surrogate)", "mbrl"), ("model-free PPO", "model_free")):
-        pts = metrics[key]["curve"]
+    for learner in metrics["learners"].values():
+        pts = learner["curve"]
         if pts:
-            ax1.plot([max(p["real_evals"], 1) for p in pts], [p["frac_oracle"] for p in pts], "o-", label=name)
-            ax2.plot([p["steps"] for p in pts], [p["frac_oracle"] for p in pts], "o-", label=name)
+            ax1.plot([max(p["real_evals"], 1) for p in pts], [p["frac_skyline"] for p in pts], "o-", label=learner["label"])
+            ax2.plot([p["steps"] for p in pts], [p["frac_skyline"] for p in pts], "o-", label=learner["label"])
     for ax in (ax1, ax2):
         ax.axhline(0.95, ls="--", c="grey", lw=1)
-        best = metrics["comparison"][metrics["best_fixed"]]["frac_oracle"]
+        best = metrics["comparison"][metrics["best_fixed"]]["frac_skyline"]
         ax.axhline(best, ls=":", c="k", lw=1, label=f"best fixed ({metrics['best_fixed']})")
-        ax.set_ylabel("held-out (R - R_random) / (R_oracle - R_random)")
+        ax.set_ylabel("held-out (R - R_random) / (R_skyline - R_random)")
         ax.grid(alpha=0.3)
     ax1.set_xscale("log")
-    ax1.set_xlabel("real evaluations (learner's)")
+    ax1.set_xlabel("real evaluations (distinct, equal charging)")
     ax2.set_xlabel("PPO environment steps")
     ax1.legend(fontsize=8)
     fig.tight_layout()
@@ -33,21 +33,22 @@ def plot_curves(metrics: dict, path: Path) -> None:
 
 
 def comparison_markdown(metrics: dict) -> str:
-    """Table: method, mean reward, share of oracle gap, PPL, UE share, latency, real evals."""
-    evals = {"mbrl_ppo": metrics["mbrl"]["real_evals"], "modelfree_ppo": metrics["model_free"]["real_evals"],
-             "greedy_surrogate": metrics["mbrl"]["real_evals"]}
-    lines = ["| method | mean reward | frac of oracle gap | mean PPL | median PPL | UE share | latency ms | real evals |",
-             "|---|---|---|---|---|---|---|---|"]
+    """Table: method, mean reward, shares of the skyline and oracle gaps, PPL, UE share, latency, real evals."""
+    evals = {ln["policy"]: ln["real_evals"] for ln in metrics["learners"].values()}
+    evals["greedy_surrogate"] = metrics["learners"]["mbrl"]["real_evals"]
+    lines = ["| method | mean reward | frac of skyline gap | frac of oracle gap | mean PPL | median PPL | UE share | "
+             "latency ms | real evals |", "|---|---|---|---|---|---|---|---|---|"]
     rows = sorted(metrics["comparison"].items(), key=lambda kv: -kv[1]["mean_reward"])
     for name, r in rows:
         if name.startswith("fixed_k") and name != metrics["best_fixed"] and name not in ("fixed_k0", "fixed_k15", "fixed_k30"):
             continue
-        frac = "" if math.isnan(r["frac_oracle"]) else f"{r['frac_oracle']:.3f}"
+        frac = " | ".join("" if math.isnan(r[f]) else f"{r[f]:.3f}" for f in ("frac_skyline", "frac_oracle"))
         lines.append(f"| {name} | {r['mean_reward']:.3f} | {frac} | {r['mean_ppl']:.4g} | {r['median_ppl']:.4g} | "
                      f"{r['ue_share']:.3f} | {r['latency_ms']:.1f} | {evals.get(name, '')} |")
     s = metrics["surrogate"]
     lines += ["", f"Surrogate on held-out (state, k): MAE of Q {s['mae_q']:.3f} (clean states {s['mae_q_clean_states']:.3f}, "
               f"damaged {s['mae_q_damaged_states'] or float('nan'):.3f}), best-k agreement {s['best_k_agreement']:.3f}, "
               f"from {s['real_evals']} real evaluations.",
-              "Fixed k rows: k = 0, 15, 30 and the best fixed k; all are in metrics.json."]
+              "Fixed k rows: k = 0, 15, 30 and the best fixed k; all are in metrics.json.",
+              f"Real evaluations: {metrics.get('accounting', '')}."]
     return "\n".join(lines) + "\n"

@@ -330,3 +330,93 @@ def active_learn(feats: np.ndarray, n_layers: int, real_q, cfg: SurrogateConfig 
             asked.append(i)
             y.append(v)
             log.queried.append((int(states[i]), int(ks[i]), float(v)))
+
+
+# ---- the surrogate of a training run (mbrl.learners): states, groups, fit, predictions ----
+
+def pool_states(ds, cfg) -> np.ndarray:
+    """The train states the surrogate is fitted on (indices into ds.train)."""
+    return np.flatnonzero(ds.train.loss_frac > 0) if cfg.surrogate.inputs == "fates" else np.arange(len(ds.train))
+
+
+def descriptors(dec, cfg) -> np.ndarray:
+    """The surrogate's description of each state (module doc: fates or observation)."""
+    return fate_inputs(dec.lost, dec.loss_frac) if cfg.surrogate.inputs == "fates" else dec.feats
+
+
+def predict_q(sur: Surrogate, dec, n_layers: int, cfg) -> np.ndarray:
+    """Predicted quality term of every (state, k) of a state set, (states, L + 1)."""
+    x = all_pairs(descriptors(dec, cfg), n_layers, cfg.surrogate.k_encoding)[2]
+    q = sur.predict(x)[0].reshape(len(dec), n_layers + 1)
+    if cfg.surrogate.inputs == "fates":
+        q[dec.loss_frac == 0] = 0.0  # intact activation: the clean perplexity (module doc)
+    return q
+
+
+def answer_groups(dec, pool: np.ndarray) -> list[np.ndarray]:
+    """The states of ``pool`` grouped by (window, lost packets), in order of first appearance.
+
+    A real evaluation is a function of (window, k, lost packets) (mbrl.evaluator), so every
+    state of a group has the same real answer at each k: one paid evaluation answers them all."""
+    groups: dict[tuple, list] = {}
+    for s in pool:
+        groups.setdefault((int(dec.window[s]), frozenset(dec.lost[s])), []).append(int(s))
+    return [np.array(g) for g in groups.values()]
+
+
+def fit_surrogate(ds, cfg, ledger, progress: bool = False):
+    """Active learning on the train states, paying through ``ledger`` (mbrl.evaluator.
+    TableEvaluator: one distinct (window, lost set, k) is one real evaluation); returns
+    (surrogate, log, fit_s): fit_s sums every round's fit, not only the last.
+
+    With ``surrogate.reuse`` the pool holds one row per (window, lost packets) group of the train
+    states (:func:`answer_groups`): a query is the group's first state, and its answer is the
+    real value of every state of the group at that k. ``log.cells`` lists every (train state,
+    k, Q) known from the queries (reused ones included); ``log.reused_cells`` how many of them
+    were not asked for."""
+    pool = pool_states(ds, cfg)
+    if not len(pool):
+        raise ValueError("traces: no train state lost a packet, nothing for the surrogate to learn; record "
+                         "harsher channels or use surrogate.inputs: observation")
+    groups = answer_groups(ds.train, pool) if cfg.surrogate.reuse else [np.array([int(s)]) for s in pool]
+    reps = np.array([g[0] for g in groups])
+    L = ds.n_layers
+
+    def real_q(i, k):
+        s = int(reps[i])
+        return float(cfg.reward.q(ledger.ppl(s, k), ledger.clean(s)))
+
+    def rank_reward(q):  # latency is not known before the transfer and weighs 0 by default
+        return cfg.reward.reward(q, np.arange(L + 1), L)
+
+    def on_round(sur, log):
+        if progress:
+            print(f"  surrogate: {ledger.real_evals} real evals, mean spread "
+                  f"{log.rounds[-1]['mean_spread']:.3f}", flush=True)
+
+    weights = np.array([len(g) for g in groups], float) if cfg.surrogate.reuse else None
+    sur, log = active_learn(descriptors(ds.train, cfg)[reps], L, real_q, cfg.surrogate, on_round, weights,
+                            rank_reward)
+    log.cells = [(int(s), k, y) for i, k, y in log.queried for s in groups[i]]
+    log.reused_cells = len(log.cells) - len(log.queried)
+    return sur, log, float(sum(r["fit_s"] for r in log.rounds))
+
+
+def surrogate_metrics(sur: Surrogate, ds, cfg) -> dict:
+    """Held-out MAE of the quality term and how often the surrogate's best k is the true best k."""
+    from .baselines import heldout_q
+
+    L, r = ds.n_layers, cfg.reward
+    spread = sur.predict(all_pairs(descriptors(ds.test, cfg), L, cfg.surrogate.k_encoding)[2])[1]
+    pred = predict_q(sur, ds.test, L, cfg)
+    real = heldout_q(ds.test_table, r)
+    k = np.arange(L + 1)
+    best_pred = np.argmax(r.reward(pred, k, L), 1)
+    best_real = np.argmax(r.reward(real, k, L), 1)
+    rows = np.arange(len(real))
+    regret = r.reward(real[rows, best_real], best_real, L) - r.reward(real[rows, best_pred], best_pred, L)
+    damaged = ds.test.loss_frac > 0
+    return {"mae_q": float(np.abs(pred - real).mean()), "mae_q_clean_states": float(np.abs(pred - real)[~damaged].mean()),
+            "mae_q_damaged_states": float(np.abs(pred - real)[damaged].mean()) if damaged.any() else None,
+            "best_k_agreement": float((best_pred == best_real).mean()), "mean_regret": float(regret.mean()),
+            "mean_spread": float(spread.mean()), "heldout_pairs": int(real.size)}

@@ -36,9 +36,9 @@ def seed_folds(ds: Dataset, n_seeds: int) -> list[Dataset]:
 
 
 def _pool_size(ds, cfg: TrainConfig) -> int:
-    from .train import _pool, answer_groups
+    from .surrogate import answer_groups, pool_states
 
-    pool = _pool(ds, cfg)
+    pool = pool_states(ds, cfg)
     return len(answer_groups(ds.train, pool)) if cfg.surrogate.reuse else len(pool)
 
 

@@ -4,7 +4,8 @@ import numpy as np
 
 from mbrl.config import parse_config
 from mbrl.surrogate import _ranking_picks
-from mbrl.train import answer_groups, fit_surrogate
+from mbrl.evaluator import TableEvaluator
+from mbrl.surrogate import answer_groups, fit_surrogate
 
 from conftest import SyntheticDataset
 
@@ -33,22 +34,28 @@ def test_a_paid_evaluation_fills_every_state_that_shares_it_and_counts_once():
     groups = answer_groups(ds.train, pool)
     sizes = [len(g) for g in groups]
     assert sum(sizes) == len(pool) and max(sizes) > 1
-    sur, log, te, _ = fit_surrogate(ds, cfg)
+    te = TableEvaluator(ds.train_table, ds.train)
+    sur, log, fit_s = fit_surrogate(ds, cfg, te)
     # every query a distinct (group, k), each one real evaluation, counted once
     asked = [(i, k) for i, k, _ in log.queried]
-    assert len(set(asked)) == len(asked) == te.calls == 60
+    assert len(set(asked)) == len(asked) == te.real_evals == te.lookups == 60
+    assert fit_s == sum(r["fit_s"] for r in log.rounds) > log.rounds[-1]["fit_s"]  # every fit, not the last
     # its answer is the real value of every state of the group at that k
     q = cfg.reward.q(ds.train_table.ppl, ds.train_table.clean[:, None])
     assert len(log.cells) == sum(sizes[i] for i, _ in asked)
-    assert log.reused_cells == len(log.cells) - te.calls > 0
+    assert log.reused_cells == len(log.cells) - te.real_evals > 0
     for s, k, y in log.cells:
         assert y == q[s, k]
     assert {s for s, _, _ in log.cells} <= set(pool.tolist())
     # without reuse: one evaluation per (state, k), nothing filled for free
     cfg2 = parse_config({"reward": {"a": 1.0}, "surrogate": {"budget": 60, "init": 20, "batch": 10, "epochs": 50,
                                                             "members": 2, "hidden": 8, "reuse": False}})
-    _, log2, te2, _ = fit_surrogate(ds, cfg2)
-    assert te2.calls == len(log2.cells) == 60 and log2.reused_cells == 0
+    te2 = TableEvaluator(ds.train_table, ds.train)
+    _, log2, _ = fit_surrogate(ds, cfg2, te2)
+    assert te2.lookups == len(log2.cells) == 60 and log2.reused_cells == 0
+    # ... but the ledger still charges a repeated (window, lost set, k) once
+    distinct = {te2.key(int(pool[i]), k) for i, k, _ in log2.queried}
+    assert te2.real_evals == len(distinct) < 60
 
 
 def test_budget_above_the_distinct_pairs_pays_each_once():
@@ -56,8 +63,9 @@ def test_budget_above_the_distinct_pairs_pays_each_once():
     cfg = parse_config({"surrogate": {"budget": 1000, "init": 50, "batch": 100, "epochs": 20, "members": 2,
                                       "hidden": 8}})
     n_groups = len(answer_groups(ds.train, np.flatnonzero(ds.train.loss_frac > 0)))
-    _, log, te, _ = fit_surrogate(ds, cfg)
-    assert te.calls == n_groups * 31 and len(log.cells) == int((ds.train.loss_frac > 0).sum()) * 31
+    te = TableEvaluator(ds.train_table, ds.train)
+    _, log, _ = fit_surrogate(ds, cfg, te)
+    assert te.real_evals == n_groups * 31 and len(log.cells) == int((ds.train.loss_frac > 0).sum()) * 31
 
 
 def test_ranking_acquisition_asks_what_decides_the_best_k():
