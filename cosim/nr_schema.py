@@ -18,7 +18,7 @@ cosim.checks does, e.g. ``radio.numerology: 5 must be <= 4``.
       rlc_mode: UM
       gnb_antenna: [4, 8]           # rows, columns of the gNB's uniform planar array
       ue_antenna: [1, 2]
-      antenna_element: 3gpp         # 3gpp (TR 38.901 element pattern) | isotropic
+      antenna_element: isotropic    # isotropic (a cell serving all around) | 3gpp (TR 38.901 sector element, facing +x)
       beamforming: direct_path      # ideal beamforming: direct_path | cell_scan | ...
     channel:
       scenario: UMa                 # UMa | UMi-StreetCanyon | RMa | InH-OfficeMixed | InH-OfficeOpen
@@ -86,7 +86,7 @@ class NrRadio:
     gnb_position: tuple[float, float, float] = (0.0, 0.0, 25.0)
     gnb_antenna: tuple[int, int] = (4, 8)
     ue_antenna: tuple[int, int] = (1, 2)
-    antenna_element: str = "3gpp"
+    antenna_element: str = "isotropic"
     beamforming: str = "direct_path"
 
     @property
