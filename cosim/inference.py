@@ -54,10 +54,9 @@ class SplitInference:
     """
 
     def __init__(self, cfg: SessionConfig, payload_bytes: int):
-        from llm_split import (Codec, CostModel, Evaluator, SplitModel, load_model, load_text,
-                               sliding_windows, tokenize)
+        from llm_split import (CostModel, Evaluator, SplitModel, load_model, load_text, sliding_windows,
+                               tokenize, wire_codec)
         from llm_split.cost import resolve_profile
-        from llm_split.codec import HEADER_BYTES
 
         m, r = cfg.model, cfg.requests
         t0 = time.perf_counter()
@@ -77,13 +76,10 @@ class SplitInference:
         for i, c in enumerate(m.protect):
             if c >= hidden:
                 raise ConfigError(f"model.protect[{i}]: {c} is not a channel of {m.name} (0..{hidden - 1})")
-        tokens = int(windows[0].ids.numel())
-        side = Codec(hidden, m.wire_dtype, 16, tuple(m.protect), m.fill).side_bytes(tokens)
-        tensor_bytes = payload_bytes - HEADER_BYTES - side
-        if tensor_bytes < 16:
-            raise ConfigError(f"transfer.payload_bytes: {payload_bytes} leaves {tensor_bytes} tensor bytes per "
-                              f"packet after the {HEADER_BYTES}-byte header and {side} bytes of protected channels")
-        self.codec = Codec(hidden, m.wire_dtype, tensor_bytes, tuple(m.protect), m.fill)
+        try:  # one wire layout with mbrl's real evaluator (llm_split.lossy)
+            self.codec = wire_codec(hidden, m.wire_dtype, payload_bytes, m.protect, m.fill, int(windows[0].ids.numel()))
+        except ValueError as exc:
+            raise ConfigError(f"transfer.{exc}") from None
         self.sink_row = m.sink_row
         self.cost = CostModel(model, resolve_profile(cfg.ue_device, m.cache_dir),
                               resolve_profile(cfg.edge_server.device, m.cache_dir))
@@ -140,15 +136,11 @@ class SplitInference:
 
     def prefill_tail(self, dec: "Decoding", packets: list[bytes], lost: set[int]) -> Quality:
         """The edge's prefill on what arrived, filling its KV cache; quality as for :meth:`quality`."""
-        t0 = time.perf_counter()
-        sink = self.evaluator.sink_row(dec.k) if self.sink_row else None
-        hidden, erased = self.codec.rebuild(packets, lost, sink)
-        logits = self.split.tail(hidden.unsqueeze(0), dec.k, dec.session)[0]
-        from llm_split.perplexity import nll_from_logits
+        from llm_split.lossy import lossy_step
 
-        window = self.evaluator.windows[dec.w]
-        q = Quality(nll_from_logits(logits, window), self.clean_nll(dec.w), window.n_scored,
-                    float(erased.float().mean()), int(logits[-1].argmax()))
+        t0 = time.perf_counter()
+        r = lossy_step(self.evaluator, self.codec, dec.w, dec.k, lost, packets, self.sink_row, dec.session)
+        q = Quality(r.nll, self.clean_nll(dec.w), r.n_scored, r.erased_fraction, r.next_token)
         dec.tokens.append(q.next_token)
         self.model_wall_s += time.perf_counter() - t0
         return q

@@ -10,6 +10,8 @@ Public API:
   :func:`random_loss_map`, :func:`lost_from_fates`, :func:`fill_erased` - channel damage.
 * :func:`load_text`, :func:`tokenize`, :func:`sliding_windows` - evaluation text.
 * :class:`Evaluator`, :class:`HiddenStateCache` - perplexity per (k, damage) with cached heads.
+* :func:`lossy_step`, :func:`lossy_batch`, :func:`wire_codec` - one lossy-inference step (encode,
+  lose packets, rebuild with the fill, tail, NLL), shared by cosim and mbrl.
 * :class:`CostModel`, :class:`DeviceProfile`, :data:`PROFILES`, :func:`measure_profile` - compute cost.
 """
 
@@ -38,6 +40,10 @@ _WHERE = {
     "random_loss_map": "damage",
     "FILL_MODES": "fill",
     "fill_erased": "fill",
+    "LossyResult": "lossy",
+    "lossy_batch": "lossy",
+    "lossy_step": "lossy",
+    "wire_codec": "lossy",
     "ModelParts": "locate",
     "locate": "locate",
     "DEFAULT_MODEL": "model",
@@ -51,9 +57,10 @@ _WHERE = {
 }
 __all__ = [
     "Codec", "CostModel", "DEFAULT_MODEL", "Damage", "DeviceProfile", "Evaluator", "FILL_MODES",
-    "HiddenStateCache", "ModelParts", "PROFILES", "SplitModel", "SplitSession", "WIRE_DTYPES",
+    "HiddenStateCache", "LossyResult", "ModelParts", "PROFILES", "SplitModel", "SplitSession", "WIRE_DTYPES",
     "Window", "default_cache_dir", "element_erasure", "fill_erased", "gaussian_noise",
-    "load_model", "load_profile", "load_text", "locate", "lost_from_fates", "measure_profile",
+    "load_model", "load_profile", "load_text", "locate", "lossy_batch", "lossy_step", "lost_from_fates",
+    "measure_profile", "wire_codec",
     "packet_erasure", "random_like", "random_loss_map", "save_profile", "sliding_windows", "tokenize",
 ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -39,7 +39,7 @@ def _cache_root(trace_cfg: TraceConfig) -> Path:
 
 def _table(dec: Decisions, eval_cfg: EvalConfig, trace_cfg: TraceConfig, evaluator: list,
            progress: bool) -> EvalTable:
-    key = json.dumps({"runs": dec.trace, "eval": asdict(eval_cfg), "deadline": float(trace_cfg.deadline_ms),
+    key = json.dumps({"runs": dec.trace, "eval": eval_cfg.identity(), "deadline": float(trace_cfg.deadline_ms),
                       "n": len(dec)}, sort_keys=True)
     path = _cache_root(trace_cfg) / "mbrl_tables" / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".npz")
     if path.exists():

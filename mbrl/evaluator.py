@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,8 @@ class EvalConfig:
             ``transfer.payload_bytes``).
         fill: what erased elements become (see llm_split.fill).
         sink_row: the edge restores row 0 (BOS) from its own copy.
+        protect: channels repeated in every packet (llm_split.codec); their side block comes out
+            of ``payload_bytes`` as in a session (llm_split.lossy.wire_codec).
     """
 
     model: str = "smollm2-135m"
@@ -54,6 +55,7 @@ class EvalConfig:
     payload_bytes: int = 1200
     fill: str = "zero"
     sink_row: bool = True
+    protect: tuple = ()
 
     def __post_init__(self):
         if not isinstance(self.prompt_tokens, int) or self.prompt_tokens < 8:
@@ -61,17 +63,24 @@ class EvalConfig:
         if not isinstance(self.n_windows, int) or self.n_windows < 1:
             raise ValueError(f"evaluator.n_windows: {self.n_windows!r} must be an integer >= 1")
 
+    def identity(self) -> dict:
+        """The fields that decide a real evaluation's value; a field added later is left out
+        at its default, so tables cached before it existed stay valid."""
+        d = asdict(self)
+        if not d["protect"]:
+            d.pop("protect")
+        return d
+
     def key(self) -> str:
-        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        return hashlib.sha1(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def activation_layout(cfg: EvalConfig, hidden_size: int = 576) -> tuple[int, int]:
     """(bytes on the air, packets) of one activation: what a probe must send (no model needed)."""
-    from llm_split import Codec
-    from llm_split.codec import HEADER_BYTES
+    from llm_split.lossy import wire_codec
 
-    codec = Codec(hidden_size, cfg.wire_dtype, cfg.payload_bytes - HEADER_BYTES, (), cfg.fill)
     tokens = cfg.prompt_tokens + 1
+    codec = wire_codec(hidden_size, cfg.wire_dtype, cfg.payload_bytes, cfg.protect, cfg.fill, tokens)
     return codec.wire_bytes(tokens), codec.n_packets(tokens)
 
 
@@ -85,9 +94,8 @@ class RealEvaluator:
     """
 
     def __init__(self, cfg: EvalConfig = EvalConfig()):
-        from llm_split import (Codec, CostModel, Evaluator, SplitModel, load_model, load_text,
-                               sliding_windows, tokenize)
-        from llm_split.codec import HEADER_BYTES
+        from llm_split import CostModel, Evaluator, SplitModel, load_model, load_text, sliding_windows, tokenize
+        from llm_split.lossy import wire_codec
 
         self.cfg = cfg
         t0 = time.perf_counter()
@@ -103,7 +111,8 @@ class RealEvaluator:
                              f"do not fit in corpus {cfg.corpus!r} ({len(windows)} do)")
         self.evaluator = Evaluator(self.split, windows, ks=range(self.n_layers + 1))
         self.hidden_size = int(model.config.hidden_size)
-        self.codec = Codec(self.hidden_size, cfg.wire_dtype, cfg.payload_bytes - HEADER_BYTES, (), cfg.fill)
+        self.codec = wire_codec(self.hidden_size, cfg.wire_dtype, cfg.payload_bytes, cfg.protect, cfg.fill,
+                                cfg.prompt_tokens + 1)
         self.n_packets = self.codec.n_packets(cfg.prompt_tokens + 1)
         self.cost = CostModel(model)
         self._clean: dict[int, float] = {}
@@ -119,11 +128,17 @@ class RealEvaluator:
             self._clean[w] = math.exp(nll / self.evaluator.windows[w].n_scored)
         return self._clean[w]
 
-    def _hidden(self, w: int, k: int, lost: frozenset) -> torch.Tensor:
+    def _packets_of(self, w: int, k: int) -> list[bytes]:
         if (w, k) not in self._packets:
             self._packets[(w, k)] = self.codec.encode(self.evaluator.cache.get(w, k))
-        sink = self.evaluator.sink_row(k) if self.cfg.sink_row else None
-        return self.codec.rebuild(self._packets[(w, k)], lost, sink)[0]
+        return self._packets[(w, k)]
+
+    def nll(self, w: int, k: int, lost) -> float:
+        """NLL (nats, summed over the scored tokens) of window w split at k with ``lost`` erased:
+        the shared lossy-inference step (llm_split.lossy), not counted nor memoised."""
+        from llm_split.lossy import lossy_step
+
+        return lossy_step(self.evaluator, self.codec, w, k, lost, self._packets_of(w, k), self.cfg.sink_row).nll
 
     def ppl(self, w: int, k: int, lost) -> float:
         """Perplexity of window ``w`` (0..n_windows-1) split at ``k`` (0..L), packets ``lost`` erased."""
@@ -133,10 +148,7 @@ class RealEvaluator:
             self.memo_hits += 1
             return self._memo[key]
         t0 = time.perf_counter()
-        with torch.no_grad():
-            hidden = self._hidden(*key)
-            nll = self.evaluator.tail_nll(key[0], key[1], hidden)
-        self._memo[key] = math.exp(nll / self.evaluator.windows[key[0]].n_scored)
+        self._memo[key] = math.exp(self.nll(*key) / self.evaluator.windows[key[0]].n_scored)
         self.wall_s += time.perf_counter() - t0
         self.tail_passes += 1
         return self._memo[key]
@@ -146,16 +158,14 @@ class RealEvaluator:
 
         Counted as ``len(items)`` tail passes (each is a real evaluation; batching only shares
         the weight reads)."""
-        from llm_split.perplexity import nll_from_logits
+        from llm_split.lossy import lossy_batch
 
         t0 = time.perf_counter()
-        with torch.no_grad():
-            hidden = torch.stack([self._hidden(w, k, frozenset(lost)) for w, lost in items])
-            logits = self.split.tail(hidden, k)
+        res = lossy_batch(self.evaluator, self.codec, k, items, [self._packets_of(w, k) for w, _ in items],
+                          self.cfg.sink_row)
         out = []
-        for (w, lost), lg in zip(items, logits):
-            window = self.evaluator.windows[w]
-            out.append(math.exp(nll_from_logits(lg, window) / window.n_scored))
+        for (w, lost), r in zip(items, res):
+            out.append(math.exp(r.nll / r.n_scored))
             self._memo[(int(w), int(k), frozenset(lost))] = out[-1]
         self.wall_s += time.perf_counter() - t0
         self.tail_passes += len(items)
@@ -168,8 +178,7 @@ class RealEvaluator:
         for r in range(repeats):
             lost = frozenset(range(r % self.n_packets, self.n_packets, 3))
             t0 = time.perf_counter()
-            with torch.no_grad():
-                self.evaluator.tail_nll(0, r % (self.n_layers + 1), self._hidden(0, r % (self.n_layers + 1), lost))
+            self.nll(0, r % (self.n_layers + 1), lost)
             times.append(time.perf_counter() - t0)
         return float(np.median(times))
 
