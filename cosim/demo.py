@@ -12,9 +12,10 @@ MS = 1_000_000
 
 
 def run_demo(ues: int, duration_ms: int, grant_ms: int, seed: int) -> int:
-    for field, value in (("--ues", ues), ("--duration-ms", duration_ms), ("--grant-ms", grant_ms)):
-        if value < 1:
-            raise SystemExit(f"layersplit demo: {field} must be >= 1, got {value}")
+    # UE indices are 16-bit in the records; more than 1024 UEs of slot_clock is not a demo any more.
+    for field, value, hi in (("--ues", ues, 1024), ("--duration-ms", duration_ms, 10**8), ("--grant-ms", grant_ms, 10**6)):
+        if not 1 <= value <= hi:
+            raise ValueError(f"{field}: {value} is not in 1..{hi}")
     t0 = time.perf_counter()
     batches, counts, sinr_sum = 0, np.zeros(ues, np.int64), np.zeros(ues)
     last_seq = -1

@@ -8,6 +8,7 @@ name the key path and the allowed keys.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,11 +114,47 @@ def _build(cls, raw: Any, path: str):
         key = f"{path}.{name}" if path else name
         if sub is not None and dataclasses.is_dataclass(sub):
             kwargs[name] = _build(sub, value or {}, key)
-        elif isinstance(value, list):
-            kwargs[name] = tuple(value)
+        elif isinstance(value, list) and "tuple" in str(fields[name].type):
+            kwargs[name] = tuple(_checked(key, fields[name].type, v, f"{key}[{i}]") for i, v in enumerate(value))
         else:
-            kwargs[name] = value
-    return cls(**kwargs)
+            kwargs[name] = _checked(key, fields[name].type, value)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a value of a type the class's own checks did not expect
+        raise ValueError(f"{path or 'config'}: {exc}") from None
+
+
+MAX_NUMBER = 1e9  # every number is bounded: an unbounded one is how a typo becomes a run that never ends
+
+
+def _checked(key: str, annotation: str, v: Any, where: str | None = None) -> Any:
+    """The value if its type fits the field's annotation (int, float, bool, str, optional, tuple)
+    and it is within MAX_NUMBER; else ValueError naming the key."""
+    where = where or key
+    kinds = {k.strip() for k in str(annotation).split("|")}
+    if v is None and "None" in kinds:
+        return v
+    if isinstance(v, bool):
+        ok = "bool" in kinds or kinds & {"tuple", "Any"}
+    elif isinstance(v, int):
+        ok = bool(kinds & {"int", "float", "tuple", "Any"}) and (0 <= v <= MAX_NUMBER or kinds & {"float", "tuple"})
+    elif isinstance(v, float):
+        ok = bool(kinds & {"float", "tuple", "Any"}) and math.isfinite(v)
+    elif isinstance(v, str):
+        ok = bool(kinds & {"str", "tuple", "Any"}) and 0 < len(v) <= 4096 and "\n" not in v
+    else:
+        ok = bool(kinds & {"tuple", "Any"}) and isinstance(v, dict)
+    if ok and isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) > MAX_NUMBER:
+        ok = False
+    if not ok:
+        raise ValueError(f"{where}: {v!r} is not {_expected(kinds)}")
+    return v
+
+
+def _expected(kinds: set[str]) -> str:
+    words = {"int": f"an integer in 0..{MAX_NUMBER:.0e}", "float": f"a number within +-{MAX_NUMBER:.0e}",
+             "bool": "true or false", "str": "a one-line string", "None": "null", "tuple": "a list of values"}
+    return " or ".join(words.get(k, k) for k in sorted(kinds))
 
 
 def parse_config(raw: dict) -> TrainConfig:
@@ -126,12 +163,11 @@ def parse_config(raw: dict) -> TrainConfig:
 
 
 def load_config(path: str | Path) -> TrainConfig:
-    import yaml
+    """TrainConfig from a YAML file, read strictly (cosim.checks.load_yaml: duplicate keys, empty
+    files and syntax errors are one-line errors naming the file and line)."""
+    from cosim.checks import load_yaml
 
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"CONFIG: {p} is not a file")
-    return parse_config(yaml.safe_load(p.read_text()) or {})
+    return parse_config(load_yaml(path, "training"))
 
 
 def with_overrides(cfg: TrainConfig, overrides: dict) -> TrainConfig:

@@ -1,0 +1,239 @@
+"""Reliability of `layersplit run` under hostile input, signals and concurrency (issue 13).
+
+1. configs: random invalid and valid cell and session configs (the field tables of
+   tests/hardening/test_config_fuzz.py, drawn by hypothesis) through the loaders and the up-front
+   estimate: how many ended in a clean one-line error naming the field, how many in anything else.
+2. crash storm: runs stopped at a random moment by a random signal (KILL, TERM, INT, STOP) on a
+   random side (ns-3 or Python): stops detected (the run ended with the expected status), the
+   worst time from the signal to the end of the run per kind, segments left in /dev/shm.
+3. concurrency: the same configs run four at once and one after another: runs whose slot traces
+   differ.
+4. soak: a 64-UE cell for --soak-s simulated seconds: resident memory of both processes over
+   time (first and last quarter) and the Parquet conversion's peak Arrow memory.
+
+    python benchmarks/reliability.py [--stops 100] [--configs 300] [--soak-s 20]
+
+The last line is one JSON object with the counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests" / "hardening"))
+
+from runs import CELL, LAYERSPLIT, write_config  # noqa: E402
+from storm import STALL_S, expected_outcome, stop_once  # noqa: E402
+
+
+def fuzz_configs(n: int, tmp: Path) -> dict:
+    """Counts of invalid configs with a clean error, valid ones admitted or refused, and others."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+    from test_config_fuzz import _message_path, cell, session
+
+    from cosim.checks import ConfigError
+    from cosim.estimate import check_cell, check_session
+    from cosim.program import load_any
+    from cosim.session_config import SECTIONS, parse_session
+
+    counts = {"tried": 0, "invalid": 0, "clean_errors": 0, "valid_admitted": 0, "valid_refused": 0,
+              "unclean": 0, "examples_of_unclean": []}
+
+    @settings(max_examples=n, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(st.booleans().flatmap(lambda bad: st.tuples(st.just(bad), st.one_of(cell(bad), session(bad)))))
+    def one(drawn):
+        bad, (cfg, field) = drawn
+        counts["tried"] += 1
+        counts["invalid"] += bad
+        path = tmp / "fuzz.yaml"
+        import yaml
+        path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
+        try:
+            sc = load_any(path, extra_sections=SECTIONS)
+            if any(k in sc.extra for k in SECTIONS if k != "probes"):
+                check_session(sc, parse_session(sc.extra))
+            else:
+                check_cell(sc)
+        except ConfigError as exc:
+            text = str(exc)
+            if bad and "\n" not in text and text.startswith(_message_path(field)):
+                counts["clean_errors"] += 1
+            elif not bad:
+                counts["valid_refused"] += 1
+            else:
+                counts["unclean"] += 1
+                counts["examples_of_unclean"].append(text[:200])
+            return
+        except Exception as exc:  # noqa: BLE001 - what the benchmark counts
+            counts["unclean"] += 1
+            counts["examples_of_unclean"].append(f"{type(exc).__name__}: {exc}"[:200])
+            return
+        if bad:
+            counts["unclean"] += 1
+            counts["examples_of_unclean"].append(f"accepted invalid {field}")
+        else:
+            counts["valid_admitted"] += 1
+
+    one()
+    counts["examples_of_unclean"] = counts["examples_of_unclean"][:5]
+    return counts
+
+
+def crash_storm(n: int, tmp: Path, seed: int) -> dict:
+    rng = random.Random(seed)
+    stops, bad = [], []
+    for i in range(n):
+        s = stop_once(tmp, rng)
+        stops.append(s)
+        if s.outcome != expected_outcome(s) or s.slots <= 0 or s.leaked:
+            bad.append(s)
+        print(f"  stop {i + 1:3d}: {s.side:6s} {s.sig:7s} -> {s.outcome:7s} in {s.detected_s:5.2f} s, "
+              f"{s.slots} slot records readable, {s.leaked} segments left", flush=True)
+    worst = {}
+    for s in stops:
+        key = f"{s.side}:{s.sig}"
+        worst[key] = round(max(worst.get(key, 0.0), s.detected_s), 3)
+    return {"stops": n, "detected": n - len(bad), "not_detected": [vars(s) for s in bad],
+            "leaked_segments": sum(s.leaked for s in stops), "worst_detection_s": max(s.detected_s for s in stops),
+            "worst_detection_s_by_kind": dict(sorted(worst.items()))}
+
+
+def _run(cfg: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([LAYERSPLIT, "run", str(cfg), "--out", str(out), "--no-progress"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def concurrency(tmp: Path, k: int = 4) -> dict:
+    import pandas as pd
+
+    cfgs = [write_config(tmp / f"conc{i}.yaml", {**CELL, "duration_s": 2.0, "seed": 100 + i}) for i in range(k)]
+    serial = []
+    for i, cfg in enumerate(cfgs):
+        p = _run(cfg, tmp / f"serial{i}")
+        p.communicate()
+        serial.append(pd.read_parquet(tmp / f"serial{i}" / "slots.parquet"))
+    procs = [_run(cfg, tmp / f"conc{i}") for i, cfg in enumerate(cfgs)]
+    codes = []
+    for p in procs:
+        p.communicate()
+        codes.append(p.returncode)
+    mismatched = sum(code != 0 or not pd.read_parquet(tmp / f"conc{i}" / "slots.parquet").equals(serial[i])
+                     for i, code in enumerate(codes))
+    same_out = tmp / "same"
+    same_out.mkdir()
+    racers = [_run(cfgs[0], same_out) for _ in range(k)]
+    race_codes = []
+    for p in racers:
+        p.communicate()
+        race_codes.append(p.returncode)
+    return {"concurrent_runs": k, "mismatched_concurrent_runs": int(mismatched),
+            "same_out_winners": race_codes.count(0), "same_out_refused": race_codes.count(1)}
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def soak(tmp: Path, sim_s: float) -> dict:
+    cfg = write_config(tmp / "soak.yaml", {
+        "name": "soak", "duration_s": sim_s, "seed": 1, "radio": {"bandwidth_rbs": 50},
+        "ue_groups": [{"count": 64, "placement": {"kind": "disc", "radius_min_m": 20, "radius_max_m": 300},
+                       "mobility": {"kind": "random_walk"}}],
+        "probes": [{"direction": "ul", "bytes": 2000, "period_ms": 100, "start_s": 0.2}]})
+    out = tmp / "soak"
+    proc = _run(cfg, out)
+    samples = []  # (python MB, ns-3 MB)
+    while proc.poll() is None:
+        kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split() if _rss_mb(proc.pid) else []
+        py, ns3 = _rss_mb(proc.pid), _rss_mb(int(kids[0])) if kids else None
+        if py and ns3:
+            samples.append((py, ns3))
+        time.sleep(0.5)
+    _, err = proc.communicate()
+    quarter = max(1, len(samples) // 4)
+
+    def mean(rows, i):
+        return round(sum(r[i] for r in rows) / len(rows), 1) if rows else None
+    return {"soak_sim_s": sim_s, "soak_ues": 64, "soak_status": json.loads((out / "meta.json").read_text())["status"],
+            "soak_samples": len(samples),
+            "python_rss_mb_first_last_quarter": [mean(samples[:quarter], 0), mean(samples[-quarter:], 0)],
+            "ns3_rss_mb_first_last_quarter": [mean(samples[:quarter], 1), mean(samples[-quarter:], 1)],
+            "soak_slot_rows": 64 * round(sim_s * 1000)}
+
+
+def conversion_peak(tmp: Path) -> dict:
+    """Peak Arrow memory converting a 64-UE, 60-simulated-second slot journal (3.84 M rows)."""
+    code = f"""
+import numpy as np, pyarrow as pa
+from cosim.launcher import EVENT_DTYPE, SLOT_DTYPE
+from cosim.traces import TraceWriter
+w = TraceWriter({str(tmp)!r})
+rows, none = np.zeros(64 * 100, SLOT_DTYPE), np.zeros(0, EVENT_DTYPE)
+for g in range(600):  # 600 grants of 100 ms, 64 UEs
+    rows["seq"] = np.arange(g * len(rows), (g + 1) * len(rows))
+    w.write(rows, none)
+w.close()
+print(pa.default_memory_pool().max_memory())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    size = (tmp / "slots.parquet").stat().st_size
+    from cosim.launcher import SLOT_DTYPE
+
+    return {"conversion_rows": 64 * 100 * 600, "conversion_peak_arrow_mb": round(int(out[0]) / 2**20, 1),
+            "conversion_whole_table_mb": round(64 * 100 * 600 * SLOT_DTYPE.itemsize / 2**20, 1),
+            "conversion_parquet_mb": round(size / 2**20, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stops", type=int, default=100)
+    ap.add_argument("--configs", type=int, default=300)
+    ap.add_argument("--soak-s", type=float, default=20.0)
+    ap.add_argument("--seed", type=int, default=13)
+    args = ap.parse_args()
+    print(f"layersplit reliability: {args.configs} configs, {args.stops} stops (stall timeout {STALL_S} s), "
+          f"4 concurrent runs, 64-UE soak of {args.soak_s} simulated s; {os.cpu_count()} CPUs")
+    result: dict = {}
+    with tempfile.TemporaryDirectory(prefix="layersplit-reliability-") as tmp:
+        tmp = Path(tmp)
+        t0 = time.perf_counter()
+        result["configs"] = fuzz_configs(args.configs, tmp)
+        print(f"configs: {result['configs']} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        result["storm"] = crash_storm(args.stops, tmp, args.seed)
+        print(f"storm: { {k: v for k, v in result['storm'].items() if k != 'not_detected'} }", flush=True)
+        result["concurrency"] = concurrency(tmp)
+        print(f"concurrency: {result['concurrency']}", flush=True)
+        (tmp / "conv").mkdir()
+        result["soak"] = {**soak(tmp, args.soak_s), **conversion_peak(tmp / "conv")}
+        print(f"soak: {result['soak']}", flush=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    c, s, k = result["configs"], result["storm"], result["concurrency"]
+    summary = {"configs_tried": c["tried"], "clean_errors": c["clean_errors"], "invalid_configs": c["invalid"],
+               "unclean_outcomes": c["unclean"], "valid_admitted": c["valid_admitted"],
+               "stops": s["stops"], "stops_detected": s["detected"], "worst_detection_s": round(s["worst_detection_s"], 3),
+               "worst_detection_s_by_kind": s["worst_detection_s_by_kind"], "leaked_segments": s["leaked_segments"],
+               "mismatched_concurrent_runs": k["mismatched_concurrent_runs"],
+               "same_out_winners": k["same_out_winners"], "peak_child_rss_mb": round(peak, 1), **result["soak"]}
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
