@@ -173,10 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_commands(sub)
     import llm_split.cli
-    import mbrl.cli
+    from cosim.plugins import register_commands
 
     llm_split.cli.register(sub)
-    mbrl.cli.register(sub)
+    register_commands(sub)  # e.g. mbrl's train and evaluate (cosim.plugins)
     return parser
 
 

@@ -4,7 +4,7 @@ point of `layersplit sweep` call.
 Keys are dotted field paths, list items by number (``ue_groups.0.count=8``); values are YAML
 scalars (``8`` is an int, ``am`` a string, ``[1, 2]`` a list). The overrides go through each
 config loader's own override path (cosim.scenario.load_scenario / cosim.program.load_any for cell
-and split scenarios, mbrl.config.with_overrides for training configs), so an unknown key or a bad
+and split scenarios, the plugin's own for its configs, e.g. mbrl's training), so an unknown key or a bad
 value gives the loader's own one-line error naming the field.
 """
 
@@ -35,23 +35,28 @@ def parse_sets(items: Iterable[str]) -> dict[str, Any]:
 
 
 def config_kind(path: str | Path) -> str:
-    """'training' (an mbrl training config), 'session' (split inference) or 'cell'."""
-    import dataclasses
-
-    from cosim.lte_schema import TOP
+    """A plugin's kind (cosim.plugins, e.g. 'training' from mbrl), 'session' (split inference) or 'cell'."""
     from cosim.session import is_session_file
+
+    found = _plugin_kind(path)
+    if found is not None:
+        return found[0]
+    return "session" if is_session_file(path) else "cell"
+
+
+def _plugin_kind(path: str | Path):
+    """(kind, run) of the plugin that claims the YAML at ``path``, or None (cells and sessions)."""
+    from cosim.lte_schema import TOP
+    from cosim.plugins import config_runner
 
     try:
         raw = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError):
-        return "cell"  # the scenario loader reports what is wrong with the file
+        return None  # the scenario loader reports what is wrong with the file
     cell_only = (set(TOP) - {"seed", "run"}) | {"program", "probes"}
-    if isinstance(raw, dict) and raw and not cell_only & set(raw):  # mbrl imports torch: only when needed
-        from mbrl.config import TrainConfig
-
-        if set(raw) <= {f.name for f in dataclasses.fields(TrainConfig)}:
-            return "training"
-    return "session" if is_session_file(path) else "cell"
+    if isinstance(raw, dict) and raw and not cell_only & set(raw):
+        return config_runner(raw)
+    return None
 
 
 def nested(overrides: Mapping[str, Any]) -> dict:
@@ -72,24 +77,13 @@ def run_config(path: str | Path, out: str | Path | None = None, overrides: Mappi
                progress: bool = True) -> Path:
     """Runs a cell scenario, a split session or a training config with overrides; returns its run folder."""
     overrides = dict(overrides or {})
-    kind = config_kind(path)
-    if kind == "training":
-        return _train(path, out, overrides, progress)
-    if kind == "session":
+    found = _plugin_kind(path)
+    if found is not None:
+        return found[1](path, out, overrides, progress)
+    if config_kind(path) == "session":
         from cosim.session import run_session_file
 
         return run_session_file(path, out=out, progress=progress, overrides=overrides)
     from cosim.cell_run import run_scenario_file
 
     return run_scenario_file(path, out=out, progress=progress, overrides=overrides)
-
-
-def _train(path, out, overrides: dict, progress: bool) -> Path:
-    from cosim.rundir import new_run_dir
-    from mbrl.config import load_config, with_overrides
-    from mbrl.train import train
-
-    cfg = with_overrides(load_config(path), nested(overrides))
-    run_dir = new_run_dir(out, "mbrl_" + Path(path).stem)
-    train(cfg, out=run_dir, progress=progress)  # writes config.yaml and metrics.json
-    return run_dir

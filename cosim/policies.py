@@ -69,6 +69,6 @@ def make_policy(split_cfg, n_layers: int) -> SplitPolicy:
         return FixedSplit(split_cfg.k)
     if split_cfg.policy == "sinr_table":
         return SinrTable(split_cfg.table, split_cfg.k)
-    from mbrl.agent import load_policy  # the RL agent (mbrl issue)
+    from cosim.plugins import policy_factory  # e.g. the RL agent: mbrl's plugin
 
-    return load_policy(split_cfg.agent, n_layers)
+    return policy_factory(split_cfg.policy)(split_cfg, n_layers)
