@@ -1,7 +1,9 @@
 """Wall seconds per simulated request of a split-inference session, for 1 and 8 UEs, and where
 the wall time goes: ns-3 (the program's own work between grants), the model (head and tail
 passes), the bridge (grant exchanges and record transfer: time in Simulation.advance minus
-ns-3's), and the rest (simpy, codec, Python).
+ns-3's), and the rest (simpy, codec, Python). Each size runs twice, same seed: "before" (one
+grant per slot while transfers fly, a tail pass per request on the critical path) and "after"
+(event-driven grants, deduplicated tail passes batched after the fact); both write the same traces.
 
     python benchmarks/cosim_speed.py [--ues 1 8] [--duration 10] [--rate 1.0]
 
@@ -47,29 +49,49 @@ def main() -> None:
     print(f"setup: {cpu}, {os.cpu_count()} vCPUs, load {os.getloadavg()[0]:.2f}; SmolLM2-135M float32 on CPU, "
           f"k = 8, {args.prompt_tokens}-token prompts, {args.rate} requests/s per UE, LTE 50 RBs, "
           f"{args.duration} simulated s per run")
-    out = {"ues": [], "requests": [], "wall_s_per_request": [], "ns3_share": [], "model_share": [],
-           "bridge_share": [], "other_share": []}
+    keys = ("requests", "wall_s_per_request", "grants_per_sim_s", "ns3_share", "model_share", "bridge_share",
+            "other_share", "ns3_plus_model_share")
+    out = {"ues": list(args.ues), **{f"{mode}_{k}": [] for mode in MODES for k in keys}, "same_traces": []}
     with tempfile.TemporaryDirectory() as tmp:
         for ues in args.ues:
             path = Path(tmp) / f"{ues}.yaml"
             path.write_text(yaml.safe_dump(scenario(ues, args.duration, args.rate, args.prompt_tokens)))
-            run = run_session_file(path, out=Path(tmp) / f"run{ues}", progress=False)
-            meta = json.loads((run / "meta.json").read_text())
-            t, n = meta["timing"], meta["requests"]
-            wall = t["session_wall_s"]
-            shares = {key: t[f"{key}_s"] / wall for key in ("ns3", "model", "bridge")}
-            other = 1 - sum(shares.values())
-            print(f"{ues} UE(s): {n} requests in {wall:.1f} s wall ({wall / max(n, 1):.3f} s per request; "
-                  f"model load {t['model_load_s']:.1f} s not counted); ns-3 {shares['ns3']:.0%}, "
-                  f"model {shares['model']:.0%}, bridge {shares['bridge']:.1%}, other {other:.0%}; "
-                  f"{t['grants']} grants")
-            out["ues"].append(ues)
-            out["requests"].append(n)
-            out["wall_s_per_request"].append(round(wall / max(n, 1), 4))
-            for key in ("ns3", "model", "bridge"):
-                out[f"{key}_share"].append(round(shares[key], 4))
-            out["other_share"].append(round(other, 4))
+            runs = {}
+            for mode, new in MODES.items():
+                runs[mode] = run_session_file(path, out=Path(tmp) / f"run{ues}-{mode}", progress=False,
+                                              event_grants=new, batch_quality=new)
+                for k, v in measure(runs[mode], args.duration).items():
+                    out[f"{mode}_{k}"].append(v)
+                print(f"{ues} UE(s), {mode}: " + ", ".join(f"{k} {out[f'{mode}_{k}'][-1]}" for k in keys))
+            out["same_traces"].append(same_traces(runs["before"], runs["after"]))
+            i = len(out["same_traces"]) - 1
+            print(f"{ues} UE(s): grants fall {out['before_grants_per_sim_s'][i] / out['after_grants_per_sim_s'][i]:.1f}x, "
+                  f"wall per request {out['before_wall_s_per_request'][i] / out['after_wall_s_per_request'][i]:.2f}x "
+                  f"faster; identical slots/packets/requests: {out['same_traces'][i]}")
+    out["load_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
+
+
+MODES = {"before": False, "after": True}
+
+
+def measure(run: Path, duration_s: float) -> dict:
+    meta = json.loads((run / "meta.json").read_text())
+    t, n = meta["timing"], meta["requests"]
+    wall = t["session_wall_s"]
+    shares = {key: t[f"{key}_s"] / wall for key in ("ns3", "model", "bridge")}
+    return {"requests": n, "wall_s_per_request": round(wall / max(n, 1), 4),
+            "grants_per_sim_s": round(t["grants"] / duration_s, 1),
+            **{f"{key}_share": round(v, 4) for key, v in shares.items()},
+            "other_share": round(1 - sum(shares.values()), 4),
+            "ns3_plus_model_share": round(shares["ns3"] + shares["model"], 4)}
+
+
+def same_traces(a: Path, b: Path) -> bool:
+    import pandas as pd
+
+    return all(pd.read_parquet(a / f"{name}.parquet").equals(pd.read_parquet(b / f"{name}.parquet"))
+               for name in ("slots", "packets", "requests"))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import simpy
@@ -34,6 +35,8 @@ from cosim.traces import TraceWriter
 
 REQUESTS_FILE = "requests.parquet"
 REPLY_BYTES_PER_TOKEN = 4  # a token id
+_NO_QUALITY = SimpleNamespace(erased_fraction=np.nan, nll=np.nan, nll_clean=np.nan, ppl=np.nan, ppl_clean=np.nan,
+                              n_scored=0)  # a deferred request's, until resolve_quality
 
 
 @dataclass
@@ -75,7 +78,7 @@ class SplitSession:
     """The simpy processes of one session, run against a live ns-3 program."""
 
     def __init__(self, env: simpy.Environment, clock: NetworkClock, infer: SplitInference,
-                 cfg: SessionConfig, policy: SplitPolicy, n_ues: int, seed: int):
+                 cfg: SessionConfig, policy: SplitPolicy, n_ues: int, seed: int, batch_quality: bool = False):
         self.env, self.clock, self.infer, self.cfg, self.policy = env, clock, infer, cfg, policy
         self.edge = simpy.Resource(env, capacity=cfg.edge_server.capacity)
         self.ue_busy = [simpy.Resource(env, capacity=1) for _ in range(n_ues)]
@@ -84,6 +87,10 @@ class SplitSession:
         self._rng = np.random.default_rng(seed)
         self._next_id = 0
         self._deadline_s = None if cfg.requests.deadline_ms is None else cfg.requests.deadline_ms / 1000
+        # batch_quality: a request's quality (not its timing) comes from deduplicated, batched tail
+        # passes after the fact (resolve_quality); its record holds NaN until then
+        self._batch_quality = batch_quality
+        self._unresolved: list[tuple[RequestRecord, tuple]] = []
 
     def start(self, duration_s: float) -> None:
         for ue in range(len(self.ue_busy)):
@@ -122,7 +129,12 @@ class SplitSession:
         lost = yield from self._send(ue, packets, parts)
         up_bytes, up_packets, up_lost = sum(map(len, packets)), len(packets), len(lost)
         yield from self._on_edge(parts, infer.cost.edge_cost(k, tokens)[0])
-        q = infer.prefill_tail(dec, packets, lost) if dec else infer.quality(w, k, packets, lost)
+        if dec:  # decoding needs the tail's KV cache and token now
+            q = infer.prefill_tail(dec, packets, lost)
+        elif self._batch_quality:
+            q = infer.defer_quality(w, k, packets, lost)
+        else:
+            q = infer.quality(w, k, packets, lost)
         reply_lost = yield from self._reply(ue, parts)
         for i in range(n_new):  # each new token: head on the UE, one vector up, tail, its id down
             yield from self._on_ue(ue, parts, lambda k: infer.cost.ue_cost(k, 1, tokens + i)[0], k)
@@ -133,10 +145,26 @@ class SplitSession:
             infer.step_tail(dec, step, step_lost)
             reply_lost |= yield from self._reply(ue, parts)
         match = float(np.mean(np.equal(dec.tokens[:n_new + 1], infer.clean_tokens(w, n_new + 1)))) if dec else np.nan
+        deferred, q = (q, _NO_QUALITY) if isinstance(q, tuple) else (None, q)
         self.records.append(RequestRecord(
             rid, ue, w, tokens, k, t0, up_bytes, up_packets, up_lost, **parts, latency_s=env.now - t0,
             erased_fraction=q.erased_fraction, nll=q.nll, nll_clean=q.nll_clean, ppl=q.ppl, ppl_clean=q.ppl_clean,
             scored_tokens=q.n_scored, new_tokens=n_new, token_match=match, reply_lost=reply_lost))
+        if deferred is not None:
+            self._unresolved.append((self.records[-1], deferred))
+            if len(self._unresolved) >= 64:  # bounds the packets kept for deferred passes
+                self.resolve_quality()
+
+    def resolve_quality(self) -> None:
+        """Fills in the deferred qualities: each distinct (window, k, lost set) once, batched by k."""
+        if not self._unresolved:
+            return
+        self.infer.flush_quality()
+        for rec, key in self._unresolved:
+            q = self.infer.quality_of(key)
+            rec.erased_fraction, rec.nll, rec.nll_clean = q.erased_fraction, q.nll, q.nll_clean
+            rec.ppl, rec.ppl_clean, rec.scored_tokens = q.ppl, q.ppl_clean, q.n_scored
+        self._unresolved.clear()
 
     def _on_ue(self, ue: int, parts: dict, seconds, k: int | None = None):
         """Waits for the UE and computes seconds(k); without k, the policy chooses it first."""
@@ -205,7 +233,7 @@ def write_requests(records: list[RequestRecord], path: Path) -> None:
 
 
 def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Path, progress: bool = True,
-                event_grants: bool = True) -> dict:
+                event_grants: bool = True, batch_quality: bool = True) -> dict:
     """Runs the scenario with split inference; writes traces and requests.parquet into run_dir.
     ``event_grants=False``: one grant per slot while transfers fly (same traces; see cosim.netclock)."""
     from tqdm import tqdm
@@ -229,14 +257,15 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
             traces.follow(sim)  # records read before a stop or a crash reach the traces too
             clock = NetworkClock(env, sim, sc.ue_count, sc.duration_s, on_records=on_records,
                                  event_grants=event_grants)
-            session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed)
+            session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed, batch_quality)
             session.start(sc.duration_s)
             clock.run()
             timing = {"ns3_s": sim.busy_s, "bridge_s": clock.advance_wall_s - sim.busy_s, "grants": clock.grants}
     finally:
         if session is not None:
+            session.resolve_quality()
             write_requests(session.records, run_dir / REQUESTS_FILE)
-    timing.update(model_s=infer.model_wall_s, model_load_s=infer.load_wall_s,
+    timing.update(model_s=infer.model_wall_s, model_load_s=infer.load_wall_s, tail_passes=infer.tail_passes,
                   session_wall_s=time.perf_counter() - t_start)
     return {"requests": len(session.records), "timing": timing}
 
@@ -253,7 +282,7 @@ def is_session_file(path) -> bool:
 
 
 def run_session_file(path, out=None, seed=None, progress: bool = True, overrides: dict | None = None,
-                     event_grants: bool = True) -> Path:
+                     event_grants: bool = True, batch_quality: bool = True) -> Path:
     """Validates the YAML (cell + split-inference sections), runs it, returns the run folder.
 
     ``overrides`` maps dotted keys of the cell's sections to values (see cosim.scenario.load_scenario)."""
@@ -268,7 +297,7 @@ def run_session_file(path, out=None, seed=None, progress: bool = True, overrides
     config.update(asdict(cfg))
     record = RunRecord(run_dir, config, sc.seed)
     try:
-        counts = run_session(sc, cfg, run_dir, progress, event_grants)
+        counts = run_session(sc, cfg, run_dir, progress, event_grants, batch_quality)
     except BaseException as exc:
         record.finish(exc)
         raise

@@ -1,8 +1,10 @@
-"""Event-driven grants give the same traces as one grant per slot, with far fewer grants.
+"""Event-driven grants and batched quality give the same traces as one grant per slot and a tail
+pass per request, with far fewer grants and tail passes.
 
-Each case runs one split session twice on real ns-3 (same config and seed): with the old
-one-slot grants while transfers fly (``event_grants=False``) and with event-driven grants, and
-compares slots, packets and requests Parquet files row for row.
+Each case runs one split session twice on real ns-3 (same config and seed): the old way (one-slot
+grants while transfers fly, each request's tail pass on the simulated clock's critical path) and
+the new one (event-driven grants, deduplicated tail passes batched after the fact), and compares
+slots, packets and requests Parquet files row for row.
 """
 
 from __future__ import annotations
@@ -39,19 +41,23 @@ CASES = {
 }
 
 
+@pytest.mark.slow  # four sessions: 2-4 minutes on 2 busy cores
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_event_grants_keep_the_traces_of_one_slot_grants(tmp_path, case):
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump({**BASE, **CASES[case]}))
-    runs = {mode: run_session_file(path, out=tmp_path / mode, progress=False, event_grants=(mode == "event"))
+    runs = {mode: run_session_file(path, out=tmp_path / mode, progress=False, event_grants=(mode == "event"),
+                                   batch_quality=(mode == "event"))
             for mode in ("slot", "event")}
     for name in ("slots", "packets", "requests"):
         slot, event = (pd.read_parquet(runs[m] / f"{name}.parquet") for m in ("slot", "event"))
         assert len(slot) > 0, name
-        pd.testing.assert_frame_equal(slot, event, obj=name)
+        pd.testing.assert_frame_equal(slot, event, obj=name, check_exact=True)
     req = pd.read_parquet(runs["event"] / "requests.parquet")
     assert len(req) >= 6 and req["ue"].nunique() == 2  # both UEs served
     if case == "sinr_table_um":
         assert req["packets_lost"].sum() > 0 and req["k"].nunique() > 1  # losses and policy choices were tested
-    grants = {m: json.loads((runs[m] / "meta.json").read_text())["timing"]["grants"] for m in runs}
-    assert grants["event"] * 5 < grants["slot"], grants
+    timing = {m: json.loads((runs[m] / "meta.json").read_text())["timing"] for m in runs}
+    assert timing["event"]["grants"] * 5 < timing["slot"]["grants"], timing
+    if case == "sinr_table_um":  # both ways run each (window, k, lost set) once
+        assert 0 < timing["event"]["tail_passes"] == timing["slot"]["tail_passes"] < len(req), timing
