@@ -145,6 +145,8 @@ void NrSlotCollector::OnUlGrant(::NrSchedulingCallbackInfo info) {
     return;
   }
   const std::int64_t slot = SlotOfSfn(info.m_frameNum, info.m_subframeNum, info.m_slotNum);
+  NS_LOG_DEBUG("UL grant rnti " << info.m_rnti << " for slot " << slot << " (now " << SlotOfNow() << "), TBS "
+                                << info.m_tbSize);
   Tb& g = s->grants[static_cast<std::size_t>(slot) % kRing];
   g = Tb{};
   g.slot = slot;
@@ -161,6 +163,7 @@ void NrSlotCollector::OnUlRx(RxPacketTraceParams p) {
   }
   Tb& tb = s->rx;
   tb.slot = SlotOfNow();
+  NS_LOG_DEBUG("UL TB rnti " << p.m_rnti << " in slot " << tb.slot << ", TBS " << p.m_tbSize);
   tb.mcs = p.m_mcs;
   tb.rv = p.m_rv;
   tb.symbols = p.m_numSym;
