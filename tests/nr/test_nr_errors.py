@@ -64,3 +64,14 @@ def test_too_narrow_band_for_the_numerology(tmp_path, capsys):
     cfg.write_text(yaml.safe_dump(nr_scenario(radio={"numerology": 4, "bandwidth_mhz": 10})))
     assert main(["run", str(cfg), "--no-progress"]) == 1
     assert "radio.bandwidth_mhz: 10 MHz at numerology 4 gives 3 resource blocks" in capsys.readouterr().err
+
+
+def test_technology_lte_is_the_lte_cell(tmp_path):
+    from cosim.lte_schema import Scenario
+    from cosim.program import load_any
+
+    sc = {"name": "t", "duration_s": 0.1, "radio": {"technology": "lte", "bandwidth_rbs": 25}}
+    cfg = tmp_path / "lte.yaml"
+    cfg.write_text(yaml.safe_dump(sc))
+    loaded = load_any(cfg)
+    assert isinstance(loaded, Scenario) and loaded.radio.bandwidth_rbs == 25
