@@ -97,6 +97,7 @@ class Simulation:
         self._proc: subprocess.Popen | None = None
         self.stall_timeout_s = stall_timeout() if stall_timeout_s is None else float(stall_timeout_s)
         self._partial: tuple[list, list] = ([], [])  # records an interrupted collect() had read
+        self._last = (np.empty(0, SLOT_DTYPE), np.empty(0, EVENT_DTYPE))  # what collect() returned last
         self._own_log = log_path is None  # a temporary log, removed on close (errors quote its tail)
         if self._own_log:
             fd, log_path = tempfile.mkstemp(prefix="layersplit-sim-", suffix=".log")
@@ -189,15 +190,19 @@ class Simulation:
                 seg.wait()
         except PeerGone as exc:
             raise PeerGone(self._describe_death(str(exc))) from None
-        self._partial = ([], [])
+        with deferred():
+            self._partial = ([], [])
+            self._last = (_joined(slots, SLOT_DTYPE), _joined(events, EVENT_DTYPE))
         if seg.sim_state == _bridge.SIM_FAILED:
             raise BridgeError(f"simulation failed: {seg.sim_error}\n{self._log_tail()}")
-        return _joined(slots, SLOT_DTYPE), _joined(events, EVENT_DTYPE)
+        return self._last
 
     def leftover(self):
-        """``(slots, events)`` that an interrupted :meth:`collect` had read, plus what is still in
-        the rings: every record the program wrote before the stop, for the traces."""
-        slots, events = self._partial
+        """Every record the program wrote that a caller may not have stored yet, in order: the
+        batch :meth:`collect` returned last (a stop may come before the caller stores it), what an
+        interrupted collect had read, and what is still in the rings. Callers drop what they
+        already have by ``seq`` (cosim.traces.TraceWriter does)."""
+        slots, events = [self._last[0], *self._partial[0]], [self._last[1], *self._partial[1]]
         self._partial = ([], [])
         if self._seg is not None:
             slots = slots + [self._seg.read_slots(_READ_ALL)]

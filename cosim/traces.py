@@ -48,6 +48,7 @@ class _Stream:
         self.journal = path.with_name(path.name + JOURNAL_SUFFIX)
         self._schema = to_arrow(np.empty(0, dtype)).schema
         self._sink = pa.OSFile(str(self.journal), "wb")
+        self.last_seq = -1  # records carry a producer-wide seq: a repeat is recognised by it
         self._writer = ipc.new_stream(self._sink, self._schema)
 
     def write(self, records: np.ndarray) -> None:
@@ -55,6 +56,11 @@ class _Stream:
             with _naming(self.journal):
                 self._writer.write_table(self._to_arrow(records))
                 self._sink.flush()
+            self.last_seq = int(records["seq"][-1])
+
+    def write_new(self, records: np.ndarray) -> None:
+        """Writes the records not written yet (seq above the last one written)."""
+        self.write(records[records["seq"].astype(np.int64) > self.last_seq] if len(records) else records)
 
     def close(self) -> None:
         with _naming(self.journal):
@@ -156,7 +162,10 @@ class TraceWriter:
     def close(self) -> None:
         try:
             for sim in self._sims:
-                self.write(*sim.leftover())
+                slots, events = sim.leftover()
+                with deferred():
+                    self.slots.write_new(slots)
+                    self.packets.write_new(events)
         finally:
             try:
                 self.slots.close()
