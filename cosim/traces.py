@@ -66,8 +66,12 @@ class _Stream:
         with _naming(self.journal):
             self._writer.close()
             self._sink.close()
-        with _naming(self.path):  # on failure the journal stays, readable (read_trace)
-            journal_to_parquet(self.journal, self.path, self._rows, self._schema)
+        # A stop signal waits for the conversion it asks for; on failure the journal stays, readable.
+        with deferred(), _naming(self.path):
+            try:
+                journal_to_parquet(self.journal, self.path, self._rows, self._schema)
+            finally:
+                self.path.with_name(self.path.name + ".tmp").unlink(missing_ok=True)
         self.journal.unlink()
 
 
@@ -88,10 +92,12 @@ def journal_to_parquet(journal: Path, path: Path, rows_per_group: int, schema: p
     hour is 230 M slot rows: loading it whole needed over 20 GB). Row groups hold exactly
     ``rows_per_group`` rows (the last fewer), as pq.write_table(row_group_size=...) makes them.
     Returns the rows written."""
+    journal, path = Path(journal), Path(path)
     pending, held, total = [], 0, 0
+    tmp = path.with_name(path.name + ".tmp")  # renamed when whole: a half-converted file never shows
     with pa.OSFile(str(journal), "rb") as f:
         batches, schema = _batches(f, schema, journal)
-        with pq.ParquetWriter(str(path), schema) as out:
+        with pq.ParquetWriter(str(tmp), schema) as out:
             for batch in batches:
                 pending.append(batch)
                 held += batch.num_rows
@@ -104,6 +110,7 @@ def journal_to_parquet(journal: Path, path: Path, rows_per_group: int, schema: p
             if held:
                 out.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=rows_per_group)
                 total += held
+    os.replace(tmp, path)
     return total
 
 

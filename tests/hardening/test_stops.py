@@ -72,7 +72,9 @@ def test_records_taken_from_the_rings_reach_the_traces_whatever_the_moment(tmp_p
             sim.advance(120 * 1_000_000)  # returned, never written: as if a signal came here
         else:
             sim.grant(10**9 * 1_000_000)
-            os.kill(sim.pid, signal.SIGSTOP)  # a stall ends the collect after some records
+            while sim.pending_slots < 140:  # records of this grant wait in the ring
+                pass
+            os.kill(sim.pid, signal.SIGSTOP)  # a stall ends the collect after it read them
             with pytest.raises(Exception, match="made no simulated progress"):
                 sim.collect()
     slots = read_slots(tmp_path)
