@@ -105,6 +105,7 @@ int main(int argc, char* argv[]) {
     o.duration = Seconds(cfg.top.Num("duration_s"));
 
     auto collector = CreateObject<NrSlotCollector>();
+    collector->SetCqiErrorModel(cfg.top.Str("error_model"));
     collector->Install(cell.gnbDevice, cell.ueDevices);
     auto transfers = CreateObject<TransferApp>();
     transfers->SetAttribute("LossTimeout", TimeValue(MilliSeconds(cfg.top.Num("loss_timeout_ms"))));

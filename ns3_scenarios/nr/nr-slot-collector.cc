@@ -1,7 +1,9 @@
 #include "nr-slot-collector.h"
 
 #include <ns3/log.h>
+#include <ns3/nr-amc.h>
 #include <ns3/nr-chunk-processor.h>
+#include <ns3/type-id.h>
 #include <ns3/node.h>
 #include <ns3/nr-gnb-mac.h>
 #include <ns3/nr-gnb-phy.h>
@@ -16,6 +18,7 @@
 #include <ns3/packet.h>
 #include <ns3/simulator.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -28,6 +31,8 @@ NS_OBJECT_ENSURE_REGISTERED(NrSlotCollector);
 
 namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr double kCqiMinDb = -10.0;  // CQI table: -10 .. +45 dB in 0.25 dB steps
+constexpr std::size_t kCqiSteps = 221;
 
 float Db(double linear) { return linear > 0 ? static_cast<float>(10.0 * std::log10(linear)) : kNaN; }
 
@@ -86,22 +91,20 @@ void NrSlotCollector::Install(Ptr<NrGnbNetDevice> gnb, const std::vector<Ptr<NrU
   gnb->GetMac(0)->TraceConnectWithoutContext("UlScheduling", MakeCallback(&NrSlotCollector::OnUlGrant, this));
 
   m_ues.resize(ues.size());
+  if (!ues.empty()) {
+    BuildCqiTable(ues[0]->GetPhy(0)->GetSpectrumPhy()->GetRxSpectrumModel());
+  }
   for (std::size_t i = 0; i < ues.size(); ++i) {
     UeState& s = m_ues[i];
     s.dev = ues[i];
     s.mobility = ues[i]->GetNode()->GetObject<MobilityModel>();
     NS_ABORT_MSG_IF(!s.mobility, "UE " << i << " has no MobilityModel: install mobility first");
     s.ulSinrDb = s.ulEstSinrDb = s.dlSinrDb = s.rsrpDbm = kNaN;
-    s.cqi = kNoValue;
     Ptr<NrUePhy> phy = ues[i]->GetPhy(0);
     phy->TraceConnectWithoutContext("DlCtrlSinr", Callback<void, uint16_t, uint16_t, double, uint16_t>(
                                                       [this, i](uint16_t, uint16_t, double sinr, uint16_t) {
                                                         m_ues[i].dlSinrDb = Db(sinr);
                                                       }));
-    phy->TraceConnectWithoutContext("CqiFeedbackTrace", Callback<void, uint16_t, uint8_t, uint8_t, uint8_t>(
-                                                            [this, i](uint16_t, uint8_t cqi, uint8_t, uint8_t) {
-                                                              m_ues[i].cqi = cqi;
-                                                            }));
     // RSRP of each control reception: NrUePhy's own "ReportRsrp" averages over a uint8_t sample
     // count, which wraps beyond 255 samples per 200 ms filter period (numerology >= 1).
     auto rs = Create<NrChunkProcessor>();
@@ -214,6 +217,26 @@ void NrSlotCollector::InstallBufferProbes(std::size_t ue) {
   }
 }
 
+void NrSlotCollector::BuildCqiTable(Ptr<const SpectrumModel> model) {
+  auto amc = CreateObject<NrAmc>();
+  amc->SetAttribute("ErrorModelType", TypeIdValue(TypeId::LookupByName(m_cqiErrorModel)));
+  SpectrumValue sinr(model);
+  m_cqiTable.resize(kCqiSteps);
+  for (std::size_t k = 0; k < kCqiSteps; ++k) {
+    sinr = std::pow(10.0, (kCqiMinDb + k / 4.0) / 10.0);
+    uint8_t mcs = 0;
+    m_cqiTable[k] = amc->CreateCqiFeedbackSiso(sinr, mcs);
+  }
+}
+
+std::uint8_t NrSlotCollector::Cqi(float sinrDb) const {
+  if (std::isnan(sinrDb) || m_cqiTable.empty()) {
+    return kNoValue;
+  }
+  const double k = std::floor((sinrDb - kCqiMinDb) * 4.0);  // the step at or below: never optimistic
+  return m_cqiTable[static_cast<std::size_t>(std::clamp(k, 0.0, double(kCqiSteps - 1)))];
+}
+
 void NrSlotCollector::FillUplink(const UeState& s, std::int64_t slot, SlotRecord& r) const {
   const Tb& g = s.grants[static_cast<std::size_t>(slot) % kRing];
   const Tb* tb = nullptr;
@@ -246,7 +269,7 @@ void NrSlotCollector::Flush(Time slotStart) {
     r.t_ns = slot * m_slotNs;
     r.seq = m_seq++;
     r.ue = static_cast<std::uint16_t>(i);
-    r.cqi = s.cqi;
+    r.cqi = Cqi(s.dlSinrDb);
     FillUplink(s, slot, r);
     std::uint32_t buffer = 0;
     for (const auto& p : s.probes) {

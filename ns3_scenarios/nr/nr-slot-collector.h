@@ -13,7 +13,11 @@
 //   ul_est_sinr_db   gNB NrSpectrumPhy SRS SINR report (AddSrsSinrReportCallback): the linear mean
 //       over the band of the UE's latest sounding reference signal, traffic or not.
 //   dl_sinr_db   NrUePhy "DlCtrlSinr": mean SINR over the RBs of the PDCCH the UE received.
-//   cqi          NrUePhy "CqiFeedbackTrace": the wideband CQI the UE last reported.
+//   cqi          wideband CQI of dl_sinr_db by 5G-LENA's own AMC (NrAmc with the cell's error model,
+//                i.e. its MCS table: the highest MCS with BLER <= 0.1, as the UE reports it) for a
+//                SINR flat over the band; tabulated at Install in 0.25 dB steps, so a record costs
+//                a lookup. Computed every slot, like LTE's; the UE's own reports
+//                ("CqiFeedbackTrace") come only after downlink data.
 //   rsrp_dbm     RS received power per resource element of the UE's last control reception
 //                (a chunk processor on its NrSpectrumPhy, as NrUePhy computes RSRP), dBm.
 //   ul_buffer_bytes  RLC tx + retx + status bytes of the UE's data radio bearers, seen by a
@@ -29,10 +33,12 @@
 #include <ns3/nr-ue-net-device.h>
 #include <ns3/nstime.h>
 #include <ns3/object.h>
+#include <ns3/spectrum-model.h>
 
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace layersplit {
@@ -44,6 +50,8 @@ class NrSlotCollector : public ns3::Object {
   ~NrSlotCollector() override;
 
   void SetSink(RecordSink* sink) { m_sink = sink; }
+  /// The error model of the cell (e.g. "ns3::NrEesmIrT1"): the MCS table the CQI refers to.
+  void SetCqiErrorModel(const std::string& typeId) { m_cqiErrorModel = typeId; }
   /// Hooks the traces of the gNB and of the UEs (UE index = position in `ues`). Call once, after
   /// the devices are installed and before Simulator::Run.
   void Install(ns3::Ptr<ns3::NrGnbNetDevice> gnb, const std::vector<ns3::Ptr<ns3::NrUeNetDevice>>& ues);
@@ -79,7 +87,6 @@ class NrSlotCollector : public ns3::Object {
     std::int64_t ulEstNs = -1;
     float dlSinrDb;
     float rsrpDbm;
-    std::uint8_t cqi;
     std::vector<std::shared_ptr<BufferProbe>> probes;
   };
 
@@ -93,6 +100,8 @@ class NrSlotCollector : public ns3::Object {
   void InstallBufferProbes(std::size_t ue);
   UeState* UeOfRnti(uint16_t rnti);
   void FillUplink(const UeState& s, std::int64_t slot, SlotRecord& r) const;
+  void BuildCqiTable(ns3::Ptr<const ns3::SpectrumModel> model);
+  std::uint8_t Cqi(float sinrDb) const;
 
   RecordSink* m_sink = nullptr;
   std::vector<UeState> m_ues;
@@ -100,6 +109,8 @@ class NrSlotCollector : public ns3::Object {
   std::int64_t m_slotNs = 1000000;
   std::int64_t m_slotsPerSubframe = 1;
   std::uint64_t m_seq = 0;
+  std::string m_cqiErrorModel = "ns3::NrEesmIrT1";
+  std::vector<std::uint8_t> m_cqiTable;  // CQI at kCqiMinDb + k / 4 dB
 };
 
 }  // namespace layersplit

@@ -1,4 +1,4 @@
-"""The NR channel behaves as 3GPP TR 38.901 says: SINR and MCS fall with distance, and the path
+"""The NR channel behaves as 3GPP TR 38.901 says: SINR, CQI and MCS fall with distance, and the path
 loss of the scenarios and conditions differs by what the 38.901 formulas (worked out here, not
 by ns-3) give. Fast fading off and one cell: every SINR is the signal over the noise, so two runs
 at the same place differ in SINR exactly by their difference in path loss."""
@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from nr_helpers import HARQ_FAIL, HARQ_OK, nr_scenario
+from nr_helpers import HARQ_FAIL, HARQ_OK, NO_VALUE, nr_scenario
 
 FC_GHZ = 3.5
 GNB_Z, UE_Z = 10.0, 1.5
@@ -55,6 +55,9 @@ def test_sinr_and_mcs_fall_with_distance(run_nr):
     assert ul[0] > ul[1] > ul[2], ul
     assert dl[0] > dl[1] > dl[2], dl
     assert mcs[0] >= mcs[1] >= mcs[2] and mcs[0] > mcs[2], mcs
+    cqi = [s[s.ue == u].cqi.median() for u in range(3)]
+    assert (s.cqi != NO_VALUE).all()  # computed from the control SINR every slot, traffic or not
+    assert cqi[0] >= cqi[1] >= cqi[2] and cqi[0] > cqi[2], cqi
 
 
 @pytest.mark.parametrize("d2d", [30.0, 90.0])
