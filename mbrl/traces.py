@@ -57,6 +57,21 @@ DEFAULT_VARIANTS: dict[str, dict[str, Any]] = {
             {"count": 1, "placement": {"kind": "list", "positions": [[-40, 10]]},
              "mobility": {"kind": "constant_velocity", "speed_mps": 10, "heading_deg": 180}}],
     },
+    # A 5G NR cell (5G-LENA) at numerology 0, so a record is 1 ms as in the LTE variants and the
+    # slot-count windows of mbrl.features span the same time: 10 MHz at 3.5 GHz, TR 38.901 urban
+    # macro with shadowing and fast fading, the same walkers and vehicle as ld32_walk_vehicle.
+    "nr_uma_walk_vehicle": {
+        "radio": {"technology": "nr", "numerology": 0, "frequency_ghz": 3.5, "bandwidth_mhz": 10,
+                  "scheduler": "ofdma_pf", "rlc_mode": "UM"},
+        "channel": {"scenario": "UMa", "shadowing": True, "fading": True, "update_period_ms": 100},
+        "transfer": {"payload_bytes": 1200, "loss_timeout_ms": 300},
+        "ue_groups": [
+            {"count": 2, "placement": {"kind": "disc", "radius_min_m": 30, "radius_max_m": 200},
+             "mobility": {"kind": "random_walk", "speed_min_mps": 1, "speed_max_mps": 2,
+                          "bounds": [-300, 300, -300, 300]}},
+            {"count": 1, "placement": {"kind": "list", "positions": [[-40, 10]]},
+             "mobility": {"kind": "constant_velocity", "speed_mps": 10, "heading_deg": 180}}],
+    },
 }
 
 
