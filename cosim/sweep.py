@@ -181,7 +181,8 @@ def _run_local(base: str, todo: list[tuple[Point, dict]], workers: int, threads:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn: fresh interpreters (no inherited threads or locks); each runs points one at a time
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
         futures = {pool.submit(run_point, base, ov, threads): p for p, ov in todo}
         for fut in as_completed(futures):
             try:
@@ -189,6 +190,10 @@ def _run_local(base: str, todo: list[tuple[Point, dict]], workers: int, threads:
             except Exception as exc:  # the worker process died (e.g. killed): only its point fails
                 result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "wall_s": None}
             yield futures[fut], result
+    except BaseException:  # Ctrl-C or any error: drop the queued points (they stay pending for the next call)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _run_ray(base: str, todo: list[tuple[Point, dict]], workers: int | None, threads: int,
@@ -203,6 +208,7 @@ def _run_ray(base: str, todo: list[tuple[Point, dict]], workers: int | None, thr
             ray.init(address=address, log_to_driver=False)
         else:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    pending: list = []
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_point)
         refs = {task.remote(base, ov, threads): p for p, ov in todo}
@@ -215,6 +221,8 @@ def _run_ray(base: str, todo: list[tuple[Point, dict]], workers: int | None, thr
                 result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "wall_s": None}
             yield refs[done[0]], result
     finally:
+        for ref in pending:  # after Ctrl-C: a cluster would run them on
+            ray.cancel(ref, force=True)
         if started:
             ray.shutdown()
 
