@@ -19,6 +19,7 @@ class Stopped(KeyboardInterrupt):
 
 
 _received: list[int] = []
+_deferring = {"depth": 0, "pending": None}  # inside deferred(): a stop waits for the block's end
 
 
 def received() -> int | None:
@@ -34,6 +35,9 @@ def stop_on_signals():
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
         _received.append(signum)
+        if _deferring["depth"]:
+            _deferring["pending"] = signum
+            return
         raise Stopped(signum)
 
     old = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
@@ -47,9 +51,18 @@ def stop_on_signals():
 @contextlib.contextmanager
 def deferred():
     """Holds stop signals back for a few statements that must not be cut in half (records taken
-    from the rings and not yet stored); a signal that came meanwhile is handled right after."""
+    from the rings and not yet stored); a signal that came meanwhile is handled right after.
+
+    Two locks, because a process-directed signal may land on any thread (pyarrow's, say): the
+    mask keeps it from this thread (any handler, e.g. Python's default SIGINT), and the flag makes
+    stop_on_signals' handler, which always runs in the main thread, wait for the block's end."""
     old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    _deferring["depth"] += 1
     try:
         yield
     finally:
+        _deferring["depth"] -= 1
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if not _deferring["depth"] and _deferring["pending"] is not None:
+            signum, _deferring["pending"] = _deferring["pending"], None
+            raise Stopped(signum)

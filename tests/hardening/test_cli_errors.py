@@ -7,7 +7,6 @@ import resource
 import signal
 import subprocess
 
-import pytest
 from runs import CELL, LAYERSPLIT, SESSION, check_traces, meta, write_config
 
 

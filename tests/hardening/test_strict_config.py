@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from cosim.checks import ConfigError, load_yaml
 from cosim.program import ProgramScenario, load_any
