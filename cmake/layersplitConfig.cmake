@@ -17,4 +17,18 @@ if(NOT TARGET layersplit::lte)
     INTERFACE_LINK_LIBRARIES "ns3::lte;ns3::internet;ns3::applications;ns3::point-to-point;ns3::mobility;ns3::buildings"
     INTERFACE_COMPILE_FEATURES cxx_std_20)
 endif()
+# The NR library (5G-LENA's nr and NrCosimHelper), when the package was built with it.
+if(EXISTS "${_layersplit_root}/lib/liblayersplit_nr.so" AND NOT TARGET layersplit::nr)
+  file(GLOB _layersplit_nr_lib "${_layersplit_root}/lib/libns3*-nr.so")
+  add_library(ns3::nr SHARED IMPORTED)
+  set_target_properties(ns3::nr PROPERTIES IMPORTED_LOCATION "${_layersplit_nr_lib}"
+    INTERFACE_INCLUDE_DIRECTORIES "${_layersplit_root}/include"
+    INTERFACE_LINK_LIBRARIES "ns3::internet-apps;ns3::flow-monitor;ns3::spectrum;ns3::buildings;ns3::virtual-net-device;ns3::point-to-point;ns3::applications;ns3::csma;ns3::config-store")
+  add_library(layersplit::nr SHARED IMPORTED)
+  set_target_properties(layersplit::nr PROPERTIES
+    IMPORTED_LOCATION "${_layersplit_root}/lib/liblayersplit_nr.so"
+    INTERFACE_INCLUDE_DIRECTORIES "${_layersplit_root}/include"
+    INTERFACE_LINK_LIBRARIES "ns3::nr;ns3::internet;ns3::mobility"
+    INTERFACE_COMPILE_FEATURES cxx_std_20)
+endif()
 set(layersplit_FOUND TRUE)

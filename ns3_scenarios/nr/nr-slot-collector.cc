@@ -3,6 +3,7 @@
 #include <ns3/log.h>
 #include <ns3/nr-amc.h>
 #include <ns3/nr-chunk-processor.h>
+#include <ns3/nr-lte-mi-error-model.h>
 #include <ns3/type-id.h>
 #include <ns3/node.h>
 #include <ns3/nr-gnb-mac.h>
@@ -68,7 +69,15 @@ class NrSlotCollector::BufferProbe : public NrMacSapProvider {
 };
 
 TypeId NrSlotCollector::GetTypeId() {
-  static TypeId tid = TypeId("layersplit::NrSlotCollector").SetParent<Object>().AddConstructor<NrSlotCollector>();
+  static TypeId tid =
+      TypeId("layersplit::NrSlotCollector")
+          .SetParent<Object>()
+          .AddConstructor<NrSlotCollector>()
+          .AddAttribute("CqiErrorModel",
+                        "Error model whose MCS table the CQI refers to: the one the script gives "
+                        "NrHelper::SetDlErrorModel (5G-LENA's default: NrLteMiErrorModel). Set before Install.",
+                        TypeIdValue(NrLteMiErrorModel::GetTypeId()),
+                        MakeTypeIdAccessor(&NrSlotCollector::m_cqiErrorModel), MakeTypeIdChecker());
   return tid;
 }
 
@@ -92,7 +101,7 @@ void NrSlotCollector::Install(Ptr<NrGnbNetDevice> gnb, const std::vector<Ptr<NrU
 
   m_ues.resize(ues.size());
   if (!ues.empty()) {
-    BuildCqiTable(ues[0]->GetPhy(0)->GetSpectrumPhy()->GetRxSpectrumModel());
+    BuildCqiTable(ues[0]->GetPhy(0)->GetSpectrumPhy());
   }
   for (std::size_t i = 0; i < ues.size(); ++i) {
     UeState& s = m_ues[i];
@@ -217,10 +226,10 @@ void NrSlotCollector::InstallBufferProbes(std::size_t ue) {
   }
 }
 
-void NrSlotCollector::BuildCqiTable(Ptr<const SpectrumModel> model) {
+void NrSlotCollector::BuildCqiTable(Ptr<NrSpectrumPhy> uePhy) {
   auto amc = CreateObject<NrAmc>();
-  amc->SetAttribute("ErrorModelType", TypeIdValue(TypeId::LookupByName(m_cqiErrorModel)));
-  SpectrumValue sinr(model);
+  amc->SetAttribute("ErrorModelType", TypeIdValue(m_cqiErrorModel));
+  SpectrumValue sinr(uePhy->GetRxSpectrumModel());
   m_cqiTable.resize(kCqiSteps);
   for (std::size_t k = 0; k < kCqiSteps; ++k) {
     sinr = std::pow(10.0, (kCqiMinDb + k / 4.0) / 10.0);

@@ -13,8 +13,9 @@
 //   ul_est_sinr_db   gNB NrSpectrumPhy SRS SINR report (AddSrsSinrReportCallback): the linear mean
 //       over the band of the UE's latest sounding reference signal, traffic or not.
 //   dl_sinr_db   NrUePhy "DlCtrlSinr": mean SINR over the RBs of the PDCCH the UE received.
-//   cqi          wideband CQI of dl_sinr_db by 5G-LENA's own AMC (NrAmc with the cell's error model,
-//                i.e. its MCS table: the highest MCS with BLER <= 0.1, as the UE reports it) for a
+//   cqi          wideband CQI of dl_sinr_db by 5G-LENA's own AMC (NrAmc with attribute CqiErrorModel,
+//                the cell's DL error model, i.e. its MCS table: the highest MCS with BLER <= 0.1, as
+//                the UE reports it) for a
 //                SINR flat over the band; tabulated at Install in 0.25 dB steps, so a record costs
 //                a lookup. Computed every slot, like LTE's; the UE's own reports
 //                ("CqiFeedbackTrace") come only after downlink data.
@@ -30,6 +31,7 @@
 #include <ns3/mobility-model.h>
 #include <ns3/nr-gnb-net-device.h>
 #include <ns3/nr-phy-mac-common.h>
+#include <ns3/nr-spectrum-phy.h>
 #include <ns3/nr-ue-net-device.h>
 #include <ns3/nstime.h>
 #include <ns3/object.h>
@@ -50,8 +52,6 @@ class NrSlotCollector : public ns3::Object {
   ~NrSlotCollector() override;
 
   void SetSink(RecordSink* sink) { m_sink = sink; }
-  /// The error model of the cell (e.g. "ns3::NrEesmIrT1"): the MCS table the CQI refers to.
-  void SetCqiErrorModel(const std::string& typeId) { m_cqiErrorModel = typeId; }
   /// Hooks the traces of the gNB and of the UEs (UE index = position in `ues`). Call once, after
   /// the devices are installed and before Simulator::Run.
   void Install(ns3::Ptr<ns3::NrGnbNetDevice> gnb, const std::vector<ns3::Ptr<ns3::NrUeNetDevice>>& ues);
@@ -100,7 +100,7 @@ class NrSlotCollector : public ns3::Object {
   void InstallBufferProbes(std::size_t ue);
   UeState* UeOfRnti(uint16_t rnti);
   void FillUplink(const UeState& s, std::int64_t slot, SlotRecord& r) const;
-  void BuildCqiTable(ns3::Ptr<const ns3::SpectrumModel> model);
+  void BuildCqiTable(ns3::Ptr<ns3::NrSpectrumPhy> uePhy);
   std::uint8_t Cqi(float sinrDb) const;
 
   RecordSink* m_sink = nullptr;
@@ -109,8 +109,8 @@ class NrSlotCollector : public ns3::Object {
   std::int64_t m_slotNs = 1000000;
   std::int64_t m_slotsPerSubframe = 1;
   std::uint64_t m_seq = 0;
-  std::string m_cqiErrorModel = "ns3::NrEesmIrT1";
   std::vector<std::uint8_t> m_cqiTable;  // CQI at kCqiMinDb + k / 4 dB
+  ns3::TypeId m_cqiErrorModel;           // attribute CqiErrorModel
 };
 
 }  // namespace layersplit
