@@ -13,7 +13,9 @@ own checkpoints are charged to it the same way.
 Wall time of a learner = compute_s + eval_s: compute_s is measured (everything it ran: every
 surrogate fit, PPO, checkpoint selection; the referee's held-out checks excluded), eval_s is
 its real evaluations x the measured single-call cost, an ESTIMATE (the answers come from tables
-built in batches). So every wall figure here has wall_measured false.
+built in batches): wall_measured false. With --measure-mf SEED, model-free PPO in that seed runs
+every paid evaluation as a real tail pass of SmolLM2 (mbrl.evaluator.MeasuredLedger), timed
+inside its wall time: its wall_s is then measured end to end (wall_measured true).
 
 Targets. The exact-fate oracle sees the fates of the very transfer it splits: out of reach for
 any causal policy, reported as a share only. The target is 95% of the skyline (mbrl.skyline:
@@ -48,18 +50,21 @@ def main() -> int:
     ap.add_argument("--target", type=float, default=0.95)
     ap.add_argument("--seeds", help="comma-separated seeds, each setting seed and surrogate.seed (default: the "
                     "config's); with several, the last line holds a list per key")
+    ap.add_argument("--measure-mf", type=int, action="append", default=[], metavar="SEED",
+                    help="in this seed, model-free PPO's evaluations are real tail passes, timed (repeatable)")
     args = ap.parse_args()
 
     from mbrl.config import load_config, with_overrides
 
     cfg = load_config(args.config)
     if not args.seeds:
-        print(json.dumps(measure(cfg, args.config, args.target)))
+        print(json.dumps(measure(cfg, args.config, args.target, cfg.seed in args.measure_mf)))
         return 0
     runs = []
     for seed in (int(s) for s in args.seeds.split(",")):
         print(f"--- seed {seed}")
-        runs.append(measure(with_overrides(cfg, {"seed": seed, "surrogate": {"seed": seed}}), args.config, args.target))
+        runs.append(measure(with_overrides(cfg, {"seed": seed, "surrogate": {"seed": seed}}), args.config, args.target,
+                            seed in args.measure_mf))
         print(json.dumps(runs[-1]), flush=True)
     print(json.dumps({key: [r[key] for r in runs] for key in runs[0]}))
     return 0
@@ -75,12 +80,17 @@ def reach(curve: list, target: float) -> dict:
             "eval_s": round(hit["eval_s"], 2)}
 
 
-def measure(cfg, config_path: str, target: float) -> dict:
+def measure(cfg, config_path: str, target: float, measure_mf: bool = False) -> dict:
     """Runs the pipeline once, prints the details, returns the JSON figures."""
     from mbrl.train import train
 
+    real = {}
+    if measure_mf:
+        from mbrl.evaluator import RealEvaluator
+
+        real["model_free"] = RealEvaluator(cfg.evaluator)
     t0 = time.perf_counter()
-    m = train(cfg, progress=True)
+    m = train(cfg, progress=True, real=real)
     print(f"config {config_path} (seed {cfg.seed}); pipeline wall {time.perf_counter() - t0:.1f} s; real evaluation "
           f"{m['real_eval_cost_s'] * 1000:.1f} ms each (unbatched, measured)")
     print(f"held-out: {m['states']['heldout']} decisions, {m['states']['heldout_damaged_share']:.0%} with lost packets; "
@@ -100,7 +110,7 @@ def measure(cfg, config_path: str, target: float) -> dict:
         hit = reach(learner["curve"], target) if learner else reach([], target)
         for field, v in hit.items():
             out[f"{key}_{field}"] = v
-        flags[f"{key}_wall_s"] = False  # eval_s is the count x the measured single-call cost
+        flags[f"{key}_wall_s"] = bool(learner and learner["wall_measured"])  # else eval_s is an estimate
         if learner:
             d = learner["deployed"]
             print(f"{key}: {learner['real_evals']} real evals ({learner['lookups']} lookups); deployed checkpoint "

@@ -60,7 +60,7 @@ class SplitInference:
 
         m, r = cfg.model, cfg.requests
         t0 = time.perf_counter()
-        model, tok = load_model(m.name, m.dtype, m.cache_dir)
+        model, tok = load_model(m.name, m.dtype, m.cache_dir, m.device)
         self.load_wall_s = time.perf_counter() - t0
         self.model_wall_s = 0.0  # wall time of head and tail passes during the session
         self.split = SplitModel(model)
@@ -119,20 +119,15 @@ class SplitInference:
         return self._evaluate_batch(k, [(w, packets, lost)])[0]
 
     def _evaluate_batch(self, k: int, items: list[tuple[int, list[bytes], set[int]]]) -> list[Quality]:
-        """One tail pass over several damaged windows split at the same k (same token count)."""
-        from llm_split.perplexity import nll_from_logits
+        """One tail pass over several damaged windows split at the same k (same token count):
+        the lossy-inference step mbrl's real evaluator runs too (llm_split.lossy)."""
+        from llm_split.lossy import lossy_batch
 
-        sink = self.evaluator.sink_row(k) if self.sink_row else None
-        rebuilt = [self.codec.rebuild(packets, lost, sink) for _, packets, lost in items]
-        with torch.no_grad():
-            logits = self.split.tail(torch.stack([hidden for hidden, _ in rebuilt]), k)
+        res = lossy_batch(self.evaluator, self.codec, k, [(w, lost) for w, _, lost in items],
+                          [packets for _, packets, _ in items], self.sink_row)
         self.tail_passes += 1
-        out = []
-        for (w, _, _), (_, erased), lg in zip(items, rebuilt, logits):
-            window = self.evaluator.windows[w]
-            out.append(Quality(nll_from_logits(lg, window), self.clean_nll(w), window.n_scored,
-                               float(erased.float().mean()), int(lg[-1].argmax())))
-        return out
+        return [Quality(r.nll, self.clean_nll(w), r.n_scored, r.erased_fraction, r.next_token)
+                for (w, _, _), r in zip(items, res)]
 
     # ---- quality off the simulated clock's critical path ----
     def defer_quality(self, w: int, k: int, packets: list[bytes], lost: set[int]) -> tuple:

@@ -1,6 +1,6 @@
 """The split-inference sections of a scenario YAML (beside the cell's own keys)::
 
-    model:        {name, dtype, cache_dir, wire_dtype, fill, protect, sink_row}
+    model:        {name, dtype, device, cache_dir, wire_dtype, fill, protect, sink_row}
     requests:     {rate_per_s | times_s, prompt_tokens, windows, decode_tokens, corpus, deadline_ms}
     ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
     edge_server:  {capacity, device}
@@ -31,12 +31,14 @@ POLICIES = ("fixed", "sinr_table", "agent")
 WIRE_DTYPES = ("float32", "float16", "bfloat16", "int8")
 FILL_MODES = ("zero", "mean")
 MODEL_DTYPES = ("float32", "bfloat16")
+MODEL_DEVICES = ("auto", "cpu", "cuda")  # llm_split.model.resolve_device; bfloat16 on a GPU
 
 
 @dataclass
 class ModelSection:
     name: str = "smollm2-135m"
     dtype: str = "float32"
+    device: str = "cpu"  # auto | cpu | cuda; cpu by default: the same numbers on every machine
     cache_dir: str | None = None
     wire_dtype: str = "float16"
     fill: str = "zero"
@@ -117,6 +119,7 @@ def parse_session(extra: Mapping[str, Any]) -> SessionConfig:
     if "model" in extra:
         cfg.model = _section("model", extra["model"], ModelSection, {
             "name": _str, "dtype": lambda p, v: _choice(p, v, MODEL_DTYPES),
+            "device": lambda p, v: _choice(p, v, MODEL_DEVICES),
             "cache_dir": _folder, "wire_dtype": lambda p, v: _choice(p, v, WIRE_DTYPES),
             "fill": lambda p, v: _choice(p, v, FILL_MODES), "protect": _ints, "sink_row": _bool,
         })

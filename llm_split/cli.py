@@ -54,8 +54,12 @@ def register(subparsers) -> argparse.ArgumentParser:
     a("--ps", type=_float_list, default=None, help="loss probabilities (default 0,0.01,0.05,0.1,0.2,0.3)")
     a("--modes", type=_str_list, default=None, help="damage modes: element,packet (default both)")
     a("--dtype", default="float32", help="model dtype: float32 or bfloat16")
+    a("--device", default="cpu", help="auto, cpu or cuda (bfloat16 on a GPU; default cpu)")
     a("--seed", type=int, default=0, help="damage seed (same seed, same table)")
-    a("--seeds", type=int, default=1, help="mask seeds averaged per cell (default 1)")
+    a("--seeds", type=int, default=3, help="mask seeds averaged per damaged cell at least (default 3)")
+    a("--max-seeds", type=int, default=12, help="more seeds, one at a time, while a cell's 95%% interval is wider "
+      "than --ci-target, up to this many (default 12)")
+    a("--ci-target", type=float, default=0.10, help="relative half-width of the 95%% interval to reach (default 0.10)")
     a("--out", default="profile_out", help="output folder (default ./profile_out)")
     a("--cache-dir", default=None, help="model cache root (default $LAYERSPLIT_CACHE or ~/.cache/layersplit)")
     a("--wire-dtype", default="float16", help="activation format: float32, float16, bfloat16, int8")
@@ -93,7 +97,9 @@ def run(args) -> int:
         cfg = ProfileConfig(
             model=args.model, corpus=args.corpus, window=args.window, stride=args.stride,
             max_tokens=args.max_tokens, ks=args.ks, ps=tuple(args.ps), modes=tuple(args.modes),
-            dtype=args.dtype, seed=args.seed, seeds=args.seeds, out=args.out, cache_dir=args.cache_dir,
+            dtype=args.dtype, device=args.device, seed=args.seed, seeds=args.seeds, max_seeds=args.max_seeds,
+            ci_target=args.ci_target, out=args.out,
+            cache_dir=args.cache_dir,
             wire_dtype=args.wire_dtype, payload_bytes=args.payload_bytes, fill=args.fill,
             sink=args.sink, protect=tuple(args.protect or ()), ue_device=args.ue_device,
             edge_device=args.edge_device, max_cache_mb=args.max_cache_mb)

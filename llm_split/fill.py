@@ -70,5 +70,5 @@ def fill_erased(
         mean = body.sum(0) / body_ok.sum(0).clamp(min=1)
         out = torch.where(erased, mean.to(hidden.dtype).expand_as(hidden), out)
     if sink_row is not None:
-        out[0] = sink_row.to(out.dtype)
+        out[0] = sink_row.to(device=out.device, dtype=out.dtype)  # the edge's copy may live on its GPU
     return out

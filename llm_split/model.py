@@ -17,6 +17,7 @@ import torch
 
 DEFAULT_MODEL = "smollm2-135m"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+DEVICES = ("auto", "cpu", "cuda")
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -118,23 +119,45 @@ def model_folder(name: str = DEFAULT_MODEL, dtype: str = "float32", cache_dir: s
     return target
 
 
-def load_model(name: str = DEFAULT_MODEL, dtype: str = "float32", cache_dir: str | Path | None = None):
+def resolve_device(device: str = "cpu", field: str = "model.device") -> str:
+    """``"cpu"`` or ``"cuda"`` for a config's ``auto | cpu | cuda``; ValueError naming ``field``
+    when it is none of them, or when cuda is asked for and torch sees no CUDA device."""
+    if device not in DEVICES:
+        raise ValueError(f"{field}: {device!r} is not one of {', '.join(DEVICES)}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{field}: 'cuda' asked for, but torch sees no CUDA device here; use auto or cpu")
+    return device
+
+
+def device_dtype(dtype: str, device: str) -> str:
+    """The weights' dtype on a resolved device: bfloat16 on a GPU (half the memory traffic, the
+    format GPUs run fast), the configured one on the CPU."""
+    return "bfloat16" if device == "cuda" else dtype
+
+
+def load_model(name: str = DEFAULT_MODEL, dtype: str = "float32", cache_dir: str | Path | None = None,
+               device: str = "cpu", field: str = "model.device"):
     """Load ``(model, tokenizer)`` in eval mode with gradients off.
 
     Args:
         name: see :func:`model_folder`.
-        dtype: ``"float32"`` or ``"bfloat16"``.
+        dtype: ``"float32"`` or ``"bfloat16"`` (on a GPU always bfloat16: :func:`device_dtype`).
         cache_dir: cache root for the converted bundled model.
+        device: ``auto``, ``cpu`` or ``cuda`` (:func:`resolve_device`; ``field`` names it in errors).
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a weights bar per load clutters every command's output
+    where = resolve_device(device, field)
+    dtype = device_dtype(dtype, where)
     torch_dtype = resolve_dtype(dtype)
     folder = model_folder(name, dtype, cache_dir)
     tok = AutoTokenizer.from_pretrained(folder)
     # sdpa and eager give the same numbers here; eager keeps masks explicit for every family.
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype).to(where)
     model.eval().requires_grad_(False)
     return model, tok
 

@@ -68,7 +68,7 @@ def nll_from_logits(logits: torch.Tensor, window: Window) -> float:
     """Summed negative log-likelihood (nats) of the window's scored tokens, logits (tokens, vocab)."""
     n = window.n_scored
     pred = logits[-n - 1:-1].to(torch.float32)
-    return float(F.cross_entropy(pred, window.ids[-n:], reduction="sum"))
+    return float(F.cross_entropy(pred, window.ids[-n:].to(pred.device), reduction="sum"))
 
 
 class Evaluator:
@@ -121,8 +121,8 @@ class Evaluator:
 
     def window_nll(self, w: int, k: int, damage: Damage = Damage(), seed: int = 0) -> float:
         """NLL (nats, summed) of window ``w`` split at ``k`` with ``damage`` seeded by (seed, w)."""
-        clean = self.cache.get(w, k)
-        sink = self.sink_row(k) if damage.sink else None
+        clean = self.cache.get(w, k).cpu()  # damage draws from a CPU generator; the tail moves it back
+        sink = self.sink_row(k).cpu() if damage.sink else None
         hidden = damage.apply(clean, self.generator(seed, w), sink)
         return self.tail_nll(w, k, hidden)
 

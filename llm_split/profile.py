@@ -7,8 +7,12 @@ element and packet erasure; written as ``profile.csv`` and ``profile.png`` (heat
 k                  split point, 0..L (layers [0, k) on the UE)
 p                  element (mode ``element``) or packet (mode ``packet``) loss probability
 mode               ``element`` or ``packet`` (p = 0 rows are the clean split)
-ppl                perplexity over all evaluation windows (mean over ``seeds`` mask seeds
-                   of the NLL, then exp)
+ppl                perplexity over all evaluation windows (mean over the mask seeds of the
+                   log perplexity, then exp)
+ppl_lo, ppl_hi     its 95 % confidence interval over the mask seeds (llm_split.uncertainty)
+seeds              mask seeds used: ``seeds`` at least, then one more at a time while the
+                   interval is wider than +-``ci_target`` (relative), up to ``max_seeds``
+ci_ok              the interval is within +-``ci_target`` (False: max_seeds was not enough)
 clean_ppl          perplexity of the unsplit model on the same windows
 ue_flop_share      fraction of the prefill FLOPs run on the UE, 0..1
 bytes_per_token    tensor bytes per token on the wire in ``wire_dtype`` (no headers)
@@ -46,8 +50,11 @@ class ProfileConfig:
     ps: tuple[float, ...] = DEFAULT_PS
     modes: tuple[str, ...] = PROFILE_MODES
     dtype: str = "float32"
+    device: str = "cpu"  # auto | cpu | cuda (bfloat16 on a GPU)
     seed: int = 0
-    seeds: int = 1
+    seeds: int = 3
+    max_seeds: int = 12
+    ci_target: float = 0.10
     out: str = "profile_out"
     cache_dir: str | None = None
     wire_dtype: str = "float16"
@@ -72,6 +79,10 @@ class ProfileConfig:
             raise ValueError(f"max_tokens: {self.max_tokens!r} must be >= 2")
         if self.seeds < 1:
             raise ValueError(f"seeds: {self.seeds!r} must be >= 1")
+        if self.max_seeds < self.seeds:
+            raise ValueError(f"max_seeds: {self.max_seeds!r} must be >= seeds ({self.seeds})")
+        if not self.ci_target > 0:
+            raise ValueError(f"ci_target: {self.ci_target!r} must be > 0")
         check_fill(self.fill)
 
 
@@ -98,7 +109,7 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
     from .split import SplitModel
 
     devices = resolve_profile(cfg.ue_device, cfg.cache_dir), resolve_profile(cfg.edge_device, cfg.cache_dir)
-    model, tok = load_model(cfg.model, cfg.dtype, cfg.cache_dir)
+    model, tok = load_model(cfg.model, cfg.dtype, cfg.cache_dir, cfg.device, "--device")
     split = SplitModel(model)
     ks = list(range(split.n_layers + 1)) if cfg.ks is None else list(cfg.ks)
     for k in ks:
@@ -112,12 +123,8 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
                desc="profile", disable=not progress, unit="pass")
     clean = ev.full_perplexity()
     bar.update(len(windows))
-    nll = [0.0] * len(cells)
-    for s in range(cfg.seeds):
-        for i, ppl in enumerate(ev.sweep(cells, cfg.seed + s, bar.update)):
-            nll[i] += math.log(ppl) / cfg.seeds
+    ppl_of = dict(zip(cells, _seeded_intervals(ev, cells, cfg, bar)))
     bar.close()
-    ppl_of = {cell: math.exp(v) for cell, v in zip(cells, nll)}
     cost = CostModel(model, *devices)
     tokens = len(windows[0].ids)
     rows = []
@@ -129,8 +136,32 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
         for p in sorted(set(cfg.ps)):
             for mode in cfg.modes:
                 d = Damage("none") if p == 0 else Damage(mode, p, codec=codec, fill=cfg.fill, sink=cfg.sink)
-                rows.append(dict(k=k, p=p, mode=mode, ppl=ppl_of[(k, d)], **base))
+                ci = ppl_of[(k, d)]
+                rows.append(dict(k=k, p=p, mode=mode, ppl=ci.value, ppl_lo=ci.lo, ppl_hi=ci.hi, seeds=ci.n,
+                                 ci_ok=ci.rel_half <= cfg.ci_target, **base))
     return pd.DataFrame(rows)
+
+
+def _seeded_intervals(ev, cells, cfg: ProfileConfig, bar) -> list:
+    """Per cell, the perplexity and its interval over mask seeds (module doc: ``seeds`` for every
+    damaged cell, more for the cells still wider than ``ci_target``). A cell's seeds depend only
+    on its own results, so the same seed gives the same figure whatever else is profiled."""
+    from .uncertainty import ppl_interval
+
+    fixed = [d.mode == "none" for _, d in cells]  # no random damage: one pass is the exact figure
+    logs: list[list[float]] = [[] for _ in cells]
+    todo = list(range(len(cells)))
+    for s in range(cfg.max_seeds):
+        if s >= 1:
+            todo = [i for i in todo if not fixed[i]]
+        if s >= cfg.seeds:
+            todo = [i for i in todo if ppl_interval(logs[i]).rel_half > cfg.ci_target]
+            bar.total += len(todo) * len(ev.windows)
+        if not todo:
+            break
+        for i, ppl in zip(todo, ev.sweep([cells[i] for i in todo], cfg.seed + s, bar.update)):
+            logs[i].append(math.log(ppl))
+    return [ppl_interval(v, f) for v, f in zip(logs, fixed)]
 
 
 def plot_heatmap(df, path: str | Path) -> None:

@@ -123,6 +123,11 @@ class SplitModel:
         self.n_layers = len(self.parts.layers)
         self.hidden_size = int(model.config.hidden_size)
 
+    @property
+    def device(self) -> torch.device:
+        """Where the weights live; inputs are moved there (the codec works on the CPU)."""
+        return next(self.model.parameters()).device
+
     def check_k(self, k: int) -> None:
         """ValueError unless ``k`` is a split point in 0..L."""
         if not isinstance(k, int) or not 0 <= k <= self.n_layers:
@@ -177,6 +182,7 @@ class SplitModel:
             the residual stream entering layer k, shape (batch, tokens, hidden), model dtype.
         """
         self.check_k(k)
+        ids = ids.to(self.device)
         cache, start = self._session_cache(session, k, "head")
         stage = self._stage()
         stage[k] = _StopHere()
@@ -208,7 +214,8 @@ class SplitModel:
         cache, start = self._session_cache(session, k, "tail")
         layers = self._stage()
         stage = [_PassThrough(layers[j], j) for j in range(k)]
-        stage += [_Inject(layers[k], hidden.to(self.model.dtype))] + layers[k + 1:]
+        hidden = hidden.to(device=self.device, dtype=self.model.dtype)
+        stage += [_Inject(layers[k], hidden)] + layers[k + 1:]
         # Token ids only drive the embedding lookup, whose output the injection replaces.
         dummy = torch.zeros(hidden.shape[:2], dtype=torch.long, device=hidden.device)
         with self._swapped(stage):
@@ -220,7 +227,7 @@ class SplitModel:
     @torch.no_grad()
     def full(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits of the unsplit model, shape (batch, tokens, vocab)."""
-        return self._forward(ids, 0, None).logits
+        return self._forward(ids.to(self.device), 0, None).logits
 
     @torch.no_grad()
     def head_states(self, ids: torch.Tensor, ks) -> dict[int, torch.Tensor]:

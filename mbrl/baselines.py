@@ -48,9 +48,17 @@ def run_policy(act: Callable, dec, table, reward: RewardConfig, start_k: int) ->
             lat.append(latency)
             k = k_new
     ppl_arr = np.array(ppl)
-    return {"mean_reward": float(np.mean(rewards)), "mean_ppl": float(np.mean(ppl_arr)),
+    return {"mean_reward": float(np.mean(rewards)), "reward_ci95": ci95(rewards), "mean_ppl": float(np.mean(ppl_arr)),
             "median_ppl": float(np.median(ppl_arr)), "ue_share": float(np.mean(ks) / L),
             "mean_k": float(np.mean(ks)), "latency_ms": float(np.mean(lat) * 1000), "decisions": len(ks)}
+
+
+def ci95(values) -> float:
+    """Half-width of the 95 % confidence interval of the mean of ``values`` (normal
+    approximation over decisions, which are many; their correlation along an episode makes it a
+    little optimistic)."""
+    v = np.asarray(values, float)
+    return float(1.96 * v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
 
 
 def replay_reward(act: Callable, dec, q: np.ndarray, ue_s, edge_s, reward: RewardConfig, start_k: int) -> float:

@@ -45,6 +45,7 @@ class EvalConfig:
         sink_row: the edge restores row 0 (BOS) from its own copy.
         protect: channels repeated in every packet (llm_split.codec); their side block comes out
             of ``payload_bytes`` as in a session (llm_split.lossy.wire_codec).
+        device: ``auto``, ``cpu`` or ``cuda`` (llm_split.model.resolve_device; bfloat16 on a GPU).
     """
 
     model: str = "smollm2-135m"
@@ -56,19 +57,27 @@ class EvalConfig:
     fill: str = "zero"
     sink_row: bool = True
     protect: tuple = ()
+    device: str = "cpu"
 
     def __post_init__(self):
         if not isinstance(self.prompt_tokens, int) or self.prompt_tokens < 8:
             raise ValueError(f"evaluator.prompt_tokens: {self.prompt_tokens!r} must be an integer >= 8")
         if not isinstance(self.n_windows, int) or self.n_windows < 1:
             raise ValueError(f"evaluator.n_windows: {self.n_windows!r} must be an integer >= 1")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"evaluator.device: {self.device!r} is not one of auto, cpu, cuda")
 
     def identity(self) -> dict:
         """The fields that decide a real evaluation's value; a field added later is left out
         at its default, so tables cached before it existed stay valid."""
+        from llm_split.model import device_dtype, resolve_device
+
         d = asdict(self)
         if not d["protect"]:
             d.pop("protect")
+        d.pop("device")  # what changes the numbers is the weights' dtype on it
+        if device_dtype("float32", resolve_device(self.device, "evaluator.device")) != "float32":
+            d["model_dtype"] = "bfloat16"
         return d
 
     def key(self) -> str:
@@ -99,7 +108,7 @@ class RealEvaluator:
 
         self.cfg = cfg
         t0 = time.perf_counter()
-        model, tok = load_model(cfg.model, "float32")
+        model, tok = load_model(cfg.model, "float32", device=cfg.device, field="evaluator.device")
         self.load_s = time.perf_counter() - t0
         self.split = SplitModel(model)
         self.n_layers = self.split.n_layers
@@ -270,6 +279,8 @@ class TableEvaluator:
     (one evaluation per distinct (state, k)), for tables without traces behind them.
     """
 
+    measured = False  # charged_s is an estimate (count x the measured single-call cost)
+
     def __init__(self, table: EvalTable, dec=None):
         self.table, self.dec = table, dec
         self.memo: dict[tuple, float] = {}
@@ -313,3 +324,29 @@ class TableEvaluator:
 
     def clean(self, state: int) -> float:
         return float(self.table.clean[state])
+
+
+class MeasuredLedger(TableEvaluator):
+    """The same rule as :class:`TableEvaluator`, but each paid evaluation is a real tail pass of
+    ``real`` (a :class:`RealEvaluator`, or anything with ``ppl(window, k, lost)``), timed where it
+    runs: inside the learner's own measured wall time. Nothing is estimated (``charged_s`` 0,
+    ``measured`` true); ``real_s`` is the part of that wall time spent in the passes."""
+
+    measured = True
+
+    def __init__(self, table: EvalTable, dec, real):
+        super().__init__(table, dec)
+        self.real, self.real_s = real, 0.0
+
+    @property
+    def charged_s(self) -> float:
+        return 0.0
+
+    def ppl(self, state: int, k: int) -> float:
+        key = self.key(state, k)
+        if key is not None and key not in self.memo:
+            t0 = time.perf_counter()
+            self.memo[key] = float(self.real.ppl(key[0], key[2], key[1]))
+            self.real_s += time.perf_counter() - t0
+            self.paid.append(key)
+        return super().ppl(state, k)

@@ -10,7 +10,9 @@ learning curve and what it spent:
   checkpoint selection, table lookups), the referee's held-out checks excluded;
 - ``eval_s``: its real evaluations x the measured cost of one unbatched evaluation: an
   *estimate* (the evaluations come from a table built in batches), hence ``wall_measured:
-  false`` on every point whose ``wall_s = compute_s + eval_s``.
+  false`` on every point whose ``wall_s = compute_s + eval_s``. With a real evaluator for the
+  learner (``Context.real``) each paid evaluation is a real tail pass inside ``compute_s``,
+  ``eval_s`` is 0 and ``wall_measured`` true.
 
 A new baseline is one more class with ``key``, ``policy_name``, ``enabled(cfg)`` and
 ``run(ctx)``, added to :data:`LEARNERS`; train and the report iterate the list.
@@ -30,7 +32,7 @@ import numpy as np
 from . import baselines as B
 from .config import TrainConfig
 from .env import MatrixScorer, SplitEnv, TableScorer
-from .evaluator import TableEvaluator
+from .evaluator import MeasuredLedger, TableEvaluator
 from .surrogate import answer_groups, fit_surrogate, predict_q, surrogate_metrics
 
 
@@ -43,6 +45,14 @@ class Context:
     cfg: TrainConfig
     check: Callable
     progress: bool = False
+    real: dict = field(default_factory=dict)  # learner key -> real evaluator: its evaluations run for real
+
+    def ledger(self, key: str) -> TableEvaluator:
+        """A learner's ledger: table lookups charged at the measured single-call cost, or real
+        tail passes timed inside its wall time when ``real`` has an evaluator for it."""
+        if key in self.real:
+            return MeasuredLedger(self.ds.train_table, self.ds.train, self.real[key])
+        return TableEvaluator(self.ds.train_table, self.ds.train)
 
     @property
     def L(self) -> int:
@@ -142,7 +152,7 @@ def curve_point(sel: Selector, held: dict, own: float, ledger: TableEvaluator, c
     return {**sel.deployed(), **more, "real_evals": ledger.real_evals, "lookups": ledger.lookups, "own_score": own,
             "frac_oracle_last": held["frac_oracle"], "frac_skyline_last": held["frac_skyline"],
             "compute_s": compute_s, "eval_s": ledger.charged_s, "wall_s": compute_s + ledger.charged_s,
-            "wall_measured": False}
+            "wall_measured": ledger.measured}
 
 
 class _LedgerQ:
@@ -182,7 +192,7 @@ class MBRL:
 
     def run(self, ctx: Context) -> Result:
         ds, cfg, L = ctx.ds, ctx.cfg, ctx.L
-        clock, ledger = _Clock(), TableEvaluator(ds.train_table, ds.train)
+        clock, ledger = _Clock(), ctx.ledger(self.key)
         sur, log, fit_s = fit_surrogate(ds, cfg, ledger, ctx.progress)
         q_train = predict_q(sur, ds.train, L, cfg)
         cells = known_cells(ledger, ds.train, L, cfg.reward)
@@ -227,7 +237,7 @@ class ModelFree:
 
     def run(self, ctx: Context) -> Result:
         ds, cfg, L = ctx.ds, ctx.cfg, ctx.L
-        clock, ledger = _Clock(), TableEvaluator(ds.train_table, ds.train)
+        clock, ledger = _Clock(), ctx.ledger(self.key)
         q = _LedgerQ(ledger, cfg.reward)
         env = SplitEnv(ds.train, q, L, **ctx.env_kw())
         env.reset(seed=cfg.seed)

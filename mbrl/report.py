@@ -36,19 +36,21 @@ def comparison_markdown(metrics: dict) -> str:
     """Table: method, mean reward, shares of the skyline and oracle gaps, PPL, UE share, latency, real evals."""
     evals = {ln["policy"]: ln["real_evals"] for ln in metrics["learners"].values()}
     evals["greedy_surrogate"] = metrics["learners"]["mbrl"]["real_evals"]
-    lines = ["| method | mean reward | frac of skyline gap | frac of oracle gap | mean PPL | median PPL | UE share | "
+    lines = ["| method | mean reward (95 % CI) | frac of skyline gap | frac of oracle gap | mean PPL | median PPL | UE share | "
              "latency ms | real evals |", "|---|---|---|---|---|---|---|---|---|"]
     rows = sorted(metrics["comparison"].items(), key=lambda kv: -kv[1]["mean_reward"])
     for name, r in rows:
         if name.startswith("fixed_k") and name != metrics["best_fixed"] and name not in ("fixed_k0", "fixed_k15", "fixed_k30"):
             continue
         frac = " | ".join("" if math.isnan(r[f]) else f"{r[f]:.3f}" for f in ("frac_skyline", "frac_oracle"))
-        lines.append(f"| {name} | {r['mean_reward']:.3f} | {frac} | {r['mean_ppl']:.4g} | {r['median_ppl']:.4g} | "
+        lines.append(f"| {name} | {r['mean_reward']:.3f} +- {r.get('reward_ci95', float('nan')):.3f} | {frac} | {r['mean_ppl']:.4g} | {r['median_ppl']:.4g} | "
                      f"{r['ue_share']:.3f} | {r['latency_ms']:.1f} | {evals.get(name, '')} |")
     s = metrics["surrogate"]
     lines += ["", f"Surrogate on held-out (state, k): MAE of Q {s['mae_q']:.3f} (clean states {s['mae_q_clean_states']:.3f}, "
               f"damaged {s['mae_q_damaged_states'] or float('nan'):.3f}), best-k agreement {s['best_k_agreement']:.3f}, "
               f"from {s['real_evals']} real evaluations.",
               "Fixed k rows: k = 0, 15, 30 and the best fixed k; all are in metrics.json.",
-              f"Real evaluations: {metrics.get('accounting', '')}."]
+              f"Real evaluations: {metrics.get('accounting', '')}.",
+              "Mean reward +- the half-width of its 95 % confidence interval over the held-out decisions (every "
+              "method on the same decisions: a difference between two methods needs a paired test, not these)."]
     return "\n".join(lines) + "\n"

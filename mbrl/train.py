@@ -53,8 +53,10 @@ def fractions(mean_reward: float, refs: dict) -> dict:
             "frac_skyline": gap_share(mean_reward, refs["random"], refs["skyline"])}
 
 
-def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = False) -> dict:
-    """Runs the whole pipeline; writes the run folder ``out`` when given. Returns the metrics."""
+def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = False, real: dict | None = None) -> dict:
+    """Runs the whole pipeline; writes the run folder ``out`` when given. Returns the metrics.
+    ``real``: {learner key: real evaluator} for learners whose evaluations run for real, timed
+    (mbrl.learners.Context)."""
     import torch
 
     from .dataset import prepare
@@ -69,7 +71,7 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
         res = B.run_policy(B.sb3_policy(model, L, cfg.env.action_mode), ds.test, ds.test_table, r, cfg.env.start_k)
         return {"mean_reward": res["mean_reward"], **fractions(res["mean_reward"], refs)}
 
-    ctx = Context(ds, cfg, check, progress)
+    ctx = Context(ds, cfg, check, progress, dict(real or {}))
     results = {ln.key: ln.run(ctx) for ln in LEARNERS if ln.enabled(cfg)}
     mb = results["mbrl"]
 
@@ -100,6 +102,7 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
                       "intact states (clean perplexity) free, for every learner alike",
         "learners": {ln.key: {"label": ln.label, "policy": ln.policy_name, "real_evals": results[ln.key].ledger.real_evals,
                               "lookups": results[ln.key].ledger.lookups, "curve": results[ln.key].curve,
+                              "wall_measured": results[ln.key].ledger.measured,
                               "deployed": results[ln.key].deployed}
                      for ln in LEARNERS if ln.key in results},
         "surrogate": mb.extra["surrogate"],

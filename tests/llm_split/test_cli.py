@@ -18,7 +18,7 @@ def test_profile_writes_csv_and_heatmap(tmp_path, smol):
     out = tmp_path / "prof"
     rc = _run(["--max-tokens", "48", "--window", "48", "--stride", "48", "--ks", "0,15,30",
                "--ps", "0,0.1", "--modes", "element,packet", "--seed", "1", "--out", str(out),
-               "--no-progress"])
+               "--max-seeds", "4", "--no-progress"])
     assert rc == 0
     df = pd.read_csv(out / "profile.csv")
     assert {"k", "p", "mode", "ppl", "ue_flop_share", "bytes_per_token"} <= set(df.columns)
@@ -27,10 +27,19 @@ def test_profile_writes_csv_and_heatmap(tmp_path, smol):
     assert (clean.ppl - clean.clean_ppl).abs().max() < 1e-3 * clean.ppl.max()
     assert (df[df.p == 0.1].ppl.values > df[df.p == 0].ppl.values.min()).all()
     assert (out / "profile.png").stat().st_size > 1000
+    # every figure with its 95 % interval over mask seeds; clean rows are exact (one pass)
+    assert (clean.seeds == 1).all() and (clean.ppl_lo == clean.ppl).all() and (clean.ppl_hi == clean.ppl).all()
+    dmg = df[df.p > 0]
+    assert (dmg.ppl_lo <= dmg.ppl).all() and (dmg.ppl <= dmg.ppl_hi).all() and (dmg.seeds >= 3).all()
+    # more seeds only where the interval was still wider than +-10 %; max_seeds where it stayed so
+    assert (dmg[dmg.seeds > 3].ppl_hi / dmg[dmg.seeds > 3].ppl > 1).all()
+    assert (dmg[~dmg.ci_ok].seeds == 4).all()
+    assert ((dmg.ppl_hi / dmg.ppl - 1 <= 0.1 + 1e-12) & (1 - dmg.ppl_lo / dmg.ppl <= 0.1 + 1e-12)
+            == dmg.ci_ok).all()
     # Same seed, same table.
     rc = _run(["--max-tokens", "48", "--window", "48", "--stride", "48", "--ks", "15",
                "--ps", "0.1", "--modes", "element", "--seed", "1", "--out", str(tmp_path / "b"),
-               "--no-progress"])
+               "--max-seeds", "4", "--no-progress"])
     again = pd.read_csv(tmp_path / "b" / "profile.csv")
     assert rc == 0 and again.ppl[0] == df[(df.k == 15) & (df.p == 0.1) & (df["mode"] == "element")].ppl.iloc[0]
 

@@ -181,3 +181,30 @@ def test_default_ppo_learns_a_rare_damage_rule():
     rule = causal_stump(feats, q, r)[1]["fit_mean_reward"]
     k0 = replay_reward(fixed(0), dec, q, z, z, r, 15)
     assert (got - k0) / (rule - k0) > 0.5, (got, k0, rule)
+
+
+def test_a_measured_learner_times_its_real_evaluations(synth):
+    """With a real evaluator, model-free's paid evaluations run for real inside its measured wall
+    time: the same count as the table ledger would charge, nothing estimated."""
+    import time
+
+    from mbrl.learners import Context, ModelFree
+
+    class SlowReal:  # a real evaluator's answers (the table's), 20 ms each
+        calls = 0
+
+        def ppl(self, w, k, lost):
+            SlowReal.calls += 1
+            time.sleep(0.02)
+            s = next(i for i in range(len(synth.train)) if synth.train.window[i] == w and synth.train.lost[i] == lost)
+            return synth.train_table.ppl[s, k]
+
+    cfg = parse_config({**TINY, "ppo": {**TINY["ppo"], "eval_every": 256}, "model_free": {"timesteps": 512}})
+    check = lambda model: {"mean_reward": 0.0, "frac_oracle": 0.0, "frac_skyline": 0.0}  # noqa: E731
+    res = ModelFree().run(Context(synth, cfg, check, real={"model_free": SlowReal()}))
+    p = res.curve[-1]
+    assert p["wall_measured"] is True and p["eval_s"] == 0.0 and p["wall_s"] == p["compute_s"]
+    assert SlowReal.calls == res.ledger.real_evals == p["real_evals"] > 0
+    assert p["compute_s"] >= 0.02 * SlowReal.calls and res.ledger.real_s >= 0.02 * SlowReal.calls
+    plain = ModelFree().run(Context(synth, cfg, check))  # same seed: the same questions, charged alike
+    assert plain.ledger.real_evals == res.ledger.real_evals and plain.curve[-1]["wall_measured"] is False
