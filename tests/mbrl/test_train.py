@@ -208,3 +208,21 @@ def test_a_measured_learner_times_its_real_evaluations(synth):
     assert p["compute_s"] >= 0.02 * SlowReal.calls and res.ledger.real_s >= 0.02 * SlowReal.calls
     plain = ModelFree().run(Context(synth, cfg, check))  # same seed: the same questions, charged alike
     assert plain.ledger.real_evals == res.ledger.real_evals and plain.curve[-1]["wall_measured"] is False
+
+
+def test_evaluate_prints_the_table_and_refuses_old_runs(runs, tmp_path):
+    import argparse
+
+    from mbrl.cli import _evaluate
+
+    out = runs[2]
+    assert _evaluate(argparse.Namespace(run=str(out), out=None)) == 0
+    text = (out / "comparison.md").read_text()
+    assert "| frac of skyline gap | frac of oracle gap |" in text and "| skyline |" in text
+    row = next(line for line in text.splitlines() if line.startswith("| mbrl_ppo |"))
+    assert " +- " in row and row.rstrip(" |").endswith("31")  # its real evaluations, charged by the rule
+    old = json.loads((out / "metrics.json").read_text())
+    old.pop("learners")
+    (tmp_path / "metrics.json").write_text(json.dumps(old))
+    with pytest.raises(ValueError, match="predates equal charging"):
+        _evaluate(argparse.Namespace(run=str(tmp_path), out=None))
