@@ -112,7 +112,7 @@ def crash_storm(n: int, tmp: Path, seed: int) -> dict:
 
 
 def _run(cfg: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([LAYERSPLIT, "run", str(cfg), "--out", str(out), "--no-progress"],
+    return subprocess.Popen([*LAYERSPLIT, "run", str(cfg), "--out", str(out), "--no-progress"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 

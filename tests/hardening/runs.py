@@ -13,7 +13,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import yaml
 
-LAYERSPLIT = str(Path(sys.executable).with_name("layersplit"))
+# `layersplit` as this interpreter runs it (the console script vanishes for a moment whenever
+# the package is reinstalled; the module does not).
+LAYERSPLIT = [sys.executable, "-m", "cosim.cli"]
 
 CELL = {
     "name": "h", "duration_s": 600.0, "seed": 1,
@@ -38,7 +40,7 @@ def write_config(path: Path, config: dict) -> Path:
 
 
 def start(config: Path, out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([LAYERSPLIT, "run", str(config), "--out", str(out), "--no-progress", *extra],
+    return subprocess.Popen([*LAYERSPLIT, "run", str(config), "--out", str(out), "--no-progress", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -20,7 +20,7 @@ def test_only_one_of_several_runs_gets_the_same_out_folder(tmp_path):
     cfg = write_config(tmp_path / "c.yaml", {**CELL, "duration_s": 0.5})
     out = tmp_path / "shared"
     out.mkdir()  # an existing empty folder: every run passes the emptiness check at first
-    procs = [subprocess.Popen([LAYERSPLIT, "run", str(cfg), "--out", str(out), "--no-progress"],
+    procs = [subprocess.Popen([*LAYERSPLIT, "run", str(cfg), "--out", str(out), "--no-progress"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
     results = [(p.communicate(timeout=300)[1], p.returncode)[::-1] for p in procs]
     assert sorted(code for code, _ in results) == [0, 1, 1, 1], results

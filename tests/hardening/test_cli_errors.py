@@ -11,7 +11,7 @@ from runs import CELL, LAYERSPLIT, SESSION, check_traces, meta, write_config
 
 
 def _run(*args, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([LAYERSPLIT, *map(str, args)], capture_output=True, text=True, timeout=300, **kw)
+    return subprocess.run([*LAYERSPLIT, *map(str, args)], capture_output=True, text=True, timeout=300, **kw)
 
 
 def _one_line_error(proc: subprocess.CompletedProcess, *parts: str) -> None:

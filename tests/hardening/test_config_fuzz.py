@@ -16,6 +16,7 @@ from runs import check_traces
 from cosim.checks import ConfigError
 from cosim.cli import main
 from cosim.lte_schema import BANDWIDTHS, PROPAGATION_MODELS, SCHEDULERS
+from cosim.session_config import WIRE_DTYPES
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Real runs: a few examples, no shrinking (each try is a simulation; the failing config is printed whole).
@@ -167,7 +168,7 @@ def test_valid_admitted_cell_runs(tmp_path_factory, drawn):
 
 
 SESSION_FIELDS = {
-    "model.wire_dtype": (st.sampled_from(["float32", "float16", "bfloat16", "int8"]), TEXT),
+    "model.wire_dtype": (st.sampled_from(WIRE_DTYPES), TEXT.filter(lambda s: s not in WIRE_DTYPES)),
     "model.fill": (st.sampled_from(["zero", "mean"]), TEXT.filter(lambda s: s not in ("zero", "mean"))),
     "model.protect": (st.lists(st.integers(0, 575), max_size=2, unique=True),
                       st.one_of(st.lists(outside(0, 65_535, integer=True), min_size=1, max_size=2), TEXT)),
