@@ -12,8 +12,9 @@ own checkpoints are charged to it the same way.
 
 Wall time of a learner = compute_s + eval_s: compute_s is measured (everything it ran: every
 surrogate fit, PPO, checkpoint selection; the referee's held-out checks excluded), eval_s is
-its real evaluations x the measured single-call cost, an ESTIMATE (the answers come from tables
-built in batches): wall_measured false. With --measure-mf SEED, model-free PPO in that seed runs
+its real evaluations x the single-call cost measured at the start of each seed (median of 21
+unbatched evaluations), an ESTIMATE (the answers come from tables built in batches): wall_measured
+false. With --measure-mf SEED, model-free PPO in that seed runs
 every paid evaluation as a real tail pass of SmolLM2 (mbrl.evaluator.MeasuredLedger), timed
 inside its wall time: its wall_s is then measured end to end (wall_measured true).
 
@@ -29,7 +30,8 @@ Last line: one JSON object (with --seeds, a list per key): mbrl_real_evals, mbrl
 mf_real_evals, mf_wall_s (to 95% of the skyline), mbrl_/mf_compute_s (measured part) and
 mbrl_/mf_eval_s (estimated part) there, mbrl_frac_skyline, mf_frac_skyline, mbrl_frac_oracle,
 mf_frac_oracle (deployed policies at the end), skyline_frac_oracle, causal_ref_frac_skyline,
-best_fixed_frac_skyline, mbrl_/mf_total_real_evals (at the end), distinct_evals_total (train and
+best_fixed_frac_skyline, mbrl_/mf_total_real_evals (at the end), eval_cost_s (the charge per
+evaluation, measured before the run), distinct_evals_total (train and
 held-out tables, every k: the exhaustive table), distinct_evals_train, and wall_measured (a flag
 per wall figure).
 """
@@ -82,17 +84,19 @@ def reach(curve: list, target: float) -> dict:
 
 def measure(cfg, config_path: str, target: float, measure_mf: bool = False) -> dict:
     """Runs the pipeline once, prints the details, returns the JSON figures."""
+    from mbrl.dataset import prepare
+    from mbrl.evaluator import RealEvaluator
     from mbrl.train import train
 
-    real = {}
-    if measure_mf:
-        from mbrl.evaluator import RealEvaluator
-
-        real["model_free"] = RealEvaluator(cfg.evaluator)
+    ds = prepare(cfg.traces, cfg.evaluator, progress=True)
+    ev = RealEvaluator(cfg.evaluator)
+    # the charge per evaluation is measured now, on this machine, not when the tables were built
+    ds.train_table.cost_s = ev.single_cost_s(repeats=21)
+    real = {"model_free": ev} if measure_mf else {}
     t0 = time.perf_counter()
-    m = train(cfg, progress=True, real=real)
+    m = train(cfg, ds=ds, progress=True, real=real)
     print(f"config {config_path} (seed {cfg.seed}); pipeline wall {time.perf_counter() - t0:.1f} s; real evaluation "
-          f"{m['real_eval_cost_s'] * 1000:.1f} ms each (unbatched, measured)")
+          f"{m['real_eval_cost_s'] * 1000:.1f} ms each (unbatched, measured before the run)")
     print(f"held-out: {m['states']['heldout']} decisions, {m['states']['heldout_damaged_share']:.0%} with lost packets; "
           f"distinct evaluations {m['distinct_evals']}; skyline families {m['skyline']['families']}")
     s = m["surrogate"]
@@ -123,6 +127,7 @@ def measure(cfg, config_path: str, target: float, measure_mf: bool = False) -> d
     out.update({"skyline_frac_oracle": round(c["skyline"]["frac_oracle"], 4),
                 "causal_ref_frac_skyline": round(c["causal_stump"]["frac_skyline"], 4),
                 "best_fixed_frac_skyline": round(c[m["best_fixed"]]["frac_skyline"], 4),
+                "eval_cost_s": round(m["real_eval_cost_s"], 4),
                 "distinct_evals_total": m["distinct_evals"]["total"], "distinct_evals_train": m["distinct_evals"]["train"],
                 "wall_measured": flags})
     return out
