@@ -10,7 +10,7 @@ set(LAYERSPLIT_NR_SOURCE "" CACHE STRING "5G-LENA nr sources: a tarball or folde
 set(LAYERSPLIT_NR_GIT_REPOSITORY "https://gitlab.com/cttc-lena/nr.git" CACHE STRING "5G-LENA git repository")
 set(LAYERSPLIT_NR_GIT_COMMIT "a8aa3bfdac4cb5800d4cd13c79b96fa4ad8efb82" CACHE STRING "5G-LENA commit (NR-v4.0, for ns-3.44)")
 set(LAYERSPLIT_NR_JOBS 2 CACHE STRING "parallel jobs for the one-time nr build")
-set(_nr_recipe 1)  # bump when cmake/nr-lib changes what it builds
+set(_nr_recipe 2)  # bump when cmake/nr-lib changes what it builds (2: libns3.44-nr.so)
 set(_nr_flags "-O2")  # -O3 costs build time and gains nothing measurable in a simulator this size
 
 find_package(Eigen3 3.3 QUIET CONFIG)  # Debian libeigen3-dev: enables nr's MIMO (rank > 1) code
@@ -54,7 +54,7 @@ else()
   set(_nr_root "$ENV{HOME}/.cache/layersplit/nr")
 endif()
 set(NR_DIR "${_nr_root}/${_nr_key}")
-set(NR_LIBRARY "${NR_DIR}/lib/libns3.${ns3_VERSION_MAJOR}.${ns3_VERSION_MINOR}-nr.so")
+set(NR_LIBRARY "${NR_DIR}/lib/libns${ns3_VERSION}-nr.so")  # ns-3's naming: libns3.44-core.so
 
 function(_nr_build)
   set(_work "${_nr_root}/work-${_nr_key}")  # kept until success: a rerun resumes the build
