@@ -416,7 +416,8 @@ def surrogate_metrics(sur: Surrogate, ds, cfg) -> dict:
     rows = np.arange(len(real))
     regret = r.reward(real[rows, best_real], best_real, L) - r.reward(real[rows, best_pred], best_pred, L)
     damaged = ds.test.loss_frac > 0
-    return {"mae_q": float(np.abs(pred - real).mean()), "mae_q_clean_states": float(np.abs(pred - real)[~damaged].mean()),
-            "mae_q_damaged_states": float(np.abs(pred - real)[damaged].mean()) if damaged.any() else None,
+    err = np.abs(pred - real)
+    return {"mae_q": float(err.mean()), "mae_q_clean_states": float(err[~damaged].mean()),
+            "mae_q_damaged_states": float(err[damaged].mean()) if damaged.any() else None,
             "best_k_agreement": float((best_pred == best_real).mean()), "mean_regret": float(regret.mean()),
             "mean_spread": float(spread.mean()), "heldout_pairs": int(real.size)}

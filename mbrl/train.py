@@ -24,8 +24,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from . import baselines as B
 from .config import TrainConfig, to_dict
 from .features import FEATURES
@@ -100,11 +98,7 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
         "accounting": "one distinct (window, lost set, k) tail pass = one real evaluation, charged at the measured "
                       "single-call cost (an estimate: wall_measured false); repeats from the learner's memo and "
                       "intact states (clean perplexity) free, for every learner alike",
-        "learners": {ln.key: {"label": ln.label, "policy": ln.policy_name, "real_evals": results[ln.key].ledger.real_evals,
-                              "lookups": results[ln.key].ledger.lookups, "curve": results[ln.key].curve,
-                              "wall_measured": results[ln.key].ledger.measured,
-                              "deployed": results[ln.key].deployed}
-                     for ln in LEARNERS if ln.key in results},
+        "learners": {ln.key: learner_metrics(ln, results[ln.key]) for ln in LEARNERS if ln.key in results},
         "surrogate": mb.extra["surrogate"],
         "causal_reference": {**stump_info, "real_table_pairs": int(ds.train_table.ppl.size)},
         "skyline": sky_info, "comparison": table, "best_fixed": best_fixed, "refs": refs,
@@ -113,6 +107,12 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
         write_run(Path(out), cfg, metrics, mb.model, sur)
     metrics["_models"] = (mb.model, results["model_free"].model if "model_free" in results else None, sur)
     return metrics
+
+
+def learner_metrics(learner, res) -> dict:
+    return {"label": learner.label, "policy": learner.policy_name, "real_evals": res.ledger.real_evals,
+            "lookups": res.ledger.lookups, "wall_measured": res.ledger.measured, "curve": res.curve,
+            "deployed": res.deployed}
 
 
 def distinct_evals(ds) -> dict:
