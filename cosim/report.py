@@ -48,10 +48,16 @@ def with_sinr(requests: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:
 
 
 def split_table(requests: pd.DataFrame) -> pd.DataFrame:
-    """Per split point: request count and means of latency parts, losses and quality."""
-    g = requests.groupby("k")
+    """Per split point: request count, means of latency parts, losses and quality, and the
+    per-request log perplexity's median and mean with the half-width of its 95 % interval (a mean
+    perplexity is dominated by a few badly damaged requests; the log is not)."""
+    req = requests.assign(log_ppl=requests["nll"] / requests["scored_tokens"])
+    g = req.groupby("k")
     table = g[["latency_s", *PARTS, "packets_lost", "erased_fraction", "ppl", "ppl_clean"]].mean()
     table.insert(0, "requests", g.size())
+    table["log_ppl_median"] = g["log_ppl"].median()
+    table["log_ppl_mean"] = g["log_ppl"].mean()
+    table["log_ppl_ci95"] = 1.96 * g["log_ppl"].std() / np.sqrt(g.size())  # NaN for a single request
     return table
 
 
@@ -145,7 +151,8 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     for title, fig in figures:
         body.append(f"<h2>{html.escape(title)}</h2><img class='figure' alt='{html.escape(title)}' "
                     f"src='data:image/png;base64,{_png(fig)}'>")
-    body.append("<h2>Per split point (means)</h2>" + table.to_html(float_format=lambda v: f"{v:.4g}"))
+    body.append("<h2>Per split point (means; log perplexity per request: median, mean, 95 % interval)</h2>"
+                + table.to_html(float_format=lambda v: f"{v:.4g}"))
     page = _PAGE.format(title=html.escape(run_dir.name), body="\n".join(body))
     path = Path(out) if out else run_dir / "report.html"
     path.write_text(page)
