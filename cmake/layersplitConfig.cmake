@@ -1,5 +1,5 @@
-# find_package(layersplit): the LTE co-simulation library (CosimHelper and friends) of an
-# installed layersplit, with the ns-3 targets of the ns3 wheel it was built against.
+# find_package(layersplit): the co-simulation libraries (CosimHelper for LTE, NrCosimHelper for
+# NR, and their common half) of an installed layersplit, with the ns-3 targets of the ns3 wheel it was built against.
 # Installed at <site-packages>/cosim/lib/cmake/layersplit/; `layersplit config --cmake-dir` prints it.
 get_filename_component(_layersplit_root "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)  # .../cosim
 get_filename_component(NS3_PREFIX "${_layersplit_root}/../ns3" ABSOLUTE)
@@ -13,7 +13,7 @@ if(NOT TARGET layersplit::lte)
   add_library(layersplit::lte SHARED IMPORTED)
   set_target_properties(layersplit::lte PROPERTIES
     IMPORTED_LOCATION "${_layersplit_root}/lib/liblayersplit_lte.so"
-    INTERFACE_INCLUDE_DIRECTORIES "${_layersplit_root}/include"
+    INTERFACE_INCLUDE_DIRECTORIES "${_layersplit_root}/include;${_layersplit_root}/include/layersplit"
     INTERFACE_LINK_LIBRARIES "ns3::lte;ns3::internet;ns3::applications;ns3::point-to-point;ns3::mobility;ns3::buildings"
     INTERFACE_COMPILE_FEATURES cxx_std_20)
 endif()
@@ -27,7 +27,7 @@ if(EXISTS "${_layersplit_root}/lib/liblayersplit_nr.so" AND NOT TARGET layerspli
   add_library(layersplit::nr SHARED IMPORTED)
   set_target_properties(layersplit::nr PROPERTIES
     IMPORTED_LOCATION "${_layersplit_root}/lib/liblayersplit_nr.so"
-    INTERFACE_INCLUDE_DIRECTORIES "${_layersplit_root}/include"
+    INTERFACE_INCLUDE_DIRECTORIES "${_layersplit_root}/include;${_layersplit_root}/include/layersplit"
     INTERFACE_LINK_LIBRARIES "ns3::nr;ns3::internet;ns3::mobility"
     INTERFACE_COMPILE_FEATURES cxx_std_20)
 endif()

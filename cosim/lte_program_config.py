@@ -1,4 +1,4 @@
-"""The text the built-in ``lte_cell`` program reads (format: ns3_scenarios/lte/scenario-config.h),
+"""The text the built-in ``lte_cell`` program reads (format: ns3_scenarios/common/scenario-config.h),
 written from a checked LTE scenario (cosim.lte_schema). One ``key value`` per line: every string
 in it passed the schema's one-line checks, so no value can add a line."""
 
@@ -26,7 +26,7 @@ def _fading_file(sc: Scenario) -> str:
 
 
 def to_program_config(sc: Scenario, transfers: Iterable[tuple] = ()) -> str:
-    """The text the ``lte_cell`` program reads (format: ns3_scenarios/lte/scenario-config.h).
+    """The text the ``lte_cell`` program reads (format: ns3_scenarios/common/scenario-config.h).
 
     Generates (or reuses from the cache) the fading trace when fading is on.
 

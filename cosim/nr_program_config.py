@@ -1,4 +1,4 @@
-"""The text the built-in ``nr_cell`` program reads (format: ns3_scenarios/lte/scenario-config.h),
+"""The text the built-in ``nr_cell`` program reads (format: ns3_scenarios/common/scenario-config.h),
 written from a checked NR scenario (cosim.nr_schema). The UE lines are the LTE cell's."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 // Radio-neutral UE setup shared by the cell programs: mobility (the six kinds of the scenario
 // YAML) and background traffic, both read from a UE line of the program config
-// (scenario-config.h). The LTE cell still has its own copy in lte-cell-builder.cc.
+// (scenario-config.h).
 #pragma once
 
-#include "lte/scenario-config.h"
+#include "common/scenario-config.h"
 
 #include <ns3/ipv4-address.h>
 #include <ns3/node.h>

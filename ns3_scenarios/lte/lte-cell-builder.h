@@ -3,7 +3,7 @@
 // background traffic. Everything comes from the config; nothing is defaulted here.
 #pragma once
 
-#include "scenario-config.h"
+#include "common/scenario-config.h"
 
 #include <ns3/ipv4-address.h>
 #include <ns3/lte-enb-net-device.h>

@@ -8,10 +8,10 @@
 //   lte_cell --config=run.cfg --bridge=NAME     under the Python launcher (cosim.Simulation)
 #include "cosim-helper.h"
 #include "lte-cell-builder.h"
-#include "record-sink.h"
-#include "scenario-config.h"
+#include "common/record-sink.h"
+#include "common/scenario-config.h"
 #include "slot-collector.h"
-#include "transfer-app.h"
+#include "common/transfer-app.h"
 
 #include <ns3/core-module.h>
 #include <ns3/lte-amc.h>

@@ -54,7 +54,7 @@
 // 1 ms (attribute SelfClock = true) or by the owner's clock at each slot boundary.
 #pragma once
 
-#include "record-sink.h"
+#include "common/record-sink.h"
 
 #include <ns3/lte-enb-net-device.h>
 #include <ns3/lte-mac-sap.h>

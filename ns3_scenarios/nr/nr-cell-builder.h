@@ -5,7 +5,7 @@
 // defaulted here.
 #pragma once
 
-#include "lte/scenario-config.h"
+#include "common/scenario-config.h"
 
 #include <ns3/ipv4-address.h>
 #include <ns3/node.h>

@@ -1,11 +1,11 @@
 // nr_cell: one 5G NR cell on 5G-LENA (gNB + edge host behind the core + N UEs) streaming per-slot
 // records and packet events, the same schema and transfers as lte_cell. Configured by a file
-// written by cosim/nr_program_config.py (format: ns3_scenarios/lte/scenario-config.h).
+// written by cosim/nr_program_config.py (format: ns3_scenarios/common/scenario-config.h).
 //
 //   nr_cell --config=run.cfg --csv=out/        standalone: out/slots.csv, out/events.csv
 //   nr_cell --config=run.cfg --no-records      streaming off (speed baseline)
 //   nr_cell --config=run.cfg --bridge=NAME     under the Python launcher (cosim.Simulation)
-#include "lte/scenario-config.h"
+#include "common/scenario-config.h"
 #include "nr-cell-builder.h"
 #include "nr-cosim-helper.h"
 

@@ -26,7 +26,7 @@
 //   x, y, z, speed   the UE's MobilityModel at the slot's end.
 #pragma once
 
-#include "lte/record-sink.h"
+#include "common/record-sink.h"
 
 #include <ns3/mobility-model.h>
 #include <ns3/nr-gnb-net-device.h>

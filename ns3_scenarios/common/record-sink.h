@@ -1,4 +1,4 @@
-// Where the LTE scenario sends its records: an abstract sink, plus a CSV sink for standalone runs.
+// Where a cell program sends its records: an abstract sink, plus a CSV sink for standalone runs.
 //
 // The bridge (cpp_ext/) implements RecordSink over its shared-memory rings; CsvRecordSink writes
 // the same records as two CSV files (or stdout) so the scenario can run and be tested alone.

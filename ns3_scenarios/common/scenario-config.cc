@@ -1,4 +1,4 @@
-#include "scenario-config.h"
+#include "common/scenario-config.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,5 +1,5 @@
 // TransferApp: "UE u sends B bytes tagged r now" (uplink) and "the edge sends B bytes to UE u"
-// (downlink), carried as real UDP packets through the LTE/EPC stack.
+// (downlink), carried as real UDP packets through the radio stack (LTE or NR, with its EPC).
 //
 // A transfer of B bytes becomes n = ceil(B / payload) packets; packet i carries min(payload,
 // B - i*payload) data bytes plus a 32-byte TransferHeader (tag, packet index, n, send time, ...),
@@ -11,7 +11,7 @@
 // Loss is thus decided in simulated time only, so runs stay deterministic.
 #pragma once
 
-#include "record-sink.h"
+#include "common/record-sink.h"
 
 #include <ns3/event-id.h>
 #include <ns3/ipv4-address.h>

@@ -1,4 +1,4 @@
-#include "record-sink.h"
+#include "common/record-sink.h"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "transfer-app.h"
+#include "common/transfer-app.h"
 
 #include <ns3/inet-socket-address.h>
 #include <ns3/log.h>
