@@ -24,12 +24,6 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(args: argparse.Namespace) -> int:
-    from cosim.summary import print_summary
-
-    print_summary(_existing_run(args.run))
-    return 0
-
 def _sweep(args: argparse.Namespace) -> int:
     from cosim.sweep import run_sweep, sweep_status
 
@@ -43,6 +37,12 @@ def _sweep(args: argparse.Namespace) -> int:
     print(sweep_status(done["dir"]))
     return 0 if set(done["counts"]) == {"ok"} else 1
 
+
+def _summary(args: argparse.Namespace) -> int:
+    from cosim.summary import print_summary
+
+    print_summary(_existing_run(args.run))
+    return 0
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -116,6 +116,20 @@ def _add_commands(sub) -> None:
                         "or memory (cosim.estimate)")
     p.set_defaults(func=_run)
 
+    p = sub.add_parser("sweep", help="run many points of a config (a grid or list of overrides) on a local pool or Ray",
+                       description="Runs every point of SWEEP.yaml (a base config plus overrides; see cosim/sweep.py) "
+                                   "as an independent run and gathers the traces into Parquet datasets partitioned "
+                                   "by the swept fields. Calling it again runs only missing or failed points. "
+                                   "`layersplit sweep status DIR` prints the points' status.")
+    p.add_argument("spec", metavar="SWEEP.yaml|status", help="sweep file, or 'status' followed by a sweep folder")
+    p.add_argument("dir", nargs="?", help="with 'status': the sweep folder")
+    p.add_argument("--out", help="sweep folder (default: runs/<sweep file name>; an existing one is resumed)")
+    p.add_argument("--executor", choices=["local", "ray"], help="override the file's executor (default local)")
+    p.add_argument("--workers", type=int, help="parallel points (default: the machine's CPUs)")
+    p.add_argument("--address", help="Ray cluster address for ray.init (default: a local Ray)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_sweep)
+
     trace = sub.add_parser("trace", help="inspect a run's traces").add_subparsers(dest="trace_command", required=True,
                                                                                   metavar="TRACE_COMMAND")
     p = trace.add_parser("summary", help="per-UE statistics of a run", description="Prints per-UE channel and packet statistics.")
@@ -138,20 +152,6 @@ def _add_commands(sub) -> None:
     p = sub.add_parser("config", help="where the installed C++ parts are (for building your own ns-3 script)",
                        description="Prints the folders of the installed package's CMake config, headers and "
                                    "programs, e.g. cmake -Dlayersplit_DIR=$(layersplit config --cmake-dir) ...")
-    p = sub.add_parser("sweep", help="run many points of a config (a grid or list of overrides) on a local pool or Ray",
-                       description="Runs every point of SWEEP.yaml (a base config plus overrides; see cosim/sweep.py) "
-                                   "as an independent run and gathers the traces into Parquet datasets partitioned "
-                                   "by the swept fields. Calling it again runs only missing or failed points. "
-                                   "`layersplit sweep status DIR` prints the points' status.")
-    p.add_argument("spec", metavar="SWEEP.yaml|status", help="sweep file, or 'status' followed by a sweep folder")
-    p.add_argument("dir", nargs="?", help="with 'status': the sweep folder")
-    p.add_argument("--out", help="sweep folder (default: runs/<sweep file name>; an existing one is resumed)")
-    p.add_argument("--executor", choices=["local", "ray"], help="override the file's executor (default local)")
-    p.add_argument("--workers", type=int, help="parallel points (default: the machine's CPUs)")
-    p.add_argument("--address", help="Ray cluster address for ray.init (default: a local Ray)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=_sweep)
-
     for name in ("cmake_dir", "include_dir", "bin_dir"):
         p.add_argument("--" + name.replace("_", "-"), dest=name, action="store_true", help=f"print only the {name}")
     p.set_defaults(func=_config)
