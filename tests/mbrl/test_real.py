@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+# At module level: while tests run, "conftest" names whichever folder's conftest came last.
+from conftest import synthetic
 from mbrl.evaluator import EvalConfig, RealEvaluator, activation_layout
 from mbrl.features import N_FEATURES
 from mbrl.traces import TraceConfig, load_decisions, record_traces
@@ -67,8 +69,6 @@ def test_saved_agent_chooses_from_slot_records(tmp_path):
     from cosim.launcher import SLOT_DTYPE
     from mbrl.agent import load_policy, save_agent
     from mbrl.env import MatrixScorer, SplitEnv
-
-    from conftest import synthetic
 
     dec, _ = synthetic(n_episodes=2)
     env = SplitEnv(dec, MatrixScorer(np.zeros((len(dec), 31))), 30)
