@@ -88,6 +88,9 @@ def measure(cfg, config_path: str, target: float, measure_mf: bool = False) -> d
     from mbrl.evaluator import RealEvaluator
     from mbrl.train import train
 
+    import torch
+
+    torch.set_num_threads(cfg.threads)  # as train runs; more threads than cores only contend (10x+ slower)
     ds = prepare(cfg.traces, cfg.evaluator, progress=True)
     ev = RealEvaluator(cfg.evaluator)
     # the charge per evaluation is measured now, on this machine, not when the tables were built
