@@ -15,8 +15,7 @@ Public API:
 * :class:`CostModel`, :class:`DeviceProfile`, :data:`PROFILES`, :func:`measure_profile` - compute cost.
 """
 
-import sys
-import types
+from llm_split.lazy import lazy_exports
 
 # Names load on first use (PEP 562): `import llm_split.cli` must not import torch (2 s, 280 MB).
 _WHERE = {
@@ -65,27 +64,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name in _WHERE:
-        import importlib
-
-        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_WHERE))
-
-
-class _Package(types.ModuleType):
-    """Importing a submodule binds its name in the package; where a function has that name (as
-    before, when this file imported everything), the function wins."""
-
-    def __setattr__(self, name, value):
-        if not (isinstance(value, types.ModuleType) and _WHERE.get(name) == name):
-            super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+lazy_exports(__name__, _WHERE)
