@@ -36,6 +36,24 @@ std::string Constant(double v) {
 
 }  // namespace
 
+NodeContainer CreateUeNodes(const ScenarioConfig& cfg) {
+  const std::size_t nUe = cfg.ues.size();
+  if (nUe == 0 || static_cast<std::int64_t>(nUe) != cfg.top.Int("ue_count")) {
+    throw std::runtime_error("config: ue_count does not match the number of ue lines");
+  }
+  NodeContainer ueNodes;
+  ueNodes.Create(nUe);
+  std::vector<Ptr<Node>> nodes;
+  for (std::size_t i = 0; i < nUe; ++i) {
+    nodes.push_back(ueNodes.Get(i));
+    if (cfg.ues[i].Str("mobility") != "ns2") {
+      InstallUeMobility(cfg.ues[i], ueNodes.Get(i));
+    }
+  }
+  InstallNs2Mobility(cfg.ues, nodes);
+  return ueNodes;
+}
+
 // Installs the mobility model of one UE (all but ns-2, which is installed per trace file).
 void InstallUeMobility(const KeyValues& ue, Ptr<Node> node) {
   const std::string& kind = ue.Str("mobility");

@@ -6,12 +6,16 @@
 #include "common/scenario-config.h"
 
 #include <ns3/ipv4-address.h>
+#include <ns3/node-container.h>
 #include <ns3/node.h>
 
 #include <cstdint>
 #include <vector>
 
 namespace layersplit {
+
+/// The UE nodes of the config's ue lines, each with its mobility installed (checks ue_count).
+ns3::NodeContainer CreateUeNodes(const ScenarioConfig& cfg);
 
 /// Installs the mobility model of one UE: constant_position, constant_velocity, random_walk,
 /// random_waypoint or gauss_markov (ns2 is installed per trace file by InstallNs2Mobility).

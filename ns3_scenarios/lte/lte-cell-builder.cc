@@ -136,19 +136,11 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
   auto enbMob = CreateObject<ConstantPositionMobilityModel>();
   enbMob->SetPosition(Vector(t.Num("enb_x"), t.Num("enb_y"), t.Num("enb_z")));
   cell.enbNode->AggregateObject(enbMob);
-  const std::size_t nUe = cfg.ues.size();
-  if (nUe == 0 || static_cast<std::int64_t>(nUe) != t.Int("ue_count")) {
-    throw std::runtime_error("config: ue_count does not match the number of ue lines");
-  }
-  NodeContainer ueNodes;
-  ueNodes.Create(nUe);
+  NodeContainer ueNodes = CreateUeNodes(cfg);
+  const std::size_t nUe = ueNodes.GetN();
   for (std::size_t i = 0; i < nUe; ++i) {
     cell.ueNodes.push_back(ueNodes.Get(i));
-    if (cfg.ues[i].Str("mobility") != "ns2") {
-      InstallUeMobility(cfg.ues[i], ueNodes.Get(i));
-    }
   }
-  InstallNs2Mobility(cfg.ues, cell.ueNodes);
 
   NetDeviceContainer enbDevs = cell.lte->InstallEnbDevice(NodeContainer(cell.enbNode));
   NetDeviceContainer ueDevs = cell.lte->InstallUeDevice(ueNodes);

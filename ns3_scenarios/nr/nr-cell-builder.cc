@@ -149,19 +149,11 @@ NrCell BuildNrCell(const ScenarioConfig& cfg) {
   auto gnbMob = CreateObject<ConstantPositionMobilityModel>();
   gnbMob->SetPosition(Vector(t.Num("gnb_x"), t.Num("gnb_y"), t.Num("gnb_z")));
   cell.gnbNode->AggregateObject(gnbMob);
-  const std::size_t nUe = cfg.ues.size();
-  if (nUe == 0 || static_cast<std::int64_t>(nUe) != t.Int("ue_count")) {
-    throw std::runtime_error("config: ue_count does not match the number of ue lines");
-  }
-  NodeContainer ueNodes;
-  ueNodes.Create(nUe);
+  NodeContainer ueNodes = CreateUeNodes(cfg);
+  const std::size_t nUe = ueNodes.GetN();
   for (std::size_t i = 0; i < nUe; ++i) {
     cell.ueNodes.push_back(ueNodes.Get(i));
-    if (cfg.ues[i].Str("mobility") != "ns2") {
-      InstallUeMobility(cfg.ues[i], ueNodes.Get(i));
-    }
   }
-  InstallNs2Mobility(cfg.ues, cell.ueNodes);
 
   NetDeviceContainer gnbDevs = cell.nr->InstallGnbDevice(NodeContainer(cell.gnbNode), bwps);
   NetDeviceContainer ueDevs = cell.nr->InstallUeDevice(ueNodes, bwps);
