@@ -34,17 +34,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterator
 
 import yaml
 
+from cosim.executors import run_tasks
 from cosim.scenario import ConfigError
 
-EXECUTORS = ("local", "ray")
+EXECUTORS = ("local", "ray")  # of cosim.executors: a sweep's points run in workers, never serially here
 _SPEC_KEYS = {"base", "seed", "set", "grid", "points", "executor", "workers", "address", "threads"}
 
 
@@ -134,18 +134,13 @@ def swept_fields(points: list[Point]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- one point (in a worker)
-def run_point(base: str, overrides: dict, threads: int) -> dict:
-    """Runs one point in a temporary folder; returns its tables (pyarrow) or its error. Never raises."""
-    import sys
+def run_point(base: str, overrides: dict) -> dict:
+    """Runs one point in a temporary folder; returns its tables (pyarrow) or its error. Never raises.
+    (Its torch threads are fixed by the executor: cosim.executors.)"""
     import tempfile
 
     from cosim.overrides import run_config
 
-    # torch threads fixed per point (a pool worker or a Ray worker alike); the variable covers a
-    # torch imported later, without paying its import in points that never use it
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="layersplit-point-") as tmp:
         try:
@@ -175,62 +170,6 @@ def _tables(run: Path) -> dict:
     return tables
 
 
-# ----------------------------------------------------------------------------- executors
-def _run_local(base: str, todo: list[tuple[Point, dict]], workers: int, threads: int) -> Iterator[tuple[Point, dict]]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    # spawn: fresh interpreters (no inherited threads or locks); each runs points one at a time
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = {pool.submit(run_point, base, ov, threads): p for p, ov in todo}
-        for fut in as_completed(futures):
-            try:
-                result = fut.result()
-            except Exception as exc:  # the worker process died (e.g. killed): only its point fails
-                result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "wall_s": None}
-            yield futures[fut], result
-    except BaseException:  # Ctrl-C or any error: drop the queued points (they stay pending for the next call)
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-
-
-def _run_ray(base: str, todo: list[tuple[Point, dict]], workers: int | None, threads: int,
-             address: str | None) -> Iterator[tuple[Point, dict]]:
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("executor: ray needs Ray: pip install 'layersplit[ray]'") from None
-    started = not ray.is_initialized()
-    if started:
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-    pending: list = []
-    try:
-        task = ray.remote(num_cpus=1, max_retries=0)(run_point)
-        refs = {task.remote(base, ov, threads): p for p, ov in todo}
-        pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            try:
-                result = ray.get(done[0])
-            except Exception as exc:  # a worker died: only its point fails
-                result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "wall_s": None}
-            yield refs[done[0]], result
-    finally:
-        for ref in pending:  # after Ctrl-C: a cluster would run them on
-            ray.cancel(ref, force=True)
-        if started:
-            ray.shutdown()
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 # ----------------------------------------------------------------------------- the sweep
 def run_sweep(path: str | Path, out: str | Path | None = None, executor: str | None = None,
               workers: int | None = None, address: str | None = None, progress: bool = True) -> dict:
@@ -251,16 +190,14 @@ def run_sweep(path: str | Path, out: str | Path | None = None, executor: str | N
     store.register(points, swept_fields(points))
     (root / "sweep.yaml").write_text(Path(path).read_text())
     todo = [(p, p.overrides(spec.set)) for p in store.todo(points)]
-    workers = workers or spec.workers or default_workers()
-    if executor == "ray":
-        results = _run_ray(str(spec.base), todo, workers if not (address or spec.address) else None,
-                           spec.threads, address or spec.address)
-    else:
-        results = _run_local(str(spec.base), todo, min(workers, max(1, len(todo))), spec.threads)
+    results = run_tasks(partial(run_point, str(spec.base)), [ov for _, ov in todo], executor,
+                        workers or spec.workers, address or spec.address, spec.threads)
     with tqdm(total=len(points), initial=len(points) - len(todo), unit="point", disable=not progress,
               desc=Path(path).stem) as bar:
-        for point, result in results if todo else ():
-            store.record(point, result)
+        for i, result, error in results:
+            if error is not None:  # its worker died (e.g. killed): only its point fails
+                result = {"status": "failed", "error": f"{type(error).__name__}: {error}", "wall_s": None}
+            store.record(todo[i][0], result)
             bar.update(1)
     return {"dir": root, "ran": [p.id for p, _ in todo], "counts": store.counts()}
 
