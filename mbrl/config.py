@@ -2,7 +2,7 @@
 
 Sections: ``traces`` (mbrl.traces.TraceConfig), ``evaluator`` (mbrl.evaluator.EvalConfig),
 ``reward`` (mbrl.reward.RewardConfig), ``surrogate`` (mbrl.surrogate.SurrogateConfig), ``env``,
-``ppo``, ``model_free`` (below), plus ``seed`` and ``threads``. Unknown keys are errors that
+``ppo``, ``model_free``, ``table`` (below), plus ``seed`` and ``threads``. Unknown keys are errors that
 name the key path and the allowed keys.
 """
 from __future__ import annotations
@@ -88,6 +88,27 @@ class ModelFreeConfig:
 
 
 @dataclass(frozen=True)
+class TableConfig:
+    """Where a missing real-evaluation table is built (mbrl.evaluator.build_table; not what it
+    holds: the cached tables do not depend on it). Args: executor: serial (in the training's
+    process, the default), local (a process pool) or ray (cosim.executors); workers: processes
+    of the pool or CPUs of a local Ray (null: the machine's CPUs); address: the Ray cluster to
+    join ("auto", "ray://head:10001"; null: a local Ray)."""
+
+    executor: str = "serial"
+    workers: int | None = None
+    address: str | None = None
+
+    def __post_init__(self):
+        from cosim.executors import EXECUTORS
+
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"table.executor: {self.executor!r} is not one of {', '.join(EXECUTORS)}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"table.workers: {self.workers!r} must be an integer >= 1 or null")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
     threads: int = 1
@@ -98,6 +119,7 @@ class TrainConfig:
     env: EnvConfig = field(default_factory=EnvConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     model_free: ModelFreeConfig = field(default_factory=ModelFreeConfig)
+    table: TableConfig = field(default_factory=TableConfig)
 
 
 def _build(cls, raw: Any, path: str):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 
@@ -38,7 +38,7 @@ def _cache_root(trace_cfg: TraceConfig) -> Path:
 
 
 def _table(dec: Decisions, eval_cfg: EvalConfig, trace_cfg: TraceConfig, evaluator: list,
-           progress: bool) -> EvalTable:
+           progress: bool, table_cfg=None) -> EvalTable:
     key = json.dumps({"runs": dec.trace, "eval": eval_cfg.identity(), "deadline": float(trace_cfg.deadline_ms),
                       "n": len(dec)}, sort_keys=True)
     path = _cache_root(trace_cfg) / "mbrl_tables" / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".npz")
@@ -48,7 +48,8 @@ def _table(dec: Decisions, eval_cfg: EvalConfig, trace_cfg: TraceConfig, evaluat
         evaluator.append(RealEvaluator(eval_cfg))
     if progress:
         print(f"building real-evaluation table for {len(dec)} states -> {path}", flush=True)
-    table = build_table(evaluator[0], dec.window, dec.lost, progress=progress)
+    where = asdict(table_cfg) if table_cfg is not None else {}  # executor, workers, address
+    table = build_table(evaluator[0], dec.window, dec.lost, progress=progress, **where)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     table.save(tmp)
@@ -56,8 +57,9 @@ def _table(dec: Decisions, eval_cfg: EvalConfig, trace_cfg: TraceConfig, evaluat
     return table
 
 
-def prepare(trace_cfg: TraceConfig, eval_cfg: EvalConfig, progress: bool = False) -> Dataset:
-    """Records (or reuses) the traces and builds (or reuses) the real-evaluation tables."""
+def prepare(trace_cfg: TraceConfig, eval_cfg: EvalConfig, progress: bool = False, table_cfg=None) -> Dataset:
+    """Records (or reuses) the traces and builds (or reuses) the real-evaluation tables, a missing
+    table where ``table_cfg`` (mbrl.config.TableConfig) says (default: in this process)."""
     probe_bytes, n_packets = activation_layout(eval_cfg)
     train_runs = record_traces(trace_cfg, probe_bytes, trace_cfg.train_seeds)
     test_runs = record_traces(trace_cfg, probe_bytes, trace_cfg.test_seeds)
@@ -67,5 +69,5 @@ def prepare(trace_cfg: TraceConfig, eval_cfg: EvalConfig, progress: bool = False
         raise ValueError(f"traces: {len(train)} train and {len(test)} held-out decisions; "
                          "make duration_s longer or period_ms shorter")
     evaluator: list = []  # loaded on first need
-    return Dataset(train, test, _table(train, eval_cfg, trace_cfg, evaluator, progress),
-                   _table(test, eval_cfg, trace_cfg, evaluator, progress))
+    return Dataset(train, test, _table(train, eval_cfg, trace_cfg, evaluator, progress, table_cfg),
+                   _table(test, eval_cfg, trace_cfg, evaluator, progress, table_cfg))

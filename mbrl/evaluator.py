@@ -234,32 +234,69 @@ class EvalTable:
 
 
 def build_table(evaluator: RealEvaluator, windows: np.ndarray, lost: Sequence[frozenset],
-                batch: int = 32, progress: bool = False) -> EvalTable:
+                batch: int = 32, progress: bool = False, executor: str = "serial", workers: int | None = None,
+                address: str | None = None) -> EvalTable:
     """Real evaluation of every state (window ``windows[i]``, packets ``lost[i]``) at every k.
 
-    Distinct (window, k, lost) cells are evaluated once, in batches of ``batch`` per k.
+    Distinct (window, lost) keys, sorted, are evaluated once at every k, in batches of ``batch``
+    consecutive keys per k. ``executor`` (cosim.executors): ``serial`` runs them here on
+    ``evaluator``; ``local`` (a process pool of ``workers``) or ``ray`` (``address``: a cluster)
+    runs each (batch, k) as a task, each worker process loading the model of ``evaluator.cfg``
+    once, with this process's torch threads. The batches are the same whatever the executor, so
+    the table is too (batched tail passes round differently from single ones, so batch
+    composition is what must not change).
     """
+    import torch
+
     n, L = len(lost), evaluator.n_layers
     cost = evaluator.single_cost_s()
     passes0, wall0 = evaluator.tail_passes, evaluator.wall_s
     keys = sorted({(int(w), frozenset(ls)) for w, ls in zip(windows, lost)}, key=lambda x: (x[0], sorted(x[1])))
+    batches = [keys[s:s + batch] for s in range(0, len(keys), batch)]
     values: dict[tuple, float] = {}
-    for k in range(L + 1):
-        for s in range(0, len(keys), batch):
-            chunk = keys[s:s + batch]
-            for key, v in zip(chunk, evaluator.ppl_batch(k, chunk)):
+    if executor == "serial":
+        for k in range(L + 1):
+            for chunk in batches:
+                for key, v in zip(chunk, evaluator.ppl_batch(k, chunk)):
+                    values[(key[0], k, key[1])] = v
+            if progress:
+                print(f"  table k={k}/{L}: {len(keys)} distinct (window, lost) cells", flush=True)
+        passes, wall = evaluator.tail_passes - passes0, evaluator.wall_s - wall0
+    else:
+        from cosim.executors import map_tasks
+
+        tasks = [(evaluator.cfg, k, chunk) for k in range(L + 1) for chunk in batches]
+        report = (lambda i, _: print(f"  table: {i + 1}/{len(tasks)} batches done", flush=True)) if progress else None
+        done = map_tasks(_table_batch, tasks, executor, workers, address, torch.get_num_threads(),
+                         names=[f"table k={k}, keys {chunk[0]}..{chunk[-1]}" for _, k, chunk in tasks],
+                         on_result=report)
+        for (_, k, chunk), (ppl, _) in zip(tasks, done):
+            for key, v in zip(chunk, ppl):
                 values[(key[0], k, key[1])] = v
-        if progress:
-            print(f"  table k={k}/{L}: {len(keys)} distinct (window, lost) cells", flush=True)
+        passes, wall = len(keys) * (L + 1), sum(w for _, w in done)
     ppl = np.array([[values[(int(w), k, frozenset(ls))] for k in range(L + 1)] for w, ls in zip(windows, lost)])
     clean = np.array([evaluator.clean_ppl(int(w)) for w in windows])
     build = {"distinct_cells": len(keys) * (L + 1), "state_k_cells": n * (L + 1),
-             "tail_passes": evaluator.tail_passes - passes0, "wall_s": round(evaluator.wall_s - wall0, 2),
-             "single_cost_s": round(cost, 5)}
+             "tail_passes": passes, "wall_s": round(wall, 2), "single_cost_s": round(cost, 5)}
+    if executor != "serial":
+        build["executor"] = executor
     tokens = evaluator.cfg.prompt_tokens + 1
     ue_s = np.array([evaluator.cost.ue_cost(k, tokens)[0] for k in range(L + 1)])
     edge_s = np.array([evaluator.cost.edge_cost(k, tokens)[0] for k in range(L + 1)])
     return EvalTable(ppl, clean, cost, build, ue_s, edge_s)
+
+
+_WORKER_EVALUATORS: dict[EvalConfig, RealEvaluator] = {}  # a worker process's model, loaded once
+
+
+def _table_batch(task: tuple[EvalConfig, int, list]) -> tuple[list[float], float]:
+    """One batch of :func:`build_table` in a worker: (perplexities, tail-pass wall s)."""
+    cfg, k, chunk = task
+    if cfg not in _WORKER_EVALUATORS:
+        _WORKER_EVALUATORS[cfg] = RealEvaluator(cfg)
+    ev = _WORKER_EVALUATORS[cfg]
+    wall0 = ev.wall_s
+    return ev.ppl_batch(k, chunk), ev.wall_s - wall0
 
 
 class TableEvaluator:

@@ -61,7 +61,7 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
 
     torch.set_num_threads(cfg.threads)
     if ds is None:
-        ds = prepare(cfg.traces, cfg.evaluator, progress)
+        ds = prepare(cfg.traces, cfg.evaluator, progress, cfg.table)
     L, r = ds.n_layers, cfg.reward
     refs, sky_info = heldout_refs(ds, cfg)
 
