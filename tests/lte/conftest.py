@@ -1,57 +1,14 @@
-"""Shared helpers for the LTE cell tests: every test runs the real lte_cell program (ns-3)."""
+"""Fixtures of the LTE cell tests: every test runs the real lte_cell program (ns-3).
+Helpers (scenario mapping, Run, HARQ and no-value codes): tests/testkit/cells.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-import pandas as pd
 import pytest
-import yaml
 
-from cosim.cell_run import run_scenario_file
-from cosim.traces import read_packets, read_slots
-
-NO_VALUE = 255  # records.hpp kNoValue (CQI, MCS)
-HARQ_NONE, HARQ_OK, HARQ_FAIL, HARQ_EMPTY = 0, 1, 2, 3  # records.hpp HarqOutcome
-
-
-def scenario(duration_s: float = 0.4, positions=((100, 0),), mobility: dict | None = None,
-             **sections: Any) -> dict:
-    """A small scenario mapping: one UE group at `positions`, log-distance channel, no fading."""
-    sc: dict[str, Any] = {
-        "name": "t",
-        "duration_s": duration_s,
-        "seed": 1,
-        "radio": {"bandwidth_rbs": 25, "scheduler": "pf", "rlc_mode": "UM"},
-        "channel": {"propagation": "log_distance"},
-        "ue_groups": [{
-            "count": len(positions),
-            "placement": {"kind": "list", "positions": [list(p) for p in positions]},
-            "mobility": mobility or {"kind": "constant_position"},
-        }],
-    }
-    for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(sc.get(key), dict):
-            sc[key] = {**sc[key], **value}
-        else:
-            sc[key] = value
-    return sc
-
-
-class Run:
-    def __init__(self, path: Path):
-        self.path = path
-        self.slots: pd.DataFrame = read_slots(path)
-        self.packets: pd.DataFrame = read_packets(path)
-        self.config = yaml.safe_load((path / "config.yaml").read_text())
+from testkit.cells import cell_runner
 
 
 @pytest.fixture
 def run_lte(tmp_path):
-    """run_lte(mapping, name="run") -> Run: writes the YAML, runs it, reads the traces back."""
-    def _run(sc: dict, name: str = "run", **overrides: Any) -> Run:
-        cfg = tmp_path / f"{name}.yaml"
-        cfg.write_text(yaml.safe_dump(sc, sort_keys=False))
-        return Run(run_scenario_file(cfg, out=tmp_path / name, progress=False, overrides=overrides))
-    return _run
+    """run_lte(mapping, name="run", **overrides) -> Run: writes the YAML, runs it, reads the traces back."""
+    return cell_runner(tmp_path)

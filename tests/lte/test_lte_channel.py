@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import HARQ_NONE, NO_VALUE, Run, scenario
+from testkit.cells import HARQ_NONE, NO_VALUE, Run, lte_scenario
 from cosim.cell_run import run_scenario_file
 from cosim.programs import program_path
 
@@ -34,9 +34,9 @@ def tbs_table() -> pd.DataFrame:
 def moving_away(tmp_path_factory):
     """One UE driving away from 30 m to 230 m with uplink and downlink traffic, 3GPP-free channel."""
     d = tmp_path_factory.mktemp("away")
-    sc = scenario(duration_s=2.0, positions=((30, 0),),
-                  mobility={"kind": "constant_velocity", "speed_mps": 100, "heading_deg": 0},
-                  channel={"propagation": "log_distance", "log_distance": {"exponent": 3.2}})
+    sc = lte_scenario(duration_s=2.0, positions=((30, 0),),
+                      mobility={"kind": "constant_velocity", "speed_mps": 100, "heading_deg": 0},
+                      channel={"propagation": "log_distance", "log_distance": {"exponent": 3.2}})
     sc["ue_groups"][0]["traffic"] = {"kind": "cbr", "direction": "both", "rate_bps": 300_000, "packet_bytes": 500,
                                      "start_s": 0.1}
     (d / "s.yaml").write_text(yaml.safe_dump(sc))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 
-from conftest import scenario
+from testkit.cells import lte_scenario
 from cosim.traces import PACKETS_FILE, SLOTS_FILE
 
 
 def _scenario() -> dict:
-    sc = scenario(duration_s=0.5, positions=((60, 0), (150, 40)),
-                  mobility={"kind": "random_walk", "speed_min_mps": 5, "speed_max_mps": 20, "walk_step": 0.1},
-                  channel={"fading": {"model": "epa", "speed_kmh": 30, "trace_length_s": 2}})
+    sc = lte_scenario(duration_s=0.5, positions=((60, 0), (150, 40)),
+                      mobility={"kind": "random_walk", "speed_min_mps": 5, "speed_max_mps": 20, "walk_step": 0.1},
+                      channel={"fading": {"model": "epa", "speed_kmh": 30, "trace_length_s": 2}})
     sc["ue_groups"][0]["placement"] = {"kind": "disc", "radius_min_m": 30, "radius_max_m": 200}
     sc["probes"] = [{"direction": "ul", "bytes": 3000, "period_ms": 50, "start_s": 0.1},
                     {"direction": "dl", "bytes": 3000, "period_ms": 50, "start_s": 0.1}]

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from conftest import scenario
+from testkit.cells import lte_scenario
 from cosim.cli import main
 
 def _set(sc: dict, dotted: str, value) -> dict:
@@ -49,7 +49,7 @@ BAD = [
 @pytest.mark.parametrize("key,value,message", BAD, ids=[b[0] + "=" + str(b[1])[:12] for b in BAD])
 def test_bad_config_names_the_key(tmp_path, capsys, key, value, message):
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text(yaml.safe_dump(_set(scenario(), key, value)))
+    cfg.write_text(yaml.safe_dump(_set(lte_scenario(), key, value)))
     assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("layersplit run: error: "), err
@@ -59,7 +59,7 @@ def test_bad_config_names_the_key(tmp_path, capsys, key, value, message):
 
 def test_bad_config_through_the_console_command(tmp_path):
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text(yaml.safe_dump(_set(scenario(), "radio.scheduler", "fifo")))
+    cfg.write_text(yaml.safe_dump(_set(lte_scenario(), "radio.scheduler", "fifo")))
     proc = subprocess.run([Path(sys.executable).with_name("layersplit"), "run", str(cfg), "--no-progress"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert proc.returncode == 1
@@ -85,7 +85,7 @@ def _child_lte_cell(parent: int, timeout_s: float = 30) -> int:
 
 
 def test_killing_ns3_leaves_readable_traces(tmp_path):
-    sc = scenario(duration_s=120, positions=((50, 0), (120, 0)))
+    sc = lte_scenario(duration_s=120, positions=((50, 0), (120, 0)))
     sc["ue_groups"][0]["traffic"] = {"kind": "cbr", "direction": "both", "rate_bps": 2e6, "start_s": 0.05}
     sc["probes"] = [{"direction": "ul", "bytes": 2000, "period_ms": 20, "start_s": 0.1}]
     cfg, out = tmp_path / "long.yaml", tmp_path / "run"

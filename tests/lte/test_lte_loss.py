@@ -12,18 +12,18 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import HARQ_EMPTY, Run, scenario
+from testkit.cells import HARQ_EMPTY, Run, lte_scenario
 from cosim.cell_run import run_scenario_file
 
 NEAR, FAR = 0, 1
 
 
 def _channel_test_scenario(rlc_mode: str) -> dict:
-    sc = scenario(duration_s=3.5, positions=((80, 0), (260, 0)),
-                  radio={"rlc_mode": rlc_mode, "harq": False},
-                  channel={"propagation": "log_distance", "log_distance": {"exponent": 3.2},
-                           "fading": {"model": "eva", "speed_kmh": 60, "trace_length_s": 4, "window_s": 0.5}},
-                  transfer={"payload_bytes": 1000, "loss_timeout_ms": 3000})
+    sc = lte_scenario(duration_s=3.5, positions=((80, 0), (260, 0)),
+                      radio={"rlc_mode": rlc_mode, "harq": False},
+                      channel={"propagation": "log_distance", "log_distance": {"exponent": 3.2},
+                               "fading": {"model": "eva", "speed_kmh": 60, "trace_length_s": 4, "window_s": 0.5}},
+                      transfer={"payload_bytes": 1000, "loss_timeout_ms": 3000})
     sc["probes"] = [{"direction": "dl", "ue": "all", "bytes": 2000, "period_ms": 50, "start_s": 0.2, "stop_s": 2.0}]
     return sc
 
@@ -64,12 +64,12 @@ def test_am_loses_nothing_but_delivers_later(um_am):
 def test_am_uplink_keeps_sending_when_grants_shrink(run_lte, retx_always_fits):
     """ns-3's LteRlcAm cannot re-segment a retransmission; radio.rlc_am_retx_always_fits (default
     true) keeps the bearer going when a pending retransmission outgrows the shrinking grants."""
-    sc = scenario(duration_s=3.0, positions=((50, 0),),
-                  mobility={"kind": "constant_velocity", "speed_mps": 15, "heading_deg": 0},
-                  radio={"rlc_mode": "AM", "rlc_am_retx_always_fits": retx_always_fits},
-                  channel={"log_distance": {"exponent": 3.2},
-                           "fading": {"model": "eva", "speed_kmh": 60}},
-                  transfer={"loss_timeout_ms": 1000})
+    sc = lte_scenario(duration_s=3.0, positions=((50, 0),),
+                      mobility={"kind": "constant_velocity", "speed_mps": 15, "heading_deg": 0},
+                      radio={"rlc_mode": "AM", "rlc_am_retx_always_fits": retx_always_fits},
+                      channel={"log_distance": {"exponent": 3.2},
+                               "fading": {"model": "eva", "speed_kmh": 60}},
+                      transfer={"loss_timeout_ms": 1000})
     sc["probes"] = [{"direction": "ul", "bytes": 10000, "period_ms": 100, "start_s": 0.3, "stop_s": 2.0}]
     run = run_lte(sc)
     granted_unused = run.slots[run.slots.harq == HARQ_EMPTY]

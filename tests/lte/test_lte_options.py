@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import NO_VALUE, scenario
+from testkit.cells import NO_VALUE, lte_scenario
 from cosim.scenario import PROPAGATION_MODELS, SCHEDULERS
 
 BOUNDS = [-300, 300, -300, 300]
@@ -37,7 +37,7 @@ def test_mobility(run_lte, tmp_path, kind):
         trace = tmp_path / "moves.ns2"
         trace.write_text(NS2_TRACE)
         mob["file"] = str(trace)
-    run = run_lte(scenario(duration_s=0.4, positions=((100, 0), (0, 150)), mobility=mob))
+    run = run_lte(lte_scenario(duration_s=0.4, positions=((100, 0), (0, 150)), mobility=mob))
     s = run.slots.sort_values(["ue", "t_ns"])
     moved = s.groupby("ue").apply(lambda d: np.hypot(np.diff(d.x), np.diff(d.y)).sum(), include_groups=False)
     assert run.config["ue_groups"][0]["mobility"]["kind"] == kind
@@ -57,7 +57,7 @@ _mean_sinr: dict[str, float] = {}
 
 @pytest.mark.parametrize("propagation", list(PROPAGATION_MODELS))
 def test_propagation(run_lte, propagation):
-    run = run_lte(scenario(duration_s=0.3, positions=((200, 0),), channel={"propagation": propagation}))
+    run = run_lte(lte_scenario(duration_s=0.3, positions=((200, 0),), channel={"propagation": propagation}))
     assert run.config["channel"]["propagation"] == propagation
     sinr = run.slots.dl_sinr_db[run.slots.t_ns > 50e6]
     assert sinr.notna().all() and np.isfinite(sinr).all()
@@ -70,8 +70,8 @@ def test_propagation(run_lte, propagation):
 
 @pytest.mark.parametrize("model", ["none", "epa", "eva", "etu"])
 def test_fading(run_lte, model):
-    run = run_lte(scenario(duration_s=0.4, positions=((100, 0),),
-                           channel={"fading": {"model": model, "speed_kmh": 30, "trace_length_s": 2}}))
+    run = run_lte(lte_scenario(duration_s=0.4, positions=((100, 0),),
+                               channel={"fading": {"model": model, "speed_kmh": 30, "trace_length_s": 2}}))
     sinr = run.slots.dl_sinr_db[run.slots.t_ns > 50e6]
     assert run.config["channel"]["fading"]["model"] == model
     if model == "none":
@@ -82,7 +82,7 @@ def test_fading(run_lte, model):
 
 @pytest.mark.parametrize("scheduler", list(SCHEDULERS))
 def test_scheduler(run_lte, scheduler):
-    sc = scenario(duration_s=0.4, positions=((80, 0), (150, 0)), radio={"scheduler": scheduler})
+    sc = lte_scenario(duration_s=0.4, positions=((80, 0), (150, 0)), radio={"scheduler": scheduler})
     sc["probes"] = [{"direction": "ul", "bytes": 4000, "period_ms": 50, "start_s": 0.1, "stop_s": 0.25},
                     {"direction": "dl", "bytes": 4000, "period_ms": 50, "start_s": 0.1, "stop_s": 0.25}]
     run = run_lte(sc)
@@ -96,7 +96,7 @@ def test_scheduler(run_lte, scheduler):
 
 
 def test_probe_send_times_can_be_listed(run_lte):
-    sc = scenario(duration_s=0.5, positions=((80, 0),))
+    sc = lte_scenario(duration_s=0.5, positions=((80, 0),))
     sc["probes"] = [{"direction": "ul", "ue": 0, "bytes": 3000, "times_s": [0.23, 0.1, 0.1]}]
     run = run_lte(sc)
     sends = run.packets[run.packets.packet == 0].sort_values("tag")

@@ -12,7 +12,7 @@ from cosim.policies import SinrTable
 from cosim.summary import ue_summary
 from cosim.traces import enb_position
 
-from conftest import HARQ_EMPTY, HARQ_FAIL, HARQ_OK, scenario
+from testkit.cells import HARQ_EMPTY, HARQ_FAIL, HARQ_OK, lte_scenario
 
 SRS_PERIOD_MS = 40  # cosim's LTE cell up to 36 UEs
 
@@ -25,10 +25,10 @@ def drive(tmp_path_factory):
     from cosim.cell_run import run_scenario_file
     from cosim.traces import read_slots
 
-    sc = scenario(duration_s=12, positions=((50, 0),),
-                  mobility={"kind": "constant_velocity", "speed_mps": 30, "heading_deg": 0},
-                  channel={"propagation": "log_distance", "log_distance": {"exponent": 3.2}},
-                  probes=[{"direction": "ul", "ue": "all", "bytes": 20000, "period_ms": 200, "start_s": 0.5}])
+    sc = lte_scenario(duration_s=12, positions=((50, 0),),
+                      mobility={"kind": "constant_velocity", "speed_mps": 30, "heading_deg": 0},
+                      channel={"propagation": "log_distance", "log_distance": {"exponent": 3.2}},
+                      probes=[{"direction": "ul", "ue": "all", "bytes": 20000, "period_ms": 200, "start_s": 0.5}])
     tmp = tmp_path_factory.mktemp("drive")
     (tmp / "drive.yaml").write_text(yaml.safe_dump(sc))
     run = run_scenario_file(tmp / "drive.yaml", out=tmp / "run", progress=False)
@@ -75,8 +75,8 @@ def test_a_policy_reading_the_records_stops_choosing_fragile_splits_out_of_cover
 
 
 def test_an_idle_ue_between_bursts_shows_no_harq_failures(run_lte):
-    run = run_lte(scenario(duration_s=2, positions=((100, 0),),
-                           probes=[{"direction": "ul", "ue": "all", "bytes": 20000, "period_ms": 200, "start_s": 0.3}]))
+    run = run_lte(lte_scenario(duration_s=2, positions=((100, 0),),
+                               probes=[{"direction": "ul", "ue": "all", "bytes": 20000, "period_ms": 200, "start_s": 0.3}]))
     s = run.slots
     empty = s[s["harq"] == HARQ_EMPTY]
     assert len(empty) > 0, "grants after a burst drained exist and must not read as failures"
@@ -88,7 +88,7 @@ def test_an_idle_ue_between_bursts_shows_no_harq_failures(run_lte):
 
 
 def test_unscheduled_slots_say_so(run_lte):
-    s = run_lte(scenario(duration_s=0.5)).slots  # no traffic at all
+    s = run_lte(lte_scenario(duration_s=0.5)).slots  # no traffic at all
     idle = s[s["harq"] == 0]
     assert len(idle) > 0
     assert (idle["ul_mcs"] == 255).all() and (idle["ul_rbs"] == 0).all()
@@ -98,7 +98,7 @@ def test_unscheduled_slots_say_so(run_lte):
 
 
 def test_the_built_in_cell_reports_its_geometry(run_lte):
-    run = run_lte(scenario(duration_s=0.2, positions=((30, 0), (0, 40)), radio={"enb_position": [10, -20, 30]}))
+    run = run_lte(lte_scenario(duration_s=0.2, positions=((30, 0), (0, 40)), radio={"enb_position": [10, -20, 30]}))
     geometry = json.loads((run.path / "geometry.json").read_text())
     assert geometry == {"ues": 2, "cell_position": [10.0, -20.0, 30.0]}
     assert enb_position(run.path) == (10.0, -20.0, 30.0)

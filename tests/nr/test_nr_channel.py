@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from nr_helpers import HARQ_FAIL, HARQ_OK, NO_VALUE, nr_scenario
+from testkit.cells import HARQ_FAIL, HARQ_OK, NO_VALUE, nr_scenario
 
 FC_GHZ = 3.5
 GNB_Z, UE_Z = 10.0, 1.5

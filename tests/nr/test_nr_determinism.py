@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nr_helpers import nr_scenario
+from testkit.cells import nr_scenario
 
 
 def test_same_seed_same_traces(run_nr):

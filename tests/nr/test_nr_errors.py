@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from cosim.cli import main
-from nr_helpers import nr_scenario
+from testkit.cells import nr_scenario
 
 
 def _set(sc: dict, dotted: str, value) -> dict:

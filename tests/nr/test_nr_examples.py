@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cosim.cli import main
-from nr_helpers import Run
+from testkit.cells import Run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

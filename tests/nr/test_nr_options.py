@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nr_helpers import HARQ_FAIL, HARQ_OK, nr_scenario
+from testkit.cells import HARQ_FAIL, HARQ_OK, nr_scenario
 
 NS2 = """$node_(0) set X_ 40.0
 $node_(0) set Y_ 0.0

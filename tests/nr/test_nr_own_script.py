@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from cosim.cell_run import run_scenario_file
-from nr_helpers import Run
+from testkit.cells import Run
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "own_script_nr"
 

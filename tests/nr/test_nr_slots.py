@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nr_helpers import nr_scenario
+from testkit.cells import nr_scenario
 
 
 @pytest.mark.parametrize("mu,bandwidth", [(0, 20), (1, 20), (2, 40), (3, 50)])

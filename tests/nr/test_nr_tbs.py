@@ -9,7 +9,7 @@ allocations get more: 11 x n against 12 x (n - 1) resource elements per RB."""
 
 from __future__ import annotations
 
-from nr_helpers import HARQ_FAIL, HARQ_OK, nr_scenario
+from testkit.cells import HARQ_FAIL, HARQ_OK, nr_scenario
 from tbs_38214 import tbs_38214, tbs_5g_lena
 
 
