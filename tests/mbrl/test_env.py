@@ -7,7 +7,7 @@ from mbrl.env import MatrixScorer, SplitEnv, TableScorer
 from mbrl.evaluator import TableEvaluator
 from mbrl.reward import RewardConfig
 
-L = 30  # SmolLM2 layers, as in conftest
+L = 30  # SmolLM2 layers, as in testkit/synthetic.py
 
 
 def _env(synth, **kw):

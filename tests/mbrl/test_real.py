@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-# At module level: while tests run, "conftest" names whichever folder's conftest came last.
-from conftest import synthetic
 from mbrl.evaluator import EvalConfig, RealEvaluator, activation_layout
 from mbrl.features import N_FEATURES
 from mbrl.traces import TraceConfig, load_decisions, record_traces
+
+from testkit.synthetic import synthetic
 
 EVAL = EvalConfig(prompt_tokens=16, n_windows=2)
 

@@ -7,7 +7,7 @@ from mbrl.surrogate import _ranking_picks
 from mbrl.evaluator import TableEvaluator
 from mbrl.surrogate import answer_groups, fit_surrogate
 
-from conftest import SyntheticDataset
+from testkit.synthetic import SyntheticDataset
 
 
 def _grouped_dataset():

@@ -7,7 +7,7 @@ from mbrl.config import parse_config
 from mbrl.dataset import Dataset
 from mbrl.validate import cross_validate, seed_folds
 
-from conftest import synthetic
+from testkit.synthetic import synthetic
 from test_train import TINY
 
 
