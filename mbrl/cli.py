@@ -1,4 +1,5 @@
-"""`layersplit train CONFIG` and `layersplit evaluate RUN` (wired into cosim.cli with register)."""
+"""`layersplit train CONFIG`, `layersplit evaluate RUN` and `layersplit paper CONFIG` (wired into
+cosim.cli with register)."""
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,26 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paper(args: argparse.Namespace) -> int:
+    from cosim.rundir import new_run_dir
+
+    from .paper import run_paper
+    from .paper_config import load_paper_config
+
+    cfg = load_paper_config(args.config)
+    out = new_run_dir(args.out, "paper_" + Path(args.config).stem)
+    m = run_paper(cfg, out=out, progress=not args.quiet)
+    refs = m["references"]
+    print(f"optimum {refs['optimum']:.3f}, best fixed k = {refs['best_fixed_k']} {refs['best_fixed']:.3f}, "
+          f"random {refs['random']:.3f} (mean reward per step, held-out episodes)")
+    for name, r in m["methods"].items():
+        est = "measured" if r["wall_measured"] else "ESTIMATED evaluations"
+        print(f"{name:9s} real evals {r['real_evals']:7d}  wall {r['wall_s']:9.1f} s ({est})  final reward "
+              f"{r['final_reward']:8.3f}  share of the random-to-optimum gap {r['final_frac']:.3f}")
+    print(f"run folder: {out}")
+    return 0
+
+
 def register(subparsers) -> None:
     """Adds the ``train`` and ``evaluate`` subcommands to an argparse subparsers object."""
     p = subparsers.add_parser("train", help="train the model-based split agent and its baselines",
@@ -51,3 +72,13 @@ def register(subparsers) -> None:
     p.add_argument("run", help="run folder written by `layersplit train`")
     p.add_argument("--out", help="markdown file to write (default: RUN/comparison.md)")
     p.set_defaults(func=_evaluate)
+    p = subparsers.add_parser("paper", help="the seed paper's experiment: surrogate PPO against PPO, A2C, DQN",
+                              description="State (p, k), move actions, i.i.d. element erasure after layer k, the "
+                              "paper's ratio reward. Builds (or reuses) a bank of real evaluations, fits an "
+                              "offline surrogate on (p, k), trains PPO on it and PPO, A2C and DQN on real "
+                              "evaluations, scores all on held-out episodes. Writes config.yaml, metrics.json, "
+                              "curves.csv, ppl_vs_k.png, reward_vs_steps.png, reward_vs_evals.png, cost_ratio.png.")
+    p.add_argument("config", help="experiment YAML, e.g. examples/mbrl_paper.yaml")
+    p.add_argument("--out", help="run folder to create (default: a new folder under runs/)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=_paper)

@@ -1,6 +1,6 @@
 """mbrl's entry point into cosim (cosim.plugins; pyproject: ``[project.entry-points."layersplit.plugins"]``):
-the ``train`` and ``evaluate`` subcommands, the ``agent`` split policy and training configs for
-``layersplit run``. Light at import: everything heavy loads when used."""
+the ``train``, ``evaluate`` and ``paper`` subcommands, the ``agent`` split policy and training
+configs for ``layersplit run``. Light at import: everything heavy loads when used."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,0 +1,222 @@
+"""Configuration of the seed paper's own experiment (mbrl.paper): the schema is these dataclasses,
+``examples/mbrl_paper.yaml`` only fills values. Sections: ``model``, ``channel``, ``env``,
+``reward``, ``bank``, ``surrogate``, ``learners``, plus ``seed`` and ``threads``; unknown keys
+and bad values are errors naming the key path (mbrl.config's strict reader).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import _build, to_dict
+from .reward import RewardConfig
+
+CHANNEL_PROCESSES = ("episode", "walk")
+OBS_FORMS = ("onehot", "scalar")
+METHODS = ("mbrl_ppo", "ppo", "a2c", "dqn")
+
+
+def _ints(key: str, values, lo: int, hi: float, distinct: bool = True) -> None:
+    if not values or any(not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi for v in values):
+        raise ValueError(f"{key}: {list(values) if values else values!r} must be a non-empty list of integers "
+                         f"in {lo}..{hi:g}")
+    if distinct and len(set(values)) != len(values):
+        raise ValueError(f"{key}: {list(values)} has repeated values")
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """What one real evaluation runs. Args: name (mbrl.evaluator's models, e.g. smollm2-135m);
+    dtype (float32 | bfloat16); corpus (lee | wiki | a text file); window (tokens per window,
+    >= 2); windows (windows per evaluation, >= 1: one evaluation is the perplexity of these
+    windows under one fresh mask); fill (zero: the paper's erased elements are 0)."""
+
+    name: str = "smollm2-135m"
+    dtype: str = "float32"
+    corpus: str = "lee"
+    window: int = 128
+    windows: int = 2
+    fill: str = "zero"
+
+    def __post_init__(self):
+        from llm_split.fill import check_fill
+
+        if self.dtype not in ("float32", "bfloat16"):
+            raise ValueError(f"model.dtype: {self.dtype!r} is not one of float32, bfloat16")
+        if not isinstance(self.window, int) or self.window < 2:
+            raise ValueError(f"model.window: {self.window!r} must be an integer >= 2")
+        if not isinstance(self.windows, int) or self.windows < 1:
+            raise ValueError(f"model.windows: {self.windows!r} must be an integer >= 1")
+        try:
+            check_fill(self.fill)
+        except ValueError as exc:
+            raise ValueError(f"model.{exc}") from None
+
+
+@dataclass(frozen=True)
+class ChannelSection:
+    """The channel's loss probability p, the state the agent reads. Args: ps (the grid of element
+    loss probabilities in [0, 1], distinct); process (``episode``: p drawn uniformly from the
+    grid at the start of an episode and held; ``walk``: also, then after each step p moves to a
+    neighbouring grid value with probability ``walk_prob``)."""
+
+    ps: tuple = (0.0, 0.01, 0.03, 0.05, 0.1, 0.2)
+    process: str = "episode"
+    walk_prob: float = 0.2
+
+    def __post_init__(self):
+        if not self.ps or any(isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1
+                              for p in self.ps):
+            raise ValueError(f"channel.ps: {list(self.ps)} must be a non-empty list of probabilities in [0, 1]")
+        if len(set(self.ps)) != len(self.ps):
+            raise ValueError(f"channel.ps: {list(self.ps)} has repeated values")
+        if self.process not in CHANNEL_PROCESSES:
+            raise ValueError(f"channel.process: {self.process!r} is not one of {', '.join(CHANNEL_PROCESSES)}")
+        if not 0 <= self.walk_prob <= 1:
+            raise ValueError(f"channel.walk_prob: {self.walk_prob!r} must be in [0, 1]")
+
+
+@dataclass(frozen=True)
+class EnvSection:
+    """Args: ks (the split points the agent may use, ascending, within 0..L; null: every one);
+    moves (the action set: position changes along ``ks``, the paper's keep or 1..4 either
+    way); episode_len (steps, the paper's 5); obs (``onehot`` or ``scalar``: how the state (p, k)
+    is shown to the learners, mbrl.paper_env)."""
+
+    ks: tuple | None = None
+    moves: tuple = (-4, -3, -2, -1, 0, 1, 2, 3, 4)
+    episode_len: int = 5
+    obs: str = "onehot"
+
+    def __post_init__(self):
+        if self.ks is not None:
+            _ints("env.ks", self.ks, 0, 1e6)
+            if list(self.ks) != sorted(self.ks):
+                raise ValueError(f"env.ks: {list(self.ks)} must be ascending")
+        if not self.moves or any(isinstance(m, bool) or not isinstance(m, int) for m in self.moves) \
+                or 0 not in self.moves or len(set(self.moves)) != len(self.moves):
+            raise ValueError(f"env.moves: {list(self.moves)} must be distinct integers including 0 (keep)")
+        if not isinstance(self.episode_len, int) or self.episode_len < 1:
+            raise ValueError(f"env.episode_len: {self.episode_len!r} must be an integer >= 1")
+        if self.obs not in OBS_FORMS:
+            raise ValueError(f"env.obs: {self.obs!r} is not one of {', '.join(OBS_FORMS)}")
+
+
+@dataclass(frozen=True)
+class PaperReward(RewardConfig):
+    """mbrl.reward.RewardConfig with the paper's ratio quality term as the default."""
+
+    quality: str = "ratio"
+
+
+@dataclass(frozen=True)
+class BankSection:
+    """Precomputed real evaluations that the model-free learners draw from. Args: masks (fresh
+    i.i.d. masks per damaged (p, k) cell, >= 2: their mean is the true expected reward that
+    scores every policy, their spread the confidence interval); seed (mask seeds; the surrogate's
+    fit never uses these masks)."""
+
+    masks: int = 8
+    seed: int = 0
+
+    def __post_init__(self):
+        if not isinstance(self.masks, int) or self.masks < 2:
+            raise ValueError(f"bank.masks: {self.masks!r} must be an integer >= 2")
+
+
+@dataclass(frozen=True)
+class SurrogateSection:
+    """The offline surrogate on (p, k). Args: ps, ks (the fit grid, subsets of channel.ps and
+    env.ks; null: all of them); masks (real evaluations per damaged grid cell, each a fresh
+    mask); hidden (units of the MLP's two hidden layers: the paper's 128); epochs (full-batch
+    Adam steps); lr."""
+
+    ps: tuple | None = None
+    ks: tuple | None = None
+    masks: int = 1
+    hidden: int = 128
+    epochs: int = 3000
+    lr: float = 3e-3
+
+    def __post_init__(self):
+        for key in ("masks", "hidden", "epochs"):
+            if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
+                raise ValueError(f"surrogate.{key}: {getattr(self, key)!r} must be an integer >= 1")
+        if not self.lr > 0:
+            raise ValueError(f"surrogate.lr: {self.lr!r} must be > 0")
+
+
+@dataclass(frozen=True)
+class LearnersSection:
+    """Args: methods (any of mbrl_ppo, ppo, a2c, dqn); timesteps (environment steps each,
+    the same budget for every method); eval_every (steps between learning-curve points);
+    heldout_episodes (fixed test episodes, drawn from ``heldout_seed``, never from a training
+    seed); gamma; hidden (units of the two hidden layers of every policy); n_steps (PPO's
+    rollout length; PPO's curve points fall on its multiples; A2C and DQN keep SB3's defaults);
+    norm_reward (every learner's rewards divided by a running estimate of their spread, SB3
+    VecNormalize, observations untouched: the ratio reward spans -105..1 here, and on that
+    scale PPO's value loss takes its gradient-norm clip from the policy)."""
+
+    methods: tuple = METHODS
+    timesteps: int = 20_000
+    eval_every: int = 1_000
+    heldout_episodes: int = 300
+    heldout_seed: int = 12345
+    gamma: float = 0.9
+    hidden: int = 64
+    n_steps: int = 1024
+    norm_reward: bool = True
+
+    def __post_init__(self):
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad or not self.methods or len(set(self.methods)) != len(self.methods):
+            raise ValueError(f"learners.methods: {list(self.methods)} must be distinct values of {', '.join(METHODS)}")
+        for key in ("timesteps", "eval_every", "heldout_episodes", "hidden", "n_steps"):
+            if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
+                raise ValueError(f"learners.{key}: {getattr(self, key)!r} must be an integer >= 1")
+        if not 0 <= self.gamma <= 1:
+            raise ValueError(f"learners.gamma: {self.gamma!r} must be in [0, 1]")
+
+
+@dataclass(frozen=True)
+class PaperConfig:
+    seed: int = 0
+    threads: int = 1
+    model: ModelSection = field(default_factory=ModelSection)
+    channel: ChannelSection = field(default_factory=ChannelSection)
+    env: EnvSection = field(default_factory=EnvSection)
+    reward: PaperReward = field(default_factory=PaperReward)
+    bank: BankSection = field(default_factory=BankSection)
+    surrogate: SurrogateSection = field(default_factory=SurrogateSection)
+    learners: LearnersSection = field(default_factory=LearnersSection)
+
+    def __post_init__(self):
+        if not isinstance(self.threads, int) or self.threads < 1:
+            raise ValueError(f"threads: {self.threads!r} must be an integer >= 1")
+        s = self.surrogate
+        if s.ps is not None and (not s.ps or set(s.ps) - set(self.channel.ps)):
+            raise ValueError(f"surrogate.ps: {list(s.ps)} must be a non-empty subset of channel.ps "
+                             f"{list(self.channel.ps)}")
+        if s.ks is not None and self.env.ks is not None and (not s.ks or set(s.ks) - set(self.env.ks)):
+            raise ValueError(f"surrogate.ks: {list(s.ks)} must be a non-empty subset of env.ks {list(self.env.ks)}")
+
+
+def parse_paper_config(raw: dict) -> PaperConfig:
+    """PaperConfig from a mapping (parsed YAML); ValueError names the bad key."""
+    return _build(PaperConfig, raw or {}, "")
+
+
+def load_paper_config(path: str | Path) -> PaperConfig:
+    """PaperConfig from a YAML file, read strictly (cosim.checks.load_yaml)."""
+    from cosim.checks import load_yaml
+
+    return parse_paper_config(load_yaml(path, "paper experiment"))
+
+
+def with_paper_overrides(cfg: PaperConfig, overrides: dict) -> PaperConfig:
+    """cfg with some sections' fields replaced (``{"seed": 2, "learners": {"timesteps": 500}}``)."""
+    raw = to_dict(cfg)
+    for section, values in overrides.items():
+        merge = isinstance(values, dict) and isinstance(raw.get(section), dict)
+        raw[section] = {**raw[section], **values} if merge else values
+    return parse_paper_config(raw)

@@ -1,0 +1,109 @@
+"""The paper's experiment (mbrl.paper) end to end on a tiny config with the real model: charging,
+reproducibility, the optimum as an upper bound, the run folder, and config errors."""
+import math
+
+import pytest
+import yaml
+
+from mbrl.paper import run_paper
+from mbrl.paper_bank import fit_grid
+from mbrl.paper_config import load_paper_config, parse_paper_config
+
+TINY = {"model": {"window": 32, "windows": 1}, "channel": {"ps": [0.0, 0.1, 0.2]},
+        "env": {"ks": [0, 5, 10, 20, 30], "moves": [-1, 0, 1], "episode_len": 3},
+        "bank": {"masks": 2}, "surrogate": {"epochs": 200, "ks": [0, 10, 30], "masks": 2},
+        "learners": {"timesteps": 256, "eval_every": 128, "heldout_episodes": 20, "n_steps": 128}}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    cfg = parse_paper_config(TINY)
+    out = tmp_path_factory.mktemp("paper")
+    first = run_paper(cfg, out=out, cache=False)
+    return cfg, out, first, run_paper(cfg, cache=False)
+
+
+def test_every_learner_is_charged_by_the_same_rule(runs):
+    cfg, _, m, _ = runs
+    fit = len(fit_grid(cfg, [0, 5, 10, 20, 30])) * cfg.surrogate.masks
+    assert fit == 2 * 3 * 2  # damaged ps x the surrogate's ks x masks; p = 0 is free for every learner
+    mb = m["methods"]["mbrl_ppo"]
+    assert mb["real_evals"] == m["surrogate"]["real_evals"] == fit  # nothing beyond the fit
+    assert mb["wall_measured"] and mb["eval_s"] == pytest.approx(m["surrogate"]["eval_s"])
+    for name in ("ppo", "a2c", "dqn"):
+        r = m["methods"][name]
+        assert r["env_steps"] == r["curve"][-1]["steps"] >= cfg.learners.timesteps
+        assert r["real_evals"] == r["env_steps"] - r["free_steps"] > 0 and r["free_steps"] > 0
+        assert not r["wall_measured"] and r["eval_s"] > 0  # draws x measured seconds: an estimate
+        assert m["cost_ratio"][name]["real_evals"] == pytest.approx(r["real_evals"] / fit)
+
+
+def test_the_optimum_bounds_every_policy(runs):
+    _, _, m, _ = runs
+    refs = m["references"]
+    assert refs["random"] < refs["best_fixed"] <= refs["optimum"] + 1e-9
+    assert max(refs["fixed"].values()) == refs["best_fixed"]
+    for r in m["methods"].values():
+        assert all(p["mean_reward"] <= refs["optimum"] + 1e-9 for p in r["curve"])
+        assert all(p["frac"] <= 1 + 1e-9 for p in r["curve"])
+
+
+def test_same_config_and_seed_same_results(runs):
+    _, _, a, b = runs
+    keep = ("steps", "real_evals", "mean_reward")
+    for name in a["methods"]:
+        assert [[p[k] for k in keep] for p in a["methods"][name]["curve"]] == \
+               [[p[k] for k in keep] for p in b["methods"][name]["curve"]]
+    assert a["references"] == b["references"]
+    assert a["surrogate"]["mae_q"] == b["surrogate"]["mae_q"]
+
+
+def test_run_folder(runs):
+    cfg, out, m, _ = runs
+    for name in ("ppl_vs_k.png", "reward_vs_steps.png", "reward_vs_evals.png", "cost_ratio.png", "metrics.json",
+                 "curves.csv"):
+        assert (out / name).stat().st_size > 0, name
+    assert parse_paper_config(yaml.safe_load((out / "config.yaml").read_text())) == cfg
+    assert m["setup"]["ks"] == [0, 5, 10, 20, 30] and math.isfinite(m["setup"]["clean_ppl"])
+
+
+def test_the_example_config_loads():
+    cfg = load_paper_config("examples/mbrl_paper.yaml")
+    assert cfg.reward.quality == "ratio" and cfg.env.episode_len == 5 and len(cfg.env.moves) == 9
+
+
+@pytest.mark.parametrize("raw, match", [
+    ({"channel": {"process": "iid"}}, r"channel\.process: 'iid' is not one of episode, walk"),
+    ({"channel": {"ps": [0.1, 1.5]}}, r"channel\.ps: .* probabilities in \[0, 1\]"),
+    ({"learners": {"methods": ["ppo", "sac"]}}, r"learners\.methods: .* mbrl_ppo, ppo, a2c, dqn"),
+    ({"env": {"moves": [-1, 1]}}, r"env\.moves: .* including 0"),
+    ({"env": {"obs": "image"}}, r"env\.obs: 'image' is not one of onehot, scalar"),
+    ({"reward": {"quality": "linear"}}, r"reward\.quality: 'linear' is not one of log, ratio"),
+    ({"surrogate": {"ps": [0.3]}}, r"surrogate\.ps: \[0\.3\] must be a non-empty subset of channel\.ps"),
+    ({"bank": {"maks": 3}}, r"bank\.maks: unknown key; allowed: masks, seed"),
+])
+def test_bad_values_name_the_field(raw, match):
+    with pytest.raises(ValueError, match=match):
+        parse_paper_config(raw)
+
+
+def test_split_points_beyond_the_model_are_refused():
+    with pytest.raises(ValueError, match=r"env\.ks: \[40\] are not split points of smollm2-135m \(0\.\.30\)"):
+        run_paper(parse_paper_config({**TINY, "env": {"ks": [0, 40]}, "surrogate": {}}), cache=False)
+
+
+def test_env_follows_the_gymnasium_contract():
+    import numpy as np
+    from gymnasium.utils.env_checker import check_env
+
+    from mbrl.paper_env import PaperEnv, TableScorer
+
+    cfg = parse_paper_config(TINY)
+    env = PaperEnv(cfg, [0, 5, 10, 20, 30], 30, TableScorer(np.zeros((3, 5))))
+    check_env(env, skip_render_check=True)
+    assert env.observation_space.shape == (3 + 5,)
+
+    def rollout(seed):
+        obs, _ = env.reset(seed=seed)
+        return [obs.tolist()] + [env.step(a % 3)[0].tolist() for a in range(3)]
+    assert rollout(4) == rollout(4)
