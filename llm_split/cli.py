@@ -60,6 +60,10 @@ def register(subparsers) -> argparse.ArgumentParser:
     a("--max-seeds", type=int, default=12, help="more seeds, one at a time, while a cell's 95%% interval is wider "
       "than --ci-target, up to this many (default 12)")
     a("--ci-target", type=float, default=0.10, help="relative half-width of the 95%% interval to reach (default 0.10)")
+    a("--decisive", type=int, default=1, help="exact expectation over up to this many decisive elements (or their "
+      "packets) per window, 0 = plain draws (default 1; llm_split.strata)")
+    a("--decisive-factor", type=float, default=100.0, help="an element is decisive at this many times the median "
+      "magnitude (default 100)")
     a("--out", default="profile_out", help="output folder (default ./profile_out)")
     a("--cache-dir", default=None, help="model cache root (default $LAYERSPLIT_CACHE or ~/.cache/layersplit)")
     a("--wire-dtype", default="float16", help="activation format: float32, float16, bfloat16, int8")
@@ -98,7 +102,7 @@ def run(args) -> int:
             model=args.model, corpus=args.corpus, window=args.window, stride=args.stride,
             max_tokens=args.max_tokens, ks=args.ks, ps=tuple(args.ps), modes=tuple(args.modes),
             dtype=args.dtype, device=args.device, seed=args.seed, seeds=args.seeds, max_seeds=args.max_seeds,
-            ci_target=args.ci_target, out=args.out,
+            ci_target=args.ci_target, decisive=args.decisive, decisive_factor=args.decisive_factor, out=args.out,
             cache_dir=args.cache_dir,
             wire_dtype=args.wire_dtype, payload_bytes=args.payload_bytes, fill=args.fill,
             sink=args.sink, protect=tuple(args.protect or ()), ue_device=args.ue_device,

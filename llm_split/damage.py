@@ -14,7 +14,7 @@ same damage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import torch
 
@@ -31,14 +31,17 @@ def _check_p(p: float) -> None:
 
 def element_erasure(
     hidden: torch.Tensor, p: float, generator: torch.Generator, fill: str = "zero",
-    sink_row: torch.Tensor | None = None,
+    sink_row: torch.Tensor | None = None, forced: Mapping[int, bool] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Erase each element of a (tokens, hidden) tensor with probability ``p`` in [0, 1].
+    """Erase each element of a (tokens, hidden) tensor with probability ``p`` in [0, 1];
+    ``forced`` maps flat element indices to erased (True) or kept (False) after the draw.
 
     Returns (damaged tensor in the input dtype, erased bool mask).
     """
     _check_p(p)
     erased = torch.rand(hidden.shape, generator=generator) < p
+    for i, lost in (forced or {}).items():
+        erased.view(-1)[i] = lost
     return fill_erased(hidden, erased.to(hidden.device), fill, sink_row), erased
 
 
@@ -107,15 +110,19 @@ class Damage:
         check_fill(self.fill)
 
     def apply(self, hidden: torch.Tensor, generator: torch.Generator,
-              sink_row: torch.Tensor | None = None) -> torch.Tensor:
-        """Damage a (tokens, hidden) tensor; ``sink_row`` is used only when ``sink`` is True."""
+              sink_row: torch.Tensor | None = None, forced: Mapping[int, bool] | None = None) -> torch.Tensor:
+        """Damage a (tokens, hidden) tensor; ``sink_row`` is used only when ``sink`` is True.
+        ``forced``: units (flat elements, or packets) lost (True) or kept (False) whatever the
+        draw gives them (llm_split.strata); the draw itself is unchanged."""
         row = sink_row if self.sink else None
         if self.mode == "none":
             return hidden
         if self.mode == "element":
-            return element_erasure(hidden, self.p, generator, self.fill, row)[0]
+            return element_erasure(hidden, self.p, generator, self.fill, row, forced)[0]
         if self.mode == "noise":
             return gaussian_noise(hidden, self.snr_db, generator)
         codec = self.codec or Codec(hidden.shape[1])
         lost = random_loss_map(codec.n_packets(hidden.shape[0]), self.p, generator)
+        for i, is_lost in (forced or {}).items():
+            (lost.add if is_lost else lost.discard)(i)
         return packet_erasure(hidden, codec, lost, row)[0]

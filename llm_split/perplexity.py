@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from .corpus import Window
 from .damage import Damage
 from .split import SplitModel
+from .strata import decisive_units, strata
 
 
 class HiddenStateCache:
@@ -119,12 +120,18 @@ class Evaluator:
         return {"nll": nll, "clean_nll": clean, "ppl": math.exp(nll), "clean_ppl": math.exp(clean),
                 "n_scored": n}
 
-    def window_nll(self, w: int, k: int, damage: Damage = Damage(), seed: int = 0) -> float:
-        """NLL (nats, summed) of window ``w`` split at ``k`` with ``damage`` seeded by (seed, w)."""
+    def window_nll(self, w: int, k: int, damage: Damage = Damage(), seed: int = 0, decisive: int = 0,
+                   decisive_factor: float = 100.0) -> float:
+        """NLL (nats, summed) of window ``w`` split at ``k`` with ``damage`` seeded by (seed, w).
+
+        ``decisive`` > 0: the exact expectation over up to that many decisive units (elements
+        ``decisive_factor`` x the median magnitude or more, or their packets; llm_split.strata),
+        the rest drawn from the seed; 0: one plain draw."""
         clean = self.cache.get(w, k).cpu()  # damage draws from a CPU generator; the tail moves it back
         sink = self.sink_row(k).cpu() if damage.sink else None
-        hidden = damage.apply(clean, self.generator(seed, w), sink)
-        return self.tail_nll(w, k, hidden)
+        units = decisive_units(clean, damage, decisive, decisive_factor)
+        return sum(weight * self.tail_nll(w, k, damage.apply(clean, self.generator(seed, w), sink, forced))
+                   for forced, weight in strata(units, damage.p))
 
     def perplexity(self, k: int, damage: Damage = Damage(), seed: int = 0,
                    windows: Iterable[int] | None = None) -> float:
@@ -133,18 +140,20 @@ class Evaluator:
         nll = sum(self.window_nll(w, k, damage, seed) for w in idx)
         return math.exp(nll / sum(self.windows[w].n_scored for w in idx))
 
-    def sweep(self, cells: Sequence[tuple[int, Damage]], seed: int = 0, progress=None) -> list[float]:
+    def sweep(self, cells: Sequence[tuple[int, Damage]], seed: int = 0, progress=None, decisive: int = 0,
+              decisive_factor: float = 100.0) -> list[float]:
         """Perplexity of every (k, damage) cell, windows outside so the cache holds one at a time.
 
         Args:
             cells: (k, damage) pairs.
             seed: damage seed (same seed, same damage, same perplexity).
-            progress: optional callable(n) called after each tail pass.
+            progress: optional callable(n) called after each window's evaluation.
+            decisive, decisive_factor: as for :meth:`window_nll`.
         """
         nll = [0.0] * len(cells)
         for w in range(len(self.windows)):
             for i, (k, damage) in enumerate(cells):
-                nll[i] += self.window_nll(w, k, damage, seed)
+                nll[i] += self.window_nll(w, k, damage, seed, decisive, decisive_factor)
                 if progress is not None:
                     progress(1)
         return [math.exp(v / self.n_scored) for v in nll]

@@ -8,7 +8,8 @@ k                  split point, 0..L (layers [0, k) on the UE)
 p                  element (mode ``element``) or packet (mode ``packet``) loss probability
 mode               ``element`` or ``packet`` (p = 0 rows are the clean split)
 ppl                perplexity over all evaluation windows (mean over the mask seeds of the
-                   log perplexity, then exp)
+                   log perplexity, then exp); with ``decisive`` > 0 each seed's figure is the
+                   exact expectation over each window's decisive elements (llm_split.strata)
 ppl_lo, ppl_hi     its 95 % confidence interval over the mask seeds (llm_split.uncertainty)
 seeds              mask seeds used: ``seeds`` at least, then one more at a time while the
                    interval is wider than +-``ci_target`` (relative), up to ``max_seeds``
@@ -35,6 +36,7 @@ from .fill import check_fill
 
 PROFILE_MODES = ("element", "packet")
 DEFAULT_PS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3)
+MAX_DECISIVE = 6
 
 
 @dataclass
@@ -55,6 +57,8 @@ class ProfileConfig:
     seeds: int = 3
     max_seeds: int = 12
     ci_target: float = 0.10
+    decisive: int = 1
+    decisive_factor: float = 100.0
     out: str = "profile_out"
     cache_dir: str | None = None
     wire_dtype: str = "float16"
@@ -83,6 +87,10 @@ class ProfileConfig:
             raise ValueError(f"max_seeds: {self.max_seeds!r} must be >= seeds ({self.seeds})")
         if not self.ci_target > 0:
             raise ValueError(f"ci_target: {self.ci_target!r} must be > 0")
+        if not 0 <= self.decisive <= MAX_DECISIVE:
+            raise ValueError(f"decisive: {self.decisive!r} must be in 0..{MAX_DECISIVE} (2^decisive passes per window)")
+        if not self.decisive_factor > 1:
+            raise ValueError(f"decisive_factor: {self.decisive_factor!r} must be > 1")
         check_fill(self.fill)
 
 
@@ -159,7 +167,8 @@ def _seeded_intervals(ev, cells, cfg: ProfileConfig, bar) -> list:
             bar.total += len(todo) * len(ev.windows)
         if not todo:
             break
-        for i, ppl in zip(todo, ev.sweep([cells[i] for i in todo], cfg.seed + s, bar.update)):
+        for i, ppl in zip(todo, ev.sweep([cells[i] for i in todo], cfg.seed + s, bar.update, cfg.decisive,
+                                         cfg.decisive_factor)):
             logs[i].append(math.log(ppl))
     return [ppl_interval(v, f) for v, f in zip(logs, fixed)]
 
