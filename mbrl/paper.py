@@ -101,10 +101,11 @@ def run_learner(method: str, cfg: PaperConfig, bank: Bank, scorer, referee: _Ref
             "final_frac": last["frac"], "curve": curve}
 
 
-def measure_live(cfg: PaperConfig, steps: int, method: str = "ppo") -> dict:
+def measure_live(cfg: PaperConfig, steps: int, method: str = "a2c") -> dict:
     """A model-free learner for ``steps`` steps with a real tail pass at every damaged step
     (mbrl.paper_bank.LiveScorer): its wall time measured end to end, against what the bank's
-    estimate charges for the same evaluations."""
+    estimate charges for the same evaluations. A2C by default: it learns every 5 steps, where
+    PPO would first collect a whole rollout of ``learners.n_steps``."""
     from .paper_bank import LiveScorer
 
     setup = load_setup(cfg)
