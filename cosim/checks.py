@@ -109,7 +109,8 @@ def section(path: str, raw: Any, cls: type, parsers: Mapping[str, Parser]) -> An
     names = [f.name for f in dataclasses.fields(cls) if f.name in parsers]
     for key in raw:
         if key not in parsers:
-            where = f"{path}.{key}" if path else str(key)
+            shown = key if isinstance(key, str) and key.isprintable() and key.strip() == key and key else repr(key)
+            where = f"{path}.{shown}" if path else str(shown)
             raise ConfigError(f"{where}: unknown key (allowed: {fmt_allowed(names)})")
     obj = cls()
     for key, value in raw.items():
