@@ -18,9 +18,11 @@ Scores: mean true reward per step (bank means) of the last policy on fixed held-
 a share of the gap from the random policy to the optimum (dynamic programming on the true
 reward). Last line: one JSON object, a list per key over the seeds: per method
 ``<m>_real_evals``, ``<m>_wall_s``, ``<m>_wall_measured``, ``<m>_final_frac``,
-``<m>_final_reward``, ``<m>_steps_to_95``, ``<m>_evals_to_95`` ("not reached" where not), then
+``<m>_final_reward``, ``<m>_train_reward`` (last quarter of training, as received),
+``<m>_steps_to_95``, ``<m>_evals_to_95`` ("not reached" where not), then
 ``evals_ratio_<m>`` and ``wall_ratio_<m>`` (model-free over MBRL, wall ratios estimated),
-``best_fixed_frac``, ``surrogate_mae_q``, ``surrogate_best_k_agreement``, ``eval_s_mean``; with
+``best_fixed_frac``, ``surrogate_mae_q``, ``surrogate_best_k_agreement`` (against the bank),
+``surrogate_cv_best_k_agreement`` (on its own fit evaluations), ``eval_s_mean``; with
 --measure-live a ``live`` object.
 """
 from __future__ import annotations
@@ -82,8 +84,9 @@ def report(m: dict, seed: int, wall: float) -> None:
           f"{refs['best_fixed']:.3f}, random {refs['random']:.3f}")
     su = m.get("surrogate")
     if su:
-        print(f"surrogate: {su['real_evals']} real evals ({su['eval_s']:.1f} s measured), fit {su['fit_s']:.1f} s; "
-              f"MAE of ln(PPL/clean) {su['mae_log_ratio']:.3f}, of Q {su['mae_q']:.3f}; best k right for "
+        print(f"surrogate ({su['form']}): {su['real_evals']} real evals ({su['eval_s']:.1f} s measured), fit "
+              f"{su['fit_s']:.1f} s; on its own fit evaluations (2 folds of masks): MAE of ln(PPL/clean) "
+              f"{su['cv_mae_log_ratio']:.3f}, best k agreement {su['cv_best_k_agreement']:.0%}; against the bank: MAE of ln(PPL/clean) {su['mae_log_ratio']:.3f}, of Q {su['mae_q']:.3f}; best k right for "
               f"{su['best_k_agreement']:.0%} of the damaged p")
     for name, r in m["methods"].items():
         t = m["target_95"][name]
@@ -103,7 +106,8 @@ def figures(m: dict) -> dict:
         t = m["target_95"][name]
         out.update({f"{name}_real_evals": r["real_evals"], f"{name}_wall_s": round(r["wall_s"], 1),
                     f"{name}_wall_measured": r["wall_measured"], f"{name}_final_frac": round(r["final_frac"], 4),
-                    f"{name}_final_reward": round(r["final_reward"], 4), f"{name}_steps_to_95": t["steps"],
+                    f"{name}_final_reward": round(r["final_reward"], 4),
+                    f"{name}_train_reward": round(r["train_reward"], 4), f"{name}_steps_to_95": t["steps"],
                     f"{name}_evals_to_95": t["real_evals"]})
     for name, c in m.get("cost_ratio", {}).items():
         if name != "paper":
@@ -113,6 +117,7 @@ def figures(m: dict) -> dict:
     if "surrogate" in m:
         out["surrogate_mae_q"] = round(m["surrogate"]["mae_q"], 4)
         out["surrogate_best_k_agreement"] = round(m["surrogate"]["best_k_agreement"], 3)
+        out["surrogate_cv_best_k_agreement"] = round(m["surrogate"]["cv_best_k_agreement"], 3)
     out["eval_s_mean"] = round(m["setup"]["eval_s_mean"], 4)
     return out
 

@@ -8,7 +8,10 @@ on (p, k) against PPO, A2C and DQN (stable-baselines3) trained on real evaluatio
    surrogate's reward alone (no further evaluation);
 3. ``ppo``, ``a2c``, ``dqn``: the same environment with a real evaluation at every step (a
    bank draw);
-4. every ``eval_every`` steps, each learner's current policy is scored on the fixed held-out
+4. ``train_reward``: each learner's mean reward per step over the last quarter of its training
+   steps, as it received them (the surrogate's for MBRL, bank draws for the others): training
+   data, the criterion for choosing settings (never the held-out scores);
+5. every ``eval_every`` steps, each learner's current policy is scored on the fixed held-out
    episodes with the true reward (the referee: not charged, not timed into the learner).
 
 How learners are charged (one rule for all): a real evaluation is one perplexity of the eval
@@ -95,7 +98,8 @@ def run_learner(method: str, cfg: PaperConfig, bank: Bank, scorer, referee: _Ref
                       "real_evals": base["real_evals"] + scorer.real_evals,
                       "eval_s": eval_s, "compute_s": compute, "wall_s": eval_s + compute, "mean_reward": r, "frac": f})
     last = curve[-1]
-    return {"env_steps": scorer.steps, "free_steps": scorer.steps - scorer.real_evals, "real_evals": last["real_evals"],
+    tail = env.rewards[-max(1, len(env.rewards) // 4):]
+    return {"train_reward": float(np.mean(tail)), "env_steps": scorer.steps, "free_steps": scorer.steps - scorer.real_evals, "real_evals": last["real_evals"],
             "eval_s": last["eval_s"], "eval_s_measured": measured, "compute_s": last["compute_s"],
             "wall_s": last["wall_s"], "wall_measured": measured, "final_reward": last["mean_reward"],
             "final_frac": last["frac"], "curve": curve}
@@ -171,7 +175,8 @@ def _metrics(cfg, bank: Bank, R, refs, sur, methods, tokens: int) -> dict:
          "references": {**refs, "best_k_per_p": opt_k}, "methods": methods, "target_95": {},
          "estimated": "model-free eval_s and wall_s: bank draws x the entries' measured seconds (ESTIMATE)"}
     if sur is not None:
-        m["surrogate"] = {k: sur[k] for k in ("real_evals", "eval_s", "fit_s", "compute_s", "fit_loss", "cells")}
+        m["surrogate"] = {k: sur[k] for k in ("form", "real_evals", "eval_s", "fit_s", "compute_s", "fit_loss", "cells",
+                                              "cv_mae_log_ratio", "cv_best_k_agreement")}
         m["surrogate"].update(surrogate_error(sur["log_ratio"], bank, cfg.reward))
     for name, r in methods.items():
         m["target_95"][name] = reach(r["curve"], 0.95)

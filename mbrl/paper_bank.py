@@ -14,9 +14,11 @@ that scores every policy. It is cached on disk by its settings
 (``$LAYERSPLIT_CACHE/mbrl_paper/<key>.npz``), seconds included, so a cached bank reports the
 seconds measured when it was built.
 
-The surrogate (the paper's MLP 2 -> 128 -> 128 -> 1, tanh) maps (p / p_max, k / L) to the log
-perplexity ratio ln(mean PPL / PPL_clean) of a cell, a better conditioned target than the ratio
-itself (which spans 0..-50 here); the mean is over the cell's ``surrogate.masks`` fresh
+The surrogate predicts the log perplexity ratio ln(mean PPL / PPL_clean) of a cell, a better
+conditioned target than the ratio itself (which spans 0..-50 here): ``surrogate.form: table``
+treats k as a category (per k, linear in p between the fitted p), ``mlp`` is the paper's MLP
+2 -> 128 -> 128 -> 1 (tanh) on (p / p_max, k / L), which blurs the cliff between a robust and a
+fragile neighbouring k on SmolLM2. The mean is over the cell's ``surrogate.masks`` fresh
 evaluations (mask seeds ``1_000_000 + 10_000 * seed + j``, never the bank's) and taken before
 the log because the reward is linear in PPL: at fragile splits one mask in five or ten loses the
 few huge elements and multiplies PPL by 10-50, and a mean of logs would hide it.
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from dataclasses import asdict, dataclass
 
@@ -159,30 +160,50 @@ def _features(ps, ks, L: int):
     return torch.tensor([[p / p_max, k / L] for p, k in zip(ps, ks)], dtype=torch.float32)
 
 
-def fit_surrogate(cfg: PaperConfig, setup: Setup) -> dict:
-    """Real evaluations on the fit grid (timed), then the MLP fit (timed). Returns ``log_ratio``
-    (P, K): the predicted ln(mean PPL / PPL_clean) of every cell (0 at p = 0), ``real_evals``,
-    ``eval_s`` and ``fit_s`` (both measured), and the fit data."""
+def fit_evals(cfg: PaperConfig, setup: Setup) -> dict:
+    """The surrogate's real evaluations (timed): ``surrogate.masks`` fresh masks per cell of
+    fit_grid, mask seeds ``1_000_000 + 10_000 * seed + j``. Returns ``cells`` (p index, k index),
+    ``ppl`` (cells, masks), ``real_evals`` and ``eval_s`` (measured)."""
+    s, ps = cfg.surrogate, cfg.channel.ps
+    cells = fit_grid(cfg, setup.ks)
+    ppl, eval_s, j = np.zeros((len(cells), s.masks)), 0.0, 0
+    for c, (i, kj) in enumerate(cells):
+        for m in range(s.masks):
+            ppl[c, m], sec = real_eval(setup, setup.ks[kj], ps[i], 1_000_000 + 10_000 * cfg.seed + j, cfg.model.fill)
+            eval_s, j = eval_s + sec, j + 1
+    return {"cells": cells, "ppl": ppl, "real_evals": j, "eval_s": eval_s}
+
+
+def predict_table(cfg: PaperConfig, ks: list, cells: list, log_ratio: np.ndarray) -> np.ndarray:
+    """``surrogate.form: table``: k is a category. Per fitted k, ln(mean PPL / PPL_clean) of each
+    fitted cell, piecewise linear in p between the fitted p (anchored at 0 for p = 0, held
+    beyond the last); a k outside the fit grid is interpolated linearly in k between its fitted
+    neighbours (which blurs cliffs in k: fit every k to avoid it). (P, K)."""
+    ps = np.asarray(cfg.channel.ps, float)
+    fit_ks = sorted({kj for _, kj in cells})
+    rows = np.zeros((len(ps), len(fit_ks)))
+    for c, kj in enumerate(fit_ks):
+        pts = sorted((ps[i], y) for (i, j), y in zip(cells, log_ratio) if j == kj)
+        xp, fp = [0.0] + [x for x, _ in pts], [0.0] + [y for _, y in pts]
+        rows[:, c] = np.interp(ps, xp, fp)
+    k_fit = np.asarray(ks, float)[fit_ks]
+    out = np.stack([np.interp(np.asarray(ks, float), k_fit, r) for r in rows])
+    out[ps == 0] = 0.0
+    return out
+
+
+def predict_mlp(cfg: PaperConfig, ks: list, L: int, cells: list, log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
+    """``surrogate.form: mlp``: the paper's MLP 2 -> hidden -> hidden -> 1 (tanh) on
+    (p / p_max, k / L), full-batch Adam. (P, K) predictions and the final training loss."""
     import torch
     from torch import nn
 
     s, ps = cfg.surrogate, cfg.channel.ps
-    cells = fit_grid(cfg, setup.ks)
-    xs_p, xs_k, ys, eval_s, j = [], [], [], 0.0, 0
-    for i, kj in cells:
-        ppls = []
-        for _ in range(s.masks):
-            ppl, sec = real_eval(setup, setup.ks[kj], ps[i], 1_000_000 + 10_000 * cfg.seed + j, cfg.model.fill)
-            ppls.append(ppl)
-            eval_s, j = eval_s + sec, j + 1
-        xs_p.append(ps[i])
-        xs_k.append(setup.ks[kj])
-        ys.append(math.log(sum(ppls) / len(ppls) / setup.clean))
-    t0 = time.perf_counter()
     torch.manual_seed(cfg.seed)
     net = nn.Sequential(nn.Linear(2, s.hidden), nn.Tanh(), nn.Linear(s.hidden, s.hidden), nn.Tanh(),
                         nn.Linear(s.hidden, 1))
-    x, y = _features(xs_p, xs_k, setup.L), torch.tensor(ys, dtype=torch.float32)[:, None]
+    x = _features([ps[i] for i, _ in cells], [ks[j] for _, j in cells], L)
+    y = torch.tensor(np.asarray(log_ratio), dtype=torch.float32)[:, None]
     scale = float(y.abs().max()) or 1.0
     opt = torch.optim.Adam(net.parameters(), lr=s.lr)
     for _ in range(s.epochs):
@@ -190,13 +211,64 @@ def fit_surrogate(cfg: PaperConfig, setup: Setup) -> dict:
         loss = ((net(x) - y / scale) ** 2).mean()
         loss.backward()
         opt.step()
-    grid_p = [p for p in ps for _ in setup.ks]
-    grid_k = [k for _ in ps for k in setup.ks]
+    grid_p = [p for p in ps for _ in ks]
+    grid_k = [k for _ in ps for k in ks]
     with torch.no_grad():
-        pred = net(_features(grid_p, grid_k, setup.L)).numpy().reshape(len(ps), len(setup.ks)) * scale
+        pred = net(_features(grid_p, grid_k, L)).numpy().reshape(len(ps), len(ks)) * scale
     pred[np.asarray(ps) == 0] = 0.0
-    return {"log_ratio": pred, "real_evals": j, "eval_s": eval_s, "fit_s": time.perf_counter() - t0,
-            "fit_loss": float(loss.detach()) * scale ** 2, "cells": len(cells)}
+    return pred, float(loss.detach()) * scale ** 2
+
+
+def predict(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndarray, clean: float,
+            form: str | None = None) -> tuple[np.ndarray, float]:
+    """The surrogate's (P, K) ln(mean PPL / PPL_clean) from fit evaluations ``ppl`` (cells, masks)
+    and its training loss (0 for the table). The mean is taken before the log (module doc)."""
+    y = np.log(np.asarray(ppl).mean(axis=1) / clean)
+    if (form or cfg.surrogate.form) == "table":
+        return predict_table(cfg, ks, cells, y), 0.0
+    return predict_mlp(cfg, ks, L, cells, y)
+
+
+def cross_validate(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndarray, clean: float, reward,
+                   form: str | None = None) -> dict:
+    """The surrogate's error on its own fit evaluations, never the bank's: the masks of each cell
+    split in two folds (even and odd mask index); fitted on one fold, it is scored against the
+    other fold's cell means, both ways. ``cv_mae_log_ratio``, and ``cv_best_k_agreement``: the
+    share of (fold, fitted damaged p) whose reward-best k among the fitted ks equals the other
+    fold's. NaN with fewer than 2 masks."""
+    if ppl.shape[1] < 2:
+        return {"cv_mae_log_ratio": float("nan"), "cv_best_k_agreement": float("nan")}
+    folds = [ppl[:, 0::2], ppl[:, 1::2]]
+    pis = sorted({i for i, _ in cells})
+    kjs = sorted({j for _, j in cells})
+    kk = np.asarray(ks)[kjs][None, :]
+    mae, agree = [], []
+    for a, b in ((0, 1), (1, 0)):
+        pred, _ = predict(cfg, ks, L, cells, folds[a], clean, form)
+        other = np.log(folds[b].mean(axis=1) / clean)
+        mae.append(np.mean([abs(pred[i, j] - y) for (i, j), y in zip(cells, other)]))
+        table = np.full((len(cfg.channel.ps), len(ks)), np.nan)
+        for (i, j), y in zip(cells, other):
+            table[i, j] = y
+        for i in pis:
+            r_pred = reward.reward(reward.q(clean * np.exp(pred[i, kjs]), clean)[None], kk, L)[0]
+            r_oth = reward.reward(reward.q(clean * np.exp(table[i, kjs]), clean)[None], kk, L)[0]
+            agree.append(int(np.argmax(r_pred) == np.argmax(r_oth)))
+    return {"cv_mae_log_ratio": float(np.mean(mae)), "cv_best_k_agreement": float(np.mean(agree))}
+
+
+def fit_surrogate(cfg: PaperConfig, setup: Setup, evals: dict | None = None) -> dict:
+    """Real evaluations on the fit grid (timed; ``evals`` from fit_evals to reuse them), then the
+    surrogate (``surrogate.form``, timed). Returns ``log_ratio`` (P, K): the predicted
+    ln(mean PPL / PPL_clean) of every cell (0 at p = 0), ``real_evals``, ``eval_s`` and
+    ``fit_s`` (both measured), its cross-validated error on the fit evaluations, and ``cells``."""
+    ev = fit_evals(cfg, setup) if evals is None else evals
+    t0 = time.perf_counter()
+    pred, loss = predict(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"], setup.clean)
+    fit_s = time.perf_counter() - t0
+    cv = cross_validate(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"], setup.clean, cfg.reward)
+    return {"log_ratio": pred, "real_evals": ev["real_evals"], "eval_s": ev["eval_s"], "fit_s": fit_s,
+            "fit_loss": loss, "cells": len(ev["cells"]), "form": cfg.surrogate.form, **cv}
 
 
 def surrogate_error(log_ratio: np.ndarray, bank: Bank, reward) -> dict:

@@ -14,6 +14,7 @@ from .reward import RewardConfig
 CHANNEL_PROCESSES = ("episode", "walk")
 OBS_FORMS = ("onehot", "scalar")
 METHODS = ("mbrl_ppo", "ppo", "a2c", "dqn")
+SURROGATE_FORMS = ("table", "mlp")
 
 
 def _ints(key: str, values, lo: int, hi: float, distinct: bool = True) -> None:
@@ -126,11 +127,13 @@ class BankSection:
 
 @dataclass(frozen=True)
 class SurrogateSection:
-    """The offline surrogate on (p, k). Args: ps, ks (the fit grid, subsets of channel.ps and
-    env.ks; null: all of them); masks (real evaluations per damaged grid cell, each a fresh
-    mask); hidden (units of the MLP's two hidden layers: the paper's 128); epochs (full-batch
-    Adam steps); lr."""
+    """The offline surrogate on (p, k). Args: form (``table``: k as a category, per k linear in p
+    between the fitted p; ``mlp``: the paper's MLP on (p, k); mbrl.paper_bank.predict); ps, ks
+    (the fit grid, subsets of channel.ps and env.ks; null: all of them); masks (real evaluations
+    per damaged grid cell, each a fresh mask); hidden (units of the MLP's two hidden layers: the
+    paper's 128); epochs (full-batch Adam steps); lr (the last three: mlp only)."""
 
+    form: str = "table"
     ps: tuple | None = None
     ks: tuple | None = None
     masks: int = 1
@@ -139,6 +142,8 @@ class SurrogateSection:
     lr: float = 3e-3
 
     def __post_init__(self):
+        if self.form not in SURROGATE_FORMS:
+            raise ValueError(f"surrogate.form: {self.form!r} is not one of {', '.join(SURROGATE_FORMS)}")
         for key in ("masks", "hidden", "epochs"):
             if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
                 raise ValueError(f"surrogate.{key}: {getattr(self, key)!r} must be an integer >= 1")

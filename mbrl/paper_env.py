@@ -88,6 +88,7 @@ class PaperEnv(gym.Env):
         n = len(self.ps) + len(self.ks) if cfg.env.obs == "onehot" else 2
         self.observation_space = gym.spaces.Box(0.0, 1.0, (n,), np.float32)
         self.pi = self.ki = self.t = 0
+        self.rewards: list[float] = []  # every step's reward as the learner received it (training data)
 
     def _obs(self) -> np.ndarray:
         return observe(self.cfg, self.ks, self.L, np.array([self.pi]), np.array([self.ki]))[0]
@@ -106,6 +107,7 @@ class PaperEnv(gym.Env):
         self.ki = int(np.clip(self.ki + self.moves[int(action)], 0, len(self.ks) - 1))
         q = self.scorer.quality(self.pi, self.ki)
         r = float(self.cfg.reward.reward(q, self.ks[self.ki], self.L, 0.0, k_prev))
+        self.rewards.append(r)
         info = {"p": self.ps[self.pi], "k": self.ks[self.ki], "quality": q}
         if self.cfg.channel.process == "walk":
             self.pi = int(p_step(self.pi, len(self.ps), self.cfg.channel.walk_prob, self.np_random))

@@ -48,6 +48,34 @@ def test_the_optimum_bounds_every_policy(runs):
         assert all(p["frac"] <= 1 + 1e-9 for p in r["curve"])
 
 
+def test_surrogate_is_scored_on_its_own_fit_evaluations_and_learners_on_training_rewards(runs):
+    cfg, _, m, _ = runs
+    su = m["surrogate"]
+    assert su["form"] == "table" and su["fit_loss"] == 0.0
+    assert 0 <= su["cv_best_k_agreement"] <= 1 and su["cv_mae_log_ratio"] >= 0
+    for r in m["methods"].values():
+        assert math.isfinite(r["train_reward"]) and r["train_reward"] <= 1.0  # the reward's ceiling: b * L / L
+
+
+def test_table_surrogate_keeps_a_cliff_in_k_and_interpolates_in_p():
+    import numpy as np
+
+    from mbrl.paper_bank import cross_validate, predict_table
+
+    cfg = parse_paper_config({**TINY, "channel": {"ps": [0.0, 0.1, 0.15, 0.2]}, "surrogate": {"ps": [0.1, 0.2]}})
+    ks = [0, 5, 10, 20, 30]
+    cells = [(i, j) for i in (1, 3) for j in (0, 2, 4)]  # fitted k = 0, 10, 30 at p = 0.1, 0.2
+    y = np.array([0.1, 0.2, 3.0, 0.2, 0.4, 6.0])  # k = 30 fragile next to a robust k = 10
+    pred = predict_table(cfg, ks, cells, y)
+    assert pred[0].tolist() == [0.0] * 5  # p = 0: exact
+    assert pred[1, [0, 2, 4]].tolist() == pytest.approx([0.1, 0.2, 3.0])  # fitted cells as measured
+    assert pred[2, 2] == pytest.approx(0.3) and pred[2, 4] == pytest.approx(4.5)  # linear in p per k
+    assert pred[1, 1] == pytest.approx(0.15) and pred[1, 3] == pytest.approx(0.2 + 2.8 / 2)  # unfitted k: linear in k
+    ppl = 10 * np.exp(np.stack([y, y], axis=1))  # two identical masks per cell: a perfect fit
+    cv = cross_validate(cfg, ks, 30, cells, ppl, 10.0, cfg.reward, "table")
+    assert cv == {"cv_mae_log_ratio": pytest.approx(0.0, abs=1e-12), "cv_best_k_agreement": 1.0}
+
+
 def test_same_config_and_seed_same_results(runs):
     _, _, a, b = runs
     keep = ("steps", "real_evals", "mean_reward")
@@ -81,6 +109,7 @@ def test_the_example_config_loads():
     ({"reward": {"quality": "linear"}}, r"reward\.quality: 'linear' is not one of log, ratio"),
     ({"surrogate": {"ps": [0.3]}}, r"surrogate\.ps: \[0\.3\] must be a non-empty subset of channel\.ps"),
     ({"bank": {"maks": 3}}, r"bank\.maks: unknown key; allowed: masks, seed"),
+    ({"surrogate": {"form": "gp"}}, r"surrogate\.form: 'gp' is not one of table, mlp"),
 ])
 def test_bad_values_name_the_field(raw, match):
     with pytest.raises(ValueError, match=match):
