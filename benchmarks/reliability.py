@@ -30,10 +30,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests" / "hardening"))
+sys.path.insert(0, str(HERE.parent / "tests"))
 
-from runs import CELL, LAYERSPLIT, write_config  # noqa: E402
-from storm import STALL_S, expected_outcome, stop_once  # noqa: E402
+from testkit.runs import CELL, LAYERSPLIT, write_config  # noqa: E402
+from testkit.storm import STALL_S, expected_outcome, stop_once  # noqa: E402
 
 
 def fuzz_configs(n: int, tmp: Path) -> dict:

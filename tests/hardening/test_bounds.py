@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from runs import CELL, LAYERSPLIT, check_traces, meta, write_config
+from testkit.runs import CELL, LAYERSPLIT, check_traces, meta, write_config
 
 from cosim.rundir import new_run_dir
 from cosim.traces import journal_to_parquet

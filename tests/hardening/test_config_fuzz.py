@@ -11,7 +11,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from runs import check_traces
+from testkit.runs import check_traces
 
 from cosim.checks import ConfigError
 from cosim.cli import main

@@ -8,8 +8,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from runs import CELL, write_config
-from storm import expected_outcome, stop_once
+from testkit.runs import CELL, write_config
+from testkit.storm import expected_outcome, stop_once
 
 from cosim.cell_run import run_scenario_file
 from cosim.traces import read_slots

@@ -7,7 +7,7 @@ import os
 import signal
 import numpy as np
 import pytest
-from runs import CELL, SESSION, alive, check_traces, meta, ns3_child, start, write_config
+from testkit.runs import CELL, SESSION, alive, check_traces, meta, ns3_child, start, write_config
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])

@@ -6,12 +6,7 @@ import pytest
 from mbrl.config import parse_config
 from mbrl.train import train
 
-from testkit.synthetic import SyntheticDataset
-
-TINY = {"seed": 3, "reward": {"a": 1.0, "b": 1.0}, "surrogate": {"budget": 120, "init": 60, "batch": 30, "epochs": 400, "lr": 0.01, "members": 3, "hidden": 32},
-        "env": {"action_mode": "direct", "episode_len": 10, "start_k": 15},
-        "ppo": {"timesteps": 6144, "n_steps": 256, "batch_size": 64, "eval_every": 3072, "learning_rate": 1e-3},
-        "model_free": {"timesteps": 512}}
+from testkit.synthetic import TINY, SyntheticDataset
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ from mbrl.config import parse_config
 from mbrl.dataset import Dataset
 from mbrl.validate import cross_validate, seed_folds
 
-from testkit.synthetic import synthetic
-from test_train import TINY
+from testkit.synthetic import TINY, synthetic
 
 
 def _two_seed_dataset():

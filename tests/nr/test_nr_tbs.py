@@ -1,4 +1,4 @@
-"""Uplink TB sizes in the records, against the TB size worked out independently (tbs_38214.py).
+"""Uplink TB sizes in the records, against the TB size worked out independently (testkit/tbs_38214.py).
 
 5G-LENA does not implement TS 38.214 5.1.3.2: its NrAmc takes 11 of 12 subcarriers per RB and
 symbol, the code rate rounded to two decimals and a 3-byte CRC, with no quantisation to the
@@ -10,7 +10,7 @@ allocations get more: 11 x n against 12 x (n - 1) resource elements per RB."""
 from __future__ import annotations
 
 from testkit.cells import HARQ_FAIL, HARQ_OK, nr_scenario
-from tbs_38214 import tbs_38214, tbs_5g_lena
+from testkit.tbs_38214 import tbs_38214, tbs_5g_lena
 
 
 def _allocations(run):

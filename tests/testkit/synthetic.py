@@ -42,3 +42,10 @@ class SyntheticDataset:
     @property
     def n_layers(self) -> int:
         return L
+
+
+# A training config small enough for tests on the synthetic dataset (mbrl/test_train, test_validate).
+TINY = {"seed": 3, "reward": {"a": 1.0, "b": 1.0}, "surrogate": {"budget": 120, "init": 60, "batch": 30, "epochs": 400, "lr": 0.01, "members": 3, "hidden": 32},
+        "env": {"action_mode": "direct", "episode_len": 10, "start_k": 15},
+        "ppo": {"timesteps": 6144, "n_steps": 256, "batch_size": 64, "eval_every": 3072, "learning_rate": 1e-3},
+        "model_free": {"timesteps": 512}}

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from runs import CELL, alive, check_traces, meta, ns3_child, start, write_config
+from testkit.runs import CELL, alive, check_traces, meta, ns3_child, start, write_config
 
 from cosim import segments
 
