@@ -87,7 +87,8 @@ def report(m: dict, seed: int, wall: float) -> None:
         print(f"surrogate ({su['form']}): {su['real_evals']} real evals ({su['eval_s']:.1f} s measured), fit "
               f"{su['fit_s']:.1f} s; on its own fit evaluations (2 folds of masks): MAE of ln(PPL/clean) "
               f"{su['cv_mae_log_ratio']:.3f}, best k agreement {su['cv_best_k_agreement']:.0%}; against the bank: MAE of ln(PPL/clean) {su['mae_log_ratio']:.3f}, of Q {su['mae_q']:.3f}; best k right for "
-              f"{su['best_k_agreement']:.0%} of the damaged p")
+              f"{su['best_k_agreement']:.0%} of the damaged p; planned on it (the optimum on its table, true reward) "
+              f"{su['planned_frac']:.3f} of the gap")
     for name, r in m["methods"].items():
         t = m["target_95"][name]
         print(f"  {name:9s} real evals {r['real_evals']:7d}  wall {r['wall_s']:8.1f} s "
@@ -117,6 +118,7 @@ def figures(m: dict) -> dict:
     if "surrogate" in m:
         out["surrogate_mae_q"] = round(m["surrogate"]["mae_q"], 4)
         out["surrogate_best_k_agreement"] = round(m["surrogate"]["best_k_agreement"], 3)
+        out["surrogate_planned_frac"] = round(m["surrogate"]["planned_frac"], 4)
         out["surrogate_cv_best_k_agreement"] = round(m["surrogate"]["cv_best_k_agreement"], 3)
     out["eval_s_mean"] = round(m["setup"]["eval_s_mean"], 4)
     return out

@@ -53,6 +53,7 @@ def test_surrogate_is_scored_on_its_own_fit_evaluations_and_learners_on_training
     su = m["surrogate"]
     assert su["form"] == "table" and su["fit_loss"] == 0.0
     assert 0 <= su["cv_best_k_agreement"] <= 1 and su["cv_mae_log_ratio"] >= 0
+    assert m["references"]["random"] <= su["planned_reward"] <= m["references"]["optimum"] + 1e-9
     for r in m["methods"].values():
         assert math.isfinite(r["train_reward"]) and r["train_reward"] <= 1.0  # the reward's ceiling: b * L / L
 
