@@ -11,11 +11,15 @@ STAMP  := $(VENV)/.deps-installed
 
 # The main job: SmolLM2 split over an LTE cell with moving UEs (examples/split_lte.yaml), then
 # the per-UE trace summary and the HTML report of the run.
+# The main job: the embedded LTE cell served by the SINR-table policy and by each split it picks
+# from, on the same channel (same scenario and seed), then the reports and the comparison page.
 run: build
 	@out=runs/split_lte-$$(date +%Y%m%d-%H%M%S) && \
-	$(VENV)/bin/layersplit run examples/split_lte.yaml --out $$out && \
-	$(VENV)/bin/layersplit trace summary $$out && \
-	$(VENV)/bin/layersplit report $$out
+	$(VENV)/bin/layersplit run examples/split_lte.yaml --out $$out/sinr_table && \
+	for k in 4 8 16; do $(VENV)/bin/layersplit run examples/split_lte.yaml --no-progress \
+	  --set split.policy=fixed --set split.k=$$k --out $$out/fixed_k$$k || exit 1; done && \
+	$(VENV)/bin/layersplit trace summary $$out/sinr_table && \
+	$(VENV)/bin/layersplit report $$out/sinr_table $$out/fixed_k4 $$out/fixed_k8 $$out/fixed_k16 --out $$out/compare.html
 
 test: build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q --durations=15

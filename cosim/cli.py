@@ -56,7 +56,15 @@ def _plot(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from cosim.report import write_report
 
-    print(write_report(_existing_run(args.run), args.out))
+    runs = [_existing_run(r) for r in args.run]
+    if len(runs) == 1:
+        print(write_report(runs[0], args.out))
+        return 0
+    from cosim.compare import write_comparison
+
+    for run in runs:  # each run's own report, then the page that sets them side by side
+        print(write_report(run))
+    print(write_comparison(runs, args.out or runs[0].parent / "compare.html"))
     return 0
 
 
@@ -142,11 +150,15 @@ def _add_commands(sub) -> None:
     p.add_argument("--out", help="folder for the PNG files (default: the run folder)")
     p.set_defaults(func=_plot)
 
-    p = sub.add_parser("report", help="HTML report of a split-inference run",
+    p = sub.add_parser("report", help="HTML report of a split-inference run, or several side by side",
                        description="Writes a self-contained report.html: latency CDF and breakdown per split, "
-                                   "perplexity against uplink SINR, one UE's timeline, per-split means.")
-    p.add_argument("run", help="run folder made by `layersplit run` on a split scenario")
-    p.add_argument("--out", help="HTML file to write (default: RUN/report.html)")
+                                   "perplexity against uplink SINR, one UE's timeline, per-split means. With "
+                                   "several runs (e.g. one scenario under different split policies) it also "
+                                   "writes a page comparing them: per policy the median and mean log perplexity "
+                                   "per request with a 95%% interval (cosim/compare.py).")
+    p.add_argument("run", nargs="+", help="run folder(s) made by `layersplit run` on a split scenario")
+    p.add_argument("--out", help="HTML file to write (default: RUN/report.html; with several runs the "
+                                 "comparison, default: compare.html beside the first run)")
     p.set_defaults(func=_report)
 
     p = sub.add_parser("config", help="where the installed C++ parts are (for building your own ns-3 script)",

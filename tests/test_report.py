@@ -17,21 +17,26 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+CFG = {
+    "name": "report", "duration_s": 3.0, "seed": 2,
+    "radio": {"bandwidth_rbs": 50, "rlc_mode": "UM"},
+    "transfer": {"payload_bytes": 1200, "loss_timeout_ms": 300},
+    "ue_groups": [{"count": 2, "placement": {"kind": "list", "positions": [[40, 0], [500, 0]]}}],
+    "requests": {"rate_per_s": 3.0, "prompt_tokens": 32, "windows": 2, "deadline_ms": 200},
+    "split": {"policy": "sinr_table", "k": 4, "table": [[10, 2], [-100, 12]]},
+}
+
+
+def _run(folder, cfg, name):
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert main(["run", str(path), "--out", str(folder / name), "--no-progress"]) == 0
+    return folder / name
+
+
 @pytest.fixture(scope="module")
 def split_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("report")
-    cfg = {
-        "name": "report", "duration_s": 3.0, "seed": 2,
-        "radio": {"bandwidth_rbs": 50, "rlc_mode": "UM"},
-        "transfer": {"payload_bytes": 1200, "loss_timeout_ms": 300},
-        "ue_groups": [{"count": 2, "placement": {"kind": "list", "positions": [[40, 0], [500, 0]]}}],
-        "requests": {"rate_per_s": 3.0, "prompt_tokens": 32, "windows": 2, "deadline_ms": 200},
-        "split": {"policy": "sinr_table", "k": 4, "table": [[10, 2], [-100, 12]]},
-    }
-    path = tmp / "report.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    assert main(["run", str(path), "--out", str(tmp / "run"), "--no-progress"]) == 0
-    return tmp / "run"
+    return _run(tmp_path_factory.mktemp("report"), CFG, "run")
 
 
 def test_report_renders_with_all_figures_in_chromium(split_run, tmp_path):
@@ -55,3 +60,27 @@ def test_report_command_and_missing_requests_error(split_run, tmp_path, capsys):
     (tmp_path / "empty" / "slots.parquet").write_bytes(b"")
     assert main(["report", str(tmp_path / "empty")]) == 1
     assert "no requests.parquet" in capsys.readouterr().err
+
+
+def test_policies_side_by_side_on_the_same_channel(split_run, tmp_path, capsys):
+    """The same scenario and seed with a fixed split: one row per run, figures matching each
+    run's own requests; a run of another seed is called out as not the same channel."""
+    import numpy as np
+    import pandas as pd
+
+    runs = {name: _run(tmp_path, {**CFG, **changes}, name)
+            for name, changes in (("fixed", {"split": {"policy": "fixed", "k": 12}}), ("other_seed", {"seed": 3}))}
+    out = tmp_path / "compare.html"
+    assert main(["report", str(split_run), str(runs["fixed"]), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "they met the same channel" in text and "fixed k=12" in text and "sinr_table" in text
+    assert (runs["fixed"] / "report.html").is_file()  # each run's own report too
+    from cosim.compare import comparison_table
+
+    table = comparison_table([split_run, runs["fixed"]])
+    fixed = pd.read_parquet(runs["fixed"] / "requests.parquet")
+    row = table.loc[f"fixed k=12 [{runs['fixed'].name}]"]
+    assert row["requests"] == len(fixed) and row["mean k"] == 12
+    assert np.isclose(row["log ppl median"], (fixed["nll"] / fixed["scored_tokens"]).median())
+    assert main(["report", str(split_run), str(runs["other_seed"]), "--out", str(out)]) == 0
+    assert "did not meet the same channel" in out.read_text() and "seed" in out.read_text()
