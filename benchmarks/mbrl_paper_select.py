@@ -1,0 +1,104 @@
+"""Chooses the paper experiment's defaults on training data only (never the held-out episodes):
+the surrogate's form and fit masks per cell, the observation form and reward normalisation.
+
+1. The surrogate's real evaluations of seed 0 at the fit budget's cap (``surrogate.masks`` of
+   the config, 4: 320 evaluations), each cell's masks split in two folds (mbrl.paper_bank.
+   cross_validate). ``form``: the higher cross-validated best-k agreement (ties: lower MAE of
+   ln(PPL / clean)). ``masks``: the smallest m in 1, 2 whose best k per fitted p (from m masks)
+   equals the one from the other masks of the cell for every p and every split of the 4
+   masks; else the cap.
+2. ``env.obs`` x ``learners.norm_reward``: each of PPO on the surrogate (step 1's evaluations,
+   step 1's form), PPO, A2C and DQN (bank draws) trained for ``learners.timesteps`` steps on seed
+   0; the criterion is ``train_reward``, the mean reward per step over the last quarter of its
+   training steps as the learner received it; the combination with the highest mean over the
+   four methods wins.
+
+``python benchmarks/mbrl_paper_select.py [--combos onehot:1,scalar:0,...]``; last line one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default=str(ROOT / "examples" / "mbrl_paper.yaml"))
+    ap.add_argument("--combos", default="onehot:1,onehot:0,scalar:1,scalar:0", help="obs:norm_reward pairs")
+    args = ap.parse_args()
+
+    from mbrl.paper import _SEED_OFFSET, _sb3
+    from mbrl.paper_bank import build_bank, cross_validate, fit_evals, load_setup, predict
+    from mbrl.paper_config import load_paper_config, with_paper_overrides
+    from mbrl.paper_env import BankScorer, PaperEnv, TableScorer
+
+    cfg = with_paper_overrides(load_paper_config(args.config), {"seed": 0})
+    setup = load_setup(cfg)
+    bank = build_bank(cfg, setup)
+    t0 = time.perf_counter()
+    ev = fit_evals(cfg, setup)
+    print(f"fit evaluations: {ev['real_evals']} in {time.perf_counter() - t0:.0f} s", flush=True)
+    cells, ppl, clean, ks, L, rw = ev["cells"], ev["ppl"], setup.clean, setup.ks, setup.L, cfg.reward
+    out = {"forms": {f: cross_validate(cfg, ks, L, cells, ppl, clean, rw, f) for f in ("table", "mlp")}}
+    form = max(out["forms"], key=lambda f: (out["forms"][f]["cv_best_k_agreement"],
+                                            -out["forms"][f]["cv_mae_log_ratio"]))
+    print(f"form: {out['forms']} -> {form}", flush=True)
+
+    pis = sorted({i for i, _ in cells})
+    kjs = sorted({j for _, j in cells})
+    kk = np.asarray(ks)[kjs][None, :]
+
+    def best_k(sub):  # reward-best fitted k per fitted p from the cell means of ``sub`` (cells, m)
+        y = np.full((len(cfg.channel.ps), len(ks)), np.nan)
+        for (i, j), v in zip(cells, np.log(sub.mean(axis=1) / clean)):
+            y[i, j] = v
+        return [int(np.argmax(rw.reward(rw.q(clean * np.exp(y[i, kjs]), clean)[None], kk, L)[0])) for i in pis]
+
+    M = ppl.shape[1]
+    agree = {}
+    for m in (1, 2):
+        if m >= M:
+            continue
+        hits = []
+        for sub in itertools.combinations(range(M), m):
+            rest = [x for x in range(M) if x not in sub]
+            hits += [a == b for a, b in zip(best_k(ppl[:, list(sub)]), best_k(ppl[:, rest]))]
+        agree[m] = float(np.mean(hits))
+    masks = next((m for m in (1, 2) if agree.get(m) == 1.0), M)
+    out["masks_agreement"], out["masks"] = agree, masks
+    print(f"masks: best-k agreement with the other masks {agree} -> {masks}", flush=True)
+
+    cfg_f = with_paper_overrides(cfg, {"surrogate": {"form": form}})
+    pred, _ = predict(cfg_f, ks, L, cells, ppl, clean)
+    q_sur = rw.q(clean * np.exp(pred), clean)
+    out["combos"] = {}
+    for combo in args.combos.split(","):
+        obs, norm = combo.split(":")
+        c = with_paper_overrides(cfg_f, {"env": {"obs": obs}, "learners": {"norm_reward": bool(int(norm))}})
+        res = {}
+        for method in c.learners.methods:
+            scorer = TableScorer(q_sur) if method == "mbrl_ppo" else \
+                BankScorer(bank, rw, c.seed * 10 + _SEED_OFFSET[method])
+            env = PaperEnv(c, ks, L, scorer)
+            t1 = time.perf_counter()
+            _sb3(method, env, c, c.seed * 10 + _SEED_OFFSET[method]).learn(c.learners.timesteps)
+            res[method] = float(np.mean(env.rewards[-max(1, len(env.rewards) // 4):]))
+            print(f"  {combo} {method}: train_reward {res[method]:.3f} ({time.perf_counter() - t1:.0f} s)", flush=True)
+        out["combos"][combo] = {"train_reward": res, "mean": float(np.mean(list(res.values())))}
+    best = max(out["combos"], key=lambda k: out["combos"][k]["mean"])
+    out["chosen"] = {"form": form, "masks": masks, "obs_norm": best}
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
