@@ -55,7 +55,7 @@ def _paper(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    """Adds the ``train`` and ``evaluate`` subcommands to an argparse subparsers object."""
+    """Adds the ``train``, ``evaluate`` and ``paper`` subcommands to an argparse subparsers object."""
     p = subparsers.add_parser("train", help="train the model-based split agent and its baselines",
                               description="Records (or reuses) LTE traces, builds (or reuses) the real-evaluation "
                               "tables, fits the reward surrogate by active learning, trains PPO on it, trains "

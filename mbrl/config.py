@@ -192,14 +192,15 @@ def load_config(path: str | Path) -> TrainConfig:
     return parse_config(load_yaml(path, "training"))
 
 
-def with_overrides(cfg: TrainConfig, overrides: dict) -> TrainConfig:
-    """cfg with some sections' fields replaced, e.g. ``{"surrogate": {"budget": 600}, "seed": 2}``,
+def with_overrides(cfg, overrides: dict):
+    """cfg (a TrainConfig, or any config of this schema reader, e.g. mbrl.paper_config.PaperConfig)
+    with some sections' fields replaced, e.g. ``{"surrogate": {"budget": 600}, "seed": 2}``,
     checked as a config file is (unknown keys and bad values name the key)."""
     raw = to_dict(cfg)
     for section, values in overrides.items():
         merge = isinstance(values, dict) and isinstance(raw.get(section), dict)
         raw[section] = {**raw[section], **values} if merge else values
-    return parse_config(raw)
+    return _build(type(cfg), raw, "")
 
 
 def to_dict(cfg) -> dict:

@@ -36,8 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import to_dict
 from .paper_bank import Bank, build_bank, fit_surrogate, load_setup, surrogate_error
-from .paper_config import PaperConfig, to_dict
+from .paper_config import PaperConfig
 from .paper_env import (BankScorer, PaperEnv, TableScorer, heldout_episodes, optimum_act, references, sb3_act,
                         score)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import _build, to_dict
+from .config import _build, with_overrides
 from .reward import RewardConfig
 
 CHANNEL_PROCESSES = ("episode", "walk")
@@ -220,8 +220,4 @@ def load_paper_config(path: str | Path) -> PaperConfig:
 
 def with_paper_overrides(cfg: PaperConfig, overrides: dict) -> PaperConfig:
     """cfg with some sections' fields replaced (``{"seed": 2, "learners": {"timesteps": 500}}``)."""
-    raw = to_dict(cfg)
-    for section, values in overrides.items():
-        merge = isinstance(values, dict) and isinstance(raw.get(section), dict)
-        raw[section] = {**raw[section], **values} if merge else values
-    return parse_paper_config(raw)
+    return with_overrides(cfg, overrides)
