@@ -48,17 +48,20 @@ def bench_scenario(ues: int, duration_s: float) -> dict:
     }
 
 
-def _program_rate(text: str) -> float:
+def program_rate(text: str, program: str = "lte_cell") -> float:
+    """The sim-s per wall-s a cell program reports on stderr (its own measure of Simulator::Run)."""
     m = _RATE.search(text)
     if not m:
-        raise RuntimeError(f"no speed line in lte_cell output:\n{text[-2000:]}")
+        raise RuntimeError(f"no speed line in {program} output:\n{text[-2000:]}")
     return float(m.group(1))
 
 
-def run_standalone(cfg: Path, *extra: str) -> float:
-    out = subprocess.run([str(program_path("lte_cell")), f"--config={cfg}", *extra],
-                         capture_output=True, text=True, check=True)
-    return _program_rate(out.stderr)
+def run_standalone(cfg: Path, *extra: str, program: str = "lte_cell", new_session: bool = False) -> float:
+    """``program`` alone on ``cfg`` (records into a null sink); ``new_session``: in its own session,
+    as the launcher starts it (on a loaded machine Linux shares CPU between sessions)."""
+    out = subprocess.run([str(program_path(program)), f"--config={cfg}", *extra],
+                         capture_output=True, text=True, check=True, start_new_session=new_session)
+    return program_rate(out.stderr, program)
 
 
 def run_streaming(sc_dict: dict, work: Path) -> tuple[float, float]:
@@ -68,7 +71,7 @@ def run_streaming(sc_dict: dict, work: Path) -> tuple[float, float]:
     counts = run_cell(sc, run_dir, probes=[], progress=False)
     wall = time.perf_counter() - t0
     assert counts["slot_records"] == round(sc.duration_s * 1000) * sc.ue_count, counts
-    return _program_rate((run_dir / "ns3.log").read_text()), sc.duration_s / wall
+    return program_rate((run_dir / "ns3.log").read_text()), sc.duration_s / wall
 
 
 def _setup_lines(durations: dict[int, float], repeat: int) -> list[str]:

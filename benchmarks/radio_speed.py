@@ -19,19 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import tempfile
 from pathlib import Path
 
 from cosim.cell_run import run_cell
 from cosim.nr_program_config import to_program_config
 from cosim.nr_schema import load_scenario
-from cosim.programs import program_path
+from lte_speed import program_rate, run_standalone  # benchmarks/ is on the path when run as a script
 
 NUMEROLOGIES = (0, 1, 3)
 UES = (1, 8, 32)
-_RATE = re.compile(r"\(([0-9.]+) sim-s per wall-s\)")
 
 
 def bench_scenario(mu: int, ues: int, duration_s: float) -> dict:
@@ -47,27 +44,12 @@ def bench_scenario(mu: int, ues: int, duration_s: float) -> dict:
     }
 
 
-def _program_rate(text: str) -> float:
-    m = _RATE.search(text)
-    if not m:
-        raise RuntimeError(f"no speed line in nr_cell output:\n{text[-2000:]}")
-    return float(m.group(1))
-
-
-def run_standalone(cfg: Path) -> float:
-    # its own session, as the launcher starts it: on a loaded machine Linux shares CPU between
-    # sessions (autogroup), so a child of this session would get less than the streaming run
-    out = subprocess.run([str(program_path("nr_cell")), f"--config={cfg}"], capture_output=True, text=True, check=True,
-                         start_new_session=True)
-    return _program_rate(out.stderr)
-
-
 def run_streaming(sc_dict: dict, work: Path) -> float:
     sc = load_scenario(sc_dict)
     run_dir = Path(tempfile.mkdtemp(dir=work))
     counts = run_cell(sc, run_dir, probes=[], progress=False)
     assert counts["slot_records"] == round(sc.duration_s * 1000 * 2**sc.radio.numerology) * sc.ue_count, counts
-    return _program_rate((run_dir / "ns3.log").read_text())
+    return program_rate((run_dir / "ns3.log").read_text(), "nr_cell")
 
 
 def main() -> None:
@@ -91,7 +73,7 @@ def main() -> None:
                 stream, off = [], []
                 for _ in range(args.repeat):  # interleaved, so drifting load hits both alike
                     stream.append(run_streaming(sc, work))
-                    off.append(run_standalone(cfg))
+                    off.append(run_standalone(cfg, program="nr_cell", new_session=True))
                 s, o = max(stream), max(off)
                 print(f"mu {mu}, {n:2d} UEs: streaming {s:7.3f}  bridge off {o:7.3f} sim-s/wall-s; streaming costs "
                       f"{100 * (1 - s / o):5.1f} %; load now {os.getloadavg()[0]:.2f}", flush=True)
