@@ -109,6 +109,10 @@ class Damage:
         _check_p(self.p)
         check_fill(self.fill)
 
+    def packetiser(self, hidden_size: int) -> Codec:
+        """The codec of ``packet`` mode: ``codec``, or float16 with 1024-byte payloads."""
+        return self.codec or Codec(hidden_size)
+
     def apply(self, hidden: torch.Tensor, generator: torch.Generator,
               sink_row: torch.Tensor | None = None, forced: Mapping[int, bool] | None = None) -> torch.Tensor:
         """Damage a (tokens, hidden) tensor; ``sink_row`` is used only when ``sink`` is True.
@@ -121,7 +125,7 @@ class Damage:
             return element_erasure(hidden, self.p, generator, self.fill, row, forced)[0]
         if self.mode == "noise":
             return gaussian_noise(hidden, self.snr_db, generator)
-        codec = self.codec or Codec(hidden.shape[1])
+        codec = self.packetiser(hidden.shape[1])
         lost = random_loss_map(codec.n_packets(hidden.shape[0]), self.p, generator)
         for i, is_lost in (forced or {}).items():
             (lost.add if is_lost else lost.discard)(i)

@@ -58,9 +58,7 @@ def decisive_units(hidden: torch.Tensor, damage, max_units: int, factor: float) 
         if damage.mode == "element":
             new = [row * hidden.shape[1] + col]
         else:
-            from .codec import Codec
-
-            new = element_packets(damage.codec or Codec(hidden.shape[1]), row, col)
+            new = element_packets(damage.packetiser(hidden.shape[1]), row, col)
         new = [u for u in new if u not in units]
         if len(units) + len(new) > max_units:
             break
