@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cosim.report import _PAGE, _png, load_requests
+from cosim.report import _PAGE, _png, _pooled, load_requests
 
 IGNORED = {"split", "name"}  # the fields that may differ between runs of one comparison
 
@@ -47,29 +47,36 @@ def differences(configs: list[dict]) -> list[str]:
 
 def policy_row(req: pd.DataFrame) -> dict:
     log_ppl = req["nll"] / req["scored_tokens"]
-    half = 1.96 * log_ppl.std() / np.sqrt(len(req)) if len(req) > 1 else float("nan")
     return {"requests": len(req), "mean k": req["k"].mean(), "damaged share": (req["packets_lost"] > 0).mean(),
-            "log ppl median": log_ppl.median(), "log ppl mean": log_ppl.mean(), "log ppl mean ci95": half,
-            "pooled ppl": float(np.exp(req["nll"].sum() / req["scored_tokens"].sum())),
-            "clean ppl": float(np.exp(req["nll_clean"].sum() / req["scored_tokens"].sum())),
+            "log ppl median": log_ppl.median(), "log ppl mean": log_ppl.mean(),
+            "log ppl mean ci95": 1.96 * log_ppl.std() / np.sqrt(len(req)),  # NaN for a single request
+            "pooled ppl": _pooled(req, "nll"), "clean ppl": _pooled(req, "nll_clean"),
             "mean latency ms": 1000 * req["latency_s"].mean()}
 
 
-def comparison_table(runs: list[Path]) -> pd.DataFrame:
-    """One row per run (index: ``policy_label`` and the folder name), columns of :func:`policy_row`."""
-    rows = {}
+def _requests(runs: list[Path]) -> dict[str, pd.DataFrame]:
+    """Each run's finished requests, keyed by ``policy_label [folder]``."""
+    out = {}
     for run in runs:
         req = load_requests(run)
         if req.empty:
             raise ValueError(f"RUN: {run}/requests.parquet has no finished request to compare")
-        rows[f"{policy_label(_config(run).get('split', {}))} [{run.name}]"] = policy_row(req)
-    return pd.DataFrame.from_dict(rows, orient="index")
+        out[f"{policy_label(_config(run).get('split', {}))} [{run.name}]"] = req
+    return out
 
 
-def _log_ppl_cdf(runs: list[Path], labels: list[str]):
+def comparison_table(runs: list[Path]) -> pd.DataFrame:
+    """One row per run (index: ``policy_label`` and the folder name), columns of :func:`policy_row`."""
+    return _table(_requests(runs))
+
+
+def _table(requests: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return pd.DataFrame.from_dict({label: policy_row(req) for label, req in requests.items()}, orient="index")
+
+
+def _log_ppl_cdf(requests: dict[str, pd.DataFrame]):
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    for run, label in zip(runs, labels):
-        req = load_requests(run)
+    for label, req in requests.items():
         v = np.sort((req["nll"] / req["scored_tokens"]).to_numpy())
         ax.step(v, np.arange(1, len(v) + 1) / len(v), where="post", label=label)
     ax.set_xlabel("log perplexity per request (nats per token)")
@@ -83,7 +90,8 @@ def write_comparison(runs: list[str | Path], out: str | Path) -> Path:
     runs = [Path(r) for r in runs]
     if len(runs) < 2:
         raise ValueError("RUN: give two or more run folders to compare")
-    table = comparison_table(runs)
+    requests = _requests(runs)
+    table = _table(requests)
     differ = differences([_config(r) for r in runs])
     same = ("Every run has the same scenario and seed apart from the split policy: they met the same channel."
             if not differ else "These runs differ in more than the split policy: "
@@ -92,7 +100,7 @@ def write_comparison(runs: list[str | Path], out: str | Path) -> Path:
             "<h2>Per policy (log perplexity per request: median, mean and its 95 % interval)</h2>",
             table.to_html(float_format=lambda v: f"{v:.4g}"),
             "<h2>Log perplexity per request</h2><img class='figure' alt='log perplexity CDF' "
-            f"src='data:image/png;base64,{_png(_log_ppl_cdf(runs, list(table.index)))}'>"]
+            f"src='data:image/png;base64,{_png(_log_ppl_cdf(requests))}'>"]
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_PAGE.format(title="split policies", body="\n".join(body)))
