@@ -99,14 +99,20 @@ class _Clock:
         return out
 
 
+def reward_normalised(env, gamma: float):
+    """``env`` with its rewards divided by a running estimate of their spread (SB3 VecNormalize;
+    observations untouched)."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    return VecNormalize(DummyVecEnv([lambda: env]), norm_obs=False, norm_reward=True, gamma=gamma)
+
+
 def ppo(env, cfg: TrainConfig, seed: int):
     from stable_baselines3 import PPO
 
     p = cfg.ppo
     if p.norm_reward:
-        from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
-
-        env = VecNormalize(DummyVecEnv([lambda: env]), norm_obs=False, norm_reward=True, gamma=p.gamma)
+        env = reward_normalised(env, p.gamma)
     return PPO("MlpPolicy", env, n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
                learning_rate=p.learning_rate, ent_coef=p.ent_coef, gamma=p.gamma, seed=seed, device="cpu", verbose=0,
                policy_kwargs={"net_arch": [p.hidden, p.hidden]})

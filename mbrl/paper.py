@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import to_dict
+from .learners import reward_normalised
 from .paper_bank import Bank, build_bank, fit_surrogate, load_setup, surrogate_error
 from .paper_config import PaperConfig
 from .paper_env import (BankScorer, PaperEnv, TableScorer, heldout_episodes, optimum_act, references, sb3_act,
@@ -51,9 +52,7 @@ def _sb3(method: str, env, cfg: PaperConfig, seed: int):
 
     lc = cfg.learners
     if lc.norm_reward:
-        from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
-
-        env = VecNormalize(DummyVecEnv([lambda: env]), norm_obs=False, norm_reward=True, gamma=lc.gamma)
+        env = reward_normalised(env, lc.gamma)
     kw = dict(gamma=lc.gamma, seed=seed, device="cpu", verbose=0, policy_kwargs={"net_arch": [lc.hidden, lc.hidden]})
     if method in ("mbrl_ppo", "ppo"):
         return PPO("MlpPolicy", env, n_steps=lc.n_steps, batch_size=64 if lc.n_steps % 64 == 0 else lc.n_steps, **kw)
