@@ -1,0 +1,78 @@
+"""Where does the split matter on the recorded LTE traces? Fixed splits against the skyline, by UE-load weight.
+
+Setup: the training traces and real-evaluation tables of examples/mbrl_default.yaml at a state-space
+size of benchmarks/mbrl_cost.py (--size; cached, built there on first use). For each UE-load
+weight b (reward.b; everything else as in the config) it scores on the held-out decisions:
+
+- every fixed split (one k for every decision): the best and the worst, by mean reward;
+- random: a uniformly random k;
+- the skyline (mbrl.skyline: the best policy over the agent's observation, fitted on the full
+  real table of the train states plus half of the held-out states, scored on the other half);
+- the exact-fate oracle (sees the very transfer's packet fates: out of reach for any causal policy).
+
+and reports the skyline's gain over the best fixed split (reward per decision) and the share of
+the random -> skyline gap the best fixed split already closes. A learner can only beat every
+fixed split by about the skyline's gain, so a live win needs a b where that gain is large next to
+the 95 % intervals of a few hundred requests. No learning, no new tail passes. Last line: one
+JSON object, a row per b.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def spread(ds, reward, start_k: int) -> dict:
+    """Held-out mean rewards of fixed splits, random, skyline and oracle under ``reward``."""
+    from mbrl import baselines as B
+    from mbrl.skyline import skyline_policy
+
+    L = ds.n_layers
+    sky, info = skyline_policy(ds, reward)
+    policies = {"skyline": sky, "oracle": B.oracle(ds.test_table, ds.test, reward), "random": B.random_policy(L, 0)}
+    policies.update({f"fixed_k{k}": B.fixed(k) for k in range(L + 1)})
+    res = {n: r["mean_reward"] for n, r in B.compare(policies, ds.test, ds.test_table, reward, start_k).items()}
+    fixed = {int(n[len("fixed_k"):]): v for n, v in res.items() if n.startswith("fixed_k")}
+    best = max(fixed, key=fixed.get)
+    sky_r, rnd = res["skyline"], res["random"]
+    return {"best_fixed_k": best, "best_fixed": round(fixed[best], 4), "worst_fixed_k": min(fixed, key=fixed.get),
+            "worst_fixed": round(min(fixed.values()), 4), "random": round(rnd, 4), "skyline": round(sky_r, 4),
+            "oracle": round(res["oracle"], 4), "skyline_gain": round(sky_r - fixed[best], 4),
+            "best_fixed_share": round((fixed[best] - rnd) / (sky_r - rnd), 4), "skyline_families": info["families"]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default=str(ROOT / "examples" / "mbrl_default.yaml"))
+    ap.add_argument("--size", default="large", help="a size of benchmarks/mbrl_cost.py (small, medium, large)")
+    ap.add_argument("--b", default="1,2,3", help="UE-load weights to compare (default 1,2,3)")
+    args = ap.parse_args()
+    from benchmarks.mbrl_cost import SIZES
+    from mbrl.config import load_config, with_overrides
+    from mbrl.dataset import prepare
+
+    if args.size not in SIZES:
+        ap.error(f"--size: {args.size!r} is not one of {', '.join(SIZES)}")
+    cfg = with_overrides(load_config(args.config), SIZES[args.size])
+    ds = prepare(cfg.traces, cfg.evaluator, progress=True, table_cfg=cfg.table)
+    print(f"size {args.size}: {len(ds.train)} train, {len(ds.test)} held-out decisions "
+          f"({(ds.test.loss_frac > 0).mean():.0%} damaged)")
+    rows = []
+    for b in (float(x) for x in args.b.split(",")):
+        row = {"b": b, **spread(ds, with_overrides(cfg, {"reward": {"b": b}}).reward, cfg.env.start_k)}
+        rows.append(row)
+        print(f"b={b:g}: fixed k={row['best_fixed_k']} {row['best_fixed']:.3f} (worst k={row['worst_fixed_k']} "
+              f"{row['worst_fixed']:.3f}), random {row['random']:.3f}, skyline {row['skyline']:.3f} "
+              f"(gain {row['skyline_gain']:.3f}/decision; best fixed closes {row['best_fixed_share']:.2f} of the "
+              f"random -> skyline gap), oracle {row['oracle']:.3f}")
+    print(json.dumps({"size": args.size, "rows": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
