@@ -7,11 +7,12 @@ evaluations and the held-out episodes stay the same). Run folders under --out, o
 with the figures (ppl_vs_k.png, reward_vs_steps.png, reward_vs_evals.png, cost_ratio.png).
 
 Charging (one rule for all, mbrl.paper): a real evaluation is one perplexity of the eval
-windows under one fresh i.i.d. element mask at a damaged (p, k) cell (p = 0 free for all).
+windows under one fresh i.i.d. element mask at a damaged (p, k) cell (p = 0 free for all); one
+stratified on its decisive elements (``bank.decisive``, ``surrogate.decisive``) is charged 2.
 MBRL's evaluations are real tail passes, timed: measured. A model-free step's evaluation is a
 draw from the bank, charged at that entry's seconds measured when the bank was built: an
 ESTIMATE of the live cost (wall_measured false). --measure-live STEPS runs model-free A2C for
-STEPS steps with a real tail pass at every damaged step (seed of the first --seeds), timed end to
+STEPS steps with a real evaluation at every damaged step (seed of the first --seeds), timed end to
 end, to check that estimate (with --seeds none: only that).
 
 Scores: mean true reward per step (bank means) of the last policy on fixed held-out episodes, as
@@ -76,9 +77,9 @@ def main() -> int:
 def report(m: dict, seed: int, wall: float) -> None:
     s, refs = m["setup"], m["references"]
     print(f"--- seed {seed}: {wall:.0f} s. SmolLM2 L = {s['L']}, ks {s['ks']}, ps {s['ps']}, clean perplexity "
-          f"{s['clean_ppl']:.2f} on {s['scored_tokens_per_eval']} tokens per evaluation; bank {s['bank_evals']} real "
-          f"evaluations ({s['bank_masks']} masks per damaged cell, built {s['bank_built']}), "
-          f"{s['eval_s_mean']:.3f} s each (measured)")
+          f"{s['clean_ppl']:.2f} on {s['scored_tokens_per_eval']} tokens per evaluation; bank {s['bank_entries']} "
+          f"entries charged as {s['bank_evals']} real evaluations ({s['bank_masks']} masks per damaged cell, "
+          f"decisive {s['bank_decisive']}, built {s['bank_built']}), {s['eval_s_mean']:.3f} s per entry (measured)")
     print(f"best k per p (true reward): {refs['best_k_per_p']}")
     print(f"held-out reward per step: optimum {refs['optimum']:.3f}, best fixed k = {refs['best_fixed_k']} "
           f"{refs['best_fixed']:.3f}, random {refs['random']:.3f}")

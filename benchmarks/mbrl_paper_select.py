@@ -46,7 +46,8 @@ def main() -> int:
     bank = build_bank(cfg, setup)
     t0 = time.perf_counter()
     ev = fit_evals(cfg, setup)
-    print(f"fit evaluations: {ev['real_evals']} in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"fit evaluations: {ev['evaluations']} ({ev['real_evals']} charged) in {time.perf_counter() - t0:.0f} s",
+          flush=True)
     cells, ppl, clean, ks, L, rw = ev["cells"], ev["ppl"], setup.clean, setup.ks, setup.L, cfg.reward
     out = {"forms": {f: cross_validate(cfg, ks, L, cells, ppl, clean, rw, f) for f in ("table", "mlp")}}
     form = max(out["forms"], key=lambda f: (out["forms"][f]["cv_best_k_agreement"],

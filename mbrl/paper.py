@@ -15,10 +15,12 @@ on (p, k) against PPO, A2C and DQN (stable-baselines3) trained on real evaluatio
    episodes with the true reward (the referee: not charged, not timed into the learner).
 
 How learners are charged (one rule for all): a real evaluation is one perplexity of the eval
-windows under one fresh mask at a damaged (p, k) cell; p = 0 is free for all (exact). MBRL's
-are real tail passes timed here (``eval_s`` measured). A model-free step's evaluation is a bank
-entry, charged at that entry's seconds measured when the bank was built: ``eval_s`` is an
-ESTIMATE of what the same evaluation costs live (``eval_s_measured: false``). ``compute_s`` is
+windows under one fresh mask at a damaged (p, k) cell, one tail pass per window; one stratified
+on its decisive elements (mbrl.paper_bank) runs twice the passes and is charged 2; p = 0 is free
+for all (exact). MBRL's are real tail passes timed here (``eval_s`` measured). A model-free
+step's evaluation is a bank entry, charged at that entry's charge and its seconds measured when
+the bank was built: ``eval_s`` is an ESTIMATE of what the same evaluation costs live
+(``eval_s_measured: false``). ``compute_s`` is
 measured: the surrogate fit and every learner's SB3 training, the referee's checks excluded.
 ``wall_s = eval_s + compute_s``, ``wall_measured`` true only when both parts are.
 
@@ -100,7 +102,7 @@ def run_learner(method: str, cfg: PaperConfig, bank: Bank, scorer, referee: _Ref
                       "eval_s": eval_s, "compute_s": compute, "wall_s": eval_s + compute, "mean_reward": r, "frac": f})
     last = curve[-1]
     tail = env.rewards[-max(1, len(env.rewards) // 4):]
-    return {"train_reward": float(np.mean(tail)), "env_steps": scorer.steps, "free_steps": scorer.steps - scorer.real_evals, "real_evals": last["real_evals"],
+    return {"train_reward": float(np.mean(tail)), "env_steps": scorer.steps, "free_steps": scorer.steps - scorer.draws, "real_evals": last["real_evals"],
             "eval_s": last["eval_s"], "eval_s_measured": measured, "compute_s": last["compute_s"],
             "wall_s": last["wall_s"], "wall_measured": measured, "final_reward": last["mean_reward"],
             "final_frac": last["frac"], "curve": curve}
@@ -174,15 +176,21 @@ def _metrics(cfg, bank: Bank, R, refs, sur, methods, tokens: int) -> dict:
     opt_k = {f"{p:g}": int(bank.ks[int(np.argmax(R[i]))]) for i, p in enumerate(bank.ps)}
     m = {"setup": {"L": bank.L, "ks": bank.ks, "ps": bank.ps, "clean_ppl": bank.clean,
                    "scored_tokens_per_eval": tokens,
-                   "bank_masks": cfg.bank.masks,
-                   "bank_evals": int(bank.damaged().sum() * len(bank.ks) * cfg.bank.masks),
+                   "bank_masks": cfg.bank.masks, "bank_decisive": cfg.bank.decisive,
+                   "surrogate_decisive": cfg.surrogate.decisive,
+                   "bank_evals": int(bank.evals.sum()),  # charged; entries: evaluations made
+                   "bank_entries": int(bank.damaged().sum() * len(bank.ks) * cfg.bank.masks),
                    "bank_built": bank.built, "eval_s_mean": bank.mean_eval_s(),
                    "eval_s_note": "measured per bank entry when the bank was built"},
          "references": {**refs, "best_k_per_p": opt_k}, "methods": methods, "target_95": {},
-         "estimated": "model-free eval_s and wall_s: bank draws x the entries' measured seconds (ESTIMATE)"}
+         "estimated": "model-free eval_s and wall_s: bank draws x the entries' measured seconds (ESTIMATE)",
+         "charge_rule": "one real evaluation = one tail pass per window; an evaluation stratified on its decisive "
+                        "elements (lost and kept) runs twice the tail passes and is charged 2, for MBRL's fit "
+                        "evaluations and for every bank draw alike; p = 0 is free"}
     if sur is not None:
-        m["surrogate"] = {k: sur[k] for k in ("form", "real_evals", "eval_s", "fit_s", "compute_s", "fit_loss", "cells",
-                                              "cv_mae_log_ratio", "cv_best_k_agreement", "planned_reward", "planned_frac")}
+        m["surrogate"] = {k: sur[k] for k in ("form", "real_evals", "evaluations", "eval_s", "fit_s", "compute_s",
+                                              "fit_loss", "cells", "cv_mae_log_ratio", "cv_best_k_agreement",
+                                              "planned_reward", "planned_frac")}
         m["surrogate"].update(surrogate_error(sur["log_ratio"], bank, cfg.reward))
     for name, r in methods.items():
         m["target_95"][name] = reach(r["curve"], 0.95)

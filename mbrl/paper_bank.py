@@ -7,12 +7,20 @@ state entering layer k losing each element independently with probability p (set
 (llm_split.perplexity.Evaluator). Each one is timed. At p = 0 nothing is lost and the split is
 exact, so Q = 0 without asking: free for every learner.
 
+Stratified on the decisive elements (``bank.decisive``, ``surrogate.decisive``: 1 by default):
+at fragile splits one huge element (k = 14-16: the BOS token's channel 507) decides a window,
+so a plain mask carries a 10-50x perplexity with probability p and a few masks cannot rank the
+splits. A stratified evaluation runs each window with its largest element lost and kept
+(llm_split.strata), the rest of the mask drawn from the same seed as a plain one, and weighs
+the strata p and 1 - p: unbiased for the same expectation, far less spread. It runs twice the
+tail passes and is charged as 2 real evaluations (1 where no element is decisive, as at k = 0).
+
 The bank holds ``bank.masks`` evaluations per damaged (p, k) cell, mask seeds
-``10_000 * bank.seed + m``. Model-free learners draw from it (one draw = one real evaluation
-charged, at that entry's measured seconds), and its per-cell mean is the true expected reward
-that scores every policy. It is cached on disk by its settings
-(``$LAYERSPLIT_CACHE/mbrl_paper/<key>.npz``), seconds included, so a cached bank reports the
-seconds measured when it was built.
+``10_000 * bank.seed + m``. Model-free learners draw from it (a draw charged as that entry's
+real evaluations, at its measured seconds), and its per-cell mean Q (the floor applied per
+stratum) is the true expected reward that scores every policy. It is cached on disk by its
+settings (``$LAYERSPLIT_CACHE/mbrl_paper/<key>.npz``), seconds included, so a cached bank
+reports the seconds measured when it was built.
 
 The surrogate predicts the log perplexity ratio ln(mean PPL / PPL_clean) of a cell, a better
 conditioned target than the ratio itself (which spans 0..-50 here): ``surrogate.form: table``
@@ -20,8 +28,9 @@ treats k as a category (per k, linear in p between the fitted p), ``mlp`` is the
 2 -> 128 -> 128 -> 1 (tanh) on (p / p_max, k / L), which blurs the cliff between a robust and a
 fragile neighbouring k on SmolLM2. The mean is over the cell's ``surrogate.masks`` fresh
 evaluations (mask seeds ``1_000_000 + 10_000 * seed + j``, never the bank's) and taken before
-the log because the reward is linear in PPL: at fragile splits one mask in five or ten loses the
-few huge elements and multiplies PPL by 10-50, and a mean of logs would hide it.
+the log because the reward is linear in PPL; each evaluation's PPL is its effective one (the PPL
+whose Q is its expected floored Q), so the fit estimates the same floored expectation as the
+bank's truth instead of flooring a mean that one ruinous stratum dominates.
 """
 from __future__ import annotations
 
@@ -71,31 +80,83 @@ def load_setup(cfg: PaperConfig) -> Setup:
     return Setup(ev, ks, split.n_layers, ev.perplexity(split.n_layers))
 
 
-def real_eval(setup: Setup, k: int, p: float, seed: int, fill: str) -> tuple[float, float]:
-    """(perplexity, measured seconds) of one real evaluation at (k, p) with mask seed ``seed``."""
-    from llm_split.damage import Damage
+DECISIVE_FACTOR = 100.0  # llm_split.profile's default: decisive at 100x the median magnitude
 
+
+@dataclass
+class Eval:
+    """One real evaluation: its strata (``ppl`` and ``w``, (C,): the evaluation's perplexity for
+    each lost/kept assignment of the decisive elements, with its probability; one stratum of
+    weight 1 without them), measured seconds and ``charge`` (real evaluations it counts as: its
+    tail passes over the number of windows, rounded up)."""
+
+    ppl: np.ndarray
+    w: np.ndarray
+    secs: float
+    charge: int
+
+    def q(self, reward, clean: float) -> float:
+        """Expected quality term: the floor applies per stratum, as it does per plain mask."""
+        return float((reward.q(self.ppl, clean) * self.w).sum())
+
+
+def real_eval(setup: Setup, k: int, p: float, seed: int, fill: str, decisive: int = 0) -> Eval:
+    """One real evaluation at (k, p) with mask seed ``seed`` (module doc), timed. ``decisive`` > 0:
+    each window's ``decisive`` largest elements (llm_split.strata) are evaluated lost and kept,
+    the rest of the mask drawn from the seed as a plain draw would; windows' masks are
+    independent, so the strata of the evaluation are the products of the windows' strata."""
+    from itertools import product
+
+    from llm_split.damage import Damage
+    from llm_split.strata import decisive_units, strata
+
+    ev, dmg = setup.ev, Damage("element", p, fill=fill)
     t0 = time.perf_counter()
-    ppl = setup.ev.perplexity(k, Damage("element", p, fill=fill), seed=seed)
-    return ppl, time.perf_counter() - t0
+    per_window = []
+    for w in range(len(ev.windows)):
+        clean = ev.cache.get(w, k).cpu()
+        units = decisive_units(clean, dmg, decisive, DECISIVE_FACTOR)
+        per_window.append([(wt, ev.tail_nll(w, k, dmg.apply(clean, ev.generator(seed, w), None, forced)))
+                           for forced, wt in strata(units, p)])
+    combos = list(product(*per_window))
+    weights = np.array([np.prod([wt for wt, _ in c]) for c in combos])
+    ppl = np.exp(np.array([sum(nll for _, nll in c) for c in combos]) / ev.n_scored)
+    passes = sum(len(rows) for rows in per_window)
+    return Eval(ppl, weights, time.perf_counter() - t0, -(-passes // len(ev.windows)))
+
+
+def effective_ppl(reward, ppl: np.ndarray, w: np.ndarray, clean: float) -> np.ndarray:
+    """The perplexity whose quality term is the expected one over the strata (last axis): the
+    surrogate's fit target, so that its cell mean estimates the same floored expectation as the
+    bank's truth (a plain mask's perplexity capped where the floor starts)."""
+    q = (reward.q(ppl, clean) * w).sum(axis=-1)
+    return clean * (np.exp(-q) if reward.quality == "log" else 1.0 - q)
 
 
 @dataclass
 class Bank:
-    """Real evaluations per (p, k) cell: ``ppl`` and ``secs`` are (P, K, M); p = 0 rows are the
-    clean perplexity at zero cost (never drawn as a charge)."""
+    """Real evaluations per (p, k) cell: ``ppl`` (P, K, M) the expected perplexity of each entry
+    over its strata, ``strata_ppl`` and ``strata_w`` (P, K, M, C) the strata (padded with weight
+    0), ``secs`` and ``evals`` (P, K, M) measured seconds and charge; p = 0 rows are the clean
+    perplexity at zero cost (never drawn as a charge)."""
 
     ps: list
     ks: list
     L: int
     clean: float
-    ppl: np.ndarray
+    strata_ppl: np.ndarray
+    strata_w: np.ndarray
     secs: np.ndarray
+    evals: np.ndarray
     built: str
 
+    @property
+    def ppl(self) -> np.ndarray:
+        return (self.strata_ppl * self.strata_w).sum(axis=-1)
+
     def q(self, reward) -> np.ndarray:
-        """Quality term of every entry, (P, K, M); exactly 0 at p = 0."""
-        q = reward.q(self.ppl, self.clean)
+        """Quality term of every entry, (P, K, M): expected over its strata; exactly 0 at p = 0."""
+        q = (reward.q(self.strata_ppl, self.clean) * self.strata_w).sum(axis=-1)
         q[np.asarray(self.ps) == 0] = 0.0
         return q
 
@@ -108,14 +169,26 @@ class Bank:
         return np.asarray(self.ps) > 0
 
     def mean_eval_s(self) -> float:
-        """Mean measured seconds of one real evaluation in the bank."""
+        """Mean measured seconds of one bank entry."""
         return float(self.secs[self.damaged()].mean())
 
 
 def _bank_key(cfg: PaperConfig, ks: list) -> str:
-    raw = json.dumps({"model": asdict(cfg.model), "ps": list(cfg.channel.ps), "ks": ks, "masks": cfg.bank.masks,
-                      "seed": cfg.bank.seed, "v": 1}, sort_keys=True)
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+    key = {"model": asdict(cfg.model), "ps": list(cfg.channel.ps), "ks": ks, "masks": cfg.bank.masks,
+           "seed": cfg.bank.seed, "v": 1}
+    if cfg.bank.decisive:  # plain banks keep their old key (and cache)
+        key.update(decisive=cfg.bank.decisive, factor=DECISIVE_FACTOR)
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _load_bank(cfg: PaperConfig, setup: Setup, path) -> Bank:
+    z = np.load(path)
+    if "strata_ppl" in z:
+        sp, sw, ev = z["strata_ppl"], z["strata_w"], z["evals"]
+    else:  # a plain bank cached before strata: one stratum per entry, one evaluation each
+        sp, sw, ev = z["ppl"][..., None], np.ones(z["ppl"].shape + (1,)), np.ones(z["ppl"].shape, int)
+        ev[~(np.asarray(cfg.channel.ps) > 0)] = 0
+    return Bank(list(cfg.channel.ps), setup.ks, setup.L, float(z["clean"]), sp, sw, z["secs"], ev, str(z["built"]))
 
 
 def build_bank(cfg: PaperConfig, setup: Setup, progress: bool = False, cache: bool = True) -> Bank:
@@ -124,25 +197,29 @@ def build_bank(cfg: PaperConfig, setup: Setup, progress: bool = False, cache: bo
 
     path = default_cache_dir() / "mbrl_paper" / f"{_bank_key(cfg, setup.ks)}.npz"
     if cache and path.is_file():
-        z = np.load(path)
-        return Bank(list(cfg.channel.ps), setup.ks, setup.L, float(z["clean"]), z["ppl"], z["secs"], str(z["built"]))
+        return _load_bank(cfg, setup, path)
     P, K, M = len(cfg.channel.ps), len(setup.ks), cfg.bank.masks
-    ppl, secs = np.full((P, K, M), setup.clean), np.zeros((P, K, M))
+    C = 2 ** (cfg.bank.decisive * cfg.model.windows)
+    sp, sw = np.full((P, K, M, C), setup.clean), np.zeros((P, K, M, C))
+    sw[..., 0] = 1.0
+    secs, evals = np.zeros((P, K, M)), np.zeros((P, K, M), int)
     todo = [(i, j) for i, p in enumerate(cfg.channel.ps) if p > 0 for j in range(K)]
     t0 = time.perf_counter()
     for n, (i, j) in enumerate(todo):
         for m in range(M):
-            ppl[i, j, m], secs[i, j, m] = real_eval(setup, setup.ks[j], cfg.channel.ps[i], 10_000 * cfg.bank.seed + m,
-                                                    cfg.model.fill)
+            e = real_eval(setup, setup.ks[j], cfg.channel.ps[i], 10_000 * cfg.bank.seed + m, cfg.model.fill,
+                          cfg.bank.decisive)
+            c = len(e.w)
+            sp[i, j, m, :c], sw[i, j, m, :c], secs[i, j, m], evals[i, j, m] = e.ppl, e.w, e.secs, e.charge
         if progress and (n + 1) % max(1, len(todo) // 10) == 0:
             print(f"bank: {n + 1}/{len(todo)} cells, {time.perf_counter() - t0:.0f} s", flush=True)
     built = time.strftime("%Y-%m-%d %H:%M")
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, ppl=ppl, secs=secs, clean=setup.clean, built=built)
+        np.savez(tmp, strata_ppl=sp, strata_w=sw, secs=secs, evals=evals, clean=setup.clean, built=built)
         tmp.replace(path)
-    return Bank(list(cfg.channel.ps), setup.ks, setup.L, setup.clean, ppl, secs, built)
+    return Bank(list(cfg.channel.ps), setup.ks, setup.L, setup.clean, sp, sw, secs, evals, built)
 
 
 def fit_grid(cfg: PaperConfig, ks: list) -> list[tuple[int, int]]:
@@ -162,16 +239,19 @@ def _features(ps, ks, L: int):
 
 def fit_evals(cfg: PaperConfig, setup: Setup) -> dict:
     """The surrogate's real evaluations (timed): ``surrogate.masks`` fresh masks per cell of
-    fit_grid, mask seeds ``1_000_000 + 10_000 * seed + j``. Returns ``cells`` (p index, k index),
-    ``ppl`` (cells, masks), ``real_evals`` and ``eval_s`` (measured)."""
+    fit_grid, mask seeds ``1_000_000 + 10_000 * seed + j``, each over ``surrogate.decisive``
+    decisive elements. Returns ``cells`` (p index, k index), ``ppl`` (cells, masks: each
+    evaluation's effective_ppl), ``real_evals`` (charged: 2 per stratified evaluation) and
+    ``eval_s`` (measured)."""
     s, ps = cfg.surrogate, cfg.channel.ps
     cells = fit_grid(cfg, setup.ks)
-    ppl, eval_s, j = np.zeros((len(cells), s.masks)), 0.0, 0
+    ppl, eval_s, charged, j = np.zeros((len(cells), s.masks)), 0.0, 0, 0
     for c, (i, kj) in enumerate(cells):
         for m in range(s.masks):
-            ppl[c, m], sec = real_eval(setup, setup.ks[kj], ps[i], 1_000_000 + 10_000 * cfg.seed + j, cfg.model.fill)
-            eval_s, j = eval_s + sec, j + 1
-    return {"cells": cells, "ppl": ppl, "real_evals": j, "eval_s": eval_s}
+            e = real_eval(setup, setup.ks[kj], ps[i], 1_000_000 + 10_000 * cfg.seed + j, cfg.model.fill, s.decisive)
+            ppl[c, m] = effective_ppl(cfg.reward, e.ppl, e.w, setup.clean)
+            eval_s, charged, j = eval_s + e.secs, charged + e.charge, j + 1
+    return {"cells": cells, "ppl": ppl, "real_evals": charged, "evaluations": j, "eval_s": eval_s}
 
 
 def predict_table(cfg: PaperConfig, ks: list, cells: list, log_ratio: np.ndarray) -> np.ndarray:
@@ -260,24 +340,26 @@ def cross_validate(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndar
 def fit_surrogate(cfg: PaperConfig, setup: Setup, evals: dict | None = None) -> dict:
     """Real evaluations on the fit grid (timed; ``evals`` from fit_evals to reuse them), then the
     surrogate (``surrogate.form``, timed). Returns ``log_ratio`` (P, K): the predicted
-    ln(mean PPL / PPL_clean) of every cell (0 at p = 0), ``real_evals``, ``eval_s`` and
+    ln(mean PPL / PPL_clean) of every cell (0 at p = 0), ``real_evals`` (charged), ``evaluations``
+    (made), ``eval_s`` and
     ``fit_s`` (both measured), its cross-validated error on the fit evaluations, and ``cells``."""
     ev = fit_evals(cfg, setup) if evals is None else evals
     t0 = time.perf_counter()
     pred, loss = predict(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"], setup.clean)
     fit_s = time.perf_counter() - t0
     cv = cross_validate(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"], setup.clean, cfg.reward)
-    return {"log_ratio": pred, "real_evals": ev["real_evals"], "eval_s": ev["eval_s"], "fit_s": fit_s,
-            "fit_loss": loss, "cells": len(ev["cells"]), "form": cfg.surrogate.form, **cv}
+    return {"log_ratio": pred, "real_evals": ev["real_evals"], "evaluations": ev["evaluations"],
+            "eval_s": ev["eval_s"], "fit_s": fit_s, "fit_loss": loss, "cells": len(ev["cells"]),
+            "form": cfg.surrogate.form, **cv}
 
 
 def surrogate_error(log_ratio: np.ndarray, bank: Bank, reward) -> dict:
     """How well the surrogate knows the bank's truth on the damaged cells: mean absolute error of
-    ln(mean PPL / PPL_clean) against the bank's and of Q against the bank's mean Q,
+    ln(mean PPL / PPL_clean) (effective perplexities, as fitted) against the bank's and of Q against the bank's mean Q,
     the share of p values whose reward-best k it gets right, and what its best k loses in true
     reward against the true best (mean over the damaged p)."""
     d = bank.damaged()
-    true_log = np.log(bank.ppl.mean(axis=2) / bank.clean)
+    true_log = np.log(effective_ppl(reward, bank.strata_ppl, bank.strata_w, bank.clean).mean(axis=2) / bank.clean)
     q_pred = reward.q(bank.clean * np.exp(log_ratio), bank.clean)
     q_true = bank.q(reward).mean(axis=2)
     ks = np.asarray(bank.ks)[None, :]
@@ -292,21 +374,23 @@ def surrogate_error(log_ratio: np.ndarray, bank: Bank, reward) -> dict:
 
 
 class LiveScorer:
-    """Q from a real tail pass at every damaged step (fresh mask seeds ``2_000_000 + n``), timed:
+    """Q from a real evaluation at every damaged step (fresh mask seeds ``2_000_000 + step``, as
+    the bank's entries: ``bank.decisive``), timed:
     a model-free learner's evaluations measured end to end instead of drawn from the bank. It
     also prices each draw as the bank would (``bank_s``), so the two can be compared."""
 
     def __init__(self, cfg: PaperConfig, setup: Setup, bank: Bank):
         self.cfg, self.setup, self.bank = cfg, setup, bank
-        self.real_evals, self.eval_s, self.bank_s, self.steps = 0, 0.0, 0.0, 0
+        self.real_evals, self.eval_s, self.bank_s, self.steps, self.draws = 0, 0.0, 0.0, 0, 0
 
     def quality(self, pi: int, ki: int) -> float:
         self.steps += 1
         p = self.cfg.channel.ps[pi]
         if p == 0:
             return 0.0
-        ppl, sec = real_eval(self.setup, self.setup.ks[ki], p, 2_000_000 + self.real_evals, self.cfg.model.fill)
-        self.real_evals += 1
-        self.eval_s += sec
+        e = real_eval(self.setup, self.setup.ks[ki], p, 2_000_000 + self.steps, self.cfg.model.fill,
+                      self.cfg.bank.decisive)
+        self.real_evals, self.draws = self.real_evals + e.charge, self.draws + 1
+        self.eval_s += e.secs
         self.bank_s += float(self.bank.secs[pi, ki].mean())
-        return float(self.cfg.reward.q(ppl, self.setup.clean))
+        return e.q(self.cfg.reward, self.setup.clean)

@@ -15,6 +15,13 @@ CHANNEL_PROCESSES = ("episode", "walk")
 OBS_FORMS = ("onehot", "scalar")
 METHODS = ("mbrl_ppo", "ppo", "a2c", "dqn")
 SURROGATE_FORMS = ("table", "mlp")
+MAX_DECISIVE = 2  # per window; an evaluation of W windows holds 2^(decisive * W) strata
+
+
+def _decisive(key: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DECISIVE:
+        raise ValueError(f"{key}: {value!r} must be an integer in 0..{MAX_DECISIVE} (decisive elements per window "
+                         f"evaluated lost and kept: 2^decisive tail passes per window)")
 
 
 def _ints(key: str, values, lo: int, hi: float, distinct: bool = True) -> None:
@@ -115,14 +122,18 @@ class BankSection:
     """Precomputed real evaluations that the model-free learners draw from. Args: masks (fresh
     i.i.d. masks per damaged (p, k) cell, >= 2: their mean is the true expected reward that
     scores every policy, their spread the confidence interval); seed (mask seeds; the surrogate's
-    fit never uses these masks)."""
+    fit never uses these masks); decisive (0: plain draws; 1: each entry the exact expectation
+    over each window's largest element, evaluated lost and kept, the rest of the mask drawn:
+    mbrl.paper_bank.real_eval)."""
 
     masks: int = 8
     seed: int = 0
+    decisive: int = 1
 
     def __post_init__(self):
         if not isinstance(self.masks, int) or self.masks < 2:
             raise ValueError(f"bank.masks: {self.masks!r} must be an integer >= 2")
+        _decisive("bank.decisive", self.decisive)
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,8 @@ class SurrogateSection:
     between the fitted p; ``mlp``: the paper's MLP on (p, k); mbrl.paper_bank.predict); ps, ks
     (the fit grid, subsets of channel.ps and env.ks; null: all of them); masks (real evaluations
     per damaged grid cell, each a fresh mask); hidden (units of the MLP's two hidden layers: the
-    paper's 128); epochs (full-batch Adam steps); lr (the last three: mlp only)."""
+    paper's 128); epochs (full-batch Adam steps); lr (the last three: mlp only); decisive (as
+    bank.decisive, for the fit evaluations)."""
 
     form: str = "table"
     ps: tuple | None = None
@@ -140,8 +152,10 @@ class SurrogateSection:
     hidden: int = 128
     epochs: int = 3000
     lr: float = 3e-3
+    decisive: int = 1
 
     def __post_init__(self):
+        _decisive("surrogate.decisive", self.decisive)
         if self.form not in SURROGATE_FORMS:
             raise ValueError(f"surrogate.form: {self.form!r} is not one of {', '.join(SURROGATE_FORMS)}")
         for key in ("masks", "hidden", "epochs"):

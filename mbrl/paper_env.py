@@ -20,7 +20,7 @@ makes it a table.
 Reward of a step: ``reward.reward(Q, k_new, L, 0, k_prev)`` (mbrl.reward; the paper's
 10.5 * (PPL_clean - PPL) / PPL_clean + (L - k) / L by default) at the new split, p being the
 one observed. Q comes from a scorer: :class:`BankScorer` (a real evaluation: a random bank entry
-of the cell, each damaged draw charged as one real evaluation and its measured seconds) or
+of the cell, each damaged draw charged at its entry's charge and measured seconds) or
 :class:`TableScorer` (the surrogate's predictions, free).
 
 Start: p uniform on the grid, the split uniform on env.ks. After each step p stays
@@ -42,18 +42,22 @@ import numpy as np
 
 
 class BankScorer:
-    """Q from a random bank entry of the cell: one real evaluation, charged when p > 0."""
+    """Q from a random bank entry of the cell: a real evaluation, charged when p > 0 at that
+    entry's charge (2 for an entry stratified on its decisive elements: twice the tail passes)
+    and measured seconds. ``draws`` counts the damaged draws."""
 
     def __init__(self, bank, reward, seed: int):
         self.q_all, self.secs, self.damaged = bank.q(reward), bank.secs, bank.damaged()
+        self.evals = bank.evals
         self.rng = np.random.default_rng(seed)
-        self.real_evals, self.eval_s, self.steps = 0, 0.0, 0
+        self.real_evals, self.eval_s, self.steps, self.draws = 0, 0.0, 0, 0
 
     def quality(self, pi: int, ki: int) -> float:
         m = int(self.rng.integers(self.q_all.shape[2]))
         self.steps += 1
         if self.damaged[pi]:
-            self.real_evals += 1
+            self.draws += 1
+            self.real_evals += int(self.evals[pi, ki, m])
             self.eval_s += float(self.secs[pi, ki, m])
         return float(self.q_all[pi, ki, m])
 
@@ -62,7 +66,7 @@ class TableScorer:
     """Q from a (P, K) table (the surrogate's predictions): free."""
 
     def __init__(self, q: np.ndarray):
-        self.q, self.real_evals, self.eval_s, self.steps = np.asarray(q, float), 0, 0.0, 0
+        self.q, self.real_evals, self.eval_s, self.steps, self.draws = np.asarray(q, float), 0, 0.0, 0, 0
 
     def quality(self, pi: int, ki: int) -> float:
         self.steps += 1

@@ -28,14 +28,17 @@ def test_every_learner_is_charged_by_the_same_rule(runs):
     fit = len(fit_grid(cfg, [0, 5, 10, 20, 30])) * cfg.surrogate.masks
     assert fit == 2 * 3 * 2  # damaged ps x the surrogate's ks x masks; p = 0 is free for every learner
     mb = m["methods"]["mbrl_ppo"]
-    assert mb["real_evals"] == m["surrogate"]["real_evals"] == fit  # nothing beyond the fit
+    assert m["surrogate"]["evaluations"] == fit
+    # stratified (decisive: 1, the default): 2 charged where a decisive element was found (k > 0 here)
+    assert mb["real_evals"] == m["surrogate"]["real_evals"] == 2 * fit - 4  # nothing beyond the fit; k = 0: 1
     assert mb["wall_measured"] and mb["eval_s"] == pytest.approx(m["surrogate"]["eval_s"])
     for name in ("ppo", "a2c", "dqn"):
         r = m["methods"][name]
+        draws = r["env_steps"] - r["free_steps"]
         assert r["env_steps"] == r["curve"][-1]["steps"] >= cfg.learners.timesteps
-        assert r["real_evals"] == r["env_steps"] - r["free_steps"] > 0 and r["free_steps"] > 0
+        assert draws < r["real_evals"] <= 2 * draws and r["free_steps"] > 0
         assert not r["wall_measured"] and r["eval_s"] > 0  # draws x measured seconds: an estimate
-        assert m["cost_ratio"][name]["real_evals"] == pytest.approx(r["real_evals"] / fit)
+        assert m["cost_ratio"][name]["real_evals"] == pytest.approx(r["real_evals"] / mb["real_evals"])
 
 
 def test_the_optimum_bounds_every_policy(runs):
@@ -109,8 +112,10 @@ def test_the_example_config_loads():
     ({"env": {"obs": "image"}}, r"env\.obs: 'image' is not one of onehot, scalar"),
     ({"reward": {"quality": "linear"}}, r"reward\.quality: 'linear' is not one of log, ratio"),
     ({"surrogate": {"ps": [0.3]}}, r"surrogate\.ps: \[0\.3\] must be a non-empty subset of channel\.ps"),
-    ({"bank": {"maks": 3}}, r"bank\.maks: unknown key; allowed: masks, seed"),
+    ({"bank": {"maks": 3}}, r"bank\.maks: unknown key; allowed: decisive, masks, seed"),
     ({"surrogate": {"form": "gp"}}, r"surrogate\.form: 'gp' is not one of table, mlp"),
+    ({"bank": {"decisive": 3}}, r"bank\.decisive: 3 must be an integer in 0\.\.2"),
+    ({"surrogate": {"decisive": 5}}, r"surrogate\.decisive: 5 must be an integer in 0\.\.2"),
 ])
 def test_bad_values_name_the_field(raw, match):
     with pytest.raises(ValueError, match=match):
@@ -137,3 +142,44 @@ def test_env_follows_the_gymnasium_contract():
         obs, _ = env.reset(seed=seed)
         return [obs.tolist()] + [env.step(a % 3)[0].tolist() for a in range(3)]
     assert rollout(4) == rollout(4)
+
+
+def test_stratified_evaluation_is_the_p_weighted_mean_over_the_decisive_element_lost_and_kept():
+    import numpy as np
+
+    from llm_split.damage import Damage
+    from mbrl.paper_bank import load_setup, real_eval
+
+    cfg = parse_paper_config(TINY)  # one window: the strata are the decisive element kept and lost
+    setup = load_setup(cfg)
+    p, k, seed = 0.1, 20, 7
+    e = real_eval(setup, k, p, seed, "zero", decisive=1)
+    assert e.w.tolist() == pytest.approx([1 - p, p]) and e.charge == 2  # two tail passes, charged 2
+    assert e.ppl[1] > 2 * e.ppl[0]  # losing the decisive element hurts
+    n = setup.ev.n_scored  # llm_split's own stratified expectation of the window's NLL
+    assert (e.w * np.log(e.ppl)).sum() * n == pytest.approx(
+        setup.ev.window_nll(0, k, Damage("element", p, fill="zero"), seed, decisive=1))
+    assert e.q(cfg.reward, setup.clean) == pytest.approx(
+        (1 - p) * cfg.reward.q(e.ppl[0], setup.clean) + p * cfg.reward.q(e.ppl[1], setup.clean))
+    plain = real_eval(setup, k, p, seed, "zero", decisive=0)
+    assert plain.charge == 1 and len(plain.w) == 1
+    assert plain.ppl[0] == pytest.approx(setup.ev.perplexity(k, Damage("element", p, fill="zero"), seed))
+
+
+def test_fit_target_and_bank_draws_follow_the_floor_and_the_charge():
+    import numpy as np
+
+    from mbrl.paper_bank import Bank, effective_ppl
+    from mbrl.paper_env import BankScorer
+
+    cfg = parse_paper_config(TINY)  # ratio quality floored at -10
+    ppl, w = np.array([20.0, 1000.0]), np.array([0.9, 0.1])
+    # Q = 0.9 * (-1) + 0.1 * (-10) = -1.9, not the floor of the mean perplexity (118 -> -10)
+    assert effective_ppl(cfg.reward, ppl, w, 10.0) == pytest.approx(29.0)
+    sp = np.broadcast_to(ppl, (2, 1, 1, 2)).copy()
+    bank = Bank([0.0, 0.1], [5], 30, 10.0, sp, np.broadcast_to(w, (2, 1, 1, 2)).copy(), np.ones((2, 1, 1)),
+                np.array([[[0]], [[2]]]), "")
+    assert bank.q(cfg.reward)[:, 0, 0].tolist() == pytest.approx([0.0, -1.9])
+    scorer = BankScorer(bank, cfg.reward, 0)
+    scorer.quality(0, 0), scorer.quality(1, 0), scorer.quality(1, 0)
+    assert (scorer.steps, scorer.draws, scorer.real_evals) == (3, 2, 4)  # p = 0 free, a stratified draw costs 2
