@@ -27,11 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.mbrl_cost import SIZES  # noqa: E402
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "examples" / "mbrl_default.yaml"))
-    ap.add_argument("--size", default="small", help="a size of benchmarks/mbrl_cost.py (small, medium, large)")
+    ap.add_argument("--size", choices=sorted(SIZES), default="small", help="a size of benchmarks/mbrl_cost.py")
     ap.add_argument("--target", type=float, default=0.95)
     ap.add_argument("--budgets", default="100,200,300,600,1200,2400")
     ap.add_argument("--seeds", default="0,1,2")
@@ -40,14 +42,12 @@ def main() -> int:
     import numpy as np
     import torch
 
-    from benchmarks.mbrl_cost import SIZES, reach
+    from benchmarks.mbrl_cost import reach
     from mbrl.config import load_config, with_overrides
     from mbrl.dataset import prepare
     from mbrl.evaluator import RealEvaluator
     from mbrl.train import train
 
-    if args.size not in SIZES:
-        ap.error(f"--size: {args.size!r} is not one of {', '.join(SIZES)}")
     cfg = with_overrides(load_config(args.config), SIZES[args.size])
     torch.set_num_threads(cfg.threads)
     ds = prepare(cfg.traces, cfg.evaluator, progress=True, table_cfg=cfg.table)

@@ -24,6 +24,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.mbrl_cost import SIZES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -49,15 +52,12 @@ def spread(ds, reward, start_k: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(ROOT / "examples" / "mbrl_default.yaml"))
-    ap.add_argument("--size", default="large", help="a size of benchmarks/mbrl_cost.py (small, medium, large)")
+    ap.add_argument("--size", choices=sorted(SIZES), default="large", help="a size of benchmarks/mbrl_cost.py")
     ap.add_argument("--b", default="1,2,3", help="UE-load weights to compare (default 1,2,3)")
     args = ap.parse_args()
-    from benchmarks.mbrl_cost import SIZES
     from mbrl.config import load_config, with_overrides
     from mbrl.dataset import prepare
 
-    if args.size not in SIZES:
-        ap.error(f"--size: {args.size!r} is not one of {', '.join(SIZES)}")
     cfg = with_overrides(load_config(args.config), SIZES[args.size])
     ds = prepare(cfg.traces, cfg.evaluator, progress=True, table_cfg=cfg.table)
     print(f"size {args.size}: {len(ds.train)} train, {len(ds.test)} held-out decisions "
