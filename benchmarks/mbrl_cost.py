@@ -35,7 +35,7 @@ changed (the same two channel/mobility variants, 3 UEs, 10 s runs, settings of t
     large   train seeds 1, 2, 4, 5, 7-10, 13-20, held-out 3, 6, 11, 12, 21-24, 128 windows: 23,901
 
 A size's tables are built once (tail passes of every distinct (window, lost set, k); about
-25 min for large on 2 cores) and cached like any training's.
+38 min for large on 2 shared cores; traces 2 min) and cached like any training's. Default: large.
 
 Last line: one JSON object (with --seeds, a list per key): mbrl_real_evals, mbrl_wall_s,
 mf_real_evals, mf_wall_s (to 95% of the skyline), mbrl_/mf_compute_s (measured part) and
