@@ -156,7 +156,8 @@ def test_killed_simulator_before_a_grant_is_an_error():
 
 
 _CHILD = textwrap.dedent("""
-    import sys, time
+    import faulthandler, signal, sys, time
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # a stack dump if a test finds it stuck
     from cosim import Simulation
     sim = Simulation("slot_clock", ["--duration-ms=100000000"])
     print(sim.pid, flush=True)
@@ -182,11 +183,23 @@ def test_killed_python_side_stops_the_simulator_within_two_seconds():
     assert _wait_dead(sim_pid, 2.0) < 2.0
 
 
+def _communicate_or_dump(child, timeout: float) -> str:
+    """The child's stderr once it exits; if it is still running after ``timeout``, its stacks
+    (faulthandler) go into the failure and it is killed, so no process outlives the test."""
+    try:
+        return child.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGUSR1)
+        time.sleep(0.5)
+        child.kill()
+        pytest.fail(f"the child did not exit within {timeout} s; its stacks:\n{child.communicate()[1][-4000:]}")
+
+
 def test_ctrl_c_on_the_python_side_stops_both():
     child, sim_pid = _start_child()
     time.sleep(0.2)
     child.send_signal(signal.SIGINT)
-    _, err = child.communicate(timeout=5)
+    err = _communicate_or_dump(child, 5)
     assert "KeyboardInterrupt" in err
     assert _wait_dead(sim_pid, 2.0) < 2.0
 
