@@ -56,9 +56,13 @@ def deferred():
     Two locks, because a process-directed signal may land on any thread (pyarrow's, say): the
     mask keeps it from this thread (any handler, e.g. Python's default SIGINT), and the flag makes
     stop_on_signals' handler, which always runs in the main thread, wait for the block's end."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    # The mask is read first and changed inside the try: a handler that runs right after a call
+    # returns (a signal from before the block) must not leave the stop signals blocked for good,
+    # in this thread and in every process it starts later (children inherit the mask).
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     _deferring["depth"] += 1
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         yield
     finally:
         _deferring["depth"] -= 1

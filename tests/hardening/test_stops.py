@@ -80,3 +80,31 @@ def test_records_taken_from_the_rings_reach_the_traces_whatever_the_moment(tmp_p
     slots = read_slots(tmp_path)
     assert np.array_equal(slots["seq"].to_numpy(), np.arange(len(slots)))
     assert len(slots) >= 2 * 120
+
+
+def test_a_stop_while_deferred_blocks_signals_does_not_leave_them_blocked(monkeypatch):
+    """A handler may run right after any call returns, so a stop can land just after deferred()
+    blocked the stop signals: the mask must come back, or this thread and every process it starts
+    (children inherit the mask) would ignore Ctrl-C for good."""
+    from cosim import signals
+
+    real = signal.pthread_sigmask
+
+    def stop_right_after_blocking(how, mask):
+        old = real(how, mask)
+        if how == signal.SIG_BLOCK and set(mask) & set(signals.STOP_SIGNALS):
+            raise KeyboardInterrupt  # what Python's SIGINT handler does at that point
+        return old
+
+    before = real(signal.SIG_BLOCK, ())
+    monkeypatch.setattr(signals.signal, "pthread_sigmask", stop_right_after_blocking)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with signals.deferred():
+                pass
+        monkeypatch.undo()
+        after, depth = real(signal.SIG_BLOCK, ()), signals._deferring["depth"]
+    finally:  # a failure here must not leave the rest of the suite with the signals blocked
+        real(signal.SIG_SETMASK, before)
+        signals._deferring["depth"] = 0
+    assert after == before and depth == 0
