@@ -158,6 +158,9 @@ def test_killed_simulator_before_a_grant_is_an_error():
 _CHILD = textwrap.dedent("""
     import faulthandler, signal, sys, time
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # a stack dump if a test finds it stuck
+    # Python leaves SIGINT ignored when it starts ignored (a background job of a script: `make
+    # test &`); Ctrl-C in a terminal is the default handler, which is what these tests mean.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from cosim import Simulation
     sim = Simulation("slot_clock", ["--duration-ms=100000000"])
     print(sim.pid, flush=True)
