@@ -16,23 +16,16 @@ import pytest
 
 from cosim import COMMAND_DTYPE, BridgeError, LayoutMismatch, PeerGone, Simulation, segments
 from cosim.launcher import _bridge
+from testkit.runs import alive
 
 LAYOUT_VERSION = _bridge.LAYOUT_VERSION
 
 MS = 1_000_000
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-
-
 def _wait_dead(pid: int, within_s: float) -> float:
     t0 = time.monotonic()
-    while _alive(pid):
+    while alive(pid):
         if time.monotonic() - t0 > within_s:
             raise AssertionError(f"process {pid} still alive after {within_s} s")
         time.sleep(0.01)
@@ -82,7 +75,7 @@ def test_full_ring_blocks_the_simulator_and_loses_nothing():
         sim.grant(500 * MS)
         time.sleep(0.3)
         assert sim.pending_slots == 64  # full, and the sim waits instead of overwriting
-        assert _alive(sim.pid)
+        assert alive(sim.pid)
         assert not sim.finished
         slots, _ = sim.collect(timeout_s=30)
         assert sim.finished
@@ -175,7 +168,7 @@ _CHILD = textwrap.dedent("""
 def _start_child():
     child = subprocess.Popen([sys.executable, "-c", _CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sim_pid = int(child.stdout.readline())
-    assert _alive(sim_pid)
+    assert alive(sim_pid)
     return child, sim_pid
 
 
