@@ -30,23 +30,22 @@ from benchmarks.mbrl_cost import SIZES  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def spread(ds, reward, start_k: int) -> dict:
-    """Held-out mean rewards of fixed splits, random, skyline and oracle under ``reward``."""
+def spread(ds, cfg) -> dict:
+    """Held-out mean rewards of fixed splits, and the references mbrl.train scores against
+    (random, oracle, skyline), under ``cfg.reward``."""
     from mbrl import baselines as B
-    from mbrl.skyline import skyline_policy
+    from mbrl.train import gap_share, heldout_refs
 
-    L = ds.n_layers
-    sky, info = skyline_policy(ds, reward)
-    policies = {"skyline": sky, "oracle": B.oracle(ds.test_table, ds.test, reward), "random": B.random_policy(L, 0)}
-    policies.update({f"fixed_k{k}": B.fixed(k) for k in range(L + 1)})
-    res = {n: r["mean_reward"] for n, r in B.compare(policies, ds.test, ds.test_table, reward, start_k).items()}
-    fixed = {int(n[len("fixed_k"):]): v for n, v in res.items() if n.startswith("fixed_k")}
-    best = max(fixed, key=fixed.get)
-    sky_r, rnd = res["skyline"], res["random"]
-    return {"best_fixed_k": best, "best_fixed": round(fixed[best], 4), "worst_fixed_k": min(fixed, key=fixed.get),
-            "worst_fixed": round(min(fixed.values()), 4), "random": round(rnd, 4), "skyline": round(sky_r, 4),
-            "oracle": round(res["oracle"], 4), "skyline_gain": round(sky_r - fixed[best], 4),
-            "best_fixed_share": round((fixed[best] - rnd) / (sky_r - rnd), 4), "skyline_families": info["families"]}
+    refs, info = heldout_refs(ds, cfg)
+    res = B.compare({k: B.fixed(k) for k in range(ds.n_layers + 1)}, ds.test, ds.test_table, cfg.reward,
+                    cfg.env.start_k)
+    fixed = {k: r["mean_reward"] for k, r in res.items()}
+    best, worst = max(fixed, key=fixed.get), min(fixed, key=fixed.get)
+    return {"best_fixed_k": best, "best_fixed": round(fixed[best], 4), "worst_fixed_k": worst,
+            "worst_fixed": round(fixed[worst], 4), **{n: round(refs[n], 4) for n in ("random", "skyline", "oracle")},
+            "skyline_gain": round(refs["skyline"] - fixed[best], 4),
+            "best_fixed_share": round(gap_share(fixed[best], refs["random"], refs["skyline"]), 4),
+            "skyline_families": info["families"]}
 
 
 def main() -> int:
@@ -64,7 +63,7 @@ def main() -> int:
           f"({(ds.test.loss_frac > 0).mean():.0%} damaged)")
     rows = []
     for b in (float(x) for x in args.b.split(",")):
-        row = {"b": b, **spread(ds, with_overrides(cfg, {"reward": {"b": b}}).reward, cfg.env.start_k)}
+        row = {"b": b, **spread(ds, with_overrides(cfg, {"reward": {"b": b}}))}
         rows.append(row)
         print(f"b={b:g}: fixed k={row['best_fixed_k']} {row['best_fixed']:.3f} (worst k={row['worst_fixed_k']} "
               f"{row['worst_fixed']:.3f}), random {row['random']:.3f}, skyline {row['skyline']:.3f} "
