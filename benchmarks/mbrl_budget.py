@@ -10,8 +10,8 @@ skyline gap (as benchmarks/mbrl_cost.py counts it: the checkpoint stopping there
 wall = measured compute + the budget's evaluations at the measured single-call cost, an
 ESTIMATE). The initial design stays at the config's ``init`` (or the budget, when smaller). A
 budget at or above the distinct (window, lost set, k) cells of the damaged train states pays for
-all of them: the surrogate env is then the exact real table of the train states. Nothing here picks a setting;
-compare with model-free PPO's figures from benchmarks/mbrl_cost.py.
+all of them: the surrogate env is then the exact real table of the train states. Nothing here
+picks a setting; compare with model-free PPO's figures from benchmarks/mbrl_cost.py.
 
 Last line: one JSON object: size, budgets, real_evals (spent, per budget; the same for every
 seed), frac_mean, frac_std and fracs (per seed, of the oracle gap), frac_skyline (per seed) and
