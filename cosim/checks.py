@@ -211,6 +211,29 @@ def deepcopy(x: Any) -> Any:
     return x
 
 
+DERIVED = "derived"
+
+
+def drop_derived(raw: dict) -> dict:
+    """Removes the ``derived`` section of a run's saved config.yaml, in place: the values the run
+    computed from the settings (UE positions, uplink EARFCN, ...), written for readers. Every load
+    computes them afresh, so a saved config runs as it is, with other overrides too."""
+    derived = raw.pop(DERIVED, None)
+    if derived is not None and not isinstance(derived, Mapping):
+        raise ConfigError(f"{DERIVED}: {derived!r} is not a mapping (a saved run's computed values)")
+    return raw
+
+
+def settings(d: Any) -> Any:
+    """``d`` (a resolved dataclass dict) without its unset optional keys (None or ""), which a
+    loader reads as their defaults and some refuses as values, so ``d`` loads back as it was."""
+    if isinstance(d, Mapping):
+        return {k: settings(v) for k, v in d.items() if v is not None and v != ""}
+    if isinstance(d, list):
+        return [settings(v) for v in d]
+    return d
+
+
 def apply_overrides(raw: dict, overrides: Mapping[str, Any] | None) -> dict:
     """Sets dotted keys (list items by number: ``ue_groups.0.count``) in ``raw``, in place; the
     schema then checks the values as if the file had them. Every schema applies overrides so."""

@@ -37,8 +37,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from cosim import lte_bands
-from cosim.checks import (COMMON_TOP, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
-                          fmt_allowed, integer, list_of, load_yaml, num, section, string, vec)
+from cosim.checks import (COMMON_TOP, DERIVED, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
+                          drop_derived, fmt_allowed, integer, list_of, load_yaml, num, section, settings, string, vec)
 
 MAX_UES = 64
 
@@ -365,7 +365,7 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
         ConfigError: any bad, unknown or missing value (message: key path, value, allowed values).
     """
     raw = deepcopy(source) if isinstance(source, Mapping) else load_yaml(source, "scenario")
-    apply_overrides(raw, overrides)
+    drop_derived(apply_overrides(raw, overrides))
     extra_sections = set(extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in TOP}
     sc = section("", raw, Scenario, {
@@ -422,12 +422,14 @@ def _check_positions(sc: Scenario) -> None:
 
 
 def resolved_dict(sc: Scenario) -> dict[str, Any]:
-    """Every value after defaults and resolution (UE positions, EARFCNs, frequency), for saving."""
+    """For saving: every setting after defaults (it loads back as the same scenario) and, under
+    ``derived``, what the settings resolve to (UE positions, uplink EARFCN, frequency)."""
     d = dataclasses.asdict(sc)
     extra = d.pop("extra")
-    d["radio"]["ul_earfcn"] = sc.radio.dl_earfcn + lte_bands.UL_OFFSET
-    d["radio"]["dl_frequency_mhz"] = dl_frequency_hz(sc.radio) / 1e6
-    for g, pos in zip(d["ue_groups"], positions(sc)):
-        g["initial_positions"] = [list(p) for p in pos]
+    d["radio"].pop("dl_frequency_mhz")  # dl_earfcn holds it, and a file gives only one of the two
+    d = settings(d)
     d.update(extra)
+    d[DERIVED] = {"radio": {"ul_earfcn": sc.radio.dl_earfcn + lte_bands.UL_OFFSET,
+                            "dl_frequency_mhz": dl_frequency_hz(sc.radio) / 1e6},
+                  "ue_groups": [{"initial_positions": [list(p) for p in pos]} for pos in positions(sc)]}
     return d

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from cosim import lte_schema
-from cosim.checks import (COMMON_TOP, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy, fmt_allowed,
-                          integer, list_of, load_yaml, num, section, string, vec)
+from cosim.checks import (COMMON_TOP, DERIVED, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
+                          drop_derived, fmt_allowed, integer, list_of, load_yaml, num, section, settings, string, vec)
 
 SCHEDULERS = {
     f"{kind}_{alg}": f"ns3::NrMacScheduler{kind.capitalize()}{name}"
@@ -207,7 +207,7 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
         ConfigError: any bad, unknown or missing value (message: key path, value, allowed values).
     """
     raw = deepcopy(source) if isinstance(source, Mapping) else load_yaml(source, "scenario")
-    apply_overrides(raw, overrides)
+    drop_derived(apply_overrides(raw, overrides))
     extra_sections = set(extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in lte_schema.TOP}
     sc = section("", raw, NrScenario, {
@@ -233,12 +233,12 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
 
 
 def resolved_dict(sc: NrScenario) -> dict[str, Any]:
-    """Every value after defaults and resolution (UE positions, RBs, slot), for saving."""
+    """For saving: every setting after defaults (it loads back as the same scenario) and, under
+    ``derived``, what the settings resolve to (UE positions, resource blocks, slot)."""
     d = dataclasses.asdict(sc)
     extra = d.pop("extra")
-    d["radio"]["bandwidth_rbs"] = sc.radio.bandwidth_rbs
-    d["radio"]["slot_ms"] = sc.radio.slot_ms
-    for g, pos in zip(d["ue_groups"], lte_schema.positions(sc)):
-        g["initial_positions"] = [list(p) for p in pos]
+    d = settings(d)
     d.update(extra)
+    d[DERIVED] = {"radio": {"bandwidth_rbs": sc.radio.bandwidth_rbs, "slot_ms": sc.radio.slot_ms},
+                  "ue_groups": [{"initial_positions": [list(p) for p in pos]} for pos in lte_schema.positions(sc)]}
     return d

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.checks import COMMON_TOP, ConfigError, Transfer, apply_overrides, integer, list_of, load_yaml, section, string
+from cosim.checks import (COMMON_TOP, ConfigError, Transfer, apply_overrides, drop_derived, integer, list_of, load_yaml,
+                          section, settings, string)
 from cosim import nr_schema
 from cosim.scenario import Scenario, load_scenario, resolved_dict, to_program_config
 
@@ -75,7 +76,7 @@ def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
              extra_sections: Iterable[str] = ()) -> Scenario | ProgramScenario:
     """A built-in cell scenario, or a program scenario when the YAML has a ``program`` section."""
     path = Path(source)
-    raw = apply_overrides(load_yaml(path, "scenario"), overrides)  # one override path for every schema
+    raw = drop_derived(apply_overrides(load_yaml(path, "scenario"), overrides))  # one override path for every schema
     if "program" not in raw and nr_schema.is_nr(raw):
         return nr_schema.load_scenario(raw, None, extra_sections)
     if "program" not in raw:
@@ -106,7 +107,8 @@ def launch(sc: Scenario | ProgramScenario, run_dir: Path) -> tuple[str, list[str
 
 
 def resolved(sc: Scenario | ProgramScenario) -> dict[str, Any]:
-    """Every value after defaults, for saving beside the traces."""
+    """For saving beside the traces: every setting after defaults (it loads back as the same
+    scenario) and, for a built-in cell, what the settings resolved to (``derived``)."""
     if isinstance(sc, nr_schema.NrScenario):
         return nr_schema.resolved_dict(sc)
     if isinstance(sc, Scenario):
@@ -114,8 +116,8 @@ def resolved(sc: Scenario | ProgramScenario) -> dict[str, Any]:
     import dataclasses
 
     d = dataclasses.asdict(sc)
-    d.update(d.pop("extra"))
-    return d
+    extra = d.pop("extra")
+    return {**settings(d), **extra}
 
 
 GEOMETRY_FILE = "geometry.json"

@@ -27,6 +27,7 @@ import simpy
 from cosim.netclock import NetworkClock
 from cosim.policies import SplitPolicy, make_policy
 from cosim.estimate import check_session
+from cosim.checks import DERIVED, settings
 from cosim.rundir import RunRecord, new_run_dir
 from cosim.program import ProgramScenario, load_any, resolved, start_simulation
 from cosim.scenario import Scenario
@@ -281,6 +282,14 @@ def is_session_file(path) -> bool:
     return isinstance(raw, dict) and any(k in raw for k in SECTIONS if k != "probes")
 
 
+def saved_config(sc: Scenario | ProgramScenario, cfg: SessionConfig) -> dict:
+    """The run's config.yaml: the cell's and the session's settings after defaults (it runs again
+    as it is) and, last, what the cell's settings resolved to."""
+    cell = resolved(sc)
+    derived = {DERIVED: cell.pop(DERIVED)} if DERIVED in cell else {}  # a program's: its geometry.json
+    return {**cell, **settings(asdict(cfg)), **derived}
+
+
 def run_session_file(path, out=None, seed=None, progress: bool = True, overrides: dict | None = None,
                      event_grants: bool = True, batch_quality: bool = True) -> Path:
     """Validates the YAML (cell + split-inference sections), runs it, returns the run folder.
@@ -293,9 +302,7 @@ def run_session_file(path, out=None, seed=None, progress: bool = True, overrides
     cfg = parse_session(sc.extra)
     check_session(sc, cfg)  # refuses a run that cannot finish in reasonable time or memory
     run_dir = new_run_dir(out, sc.name)
-    config = resolved(sc)
-    config.update(asdict(cfg))
-    record = RunRecord(run_dir, config, sc.seed)
+    record = RunRecord(run_dir, saved_config(sc, cfg), sc.seed)
     try:
         counts = run_session(sc, cfg, run_dir, progress, event_grants, batch_quality)
     except BaseException as exc:

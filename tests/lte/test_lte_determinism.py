@@ -1,4 +1,5 @@
-"""Same config and seed: identical Parquet contents; another seed: different."""
+"""Same config and seed: identical Parquet contents, also when rerun from a run's saved
+config.yaml; another seed: different."""
 
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ def _bytes(run):
 
 
 def test_same_seed_same_traces_other_seed_differs(run_lte):
-    runs = [run_lte(_scenario(), "a"), run_lte(_scenario(), "b"), run_lte(_scenario(), "c", seed=2)]
+    first = run_lte(_scenario(), "a")
+    # the saved config (settings plus what they resolved to) runs as it is, and with overrides
+    runs = [first, run_lte(first.config, "b"), run_lte(first.config, "c", seed=2)]
+    assert runs[1].config == first.config and runs[2].config["derived"] != first.config["derived"]
     a, b, c = map(_tables, runs)
     assert len(a[0]) == 1000 and len(a[1]) > 0
     assert a[0].equals(b[0]) and a[1].equals(b[1])  # pandas: NaN == NaN in the same place

@@ -18,4 +18,4 @@ def test_slot_duration_follows_numerology(run_nr, mu, bandwidth):
         t = run.slots[run.slots.ue == ue].t_ns.to_numpy()
         assert len(t) == round(duration * 1e9 / slot_ns)
         assert t[0] == 0 and np.all(np.diff(t) == slot_ns)
-    assert run.config["radio"]["slot_ms"] == 1 / 2**mu
+    assert run.config["derived"]["radio"]["slot_ms"] == 1 / 2**mu
