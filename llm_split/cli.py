@@ -84,8 +84,8 @@ def _measure(args) -> None:
     from .cost import measure_profile, save_profile
     from .model import default_cache_dir, load_model
 
-    model, _ = load_model(args.model, args.dtype, args.cache_dir)
-    prof = measure_profile(model)
+    model, _ = load_model(args.model, args.dtype, args.cache_dir, device=args.device, field="--device")
+    prof = measure_profile(model)  # on the model's device: a GPU edge's profile where --device cuda
     path = Path(args.cache_dir or default_cache_dir()) / "profiles" / "measured.json"
     save_profile(prof, path)
     print(f"measured: {prof.flop_rate / 1e9:.1f} GFLOP/s, {prof.byte_rate / 1e9:.1f} GB/s -> {path}")

@@ -150,36 +150,44 @@ class CostModel:
 
 
 def measure_profile(model, tokens: int = 128, repeats: int = 3, power_w: float = 15.0) -> DeviceProfile:
-    """Profile of this machine from timing the model's own decoder layers and a memory copy.
+    """Profile of this machine from timing the model's own decoder layers and a memory copy, on
+    the model's device (a GPU's work is waited for inside each timing).
 
     Args:
-        model: the causal LM to time (float32 or bfloat16 on CPU).
+        model: the causal LM to time (float32 or bfloat16; on the CPU or a GPU).
         tokens: tokens per timed pass (prefill-like, compute bound).
         repeats: timed repetitions; the fastest counts.
-        power_w: assumed package power while busy (a CPU's power is not readable portably).
+        power_w: assumed power while busy (not readable portably).
     """
     from .split import SplitModel
 
     split = SplitModel(model)
+    device = split.device
     ids = torch.randint(0, int(model.config.vocab_size), (1, tokens))
     hidden = split.head(ids, 0)
     cost = CostModel(model, bytes_per_param=hidden.element_size())
     layers_flops = sum(s.flops for s in cost.stages(tokens)[1:-1])
+    best = _fastest(lambda: split.head(ids, split.n_layers), repeats + 1, device)  # + 1: a GPU's first pass warms up
+    buf = torch.ones(64 * 2**20, dtype=torch.uint8, device=device)
+    dst = torch.zeros_like(buf)  # touched once so page faults stay out of the timing
+    copy = _fastest(lambda: dst.copy_(buf), repeats, device)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
+    return DeviceProfile("measured", layers_flops / best, 2 * buf.numel() / copy, power_w,
+                         f"measured on this machine ({where}, {tokens}-token pass of all layers in "
+                         f"{str(model.dtype).removeprefix('torch.')}); power assumed {power_w} W")
+
+
+def _fastest(fn, repeats: int, device: torch.device) -> float:
+    """Fastest wall time of ``fn()`` over ``repeats`` calls, waiting for a GPU's queued work."""
+    wait = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     best = float("inf")
     for _ in range(repeats):
+        wait()
         start = time.perf_counter()
-        split.head(ids, split.n_layers)
+        fn()
+        wait()
         best = min(best, time.perf_counter() - start)
-    buf = torch.ones(64 * 2**20, dtype=torch.uint8)
-    dst = torch.zeros_like(buf)  # touched once so page faults stay out of the timing
-    copy = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        dst.copy_(buf)
-        copy = min(copy, time.perf_counter() - start)
-    return DeviceProfile("measured", layers_flops / best, 2 * buf.numel() / copy, power_w,
-                         f"measured on this machine ({torch.get_num_threads()} threads, "
-                         f"{tokens}-token pass of all layers); power assumed {power_w} W")
+    return best
 
 
 def save_profile(profile: DeviceProfile, path: str | Path) -> None:
