@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cosim.checks import DERIVED
 from cosim.report import _PAGE, _png, _pooled, load_requests
 
 IGNORED = {"split", "name"}  # the fields that may differ between runs of one comparison
+# (and "derived": what the settings resolved to, which differs only where a setting does)
 
 
 def policy_label(split: dict) -> str:
@@ -41,7 +43,7 @@ def _config(run: Path) -> dict:
 
 def differences(configs: list[dict]) -> list[str]:
     """Top-level settings, other than ``split`` and ``name``, that are not the same in every run."""
-    keys = sorted(set().union(*configs) - IGNORED)
+    keys = sorted(set().union(*configs) - IGNORED - {DERIVED})
     return [k for k in keys if any(c.get(k) != configs[0].get(k) for c in configs[1:])]
 
 

@@ -286,7 +286,7 @@ def saved_config(sc: Scenario | ProgramScenario, cfg: SessionConfig) -> dict:
     """The run's config.yaml: the cell's and the session's settings after defaults (it runs again
     as it is) and, last, what the cell's settings resolved to."""
     cell = resolved(sc)
-    derived = {DERIVED: cell.pop(DERIVED)} if DERIVED in cell else {}  # a program's: its geometry.json
+    derived = {DERIVED: cell.pop(DERIVED)} if DERIVED in cell else {}  # a program scenario has none
     return {**cell, **settings(asdict(cfg)), **derived}
 
 

@@ -43,3 +43,12 @@ def test_derived_is_recomputed_and_must_be_a_mapping(tmp_path):
     path.write_text(yaml.safe_dump({**saved, "derived": 5}))
     with pytest.raises(ConfigError, match="derived: 5 is not a mapping"):
         load_any(path)
+
+
+def test_compare_names_settings_not_what_they_resolved_to():
+    from cosim.compare import differences
+
+    a = _saved(EXAMPLES / "lte_urban.yaml")
+    b = {**a, "seed": a["seed"] + 1, "derived": {**a["derived"], "ue_groups": []}}
+    assert differences([a, b]) == ["seed"]
+    assert differences([a, {**a, "split": {"k": 3}}]) == []
