@@ -36,6 +36,10 @@ Active learning (:func:`active_learn`) over a pool of candidate (state, k) pairs
      unpaid rows in order of weight x spread, then the next column. Columns of the best splits
      (k = 0 and k = 9 on the default traces) end up paid in full, so the policy's choice between
      them rests on real values, and the surrogate only fills the splits that lose anyway.
+     With ``columns: m`` the ``m`` best columns share each batch (a column with fewer unpaid
+     rows passes its share on). Where a column holds more rows than the budget (hundreds of
+     (window, lost set) groups on larger trace sets), one column at a time spends the budget on
+     the leader alone, and the policy's choice between the leaders rests on guesses.
 
    Spread alone spends the budget where the ensemble disagrees most, which is rarely where the
    ranking of two splits is decided: an ensemble that is confidently wrong (k = 11 over k = 0 on
@@ -76,6 +80,8 @@ class SurrogateConfig:
             its answer filling every state that shares it (mbrl.train); false: one per (state, k).
         acquisition: ``columns``, ``ranking`` or ``spread`` (module doc).
         beta: optimism of the ranking acquisition, in ensemble spreads.
+        columns: how many of the best columns share each batch of the ``columns`` acquisition
+            (>= 1; module doc).
     """
 
     members: int = 5
@@ -91,6 +97,7 @@ class SurrogateConfig:
     reuse: bool = True
     acquisition: str = "columns"
     beta: float = 1.0
+    columns: int = 1
 
     def __post_init__(self):
         if self.acquisition not in ("spread", "ranking", "columns"):
@@ -101,7 +108,7 @@ class SurrogateConfig:
             raise ValueError(f"surrogate.inputs: {self.inputs!r} is not one of fates, observation")
         if self.k_encoding not in ("onehot", "scalar"):
             raise ValueError(f"surrogate.k_encoding: {self.k_encoding!r} is not one of onehot, scalar")
-        checks = {"members": 2, "hidden": 4, "epochs": 1, "init": 2, "batch": 1}
+        checks = {"members": 2, "hidden": 4, "epochs": 1, "init": 2, "batch": 1, "columns": 1}
         for key, low in checks.items():
             if not isinstance(getattr(self, key), int) or getattr(self, key) < low:
                 raise ValueError(f"surrogate.{key}: {getattr(self, key)!r} must be an integer >= {low}")
@@ -255,15 +262,17 @@ def _ranking_picks(mean: np.ndarray, std: np.ndarray, paid: np.ndarray, paid_y: 
 
 
 def _column_picks(mean: np.ndarray, std: np.ndarray, paid: np.ndarray, paid_y: np.ndarray, weights: np.ndarray,
-                  rank_reward, beta: float, n: int) -> list[tuple[int, int]]:
-    """(state, k) pairs the column acquisition asks for next (module doc); arrays (states, L + 1)."""
+                  rank_reward, beta: float, n: int, columns: int = 1) -> list[tuple[int, int]]:
+    """(state, k) pairs the column acquisition asks for next, ``columns`` best columns sharing
+    the ``n`` (module doc); arrays (states, L + 1)."""
     q = np.where(paid, paid_y, mean + beta * std)
     col = (weights[:, None] * rank_reward(q)).sum(0) / weights.sum()
+    share = -(-n // columns)
     out: list[tuple[int, int]] = []
     for k in np.argsort(-col, kind="stable"):
         rows = np.flatnonzero(~paid[:, k])
         rows = rows[np.argsort(-(weights[rows] * (std[rows, k] + 1e-9)), kind="stable")]
-        out.extend((int(s), int(k)) for s in rows[:n - len(out)])
+        out.extend((int(s), int(k)) for s in rows[:min(share, n - len(out))])
         if len(out) >= n:
             break
     return out
@@ -310,10 +319,10 @@ def active_learn(feats: np.ndarray, n_layers: int, real_q, cfg: SurrogateConfig 
             paid[asked] = True
             paid_y = np.zeros(len(x))
             paid_y[asked] = y
-            picks = _ranking_picks if cfg.acquisition == "ranking" else _column_picks
-            picked = [s * width + k for s, k in picks(
-                mean.reshape(n, width), std.reshape(n, width), paid.reshape(n, width), paid_y.reshape(n, width),
-                w_state, rank_reward, cfg.beta, min(cfg.batch, room))]
+            args = (mean.reshape(n, width), std.reshape(n, width), paid.reshape(n, width),
+                    paid_y.reshape(n, width), w_state, rank_reward, cfg.beta, min(cfg.batch, room))
+            pairs = _ranking_picks(*args) if cfg.acquisition == "ranking" else _column_picks(*args, cfg.columns)
+            picked = [s * width + k for s, k in pairs]
         else:
             std[asked] = -np.inf
             picked, seen = [], set()

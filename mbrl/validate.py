@@ -19,16 +19,20 @@ from .config import TrainConfig, with_overrides
 from .dataset import Dataset
 
 
-def seed_folds(ds: Dataset, n_seeds: int) -> list[Dataset]:
-    """One validation dataset per train seed: that seed's traces as ``test``, the rest as ``train``.
+def seed_folds(ds: Dataset, n_seeds: int, n_folds: int | None = None) -> list[Dataset]:
+    """Validation datasets: one per train seed (or per ``n_folds`` groups of them, seed index
+    modulo n_folds), its traces as ``test``, the rest as ``train``.
 
     The train traces are recorded variant-major with the seeds inner (mbrl.traces.record_traces),
     so trace t belongs to seed index t % n_seeds."""
     if n_seeds < 2:
         raise ValueError(f"traces.train_seeds: validation needs at least 2 train seeds, got {n_seeds}")
-    seed_of = ds.train.trace_id % n_seeds
+    n_folds = n_seeds if n_folds is None else n_folds
+    if not 2 <= n_folds <= n_seeds:
+        raise ValueError(f"folds: {n_folds!r} must be in 2..{n_seeds} (the train seeds)")
+    seed_of = ds.train.trace_id % n_seeds % n_folds
     folds = []
-    for s in range(n_seeds):
+    for s in range(n_folds):
         val, fit = np.flatnonzero(seed_of == s), np.flatnonzero(seed_of != s)
         folds.append(Dataset(ds.train.subset(fit), ds.train.subset(val), ds.train_table.subset(fit),
                              ds.train_table.subset(val)))
@@ -53,29 +57,60 @@ def fold_config(cfg: TrainConfig, fold: Dataset, full: Dataset, seed: int) -> Tr
                                 "model_free": {"enabled": False}})
 
 def cross_validate(cfg: TrainConfig, ds: Dataset, candidates: dict[str, dict], seeds: Sequence[int],
-                   progress: bool = False) -> dict[str, dict]:
+                   progress: bool = False, n_folds: int | None = None, planned: bool = False) -> dict[str, dict]:
     """Validation score of each candidate: {name: {"fracs": [...], "mean": m, "std": s, "causal_ref": c}}.
 
     ``candidates`` maps a name to overrides of cfg's sections, e.g.
-    ``{"spread": {"surrogate": {"acquisition": "spread"}}}``; fracs run over folds x seeds.
-    ``causal_ref`` is the mean validation fraction of the causal threshold rule fitted on each
-    fold's full real table (mbrl.baselines.causal_stump): what a learner could reach there."""
+    ``{"spread": {"surrogate": {"acquisition": "spread"}}}``; fracs run over folds (see
+    :func:`seed_folds`) x seeds. ``planned``: score the one-threshold rule fitted on the fold's
+    surrogate table (:func:`planned_run`) instead of training PPO on it, a cheaper score of the
+    surrogate alone. ``causal_ref`` is the mean validation fraction of the causal threshold rule
+    fitted on each fold's full real table (mbrl.baselines.causal_stump): what a learner could
+    reach there."""
     from .train import train
 
-    folds = seed_folds(ds, len(cfg.traces.train_seeds))
+    folds = seed_folds(ds, len(cfg.traces.train_seeds), n_folds)
     out = {}
     for name, overrides in candidates.items():
         base = with_overrides(cfg, overrides)
         fracs, refs = [], []
         for i, fold in enumerate(folds):
             for seed in seeds:
-                m = train(fold_config(base, fold, ds, seed), ds=fold)
-                fracs.append(float(m["comparison"]["mbrl_ppo"]["frac_oracle"]))
-                refs.append(float(m["comparison"]["causal_stump"]["frac_oracle"]))
+                run = fold_config(base, fold, ds, seed)
+                if planned:
+                    frac, ref = planned_run(run, fold)
+                else:
+                    m = train(run, ds=fold)
+                    frac = float(m["comparison"]["mbrl_ppo"]["frac_oracle"])
+                    ref = float(m["comparison"]["causal_stump"]["frac_oracle"])
+                fracs.append(frac)
+                refs.append(ref)
                 if progress:
-                    print(f"  {name}: fold {i} seed {seed}: {m['surrogate']['real_evals']} real evals, "
-                          f"validation frac {fracs[-1]:.3f}", flush=True)
+                    print(f"  {name}: fold {i} seed {seed}: validation frac {frac:.3f}", flush=True)
         out[name] = {"fracs": fracs, "mean": float(np.mean(fracs)), "std": float(np.std(fracs)),
                      "causal_ref": float(np.mean(refs))}
     return out
 
+
+def planned_run(cfg: TrainConfig, fold: Dataset) -> tuple[float, float]:
+    """(share of the random-to-oracle gap on ``fold.test`` of the one-threshold rule fitted on the
+    surrogate's table of ``fold.train``, the same for the rule fitted on the real table): the
+    surrogate's quality as the policy it plans, without PPO."""
+    from . import baselines as B
+    from .evaluator import TableEvaluator
+    from .learners import known_cells
+    from .surrogate import fit_surrogate, predict_q
+    from .train import gap_share
+
+    L, r = fold.n_layers, cfg.reward
+    ledger = TableEvaluator(fold.train_table, fold.train)
+    sur, _, _ = fit_surrogate(fold, cfg, ledger)
+    q = predict_q(sur, fold.train, L, cfg)
+    for s, k, y in known_cells(ledger, fold.train, L, r):
+        q[s, k] = y
+    res = B.compare({"oracle": B.oracle(fold.test_table, fold.test, r), "random": B.random_policy(L, cfg.seed),
+                     "planned": B.causal_stump(fold.train.feats, q, r)[0],
+                     "real": B.causal_stump(fold.train.feats, B.heldout_q(fold.train_table, r), r)[0]},
+                    fold.test, fold.test_table, r, cfg.env.start_k)
+    low, high = res["random"]["mean_reward"], res["oracle"]["mean_reward"]
+    return gap_share(res["planned"]["mean_reward"], low, high), gap_share(res["real"]["mean_reward"], low, high)

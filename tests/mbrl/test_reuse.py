@@ -3,7 +3,7 @@ state that shares it, and the ranking acquisition's choice of pairs."""
 import numpy as np
 
 from mbrl.config import parse_config
-from mbrl.surrogate import _ranking_picks
+from mbrl.surrogate import _column_picks, _ranking_picks
 from mbrl.evaluator import TableEvaluator
 from mbrl.surrogate import answer_groups, fit_surrogate
 
@@ -87,3 +87,21 @@ def test_ranking_acquisition_asks_what_decides_the_best_k():
     # with room left, the spread fills it (the settled state 2 gets a pair only then)
     picks = _ranking_picks(mean, std, paid, paid_y, np.ones(3), reward, 1.0, 3)
     assert picks[:2] == [(0, 0), (1, 1)] and picks[2][0] == 2
+
+
+def test_column_acquisition_shares_a_batch_among_the_best_columns():
+    L = 3
+    k = np.arange(L + 1)
+
+    def reward(q):
+        return q + 0.1 * (L - k) / L
+
+    mean = np.tile([-0.1, -0.5, -0.2, -3.0], (4, 1))  # column order by mean reward: 0, 2, 1, 3
+    std = np.tile(np.linspace(0.1, 0.4, 4)[:, None], (1, L + 1))  # row 3 the least certain
+    paid = np.zeros_like(mean, bool)
+    paid[:, 2] = [True, True, True, False]  # column 2 has one unpaid row left
+    paid_y = np.where(paid, mean, 0.0)
+    one = _column_picks(mean, std, paid, paid_y, np.ones(4), reward, 0.0, 4)
+    assert one == [(3, 0), (2, 0), (1, 0), (0, 0)]  # the leader alone, least certain rows first
+    three = _column_picks(mean, std, paid, paid_y, np.ones(4), reward, 0.0, 4, columns=3)
+    assert three == [(3, 0), (2, 0), (3, 2), (3, 1)]  # column 2's share passes on to column 1
