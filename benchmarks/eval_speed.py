@@ -56,7 +56,6 @@ def _best_times(fns: dict, repeats: int, wait) -> dict:
 
 def _model(args, device: str):
     """(model, windows): the bundled model on Lee text, or random weights of --architecture."""
-    dtype = device_dtype("float32", device)
     if args.architecture is None:
         model, tok = load_model("smollm2-135m", "float32", device=device)
         ids = tokenize(load_text("lee"), tok, max_tokens=args.window * args.windows)
@@ -65,7 +64,8 @@ def _model(args, device: str):
 
     torch.manual_seed(0)
     config = AutoConfig.from_pretrained(args.architecture)
-    model = AutoModelForCausalLM.from_config(config, dtype=resolve_dtype(dtype)).to(device)
+    dtype = resolve_dtype(device_dtype("float32", device))  # as load_model picks it
+    model = AutoModelForCausalLM.from_config(config, dtype=dtype).to(device)
     model.eval().requires_grad_(False)
     ids = torch.randint(0, int(config.vocab_size), (args.window * args.windows,))
     return model, sliding_windows(ids, args.window, args.window, int(config.bos_token_id or 0))

@@ -76,13 +76,13 @@ def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
              extra_sections: Iterable[str] = ()) -> Scenario | ProgramScenario:
     """A built-in cell scenario, or a program scenario when the YAML has a ``program`` section."""
     path = Path(source)
-    raw = drop_derived(apply_overrides(load_yaml(path, "scenario"), overrides))  # one override path for every schema
+    raw = apply_overrides(load_yaml(path, "scenario"), overrides)  # one override path for every schema
     if "program" not in raw and nr_schema.is_nr(raw):
         return nr_schema.load_scenario(raw, None, extra_sections)
     if "program" not in raw:
         return load_scenario(raw, None, extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in set(extra_sections)}
-    sc = section("", raw, ProgramScenario, {**COMMON_TOP, "program": _program(path.resolve().parent)})
+    sc = section("", drop_derived(raw), ProgramScenario, {**COMMON_TOP, "program": _program(path.resolve().parent)})
     if "program" not in raw:
         raise ConfigError("program: required")
     sc.extra = extra

@@ -3,9 +3,8 @@ state that shares it, and the ranking acquisition's choice of pairs."""
 import numpy as np
 
 from mbrl.config import parse_config
-from mbrl.surrogate import _column_picks, _ranking_picks
 from mbrl.evaluator import TableEvaluator
-from mbrl.surrogate import answer_groups, fit_surrogate
+from mbrl.surrogate import _column_picks, _ranking_picks, answer_groups, fit_surrogate
 
 from testkit.synthetic import SyntheticDataset
 
