@@ -16,6 +16,8 @@ referee's, not the learner's, and are not counted as its real evaluations.
 | mbrl / mf       | a PPO policy (trained on the surrogate / on real evaluations)        |
 | causal_stump    | one threshold on one observed feature, one k each side, fitted on    |
 |                 | the train states' real table (a causal reference, not a learner)     |
+| sinr_table      | the same rule on the mean uplink SINR alone, as cosim's sinr_table   |
+|                 | policy's rows (for live sessions: benchmarks/agent_live.py)          |
 """
 from __future__ import annotations
 
@@ -112,6 +114,18 @@ def causal_stump(feats: np.ndarray, q: np.ndarray, reward: RewardConfig, names=N
     info = {"feature": names[f] if names is not None else f, "threshold": t, "k_low": k_lo, "k_high": k_hi,
             "fit_mean_reward": v}
     return (lambda s, x, k: k_hi if x[f] > t else k_lo), info
+
+
+def sinr_table(feats: np.ndarray, q: np.ndarray, reward: RewardConfig) -> tuple[list, int]:
+    """cosim's SINR-table policy fitted on a state set: :func:`causal_stump` on the mean uplink
+    SINR feature alone (mbrl.features ``sinr_mean``, dB / 20). Returns ``split.table`` rows
+    (best first, the last at -200 dB, the lowest a
+    session accepts, catching every SINR) and the split for a UE not yet sounded (the
+    low-SINR side's, as the features read a missing estimate as the worst)."""
+    _, info = causal_stump(feats[:, :1], q, reward)
+    if not np.isfinite(info["threshold"]):  # no threshold beats one k everywhere
+        return [[-200.0, info["k_low"]]], info["k_low"]
+    return [[round(20.0 * info["threshold"], 2), info["k_high"]], [-200.0, info["k_low"]]], info["k_low"]
 
 
 def _best(q_row: np.ndarray, table, dec, s: int, k_prev: int, reward: RewardConfig) -> int:

@@ -120,6 +120,25 @@ def test_causal_stump_finds_the_bad_channel_rule(synth):
     assert replay_reward(act, synth.train, q, t.ue_s * 0, t.edge_s * 0, r, 15) == pytest.approx(info["fit_mean_reward"])
 
 
+def test_sinr_table_is_the_stump_on_the_sinr_feature_alone(synth):
+    from mbrl.baselines import heldout_q, sinr_table
+    from mbrl.reward import RewardConfig
+
+    r = RewardConfig(a=1.0)
+    q, feats = heldout_q(synth.train_table, r), synth.train.feats
+    table, k_unsounded = sinr_table(feats, q, r)
+    # rows as cosim's SinrTable reads them: the first whose threshold (dB) the mean SINR reaches
+    sinr_db = 20.0 * feats[:, 0]
+    chosen = np.array([next(k for t, k in table if s >= t) for s in sinr_db])
+    bad_best = int(r.reward(q[feats[:, 0] > 0], np.arange(31), 30).mean(0).argmax())
+    assert k_unsounded == 0 and table[-1] == [-200.0, 0]
+    assert (chosen == np.where(synth.train.loss_frac > 0, bad_best, 0)).all()
+    flat = feats.copy()
+    flat[:, 0] = 0.5  # nothing to split on: one row, the best fixed k
+    best = int(r.reward(q, np.arange(31), 30).mean(0).argmax())
+    assert sinr_table(flat, q, r) == ([[-200.0, best]], best)
+
+
 def test_run_folder(runs):
     out = runs[2]
     for name in ("config.yaml", "metrics.json", "agent.zip", "agent.json", "surrogate.pt", "curves.png", "comparison.md"):
