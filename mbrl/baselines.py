@@ -119,9 +119,9 @@ def causal_stump(feats: np.ndarray, q: np.ndarray, reward: RewardConfig, names=N
 def sinr_table(feats: np.ndarray, q: np.ndarray, reward: RewardConfig) -> tuple[list, int]:
     """cosim's SINR-table policy fitted on a state set: :func:`causal_stump` on the mean uplink
     SINR feature alone (mbrl.features ``sinr_mean``, dB / 20). Returns ``split.table`` rows
-    (best first, the last at -200 dB, the lowest a
-    session accepts, catching every SINR) and the split for a UE not yet sounded (the
-    low-SINR side's, as the features read a missing estimate as the worst)."""
+    (best first; the last at -200 dB, the lowest a session accepts, catches every SINR) and the
+    split for a UE not yet sounded (the low-SINR side's, as the features read a missing estimate
+    as the worst)."""
     _, info = causal_stump(feats[:, :1], q, reward)
     if not np.isfinite(info["threshold"]):  # no threshold beats one k everywhere
         return [[-200.0, info["k_low"]]], info["k_low"]
