@@ -55,7 +55,8 @@ def scenario(variant: str, seed: int, split: dict, ev, deadline_ms: float, rate:
 
     sc = copy.deepcopy(DEFAULT_VARIANTS[variant])
     sc.update(name=f"live_{variant}", seed=seed, duration_s=duration_s, split=split,
-              model={"name": ev.model, "wire_dtype": ev.wire_dtype, "fill": ev.fill, "sink_row": ev.sink_row},
+              model={"name": ev.model, "wire_dtype": ev.wire_dtype, "fill": ev.fill, "sink_row": ev.sink_row,
+                     "protect": list(ev.protect), "interleave": ev.interleave},
               requests={"rate_per_s": rate, "prompt_tokens": ev.prompt_tokens, "windows": ev.n_windows,
                         "corpus": ev.corpus, "deadline_ms": deadline_ms},
               ue_device="phone", edge_server={"capacity": 1, "device": "edge-gpu"})

@@ -77,7 +77,8 @@ class SplitInference:
             if c >= hidden:
                 raise ConfigError(f"model.protect[{i}]: {c} is not a channel of {m.name} (0..{hidden - 1})")
         try:  # one wire layout with mbrl's real evaluator (llm_split.lossy)
-            self.codec = wire_codec(hidden, m.wire_dtype, payload_bytes, m.protect, m.fill, int(windows[0].ids.numel()))
+            self.codec = wire_codec(hidden, m.wire_dtype, payload_bytes, m.protect, m.fill, int(windows[0].ids.numel()),
+                                    m.interleave)
         except ValueError as exc:
             raise ConfigError(f"transfer.{exc}") from None
         self.sink_row = m.sink_row

@@ -1,6 +1,6 @@
 """The split-inference sections of a scenario YAML (beside the cell's own keys)::
 
-    model:        {name, dtype, device, cache_dir, wire_dtype, fill, protect, sink_row}
+    model:        {name, dtype, device, cache_dir, wire_dtype, fill, protect, sink_row, interleave}
     requests:     {rate_per_s | times_s, prompt_tokens, windows, decode_tokens, corpus, deadline_ms}
     ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
     edge_server:  {capacity, device}
@@ -44,6 +44,7 @@ class ModelSection:
     fill: str = "zero"
     protect: tuple[int, ...] = ()
     sink_row: bool = True  # the edge restores the BOS row exactly (it is the same for every prompt)
+    interleave: bool = False  # spread elements over the packets (llm_split.codec); float wire dtypes
 
 
 @dataclass
@@ -122,7 +123,11 @@ def parse_session(extra: Mapping[str, Any]) -> SessionConfig:
             "device": lambda p, v: _choice(p, v, MODEL_DEVICES),
             "cache_dir": _folder, "wire_dtype": lambda p, v: _choice(p, v, WIRE_DTYPES),
             "fill": lambda p, v: _choice(p, v, FILL_MODES), "protect": _ints, "sink_row": _bool,
+            "interleave": _bool,
         })
+        if cfg.model.interleave and cfg.model.wire_dtype == "int8":
+            raise ConfigError("model.interleave: true needs a float model.wire_dtype (float32, float16, bfloat16), "
+                              "not int8")
     if "requests" in extra:
         cfg.requests = _section("requests", extra["requests"], RequestsSection, {
             "rate_per_s": lambda p, v: _num(p, v, 0, 1000, lo_open=True),

@@ -71,6 +71,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     a("--fill", default="zero", help="erased elements: zero (seed paper) or mean (per-channel mean)")
     a("--sink", action="store_true", help="edge restores the BOS row from its own copy (free, helps a lot)")
     a("--protect", type=_int_list, default=(), help="channels repeated in every packet, e.g. 507")
+    a("--interleave", action="store_true", help="packet mode: spread the elements over the packets, so a lost "
+      "packet erases a scattered share of every token (float wire dtypes)")
     a("--ue-device", default="phone", help="UE profile: phone, edge-gpu or measured")
     a("--edge-device", default="edge-gpu", help="edge profile: phone, edge-gpu or measured")
     a("--measure", action="store_true", help="measure this machine's profile first and save it as 'measured'")
@@ -105,7 +107,7 @@ def run(args) -> int:
             ci_target=args.ci_target, decisive=args.decisive, decisive_factor=args.decisive_factor, out=args.out,
             cache_dir=args.cache_dir,
             wire_dtype=args.wire_dtype, payload_bytes=args.payload_bytes, fill=args.fill,
-            sink=args.sink, protect=tuple(args.protect or ()), ue_device=args.ue_device,
+            sink=args.sink, protect=tuple(args.protect or ()), interleave=args.interleave, ue_device=args.ue_device,
             edge_device=args.edge_device, max_cache_mb=args.max_cache_mb)
         if args.measure:
             _measure(args)

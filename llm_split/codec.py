@@ -7,10 +7,18 @@ Wire format of one packet (little endian)::
     payload:           bytes [i * payload_bytes, (i + 1) * payload_bytes) of the tensor stream
     side block:        only with ``protect``: the protected channels of every token
 
+Flags: bit 0 set when the packet carries a side block, bit 1 when the stream is interleaved.
+
 Tensor stream: row-major (tokens x hidden). float32/float16/bfloat16: the values themselves.
 int8: per token a float32 scale (max |x| / 127) followed by the token's int8 values, so a lost
 packet never takes away the scale of a token whose values arrived in another packet unless
 it carried those 4 bytes.
+
+``interleave`` (float dtypes): the stream holds the elements in the order of a block interleaver
+of depth n = the packet count (flat element e goes to position ``rank of (e mod n, e div n)``),
+so each packet carries about every n-th element of the tensor. A lost packet then erases a thin
+scattered share of every token instead of one or two whole tokens (the seed paper's i.i.d.
+element erasure); the packet sizes and the bytes on the air are unchanged.
 
 An element is erased when any of its bytes (or, for int8, its token's scale) was in a lost
 packet. ``protect`` channels (e.g. the few huge-magnitude residual channels) are repeated in
@@ -59,6 +67,7 @@ class Codec:
         payload_bytes: tensor bytes per packet, >= 16 (the header and side block come on top).
         protect: channel indices repeated in every packet (side block; float16 for int8).
         fill: what erased elements become, see :mod:`llm_split.fill`.
+        interleave: spread the elements over the packets (see the module doc); float dtypes only.
     """
 
     hidden_size: int
@@ -66,6 +75,7 @@ class Codec:
     payload_bytes: int = 1024
     protect: tuple[int, ...] = field(default=())
     fill: str = "zero"
+    interleave: bool = False
 
     def __post_init__(self):
         if self.dtype not in WIRE_DTYPES:
@@ -78,6 +88,12 @@ class Codec:
         if bad:
             raise ValueError(f"protect: channels {bad} are outside 0..{self.hidden_size - 1}")
         check_fill(self.fill)
+        if not isinstance(self.interleave, bool):
+            raise ValueError(f"interleave: {self.interleave!r} must be true or false")
+        if self.interleave and self.dtype == "int8":
+            # int8 rows carry a per-token scale; spreading it over every packet would let any
+            # loss erase whole tokens.
+            raise ValueError("interleave: needs a float wire dtype (float32, float16, bfloat16), not int8")
         object.__setattr__(self, "protect", tuple(int(c) for c in self.protect))
 
     # sizes -----------------------------------------------------------------
@@ -110,11 +126,19 @@ class Codec:
         n = self.n_packets(tokens)
         return self.stream_bytes(tokens) + n * (HEADER_BYTES + self.side_bytes(tokens))
 
+    def _order(self, tokens: int) -> np.ndarray | None:
+        """Stream position -> flat element index (None: row-major, no interleaving)."""
+        if not self.interleave:
+            return None
+        n = self.n_packets(tokens)
+        return np.argsort(np.arange(tokens * self.hidden_size) % n, kind="stable")
+
     # serialisation ---------------------------------------------------------
     def _to_stream(self, hidden: torch.Tensor) -> bytes:
         h = hidden.detach().to(torch.float32).cpu()
         if self.dtype != "int8":
-            return _float_bytes(h, self.dtype)
+            order = self._order(h.shape[0])
+            return _float_bytes(h if order is None else h.reshape(-1)[torch.from_numpy(order)], self.dtype)
         scale = (h.abs().amax(1, keepdim=True) / 127.0).clamp(min=1e-30)
         q = torch.round(h / scale).clamp(-127, 127).to(torch.int8).numpy()
         return np.concatenate([scale.numpy().view(np.uint8), q.view(np.uint8)], axis=1).tobytes()
@@ -137,15 +161,27 @@ class Codec:
         stream, side = self._to_stream(hidden), self._side(hidden)
         n, p = self.n_packets(tokens), self.payload_bytes
         return [
-            _HEADER.pack(_MAGIC, _CODES[self.dtype], 1 if side else 0, i, n, tokens, self.hidden_size)
+            _HEADER.pack(_MAGIC, _CODES[self.dtype], self._flags(side), i, n, tokens, self.hidden_size)
             + stream[i * p:(i + 1) * p] + side
             for i in range(n)
         ]
 
+    def _flags(self, side: bytes) -> int:
+        return (1 if side else 0) | (2 if self.interleave else 0)
+
     # rebuilding ------------------------------------------------------------
+    def _unshuffle(self, flat: np.ndarray, tokens: int) -> np.ndarray:
+        """Stream-ordered elements -> row-major (tokens, hidden)."""
+        order = self._order(tokens)
+        if order is not None:
+            out = np.empty_like(flat)
+            out[order] = flat
+            flat = out
+        return flat.reshape(tokens, self.hidden_size)
+
     def _values(self, stream: np.ndarray, tokens: int) -> torch.Tensor:
         if self.dtype != "int8":
-            return _bytes_float(stream, self.dtype).reshape(tokens, self.hidden_size)
+            return torch.from_numpy(self._unshuffle(_bytes_float(stream, self.dtype).numpy(), tokens))
         rows = stream.reshape(tokens, 4 + self.hidden_size)
         scale = torch.from_numpy(rows[:, :4].copy().view(np.float32))
         return torch.from_numpy(rows[:, 4:].copy().view(np.int8)).to(torch.float32) * scale
@@ -155,7 +191,7 @@ class Codec:
             rows = byte_ok.reshape(tokens, 4 + self.hidden_size)
             ok = rows[:, 4:] & rows[:, :4].all(1, keepdims=True)
         else:
-            ok = byte_ok.reshape(tokens * self.hidden_size, self.elem_bytes).all(1)
+            ok = self._unshuffle(byte_ok.reshape(tokens * self.hidden_size, self.elem_bytes).all(1), tokens)
         return torch.from_numpy(~ok.reshape(tokens, self.hidden_size))
 
     def decode(
@@ -181,13 +217,13 @@ class Codec:
         for i, pkt in received.items():
             magic, code, flags, idx, count, t, hs = _HEADER.unpack_from(pkt)
             if magic != _MAGIC or idx != i or count != n or t != tokens or hs != self.hidden_size \
-                    or code != _CODES[self.dtype]:
-                raise ValueError(f"received[{i}]: header {(magic, code, idx, count, t, hs)} does "
-                                 f"not match this codec ({self.dtype}, {n} packets, {tokens} tokens)")
+                    or code != _CODES[self.dtype] or bool(flags & 2) != self.interleave:
+                raise ValueError(f"received[{i}]: header {(magic, code, flags, idx, count, t, hs)} does not match "
+                                 f"this codec ({self.dtype}, interleave {self.interleave}, {n} packets, {tokens} tokens)")
             lo, hi = i * p, min((i + 1) * p, total)
             stream[lo:hi] = np.frombuffer(pkt, np.uint8, hi - lo, HEADER_BYTES)
             byte_ok[lo:hi] = True
-            if flags and side is None:
+            if flags & 1 and side is None:
                 side = pkt[HEADER_BYTES + hi - lo:]
         values, erased = self._values(stream, tokens), self._erased(byte_ok, tokens)
         if side is not None:

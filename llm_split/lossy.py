@@ -19,7 +19,7 @@ from .perplexity import Evaluator, nll_from_logits
 
 
 def wire_codec(hidden_size: int, wire_dtype: str, payload_bytes: int, protect: Sequence[int], fill: str,
-               tokens: int) -> Codec:
+               tokens: int, interleave: bool = False) -> Codec:
     """The codec whose packets (header, protected-channel block and tensor bytes) are
     ``payload_bytes`` each on the air for activations of ``tokens`` rows.
 
@@ -29,7 +29,7 @@ def wire_codec(hidden_size: int, wire_dtype: str, payload_bytes: int, protect: S
     if tensor_bytes < 16:
         raise ValueError(f"payload_bytes: {payload_bytes} leaves {tensor_bytes} tensor bytes per packet after the "
                          f"{HEADER_BYTES}-byte header and {side} bytes of protected channels")
-    return Codec(hidden_size, wire_dtype, tensor_bytes, tuple(protect), fill)
+    return Codec(hidden_size, wire_dtype, tensor_bytes, tuple(protect), fill, interleave)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ class ProfileConfig:
     fill: str = "zero"
     sink: bool = False
     protect: tuple[int, ...] = field(default=())
+    interleave: bool = False  # packet mode: spread elements over the packets (llm_split.codec)
     ue_device: str = "phone"
     edge_device: str = "edge-gpu"
     max_cache_mb: float = 1024.0
@@ -125,7 +126,7 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
     ids = tokenize(load_text(cfg.corpus), tok, cfg.max_tokens)
     windows = sliding_windows(ids, cfg.window, cfg.stride, tok.bos_token_id)
     ev = Evaluator(split, windows, ks, cfg.max_cache_mb)
-    codec = Codec(split.hidden_size, cfg.wire_dtype, cfg.payload_bytes, tuple(cfg.protect), cfg.fill)
+    codec = Codec(split.hidden_size, cfg.wire_dtype, cfg.payload_bytes, tuple(cfg.protect), cfg.fill, cfg.interleave)
     cells = _cells(cfg, ks, codec)
     bar = tqdm(total=len(cells) * len(windows) * cfg.seeds + len(windows),
                desc="profile", disable=not progress, unit="pass")

@@ -45,6 +45,8 @@ class EvalConfig:
         sink_row: the edge restores row 0 (BOS) from its own copy.
         protect: channels repeated in every packet (llm_split.codec); their side block comes out
             of ``payload_bytes`` as in a session (llm_split.lossy.wire_codec).
+        interleave: spread the elements over the packets (llm_split.codec), so a lost packet
+            erases a scattered share of every token rather than whole tokens.
         device: ``auto``, ``cpu`` or ``cuda`` (llm_split.model.resolve_device; bfloat16 on a GPU).
     """
 
@@ -57,6 +59,7 @@ class EvalConfig:
     fill: str = "zero"
     sink_row: bool = True
     protect: tuple = ()
+    interleave: bool = False
     device: str = "cpu"
 
     def __post_init__(self):
@@ -64,6 +67,9 @@ class EvalConfig:
             raise ValueError(f"evaluator.prompt_tokens: {self.prompt_tokens!r} must be an integer >= 8")
         if not isinstance(self.n_windows, int) or self.n_windows < 1:
             raise ValueError(f"evaluator.n_windows: {self.n_windows!r} must be an integer >= 1")
+        if self.interleave and self.wire_dtype == "int8":
+            raise ValueError("evaluator.interleave: true needs a float evaluator.wire_dtype (float32, float16, "
+                             "bfloat16), not int8")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"evaluator.device: {self.device!r} is not one of auto, cpu, cuda")
 
@@ -73,8 +79,9 @@ class EvalConfig:
         from llm_split.model import device_dtype, resolve_device
 
         d = asdict(self)
-        if not d["protect"]:
-            d.pop("protect")
+        for later in ("protect", "interleave"):
+            if not d[later]:
+                d.pop(later)
         d.pop("device")  # what changes the numbers is the weights' dtype on it
         if device_dtype("float32", resolve_device(self.device, "evaluator.device")) != "float32":
             d["model_dtype"] = "bfloat16"
@@ -89,7 +96,8 @@ def activation_layout(cfg: EvalConfig, hidden_size: int = 576) -> tuple[int, int
     from llm_split.lossy import wire_codec
 
     tokens = cfg.prompt_tokens + 1
-    codec = wire_codec(hidden_size, cfg.wire_dtype, cfg.payload_bytes, cfg.protect, cfg.fill, tokens)
+    codec = wire_codec(hidden_size, cfg.wire_dtype, cfg.payload_bytes, cfg.protect, cfg.fill, tokens,
+                       cfg.interleave)
     return codec.wire_bytes(tokens), codec.n_packets(tokens)
 
 
@@ -121,7 +129,7 @@ class RealEvaluator:
         self.evaluator = Evaluator(self.split, windows, ks=range(self.n_layers + 1))
         self.hidden_size = int(model.config.hidden_size)
         self.codec = wire_codec(self.hidden_size, cfg.wire_dtype, cfg.payload_bytes, cfg.protect, cfg.fill,
-                                cfg.prompt_tokens + 1)
+                                cfg.prompt_tokens + 1, cfg.interleave)
         self.n_packets = self.codec.n_packets(cfg.prompt_tokens + 1)
         self.cost = CostModel(model)
         self._clean: dict[int, float] = {}

@@ -70,6 +70,8 @@ def test_every_number_is_bounded_and_overrides_are_checked(tmp_path, key, value,
     ("split", {"k": 10**6}, "split.k: 1000000 must be <= 1024"),
     ("requests", {"times_s": [1e12]}, "requests.times_s[0]: 1000000000000.0 must be <= 1000000"),
     ("model", {"name": "a\nb"}, "model.name: 'a\\nb'... must be one line"),
+    ("model", {"interleave": "on"}, "model.interleave"),
+    ("model", {"interleave": True, "wire_dtype": "int8"}, "model.interleave: true needs a float model.wire_dtype"),
 ])
 def test_session_fields_are_bounded(section, value, message):
     with pytest.raises(ConfigError) as exc:

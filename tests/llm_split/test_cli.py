@@ -42,6 +42,12 @@ def test_profile_writes_csv_and_heatmap(tmp_path, smol):
                "--max-seeds", "4", "--no-progress"])
     again = pd.read_csv(tmp_path / "b" / "profile.csv")
     assert rc == 0 and again.ppl[0] == df[(df.k == 15) & (df.p == 0.1) & (df["mode"] == "element")].ppl.iloc[0]
+    # Interleaved packets lose other elements: the same seed gives another damaged perplexity.
+    rc = _run(["--max-tokens", "48", "--window", "48", "--stride", "48", "--ks", "15", "--ps", "0.1",
+               "--modes", "packet", "--interleave", "--seed", "1", "--out", str(tmp_path / "c"),
+               "--max-seeds", "4", "--no-progress"])
+    spread = pd.read_csv(tmp_path / "c" / "profile.csv")
+    assert rc == 0 and spread.ppl[0] != df[(df.k == 15) & (df.p == 0.1) & (df["mode"] == "packet")].ppl.iloc[0]
 
 
 @pytest.mark.parametrize("argv, match", [
@@ -50,6 +56,7 @@ def test_profile_writes_csv_and_heatmap(tmp_path, smol):
     (["--ks", "0,40"], "k: 40 is not an integer in 0..30"),
     (["--fill", "median"], "fill: 'median' is not one of"),
     (["--ue-device", "laptop"], "device: 'laptop' is not one of"),
+    (["--interleave", "--wire-dtype", "int8"], "interleave: needs a float wire dtype"),
 ])
 def test_bad_options_exit_2_with_message(tmp_path, capsys, argv, match, smol):
     assert _run([*argv, "--max-tokens", "16", "--window", "16", "--stride", "16",

@@ -85,6 +85,8 @@ def test_decode_from_subset_matches_rebuild():
     (dict(payload_bytes=8), "payload_bytes: 8 must be an integer >= 16"),
     (dict(protect=(64,)), r"protect: channels \[64\] are outside 0..63"),
     (dict(fill="median"), "fill: 'median' is not one of"),
+    (dict(dtype="int8", interleave=True), "interleave: needs a float wire dtype"),
+    (dict(interleave="yes"), "interleave: 'yes' must be true or false"),
 ])
 def test_bad_settings_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -104,3 +106,34 @@ def test_bad_lost_index_and_foreign_packet_raise():
 def test_packet_sizes_match_encoded_packets():
     codec = Codec(64, "int8", payload_bytes=100, protect=(1,))
     assert codec.packet_sizes(37) == [len(p) for p in codec.encode(_hidden())]
+
+
+@pytest.mark.parametrize("dtype, payload", [("float16", 128), ("float32", 100), ("bfloat16", 77)])
+def test_interleaved_round_trip_is_exact_and_sizes_unchanged(dtype, payload):
+    h = _hidden().to(getattr(torch, dtype)).to(torch.float32)
+    plain, spread = Codec(64, dtype, payload), Codec(64, dtype, payload, interleave=True)
+    packets = spread.encode(h)
+    assert [len(p) for p in packets] == [len(p) for p in plain.encode(h)] == spread.packet_sizes(37)
+    out, erased = spread.rebuild(packets, lost=[])
+    assert torch.equal(out, h) and not erased.any()
+
+
+def test_interleaved_loss_erases_every_nth_element_across_all_tokens():
+    # 37 x 64 float16 elements in packets of 64 elements: 37 packets, so packet i holds the flat
+    # elements i, i + 37, i + 74, ...: one element of every token (64 = 37 + 27: two for some).
+    h = _hidden()
+    codec = Codec(64, "float16", payload_bytes=128, interleave=True)
+    packets = codec.encode(h)
+    assert len(packets) == 37
+    out, erased = codec.rebuild(packets, lost={2, 5})
+    flat = torch.arange(37 * 64).reshape(37, 64) % 37
+    assert torch.equal(erased, (flat == 2) | (flat == 5))
+    assert erased.any(1).all()  # every token lost a little, none lost much
+    assert erased.sum(1).max() <= 4
+    assert torch.equal(out[~erased], h.half().float()[~erased])
+
+
+def test_interleaved_packets_are_refused_by_a_plain_codec():
+    packets = Codec(64, "float16", 128, interleave=True).encode(_hidden())
+    with pytest.raises(ValueError, match=r"1, 2, 0, 37, 37, 64\).*interleave False"):
+        Codec(64, "float16", 128).decode({0: packets[0]}, tokens=37)

@@ -1,6 +1,6 @@
 """The co-simulation and the agent's real evaluator share one lossy-inference step
 (llm_split.lossy): the same (window, lost set, k) gives the same NLL in both, protected
-channels included."""
+channels and interleaving included."""
 import math
 
 import pytest
@@ -10,11 +10,12 @@ from cosim.session_config import ModelSection, RequestsSection, SessionConfig
 from mbrl.evaluator import EvalConfig, RealEvaluator, activation_layout
 
 
-@pytest.mark.parametrize("protect", [(), (507,)])
-def test_session_and_real_evaluator_give_the_same_nll(protect):
-    cosim = SplitInference(SessionConfig(model=ModelSection(protect=protect),
+@pytest.mark.parametrize("protect, interleave", [((), False), ((507,), False), ((), True)])
+def test_session_and_real_evaluator_give_the_same_nll(protect, interleave):
+    cosim = SplitInference(SessionConfig(model=ModelSection(protect=protect, interleave=interleave),
                                          requests=RequestsSection(prompt_tokens=16, windows=2)), payload_bytes=1200)
-    ev = RealEvaluator(EvalConfig(prompt_tokens=16, n_windows=2, payload_bytes=1200, protect=protect))
+    ev = RealEvaluator(EvalConfig(prompt_tokens=16, n_windows=2, payload_bytes=1200, protect=protect,
+                                  interleave=interleave))
     # the same wire layout: the protected channels' block comes out of each packet's payload
     assert cosim.codec == ev.codec and activation_layout(ev.cfg)[1] == ev.n_packets
     n = ev.n_packets
