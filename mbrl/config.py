@@ -184,12 +184,28 @@ def parse_config(raw: dict) -> TrainConfig:
     return _build(TrainConfig, raw or {}, "")
 
 
-def load_config(path: str | Path) -> TrainConfig:
+def load_config(path: str | Path, _seen: tuple = ()) -> TrainConfig:
     """TrainConfig from a YAML file, read strictly (cosim.checks.load_yaml: duplicate keys, empty
-    files and syntax errors are one-line errors naming the file and line)."""
+    files and syntax errors are one-line errors naming the file and line).
+
+    ``base: other.yaml`` (relative to this file) starts from that config; each section given
+    here then replaces the base's fields one by one (:func:`with_overrides`), so a variant
+    names only what it changes."""
     from cosim.checks import load_yaml
 
-    return parse_config(load_yaml(path, "training"))
+    raw = load_yaml(path, "training")
+    if not isinstance(raw, dict) or "base" not in raw:
+        return parse_config(raw)
+    raw = dict(raw)
+    base = raw.pop("base")
+    if not isinstance(base, str) or not base:
+        raise ValueError(f"base: {base!r} is not a path to a training YAML")
+    base_path = (Path(path).parent / base).resolve()
+    if base_path in _seen or base_path == Path(path).resolve():
+        raise ValueError(f"base: {base!r} in {path} leads back to itself")
+    if not base_path.is_file():
+        raise ValueError(f"base: {base!r} is not a file (looked for {base_path})")
+    return with_overrides(load_config(base_path, (*_seen, Path(path).resolve())), raw)
 
 
 def with_overrides(cfg, overrides: dict):

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,6 +8,8 @@ from mbrl.config import parse_config
 from mbrl.train import train
 
 from testkit.synthetic import TINY, SyntheticDataset
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +156,28 @@ def test_config_errors_name_the_key():
         parse_config({"ppo": {"seeds": 0}})
     with pytest.raises(ValueError, match="traces.variants: 'moon' is not one of"):
         parse_config({"traces": {"variants": ["moon"]}})
+    with pytest.raises(ValueError, match="evaluator.interleave: true needs a float evaluator.wire_dtype"):
+        parse_config({"evaluator": {"interleave": True, "wire_dtype": "int8"}})
+
+
+def test_a_config_can_start_from_a_base(tmp_path):
+    from mbrl.config import load_config
+
+    base = load_config(ROOT / "examples" / "mbrl_default.yaml")
+    variant = load_config(ROOT / "examples" / "mbrl_interleave.yaml")
+    assert (variant.evaluator.fill, variant.evaluator.interleave) == ("mean", True)
+    assert variant.evaluator.payload_bytes == base.evaluator.payload_bytes  # untouched fields kept
+    assert (variant.traces, variant.surrogate, variant.reward) == (base.traces, base.surrogate, base.reward)
+    (tmp_path / "a.yaml").write_text("base: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\n")
+    with pytest.raises(ValueError, match="leads back to itself"):
+        load_config(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("base: nowhere.yaml\n")
+    with pytest.raises(ValueError, match="base: 'nowhere.yaml' is not a file"):
+        load_config(tmp_path / "c.yaml")
+    (tmp_path / "d.yaml").write_text(f"base: {ROOT / 'examples' / 'mbrl_default.yaml'}\nevaluator: {{prompt_tokens: 2}}\n")
+    with pytest.raises(ValueError, match="evaluator.prompt_tokens: 2 must be an integer >= 8"):
+        load_config(tmp_path / "d.yaml")
 
 
 def test_default_ppo_learns_a_rare_damage_rule():
@@ -161,8 +186,6 @@ def test_default_ppo_learns_a_rare_damage_rule():
     in a fifth of the states under heavy-tailed damage. Measured at this budget: the default
     closes 0.69 of the always-0 -> rule gap on the exact table; the former settings (episodes of
     20, gamma 0.5, no sampler, no normalisation) close 0.35."""
-    from pathlib import Path
-
     import yaml
 
     from mbrl.baselines import causal_stump, fixed, replay_reward, sb3_policy
