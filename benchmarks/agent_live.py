@@ -28,11 +28,16 @@ interval (normal approximation over requests; requests of one session share a ch
 interval is somewhat optimistic), its mean k and the share of requests with lost packets.
 ``agent_apart`` says whether the agent's interval lies wholly above every other policy's.
 ``agent_paired``: per policy the agent's advantage over the same requests (same variant, seed,
-UE and arrival time), mean and 95 % half-width, a far tighter test than disjoint intervals.
+UE and arrival time), mean and 95 % half-width, a far tighter test than disjoint intervals;
+``agent_paired_above_every_other`` whether each of those intervals lies above 0 (``paired_closest``:
+the policy whose interval comes nearest). Requests of one session share its channel, so
+``session_ci95`` gives the stricter interval over session means (one per variant and seed, t
+distribution).
 ``fates_oracle``: each request at the fixed split that did best on it, out of reach for a causal
 policy: the most any policy could gain over the fixed splits on these channels.
 --out writes every request (policy, variant, seed, k, ppl, reward...) as Parquet, which
---summarise reads back to print the same summaries without running anything.
+--summarise reads back (one file or several, pooled) to print the same summaries without running
+anything.
 Last line: one JSON object.
 """
 from __future__ import annotations
@@ -115,9 +120,31 @@ def summarise(df) -> dict:
     paired = {}
     for n in others:
         d = (mine - df[df["policy"] == n].set_index(PAIR_KEY)["reward"]).dropna()
-        paired[n] = {"advantage": round(float(d.mean()), 4), "ci95": round(ci95(d), 4), "pairs": int(len(d))}
+        by_session = d.groupby(level=["variant", "seed"]).mean()
+        paired[n] = {"advantage": round(float(d.mean()), 4), "ci95": round(ci95(d), 4), "pairs": int(len(d)),
+                     "session_ci95": round(t_ci95(by_session), 4), "sessions": int(len(by_session))}
+    closest = min(paired, key=lambda n: paired[n]["advantage"] - paired[n]["ci95"])
     return {"policies": rows, "best_other": best_other, "agent_apart": apart, "agent_paired": paired,
-            "fates_oracle": fates_oracle(df, rows)}
+            "agent_paired_above_every_other": paired[closest]["advantage"] - paired[closest]["ci95"] > 0,
+            "paired_closest": closest, "fates_oracle": fates_oracle(df, rows)}
+
+
+# Student's t, two-sided 95 %, by degrees of freedom (beyond 30: the normal 1.96 is within 4 %)
+_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+         11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
+         20: 2.086, 25: 2.060, 30: 2.042}
+
+
+def t_ci95(values) -> float:
+    """Half-width of the 95 % t interval of the mean of a few values (e.g. one mean per session,
+    which are independent where a session's requests share its channel)."""
+    import numpy as np
+
+    v = np.asarray(values, float)
+    if len(v) < 2:
+        return float("nan")
+    t = _T975.get(len(v) - 1) or (_T975[max(d for d in _T975 if d <= len(v) - 1)] if len(v) <= 31 else 1.96)
+    return float(t * v.std(ddof=1) / np.sqrt(len(v)))
 
 
 def fates_oracle(df, rows: dict) -> dict:
@@ -185,9 +212,12 @@ def report(df, setup: dict) -> dict:
         s = out[part]
         top = sorted(s["policies"].items(), key=lambda kv: -kv[1]["mean_reward"])[:4]
         a, pair, orc = s["policies"]["agent"], s["agent_paired"][s["best_other"]], s["fates_oracle"]
+        close = s["agent_paired"][s["paired_closest"]]
         print(f"{part}: " + ", ".join(f"{n} {r['mean_reward']:.2f} +- {r['ci95']:.2f}" for n, r in top)
               + f"; agent {a['mean_reward']:.2f} +- {a['ci95']:.2f}, apart from every other: {s['agent_apart']}; "
-              f"paired advantage over {s['best_other']}: {pair['advantage']:.2f} +- {pair['ci95']:.2f}; "
+              f"paired advantage over {s['best_other']}: {pair['advantage']:.2f} +- {pair['ci95']:.2f}, "
+              f"above every other's: {s['agent_paired_above_every_other']} (closest {s['paired_closest']}: "
+              f"{close['advantage']:.2f} +- {close['ci95']:.2f}, over sessions +- {close['session_ci95']:.2f}); "
               f"fates oracle {orc['mean_reward']:.2f} +- {orc['ci95']:.2f}")
     return out
 
@@ -207,7 +237,9 @@ def main() -> int:
     ap.add_argument("--address", help="ray: the cluster to join (auto, ray://HEAD:10001)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per session")
     ap.add_argument("--out", help="write every request as Parquet here")
-    ap.add_argument("--summarise", metavar="PARQUET", help="run nothing: summarise the requests an earlier --out wrote")
+    ap.add_argument("--summarise", metavar="PARQUET", nargs="+",
+                    help="run nothing: summarise the requests earlier --out runs wrote (several: pooled, e.g. "
+                    "runs over other seeds)")
     args = ap.parse_args()
 
     import pandas as pd
@@ -215,7 +247,8 @@ def main() -> int:
     from mbrl.config import load_config
 
     if args.summarise:
-        df, setup = pd.read_parquet(args.summarise), {"requests_from": args.summarise}
+        df = pd.concat([pd.read_parquet(p) for p in args.summarise], ignore_index=True)
+        setup = {"requests_from": args.summarise}
     else:
         df, setup = run_sessions(args, load_config(args.config))
     if args.out:

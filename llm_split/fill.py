@@ -26,11 +26,17 @@ packet, sink                     80.5     71.1    71.0
 packet, mean + sink              56.5     47.8    47.2
 packet, protect 507 (+49 % B)    86.9     58.4    76.8
 packet, mean + sink + protect    57.2     47.8    47.2
+packet, mean + sink, interleave  43.4     39.3    40.3
 =============================  ======  =======  ======
 
 ``mean`` + ``sink`` is the best and costs no bytes: use it (``--fill mean --sink``). Repeating
 channel 507 in every packet (``Codec.protect``) helps alone at k = 15 but adds nothing on top of
-mean + sink while sending half as many bytes again.
+mean + sink while sending half as many bytes again. Interleaving the packets
+(``Codec.interleave``, free too) makes packet loss as mild as element erasure, most of all at
+k = 0: 5160 (95 % interval 75-355,000 over the 2 seeds) in contiguous packets against 53.6
+(39-74) interleaved (``layersplit profile --ks 0,5,15,25 --ps 0.1 --modes packet --fill mean
+--sink [--interleave] --window 256 --stride 256 --max-tokens 1024 --seeds 2 --max-seeds 2
+--decisive 0``).
 """
 
 from __future__ import annotations
