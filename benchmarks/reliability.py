@@ -8,10 +8,14 @@
    worst time from the signal to the end of the run per kind, segments left in /dev/shm.
 3. concurrency: the same configs run four at once and one after another: runs whose slot traces
    differ.
-4. soak: a 64-UE cell for --soak-s simulated seconds: resident memory of both processes over
-   time (first and last quarter) and the Parquet conversion's peak Arrow memory.
+4. soak: a 64-UE cell for --soak-s simulated seconds, each UE sending 2000 B every
+   --soak-period-ms: resident memory of both processes over time (first and last quarter), the
+   bytes left queued in the UEs' uplink RLC buffers at the end (their last ``ul_buffer_bytes``:
+   growth that is offered load the cell cannot carry, not a leak) and the Parquet conversion's
+   peak Arrow memory.
 
-    python benchmarks/reliability.py [--stops 100] [--configs 300] [--soak-s 20]
+    python benchmarks/reliability.py [--stops 100] [--configs 300] [--soak-s 20] [--soak-period-ms 100]
+                                     [--parts configs,storm,concurrency,soak]
 
 The last line is one JSON object with the counts.
 """
@@ -143,6 +147,9 @@ def concurrency(tmp: Path, k: int = 4) -> dict:
             "same_out_winners": race_codes.count(0), "same_out_refused": race_codes.count(1)}
 
 
+PARTS = ("configs", "storm", "concurrency", "soak")
+
+
 def _rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -153,12 +160,12 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
-def soak(tmp: Path, sim_s: float) -> dict:
+def soak(tmp: Path, sim_s: float, period_ms: float) -> dict:
     cfg = write_config(tmp / "soak.yaml", {
         "name": "soak", "duration_s": sim_s, "seed": 1, "radio": {"bandwidth_rbs": 50},
         "ue_groups": [{"count": 64, "placement": {"kind": "disc", "radius_min_m": 20, "radius_max_m": 300},
                        "mobility": {"kind": "random_walk"}}],
-        "probes": [{"direction": "ul", "bytes": 2000, "period_ms": 100, "start_s": 0.2}]})
+        "probes": [{"direction": "ul", "bytes": 2000, "period_ms": period_ms, "start_s": 0.2}]})
     out = tmp / "soak"
     proc = _run(cfg, out)
     samples = []  # (python MB, ns-3 MB)
@@ -173,11 +180,22 @@ def soak(tmp: Path, sim_s: float) -> dict:
 
     def mean(rows, i):
         return round(sum(r[i] for r in rows) / len(rows), 1) if rows else None
-    return {"soak_sim_s": sim_s, "soak_ues": 64, "soak_status": json.loads((out / "meta.json").read_text())["status"],
-            "soak_samples": len(samples),
+    return {"soak_sim_s": sim_s, "soak_ues": 64, "soak_period_ms": period_ms,
+            "soak_offered_mbit_s": round(64 * 2000 * 8 / period_ms / 1000, 2),
+            "soak_status": json.loads((out / "meta.json").read_text())["status"],
+            "soak_samples": len(samples), "ue_rlc_queued_mb_at_end": queued_mb(out),
             "python_rss_mb_first_last_quarter": [mean(samples[:quarter], 0), mean(samples[-quarter:], 0)],
             "ns3_rss_mb_first_last_quarter": [mean(samples[:quarter], 1), mean(samples[-quarter:], 1)],
             "soak_slot_rows": 64 * round(sim_s * 1000)}
+
+
+def queued_mb(run: Path) -> float:
+    """MB left in the UEs' uplink RLC queues at the run's end (each UE's last record)."""
+    from cosim.traces import read_slots
+
+    slots = read_slots(run)
+    last = slots.sort_values("t_ns").groupby("ue")["ul_buffer_bytes"].last()
+    return round(float(last.sum()) / 2**20, 2)
 
 
 def conversion_peak(tmp: Path) -> dict:
@@ -208,32 +226,44 @@ def main() -> None:
     ap.add_argument("--stops", type=int, default=100)
     ap.add_argument("--configs", type=int, default=300)
     ap.add_argument("--soak-s", type=float, default=20.0)
+    ap.add_argument("--soak-period-ms", type=float, default=100.0)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--parts", default=",".join(PARTS), help=f"which to run, of {','.join(PARTS)}")
     args = ap.parse_args()
-    print(f"layersplit reliability: {args.configs} configs, {args.stops} stops (stall timeout {STALL_S} s), "
-          f"4 concurrent runs, 64-UE soak of {args.soak_s} simulated s; {os.cpu_count()} CPUs")
-    result: dict = {}
+    parts = args.parts.split(",")
+    if set(parts) - set(PARTS):
+        ap.error(f"--parts: {sorted(set(parts) - set(PARTS))} not among {list(PARTS)}")
+    print(f"layersplit reliability: {parts}: {args.configs} configs, {args.stops} stops (stall timeout {STALL_S} s), "
+          f"4 concurrent runs, 64-UE soak of {args.soak_s} simulated s at {args.soak_period_ms} ms; "
+          f"{os.cpu_count()} CPUs")
+    summary: dict = {}
     with tempfile.TemporaryDirectory(prefix="layersplit-reliability-") as tmp:
         tmp = Path(tmp)
-        t0 = time.perf_counter()
-        result["configs"] = fuzz_configs(args.configs, tmp)
-        print(f"configs: {result['configs']} ({time.perf_counter() - t0:.0f} s)", flush=True)
-        result["storm"] = crash_storm(args.stops, tmp, args.seed)
-        print(f"storm: { {k: v for k, v in result['storm'].items() if k != 'not_detected'} }", flush=True)
-        result["concurrency"] = concurrency(tmp)
-        print(f"concurrency: {result['concurrency']}", flush=True)
-        (tmp / "conv").mkdir()
-        result["soak"] = {**soak(tmp, args.soak_s), **conversion_peak(tmp / "conv")}
-        print(f"soak: {result['soak']}", flush=True)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    c, s, k = result["configs"], result["storm"], result["concurrency"]
-    summary = {"configs_tried": c["tried"], "clean_errors": c["clean_errors"], "invalid_configs": c["invalid"],
-               "unclean_outcomes": c["unclean"], "valid_admitted": c["valid_admitted"],
-               "stops": s["stops"], "stops_detected": s["detected"], "runs_with_lost_records": s["runs_with_lost_records"],
-               "worst_detection_s": round(s["worst_detection_s"], 3),
-               "worst_detection_s_by_kind": s["worst_detection_s_by_kind"], "leaked_segments": s["leaked_segments"],
-               "mismatched_concurrent_runs": k["mismatched_concurrent_runs"],
-               "same_out_winners": k["same_out_winners"], "peak_child_rss_mb": round(peak, 1), **result["soak"]}
+        if "configs" in parts:
+            t0 = time.perf_counter()
+            c = fuzz_configs(args.configs, tmp)
+            print(f"configs: {c} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            summary.update(configs_tried=c["tried"], clean_errors=c["clean_errors"], invalid_configs=c["invalid"],
+                           unclean_outcomes=c["unclean"], valid_admitted=c["valid_admitted"])
+        if "storm" in parts:
+            s = crash_storm(args.stops, tmp, args.seed)
+            print(f"storm: { {k: v for k, v in s.items() if k != 'not_detected'} }", flush=True)
+            summary.update(stops=s["stops"], stops_detected=s["detected"],
+                           runs_with_lost_records=s["runs_with_lost_records"],
+                           worst_detection_s=round(s["worst_detection_s"], 3),
+                           worst_detection_s_by_kind=s["worst_detection_s_by_kind"],
+                           leaked_segments=s["leaked_segments"])
+        if "concurrency" in parts:
+            k = concurrency(tmp)
+            print(f"concurrency: {k}", flush=True)
+            summary.update(mismatched_concurrent_runs=k["mismatched_concurrent_runs"],
+                           same_out_winners=k["same_out_winners"])
+        if "soak" in parts:
+            (tmp / "conv").mkdir()
+            soaked = {**soak(tmp, args.soak_s, args.soak_period_ms), **conversion_peak(tmp / "conv")}
+            print(f"soak: {soaked}", flush=True)
+            summary.update(soaked)
+    summary["peak_child_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     print(json.dumps(summary))
 
 
