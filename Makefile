@@ -9,17 +9,19 @@ STAMP  := $(VENV)/.deps-installed
 
 .PHONY: run test build deps system-deps demo clean
 
-# The main job: SmolLM2 split over an LTE cell with moving UEs (examples/split_lte.yaml), then
-# the per-UE trace summary and the HTML report of the run.
-# The main job: the embedded LTE cell served by the SINR-table policy and by each split it picks
-# from, on the same channel (same scenario and seed), then the reports and the comparison page.
+# The main job: the split agent trained on recorded LTE traces (examples/mbrl_interleave.yaml; about
+# 10 min the first time on 2 cores, traces and real-evaluation tables cached afterwards), then served
+# live in its training cell (examples/split_agent.yaml) beside fixed splits on the same channel (same
+# scenario and seed): k = 0 (every layer on the edge), 21 (the best fixed split on the train states)
+# and 30 (every layer on the UE); then the agent's trace summary and the comparison page.
 run: build
-	@out=runs/split_lte-$$(date +%Y%m%d-%H%M%S) && \
-	$(VENV)/bin/layersplit run examples/split_lte.yaml --out $$out/sinr_table && \
-	for k in 4 8 16; do $(VENV)/bin/layersplit run examples/split_lte.yaml --no-progress \
+	@out=runs/main-$$(date +%Y%m%d-%H%M%S) && \
+	$(VENV)/bin/layersplit train examples/mbrl_interleave.yaml --out $$out/agent && \
+	$(VENV)/bin/layersplit run examples/split_agent.yaml --set split.agent=$$out/agent --out $$out/agent_live && \
+	for k in 0 21 30; do $(VENV)/bin/layersplit run examples/split_agent.yaml --no-progress \
 	  --set split.policy=fixed --set split.k=$$k --out $$out/fixed_k$$k || exit 1; done && \
-	$(VENV)/bin/layersplit trace summary $$out/sinr_table && \
-	$(VENV)/bin/layersplit report $$out/sinr_table $$out/fixed_k4 $$out/fixed_k8 $$out/fixed_k16 --out $$out/compare.html
+	$(VENV)/bin/layersplit trace summary $$out/agent_live && \
+	$(VENV)/bin/layersplit report $$out/agent_live $$out/fixed_k0 $$out/fixed_k21 $$out/fixed_k30 --out $$out/compare.html
 
 test: build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q --durations=15
