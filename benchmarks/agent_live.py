@@ -143,7 +143,8 @@ def t_ci95(values) -> float:
     v = np.asarray(values, float)
     if len(v) < 2:
         return float("nan")
-    t = _T975.get(len(v) - 1) or (_T975[max(d for d in _T975 if d <= len(v) - 1)] if len(v) <= 31 else 1.96)
+    df = len(v) - 1
+    t = 1.96 if df > 30 else _T975[max(d for d in _T975 if d <= df)]  # between table rows: the smaller df
     return float(t * v.std(ddof=1) / np.sqrt(len(v)))
 
 

@@ -23,10 +23,11 @@ POLICIES = {"agent": _agent}
 
 
 def is_training_config(raw) -> bool:
-    """A mapping whose keys are all sections of a training config (mbrl.config.TrainConfig)."""
+    """A mapping whose keys are all sections of a training config (mbrl.config.TrainConfig), or
+    ``base`` (mbrl.config.load_config)."""
     from .config import TrainConfig
 
-    return isinstance(raw, dict) and bool(raw) and set(raw) <= {f.name for f in dataclasses.fields(TrainConfig)}
+    return isinstance(raw, dict) and bool(raw) and set(raw) <= {"base", *(f.name for f in dataclasses.fields(TrainConfig))}
 
 
 def run_training(path, out, overrides: dict, progress: bool) -> Path:

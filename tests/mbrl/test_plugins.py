@@ -33,6 +33,7 @@ def test_mbrl_plugs_in_through_its_entry_point(tmp_path):
     cfg = tmp_path / "t.yaml"
     cfg.write_text("seed: 1\nsurrogate: {budget: 200}\n")
     assert config_kind(cfg) == "training"
+    assert config_kind(ROOT / "examples" / "mbrl_interleave.yaml") == "training"  # base: + sections
     import mbrl.plugin
 
     assert policy_factory("agent") is mbrl.plugin._agent
