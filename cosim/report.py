@@ -68,7 +68,7 @@ def _pooled(req: pd.DataFrame, column: str) -> float:
 
 def _png(fig) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")  # axis labels inside the image
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
 
