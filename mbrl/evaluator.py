@@ -241,6 +241,13 @@ class EvalTable:
         return EvalTable(self.ppl[idx], self.clean[idx], self.cost_s, self.build, self.ue_s, self.edge_s)
 
 
+# torch threads of every table's tail passes, whoever builds it, so a cached table does not depend on
+# the process that happened to build it. Seen: a table built by a process with 2 threads on a loaded
+# machine differed from rebuilds with 1 thread (which agree bit for bit) by up to 1e-5 relative in
+# 1,510 cells, enough to change the trained agent's choice on 6 of 256 live requests.
+TABLE_THREADS = 1
+
+
 def build_table(evaluator: RealEvaluator, windows: np.ndarray, lost: Sequence[frozenset],
                 batch: int = 32, progress: bool = False, executor: str = "serial", workers: int | None = None,
                 address: str | None = None) -> EvalTable:
@@ -250,12 +257,22 @@ def build_table(evaluator: RealEvaluator, windows: np.ndarray, lost: Sequence[fr
     consecutive keys per k. ``executor`` (cosim.executors): ``serial`` runs them here on
     ``evaluator``; ``local`` (a process pool of ``workers``) or ``ray`` (``address``: a cluster)
     runs each (batch, k) as a task, each worker process loading the model of ``evaluator.cfg``
-    once, with this process's torch threads. The batches are the same whatever the executor, so
-    the table is too (batched tail passes round differently from single ones, so batch
-    composition is what must not change).
+    once. Every tail pass runs with :data:`TABLE_THREADS` torch threads (this process's count is
+    restored after). The batches are the same whatever the executor, so the table is too
+    (batched tail passes round differently from single ones, so batch composition is what must
+    not change).
     """
     import torch
 
+    before = torch.get_num_threads()
+    torch.set_num_threads(TABLE_THREADS)
+    try:
+        return _build_table(evaluator, windows, lost, batch, progress, executor, workers, address)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _build_table(evaluator, windows, lost, batch, progress, executor, workers, address) -> EvalTable:
     n, L = len(lost), evaluator.n_layers
     cost = evaluator.single_cost_s()
     passes0, wall0 = evaluator.tail_passes, evaluator.wall_s
@@ -275,7 +292,7 @@ def build_table(evaluator: RealEvaluator, windows: np.ndarray, lost: Sequence[fr
 
         tasks = [(evaluator.cfg, k, chunk) for k in range(L + 1) for chunk in batches]
         report = (lambda i, _: print(f"  table: {i + 1}/{len(tasks)} batches done", flush=True)) if progress else None
-        done = map_tasks(_table_batch, tasks, executor, workers, address, torch.get_num_threads(),
+        done = map_tasks(_table_batch, tasks, executor, workers, address, TABLE_THREADS,
                          names=[f"table k={k}, keys {chunk[0]}..{chunk[-1]}" for _, k, chunk in tasks],
                          on_result=report)
         for (_, k, chunk), (ppl, _) in zip(tasks, done):

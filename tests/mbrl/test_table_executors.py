@@ -1,6 +1,6 @@
 """Bulk real evaluations through cosim.executors: a real-evaluation table built in this process,
-on a local pool of 2 processes and on a local Ray gives the same numbers; a failing task names
-itself."""
+on a local pool of 2 processes and on a local Ray gives the same numbers, whatever the caller's
+torch threads; a failing task names itself."""
 import math
 
 import numpy as np
@@ -42,6 +42,22 @@ def test_local_pool_and_ray_build_the_same_table_as_serial(serial, ray_session):
         np.testing.assert_array_equal(other.ppl, table.ppl, err_msg=executor)
         np.testing.assert_array_equal(other.clean, table.clean)
         assert other.build["tail_passes"] == table.build["tail_passes"] and other.build["executor"] == executor
+
+
+def test_tail_passes_run_at_table_threads_whatever_the_caller(serial, monkeypatch):
+    from mbrl.evaluator import TABLE_THREADS
+
+    ev, table = serial
+    seen, batch = [], ev.ppl_batch
+    monkeypatch.setattr(ev, "ppl_batch", lambda k, items: seen.append(torch.get_num_threads()) or batch(k, items))
+    torch.set_num_threads(2)
+    try:
+        again = build_table(ev, WINDOWS, LOST, batch=3)
+        assert torch.get_num_threads() == 2  # the caller's count comes back
+    finally:
+        torch.set_num_threads(1)
+    assert seen and set(seen) == {TABLE_THREADS}
+    np.testing.assert_array_equal(again.ppl, table.ppl)
 
 
 def test_a_failing_task_names_itself_on_every_executor(ray_session):
