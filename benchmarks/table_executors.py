@@ -2,9 +2,10 @@
 
 The table (mbrl.evaluator.build_table) of --keys distinct (window, lost set) states, lost sets
 drawn at random (seeded) from the activation's packets, evaluated at every k of SmolLM2 in
-batches of 32 per k: serially here (torch threads --threads), then on a spawn pool of --workers
-processes and on a local Ray of --workers CPUs (cosim.executors), each worker loading the model
-once. Checks that the three tables are equal.
+batches of 32 per k: serially here, then on a spawn pool of --workers processes and on a local Ray
+of --workers CPUs (cosim.executors), each worker loading the model once; every tail pass with
+mbrl.evaluator.TABLE_THREADS torch threads (1), as every table is built. Checks that the three
+tables are equal.
 
 Last line: one JSON object: wall s of each (model loads in the workers included), speed-ups
 against serial, and whether the tables are identical.
@@ -24,23 +25,20 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--keys", type=int, default=64, help="distinct (window, lost set) states")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=1, help="torch threads, here and per worker")
     ap.add_argument("--executors", default="serial,local,ray")
     args = ap.parse_args()
 
     import numpy as np
-    import torch
 
-    from mbrl.evaluator import EvalConfig, RealEvaluator, build_table
+    from mbrl.evaluator import TABLE_THREADS, EvalConfig, RealEvaluator, build_table
 
-    torch.set_num_threads(args.threads)
     ev = RealEvaluator(EvalConfig())
     rng = np.random.default_rng(0)
     windows = np.arange(args.keys) % ev.cfg.n_windows
     lost = [frozenset(int(i) for i in rng.choice(ev.n_packets, rng.integers(1, ev.n_packets), replace=False))
             for _ in range(args.keys)]
     print(f"{args.keys} states x {ev.n_layers + 1} k, {ev.n_packets} packets per activation, "
-          f"{args.workers} workers, {args.threads} torch threads", flush=True)
+          f"{args.workers} workers, {TABLE_THREADS} torch thread(s) per tail pass", flush=True)
     walls, tables = {}, {}
     for ex in args.executors.split(","):
         t0 = time.perf_counter()
@@ -49,7 +47,7 @@ def main() -> int:
         print(f"  {ex}: {walls[ex]} s (tail passes {tables[ex].build['tail_passes']}, "
               f"their summed wall {tables[ex].build['wall_s']} s)", flush=True)
     first = next(iter(tables.values()))
-    out = {"keys": args.keys, "workers": args.workers, "threads": args.threads, "wall_s": walls,
+    out = {"keys": args.keys, "workers": args.workers, "threads": TABLE_THREADS, "wall_s": walls,
            "speedup_vs_serial": {ex: round(walls["serial"] / w, 2) for ex, w in walls.items()} if "serial" in walls else {},
            "identical": all(np.array_equal(t.ppl, first.ppl) for t in tables.values())}
     print(json.dumps(out))
