@@ -26,6 +26,7 @@ every packet, so they survive while at least one packet arrives.
 """
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from dataclasses import dataclass, field
@@ -55,6 +56,15 @@ def _bytes_float(raw: np.ndarray, dtype: str) -> torch.Tensor:
     if dtype == "bfloat16":
         return torch.from_numpy(raw.copy().view(np.int16)).view(torch.bfloat16).to(torch.float32)
     return torch.from_numpy(raw.copy().view(getattr(np, dtype))).to(torch.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def _interleaver(elements: int, depth: int) -> np.ndarray:
+    """Block interleaver of ``depth`` rows: stream position -> flat element index. Cached (read
+    only): every encode and decode of an activation shape needs the same permutation."""
+    order = np.argsort(np.arange(elements) % depth, kind="stable")
+    order.flags.writeable = False
+    return order
 
 
 @dataclass(frozen=True)
@@ -128,17 +138,14 @@ class Codec:
 
     def _order(self, tokens: int) -> np.ndarray | None:
         """Stream position -> flat element index (None: row-major, no interleaving)."""
-        if not self.interleave:
-            return None
-        n = self.n_packets(tokens)
-        return np.argsort(np.arange(tokens * self.hidden_size) % n, kind="stable")
+        return _interleaver(tokens * self.hidden_size, self.n_packets(tokens)) if self.interleave else None
 
     # serialisation ---------------------------------------------------------
     def _to_stream(self, hidden: torch.Tensor) -> bytes:
         h = hidden.detach().to(torch.float32).cpu()
         if self.dtype != "int8":
             order = self._order(h.shape[0])
-            return _float_bytes(h if order is None else h.reshape(-1)[torch.from_numpy(order)], self.dtype)
+            return _float_bytes(h if order is None else torch.from_numpy(h.reshape(-1).numpy()[order]), self.dtype)
         scale = (h.abs().amax(1, keepdim=True) / 127.0).clamp(min=1e-30)
         q = torch.round(h / scale).clamp(-127, 127).to(torch.int8).numpy()
         return np.concatenate([scale.numpy().view(np.uint8), q.view(np.uint8)], axis=1).tobytes()
