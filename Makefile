@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.deps-installed
 .PHONY: run test build deps system-deps demo clean
 
 # The main job: the split agent trained on recorded LTE traces (examples/mbrl_interleave.yaml; about
-# 10 min the first time on 2 cores, traces and real-evaluation tables cached afterwards), then served
+# 6 min the first time on 2 cores, 4 once traces and real-evaluation tables are cached), then served
 # live in its training cell (examples/split_agent.yaml) beside fixed splits on the same channel (same
 # scenario and seed): k = 0 (every layer on the edge), 21 (the best fixed split on the train states)
 # and 30 (every layer on the UE); then the agent's trace summary and the comparison page.

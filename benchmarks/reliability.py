@@ -11,7 +11,7 @@
 4. soak: a 64-UE cell for --soak-s simulated seconds, each UE sending 2000 B every
    --soak-period-ms: resident memory of both processes over time (first and last quarter), the
    bytes left queued in the UEs' uplink RLC buffers at the end (their last ``ul_buffer_bytes``:
-   growth that is offered load the cell cannot carry, not a leak) and the Parquet conversion's
+   what the cell could not carry, to set beside the RSS growth) and the Parquet conversion's
    peak Arrow memory.
 
     python benchmarks/reliability.py [--stops 100] [--configs 300] [--soak-s 20] [--soak-period-ms 100]
