@@ -57,7 +57,8 @@ def _sb3(method: str, env, cfg: PaperConfig, seed: int):
         env = reward_normalised(env, lc.gamma)
     kw = dict(gamma=lc.gamma, seed=seed, device="cpu", verbose=0, policy_kwargs={"net_arch": [lc.hidden, lc.hidden]})
     if method in ("mbrl_ppo", "ppo"):
-        return PPO("MlpPolicy", env, n_steps=lc.n_steps, batch_size=64 if lc.n_steps % 64 == 0 else lc.n_steps, **kw)
+        return PPO("MlpPolicy", env, n_steps=lc.n_steps, batch_size=64 if lc.n_steps % 64 == 0 else lc.n_steps,
+                   learning_rate=lc.learning_rate, **kw)
     if method == "a2c":
         return A2C("MlpPolicy", env, **kw)
     return DQN("MlpPolicy", env, learning_starts=min(1000, lc.timesteps // 10), **kw)

@@ -172,6 +172,7 @@ class LearnersSection:
     heldout_episodes (fixed test episodes, drawn from ``heldout_seed``, never from a training
     seed); gamma; hidden (units of the two hidden layers of every policy); n_steps (PPO's
     rollout length; PPO's curve points fall on its multiples; A2C and DQN keep SB3's defaults);
+    learning_rate (PPO's step size, mbrl_ppo and ppo alike; A2C and DQN keep SB3's);
     norm_reward (every learner's rewards divided by a running estimate of their spread, SB3
     VecNormalize, observations untouched: the ratio reward spans -105..1 here, and on that
     scale PPO's value loss takes its gradient-norm clip from the policy)."""
@@ -184,6 +185,7 @@ class LearnersSection:
     gamma: float = 0.9
     hidden: int = 64
     n_steps: int = 1024
+    learning_rate: float = 0.0003
     norm_reward: bool = True
 
     def __post_init__(self):
@@ -195,6 +197,9 @@ class LearnersSection:
                 raise ValueError(f"learners.{key}: {getattr(self, key)!r} must be an integer >= 1")
         if not 0 <= self.gamma <= 1:
             raise ValueError(f"learners.gamma: {self.gamma!r} must be in [0, 1]")
+        if isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, (int, float)) \
+                or not 0 < self.learning_rate <= 1:
+            raise ValueError(f"learners.learning_rate: {self.learning_rate!r} must be a number in (0, 1]")
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ def test_the_example_config_loads():
     ({"surrogate": {"form": "gp"}}, r"surrogate\.form: 'gp' is not one of table, mlp"),
     ({"bank": {"decisive": 3}}, r"bank\.decisive: 3 must be an integer in 0\.\.2"),
     ({"surrogate": {"decisive": 5}}, r"surrogate\.decisive: 5 must be an integer in 0\.\.2"),
+    ({"learners": {"learning_rate": 0}}, r"learners\.learning_rate: 0 must be a number in \(0, 1\]"),
 ])
 def test_bad_values_name_the_field(raw, match):
     with pytest.raises(ValueError, match=match):
@@ -183,3 +184,16 @@ def test_fit_target_and_bank_draws_follow_the_floor_and_the_charge():
     scorer = BankScorer(bank, cfg.reward, 0)
     scorer.quality(0, 0), scorer.quality(1, 0), scorer.quality(1, 0)
     assert (scorer.steps, scorer.draws, scorer.real_evals) == (3, 2, 4)  # p = 0 free, a stratified draw costs 2
+
+
+def test_learning_rate_reaches_both_ppo_learners_and_only_them():
+    import numpy as np
+
+    from mbrl.paper import _sb3
+    from mbrl.paper_env import PaperEnv, TableScorer
+
+    cfg = parse_paper_config({**TINY, "learners": {**TINY["learners"], "learning_rate": 0.002}})
+    env = PaperEnv(cfg, [0, 5, 10, 20, 30], 30, TableScorer(np.zeros((3, 5))))
+    rates = {m: _sb3(m, env, cfg, 0).learning_rate for m in ("mbrl_ppo", "ppo", "a2c")}
+    assert rates["mbrl_ppo"] == rates["ppo"] == 0.002
+    assert rates["a2c"] != 0.002  # A2C keeps stable-baselines3's own default
