@@ -12,8 +12,13 @@ the surrogate's form and fit masks per cell, the observation form and reward nor
    0; the criterion is ``train_reward``, the mean reward per step over the last quarter of its
    training steps as the learner received it; the combination with the highest mean over the
    four methods wins.
+3. ``learners.learning_rate`` (PPO's, shared by PPO on the surrogate and PPO on bank draws), with
+   the config's own surrogate form, observation form and normalisation (what a run uses): each
+   PPO learner trained as in step 2 per rate; the rate with the highest mean ``train_reward``
+   over the two wins.
 
-``python benchmarks/mbrl_paper_select.py [--combos onehot:1,scalar:0,...]``; last line one JSON object.
+``python benchmarks/mbrl_paper_select.py [--combos onehot:1,scalar:0,...] [--lrs 0.0003,0.001]``; last line
+one JSON object.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(ROOT / "examples" / "mbrl_paper.yaml"))
     ap.add_argument("--combos", default="onehot:1,onehot:0,scalar:1,scalar:0", help="obs:norm_reward pairs")
+    ap.add_argument("--lrs", default="0.0003,0.001,0.003", help="PPO learning rates (step 3)")
     args = ap.parse_args()
 
     from mbrl.paper import _SEED_OFFSET, _sb3
@@ -79,24 +85,33 @@ def main() -> int:
     print(f"masks: best-k agreement with the other masks {agree} -> {masks}", flush=True)
 
     cfg_f = with_paper_overrides(cfg, {"surrogate": {"form": form}})
-    pred, _ = predict(cfg_f, ks, L, cells, ppl, clean)
-    q_sur = rw.q(clean * np.exp(pred), clean)
-    out["combos"] = {}
-    for combo in args.combos.split(","):
-        obs, norm = combo.split(":")
-        c = with_paper_overrides(cfg_f, {"env": {"obs": obs}, "learners": {"norm_reward": bool(int(norm))}})
-        res = {}
-        for method in c.learners.methods:
+
+    def train_rewards(c, methods, label: str) -> dict:
+        pred, _ = predict(c, ks, L, cells, ppl, clean)  # the surrogate of c's form
+        res, q_sur = {}, rw.q(clean * np.exp(pred), clean)
+        for method in methods:
             scorer = TableScorer(q_sur) if method == "mbrl_ppo" else \
                 BankScorer(bank, rw, c.seed * 10 + _SEED_OFFSET[method])
             env = PaperEnv(c, ks, L, scorer)
             t1 = time.perf_counter()
             _sb3(method, env, c, c.seed * 10 + _SEED_OFFSET[method]).learn(c.learners.timesteps)
             res[method] = float(np.mean(env.rewards[-max(1, len(env.rewards) // 4):]))
-            print(f"  {combo} {method}: train_reward {res[method]:.3f} ({time.perf_counter() - t1:.0f} s)", flush=True)
-        out["combos"][combo] = {"train_reward": res, "mean": float(np.mean(list(res.values())))}
-    best = max(out["combos"], key=lambda k: out["combos"][k]["mean"])
-    out["chosen"] = {"form": form, "masks": masks, "obs_norm": best}
+            print(f"  {label} {method}: train_reward {res[method]:.3f} ({time.perf_counter() - t1:.0f} s)", flush=True)
+        return {"train_reward": res, "mean": float(np.mean(list(res.values())))}
+
+    out["combos"] = {}
+    for combo in filter(None, args.combos.split(",")):
+        obs, norm = combo.split(":")
+        c = with_paper_overrides(cfg_f, {"env": {"obs": obs}, "learners": {"norm_reward": bool(int(norm))}})
+        out["combos"][combo] = train_rewards(c, c.learners.methods, combo)
+    out["lrs"] = {}
+    ppos = [m for m in cfg.learners.methods if m in ("mbrl_ppo", "ppo")]
+    for lr in filter(None, args.lrs.split(",")):
+        c = with_paper_overrides(cfg, {"learners": {"learning_rate": float(lr)}})
+        out["lrs"][lr] = train_rewards(c, ppos, f"lr {lr}")
+    out["chosen"] = {"form": form, "masks": masks,
+                     **{key: max(out[part], key=lambda k: out[part][k]["mean"])
+                        for key, part in (("obs_norm", "combos"), ("learning_rate", "lrs")) if out[part]}}
     print(json.dumps(out))
     return 0
 
