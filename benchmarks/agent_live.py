@@ -129,23 +129,17 @@ def summarise(df) -> dict:
             "paired_closest": closest, "fates_oracle": fates_oracle(df, rows)}
 
 
-# Student's t, two-sided 95 %, by degrees of freedom (beyond 30: the normal 1.96 is within 4 %)
-_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-         11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
-         20: 2.086, 25: 2.060, 30: 2.042}
-
-
 def t_ci95(values) -> float:
     """Half-width of the 95 % t interval of the mean of a few values (e.g. one mean per session,
     which are independent where a session's requests share its channel)."""
     import numpy as np
 
+    from llm_split.uncertainty import t975
+
     v = np.asarray(values, float)
     if len(v) < 2:
         return float("nan")
-    df = len(v) - 1
-    t = 1.96 if df > 30 else _T975[max(d for d in _T975 if d <= df)]  # between table rows: the smaller df
-    return float(t * v.std(ddof=1) / np.sqrt(len(v)))
+    return float(t975(len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
 
 
 def fates_oracle(df, rows: dict) -> dict:

@@ -19,6 +19,11 @@ T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
         2.045, 2.042)
 
 
+def t975(df: int) -> float:
+    """Two-sided 95 % Student-t critical value for ``df`` >= 1 degrees of freedom."""
+    return T975[df - 1] if df <= len(T975) else 1.96
+
+
 @dataclass(frozen=True)
 class Interval:
     value: float
@@ -41,5 +46,5 @@ def ppl_interval(log_ppls: Sequence[float], deterministic: bool = False) -> Inte
         half = 0.0 if deterministic else math.inf
     else:
         sd = math.sqrt(sum((v - mean) ** 2 for v in log_ppls) / (n - 1))
-        half = (T975[n - 2] if n - 1 <= len(T975) else 1.96) * sd / math.sqrt(n)
+        half = t975(n - 1) * sd / math.sqrt(n)
     return Interval(math.exp(mean), math.exp(mean - half), math.exp(mean + half) if math.isfinite(half) else math.inf, n)
