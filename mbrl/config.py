@@ -200,12 +200,12 @@ def load_config(path: str | Path, _seen: tuple = ()) -> TrainConfig:
     base = raw.pop("base")
     if not isinstance(base, str) or not base:
         raise ValueError(f"base: {base!r} is not a path to a training YAML")
-    base_path = (Path(path).parent / base).resolve()
-    if base_path in _seen or base_path == Path(path).resolve():
+    seen, base_path = (*_seen, Path(path).resolve()), (Path(path).parent / base).resolve()
+    if base_path in seen:
         raise ValueError(f"base: {base!r} in {path} leads back to itself")
     if not base_path.is_file():
         raise ValueError(f"base: {base!r} is not a file (looked for {base_path})")
-    return with_overrides(load_config(base_path, (*_seen, Path(path).resolve())), raw)
+    return with_overrides(load_config(base_path, seen), raw)
 
 
 def with_overrides(cfg, overrides: dict):
