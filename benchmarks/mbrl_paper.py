@@ -23,7 +23,7 @@ reward). Last line: one JSON object, a list per key over the seeds: per method
 ``<m>_steps_to_95``, ``<m>_evals_to_95`` ("not reached" where not), then
 ``evals_ratio_<m>`` and ``wall_ratio_<m>`` (model-free over MBRL, wall ratios estimated),
 ``best_fixed_frac``, ``surrogate_mae_q``, ``surrogate_best_k_agreement`` (against the bank),
-``surrogate_cv_best_k_agreement`` (on its own fit evaluations), ``eval_s_mean``; with
+``surrogate_cv_best_k_agreement`` and ``surrogate_cv_best_k_regret`` (on its own fit evaluations), ``eval_s_mean``; with
 --measure-live a ``live`` object.
 """
 from __future__ import annotations
@@ -87,7 +87,7 @@ def report(m: dict, seed: int, wall: float) -> None:
     if su:
         print(f"surrogate ({su['form']}): {su['real_evals']} real evals ({su['eval_s']:.1f} s measured), fit "
               f"{su['fit_s']:.1f} s; on its own fit evaluations (2 folds of masks): MAE of ln(PPL/clean) "
-              f"{su['cv_mae_log_ratio']:.3f}, best k agreement {su['cv_best_k_agreement']:.0%}; against the bank: MAE of ln(PPL/clean) {su['mae_log_ratio']:.3f}, of Q {su['mae_q']:.3f}; best k right for "
+              f"{su['cv_mae_log_ratio']:.3f}, best k agreement {su['cv_best_k_agreement']:.0%}, regret {su['cv_best_k_regret']:.3f}; against the bank: MAE of ln(PPL/clean) {su['mae_log_ratio']:.3f}, of Q {su['mae_q']:.3f}; best k right for "
               f"{su['best_k_agreement']:.0%} of the damaged p; planned on it (the optimum on its table, true reward) "
               f"{su['planned_frac']:.3f} of the gap")
     for name, r in m["methods"].items():
@@ -121,6 +121,7 @@ def figures(m: dict) -> dict:
         out["surrogate_best_k_agreement"] = round(m["surrogate"]["best_k_agreement"], 3)
         out["surrogate_planned_frac"] = round(m["surrogate"]["planned_frac"], 4)
         out["surrogate_cv_best_k_agreement"] = round(m["surrogate"]["cv_best_k_agreement"], 3)
+        out["surrogate_cv_best_k_regret"] = round(m["surrogate"]["cv_best_k_regret"], 4)
     out["eval_s_mean"] = round(m["setup"]["eval_s_mean"], 4)
     return out
 

@@ -3,7 +3,8 @@ the surrogate's form and fit masks per cell, the observation form and reward nor
 
 1. The surrogate's real evaluations of seed 0 at the fit budget's cap (``surrogate.masks`` of
    the config, 4: 320 evaluations), each cell's masks split in two folds (mbrl.paper_bank.
-   cross_validate). ``form``: the higher cross-validated best-k agreement (ties: lower MAE of
+   cross_validate). ``form``: the lower cross-validated best-k regret (the reward per step its
+   best k per p loses on the other fold; ties: higher best-k agreement, then lower MAE of
    ln(PPL / clean)). ``masks``: the smallest m in 1, 2 whose best k per fitted p (from m masks)
    equals the one from the other masks of the cell for every p and every split of the 4
    masks; else the cap.
@@ -13,7 +14,7 @@ the surrogate's form and fit masks per cell, the observation form and reward nor
    training steps as the learner received it; the combination with the highest mean over the
    four methods wins.
 3. ``learners.learning_rate`` (PPO's, shared by PPO on the surrogate and PPO on bank draws), with
-   the config's own surrogate form, observation form and normalisation (what a run uses): each
+   step 1's surrogate form and the config's observation form and normalisation: each
    PPO learner trained as in step 2 per rate; the rate with the highest mean ``train_reward``
    over the two wins.
 
@@ -56,7 +57,7 @@ def main() -> int:
           flush=True)
     cells, ppl, clean, ks, L, rw = ev["cells"], ev["ppl"], setup.clean, setup.ks, setup.L, cfg.reward
     out = {"forms": {f: cross_validate(cfg, ks, L, cells, ppl, clean, rw, f) for f in ("table", "mlp")}}
-    form = max(out["forms"], key=lambda f: (out["forms"][f]["cv_best_k_agreement"],
+    form = max(out["forms"], key=lambda f: (-out["forms"][f]["cv_best_k_regret"], out["forms"][f]["cv_best_k_agreement"],
                                             -out["forms"][f]["cv_mae_log_ratio"]))
     print(f"form: {out['forms']} -> {form}", flush=True)
 
@@ -107,7 +108,7 @@ def main() -> int:
     out["lrs"] = {}
     ppos = [m for m in cfg.learners.methods if m in ("mbrl_ppo", "ppo")]
     for lr in filter(None, args.lrs.split(",")):
-        c = with_paper_overrides(cfg, {"learners": {"learning_rate": float(lr)}})
+        c = with_paper_overrides(cfg_f, {"learners": {"learning_rate": float(lr)}})
         out["lrs"][lr] = train_rewards(c, ppos, f"lr {lr}")
     out["chosen"] = {"form": form, "masks": masks,
                      **{key: max(out[part], key=lambda k: out[part][k]["mean"])

@@ -55,7 +55,7 @@ def test_surrogate_is_scored_on_its_own_fit_evaluations_and_learners_on_training
     cfg, _, m, _ = runs
     su = m["surrogate"]
     assert su["form"] == "table" and su["fit_loss"] == 0.0
-    assert 0 <= su["cv_best_k_agreement"] <= 1 and su["cv_mae_log_ratio"] >= 0
+    assert 0 <= su["cv_best_k_agreement"] <= 1 and su["cv_mae_log_ratio"] >= 0 and su["cv_best_k_regret"] >= 0
     assert m["references"]["random"] <= su["planned_reward"] <= m["references"]["optimum"] + 1e-9
     for r in m["methods"].values():
         assert math.isfinite(r["train_reward"]) and r["train_reward"] <= 1.0  # the reward's ceiling: b * L / L
@@ -77,7 +77,34 @@ def test_table_surrogate_keeps_a_cliff_in_k_and_interpolates_in_p():
     assert pred[1, 1] == pytest.approx(0.15) and pred[1, 3] == pytest.approx(0.2 + 2.8 / 2)  # unfitted k: linear in k
     ppl = 10 * np.exp(np.stack([y, y], axis=1))  # two identical masks per cell: a perfect fit
     cv = cross_validate(cfg, ks, 30, cells, ppl, 10.0, cfg.reward, "table")
-    assert cv == {"cv_mae_log_ratio": pytest.approx(0.0, abs=1e-12), "cv_best_k_agreement": 1.0}
+    assert cv == {"cv_mae_log_ratio": pytest.approx(0.0, abs=1e-12), "cv_best_k_agreement": 1.0,
+                  "cv_best_k_regret": 0.0}
+    ppl[0, 1] *= np.exp(3.0)  # the odd-mask fold sees k = 0 ruined at p = 0.1: the folds' best k differ there
+    cv = cross_validate(cfg, ks, 30, cells, ppl, 10.0, cfg.reward, "table")
+
+    def rewards(y_k0):  # rewards of k = 0 and k = 10 at p = 0.1 when k = 0's ln(PPL / clean) is y_k0
+        return cfg.reward.reward(cfg.reward.q(10 * np.exp(np.array([[y_k0, 0.2]])), 10.0), np.array([[0, 10]]), 30)[0]
+    even, odd = rewards(0.1), rewards(3.1)
+    assert even[0] > even[1] and odd[1] > odd[0] and cv["cv_best_k_agreement"] == 0.5  # p = 0.1 missed both ways
+    assert cv["cv_best_k_regret"] == pytest.approx((even[0] - even[1] + odd[1] - odd[0]) / 4)
+
+
+def test_mlp_surrogate_fits_its_cells_and_is_seeded():
+    import numpy as np
+
+    from mbrl.paper_bank import predict_mlp
+
+    cfg = parse_paper_config({**TINY, "seed": 3, "surrogate": {"form": "mlp", "epochs": 1500}})
+    ks = [0, 5, 10, 20, 30]
+    cells = [(i, j) for i in (1, 2) for j in range(5)]
+    p = np.array([cfg.channel.ps[i] for i, _ in cells])
+    k = np.array([ks[j] for _, j in cells])
+    y = 10 * p + 0.05 * k * p  # smooth in (p, k): damage grows with p and with the layers before the cut
+    pred, loss = predict_mlp(cfg, ks, 30, cells, y)
+    assert pred[0].tolist() == [0.0] * 5  # p = 0: exact, as the table
+    assert np.abs(np.array([pred[i, j] for i, j in cells]) - y).max() < 0.1 and loss < 1e-2
+    again, _ = predict_mlp(cfg, ks, 30, cells, y)
+    assert np.array_equal(pred, again)  # the seed fixes the net's start
 
 
 def test_same_config_and_seed_same_results(runs):
