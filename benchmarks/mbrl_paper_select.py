@@ -5,9 +5,10 @@ the surrogate's form and fit masks per cell, the observation form and reward nor
    the config, 4: 320 evaluations), each cell's masks split in two folds (mbrl.paper_bank.
    cross_validate). ``form``: the lower cross-validated best-k regret (the reward per step its
    best k per p loses on the other fold; ties: higher best-k agreement, then lower MAE of
-   ln(PPL / clean)). ``masks``: the smallest m in 1, 2 whose best k per fitted p (from m masks)
-   equals the one from the other masks of the cell for every p and every split of the 4
-   masks; else the cap.
+   ln(PPL / clean)), averaged over the fit evaluations of ``--form-seeds`` (each seed's own, as
+   its run draws them; seed 0's alone by default). ``masks``: the smallest m in 1, 2 whose best
+   k per fitted p (from m masks) equals the one from the other masks of the cell for every p
+   and every split of the 4 masks; else the cap.
 2. ``env.obs`` x ``learners.norm_reward``: each of PPO on the surrogate (step 1's evaluations,
    step 1's form), PPO, A2C and DQN (bank draws) trained for ``learners.timesteps`` steps on seed
    0; the criterion is ``train_reward``, the mean reward per step over the last quarter of its
@@ -18,7 +19,7 @@ the surrogate's form and fit masks per cell, the observation form and reward nor
    PPO learner trained as in step 2 per rate; the rate with the highest mean ``train_reward``
    over the two wins.
 
-``python benchmarks/mbrl_paper_select.py [--combos onehot:1,scalar:0,...] [--lrs 0.0003,0.001]``; last line
+``python benchmarks/mbrl_paper_select.py [--combos onehot:1,scalar:0,...] [--lrs 0.0003,0.001] [--form-seeds 0,1,2]``; last line
 one JSON object.
 """
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main() -> int:
     ap.add_argument("--config", default=str(ROOT / "examples" / "mbrl_paper.yaml"))
     ap.add_argument("--combos", default="onehot:1,onehot:0,scalar:1,scalar:0", help="obs:norm_reward pairs")
     ap.add_argument("--lrs", default="0.0003,0.001,0.003", help="PPO learning rates (step 3)")
+    ap.add_argument("--form-seeds", default="0", help="seeds whose fit evaluations step 1 averages over")
     args = ap.parse_args()
 
     from mbrl.paper import _SEED_OFFSET, _sb3
@@ -56,7 +58,14 @@ def main() -> int:
     print(f"fit evaluations: {ev['evaluations']} ({ev['real_evals']} charged) in {time.perf_counter() - t0:.0f} s",
           flush=True)
     cells, ppl, clean, ks, L, rw = ev["cells"], ev["ppl"], setup.clean, setup.ks, setup.L, cfg.reward
-    out = {"forms": {f: cross_validate(cfg, ks, L, cells, ppl, clean, rw, f) for f in ("table", "mlp")}}
+    per_seed = {}
+    for seed in (int(x) for x in args.form_seeds.split(",")):
+        c = with_paper_overrides(cfg, {"seed": seed})
+        e = ev if seed == cfg.seed else fit_evals(c, setup)
+        per_seed[seed] = {f: cross_validate(c, ks, L, e["cells"], e["ppl"], clean, rw, f) for f in ("table", "mlp")}
+        print(f"  seed {seed}: {per_seed[seed]}", flush=True)
+    out = {"forms": {f: {key: float(np.mean([r[f][key] for r in per_seed.values()])) for key in per_seed[cfg.seed][f]}
+                     for f in ("table", "mlp")}, "forms_per_seed": per_seed}
     form = max(out["forms"], key=lambda f: (-out["forms"][f]["cv_best_k_regret"], out["forms"][f]["cv_best_k_agreement"],
                                             -out["forms"][f]["cv_mae_log_ratio"]))
     print(f"form: {out['forms']} -> {form}", flush=True)
