@@ -19,8 +19,8 @@ the surrogate's form and fit masks per cell, the observation form and reward nor
    PPO learner trained as in step 2 per rate; the rate with the highest mean ``train_reward``
    over the two wins.
 
-``python benchmarks/mbrl_paper_select.py [--combos onehot:1,scalar:0,...] [--lrs 0.0003,0.001] [--form-seeds 0,1,2]``; last line
-one JSON object.
+``python benchmarks/mbrl_paper_select.py [--combos onehot:1,scalar:0,...] [--lrs 0.0003,0.001]
+[--form-seeds 0,1,2]``; last line one JSON object.
 """
 from __future__ import annotations
 
@@ -66,8 +66,8 @@ def main() -> int:
         print(f"  seed {seed}: {per_seed[seed]}", flush=True)
     out = {"forms": {f: {key: float(np.mean([r[f][key] for r in per_seed.values()])) for key in per_seed[cfg.seed][f]}
                      for f in ("table", "mlp")}, "forms_per_seed": per_seed}
-    form = max(out["forms"], key=lambda f: (-out["forms"][f]["cv_best_k_regret"], out["forms"][f]["cv_best_k_agreement"],
-                                            -out["forms"][f]["cv_mae_log_ratio"]))
+    cv = out["forms"]
+    form = max(cv, key=lambda f: (-cv[f]["cv_best_k_regret"], cv[f]["cv_best_k_agreement"], -cv[f]["cv_mae_log_ratio"]))
     print(f"form: {out['forms']} -> {form}", flush=True)
 
     pis = sorted({i for i, _ in cells})
