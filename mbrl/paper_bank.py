@@ -335,8 +335,9 @@ def cross_validate(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndar
         for i in pis:
             r_pred = reward.reward(reward.q(clean * np.exp(pred[i, kjs]), clean)[None], kk, L)[0]
             r_oth = reward.reward(reward.q(clean * np.exp(table[i, kjs]), clean)[None], kk, L)[0]
-            agree.append(int(np.argmax(r_pred) == np.argmax(r_oth)))
-            regret.append(float(r_oth.max() - r_oth[np.argmax(r_pred)]))
+            pick = np.argmax(r_pred)
+            agree.append(int(pick == np.argmax(r_oth)))
+            regret.append(float(r_oth.max() - r_oth[pick]))
     return {"cv_mae_log_ratio": float(np.mean(mae)), "cv_best_k_agreement": float(np.mean(agree)),
             "cv_best_k_regret": float(np.mean(regret))}
 
