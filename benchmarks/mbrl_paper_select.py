@@ -64,11 +64,11 @@ def main() -> int:
         e = ev if seed == cfg.seed else fit_evals(c, setup)
         per_seed[seed] = {f: cross_validate(c, ks, L, e["cells"], e["ppl"], clean, rw, f) for f in ("table", "mlp")}
         print(f"  seed {seed}: {per_seed[seed]}", flush=True)
-    out = {"forms": {f: {key: float(np.mean([r[f][key] for r in per_seed.values()])) for key in per_seed[cfg.seed][f]}
-                     for f in ("table", "mlp")}, "forms_per_seed": per_seed}
-    cv = out["forms"]
+    cv = {f: {key: float(np.mean([r[f][key] for r in per_seed.values()])) for key in r0}
+          for f, r0 in next(iter(per_seed.values())).items()}
+    out = {"forms": cv, "forms_per_seed": per_seed}
     form = max(cv, key=lambda f: (-cv[f]["cv_best_k_regret"], cv[f]["cv_best_k_agreement"], -cv[f]["cv_mae_log_ratio"]))
-    print(f"form: {out['forms']} -> {form}", flush=True)
+    print(f"form: {cv} -> {form}", flush=True)
 
     pis = sorted({i for i, _ in cells})
     kjs = sorted({j for _, j in cells})
