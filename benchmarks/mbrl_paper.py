@@ -85,8 +85,9 @@ def report(m: dict, seed: int, wall: float) -> None:
           f"{refs['best_fixed']:.3f}, random {refs['random']:.3f}")
     su = m.get("surrogate")
     if su:
-        print(f"surrogate ({su['form']}): {su['real_evals']} real evals ({su['eval_s']:.1f} s measured), fit "
-              f"{su['fit_s']:.1f} s; on its own fit evaluations (2 folds of masks): MAE of ln(PPL/clean) "
+        print(f"surrogate ({su['form']}): {su['real_evals']} real evals ({su['evaluations']} made, "
+              f"{su['refined']} cells refined; {su['eval_s']:.1f} s measured), fit "
+              f"{su['fit_s']:.1f} s; on its own fit evaluations (each mask left out in turn): MAE of ln(PPL/clean) "
               f"{su['cv_mae_log_ratio']:.3f}, best k agreement {su['cv_best_k_agreement']:.0%}, regret {su['cv_best_k_regret']:.3f}; against the bank: MAE of ln(PPL/clean) {su['mae_log_ratio']:.3f}, of Q {su['mae_q']:.3f}; best k right for "
               f"{su['best_k_agreement']:.0%} of the damaged p; planned on it (the optimum on its table, true reward) "
               f"{su['planned_frac']:.3f} of the gap")

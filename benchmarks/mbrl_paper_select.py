@@ -2,13 +2,14 @@
 the surrogate's form and fit masks per cell, the observation form and reward normalisation.
 
 1. The surrogate's real evaluations of seed 0 at the fit budget's cap (``surrogate.masks`` of
-   the config, 4: 320 evaluations), each cell's masks split in two folds (mbrl.paper_bank.
+   the config, 4: 320 evaluations), each cell's masks left out one at a time (mbrl.paper_bank.
    cross_validate). ``form``: the lower cross-validated best-k regret (the reward per step its
-   best k per p loses on the other fold; ties: higher best-k agreement, then lower MAE of
+   best k per p loses on the held-out mask; ties: higher best-k agreement, then lower MAE of
    ln(PPL / clean)), averaged over the fit evaluations of ``--form-seeds`` (each seed's own, as
    its run draws them; seed 0's alone by default). ``masks``: the smallest m in 1, 2 whose best
    k per fitted p (from m masks) equals the one from the other masks of the cell for every p
-   and every split of the 4 masks; else the cap.
+   and every split of the 4 masks; else the cap. Steps 2 and 3 then add the refinement
+   (``surrogate.refine``, with step 1's form: mbrl.paper_bank.refine_evals), as a run does.
 2. ``env.obs`` x ``learners.norm_reward``: each of PPO on the surrogate (step 1's evaluations,
    step 1's form), PPO, A2C and DQN (bank draws) trained for ``learners.timesteps`` steps on seed
    0; the criterion is ``train_reward``, the mean reward per step over the last quarter of its
@@ -46,7 +47,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from mbrl.paper import _SEED_OFFSET, _sb3
-    from mbrl.paper_bank import build_bank, cross_validate, fit_evals, load_setup, predict
+    from mbrl.paper_bank import build_bank, cross_validate, fit_evals, load_setup, predict, refine_evals
     from mbrl.paper_config import load_paper_config, with_paper_overrides
     from mbrl.paper_env import BankScorer, PaperEnv, TableScorer
 
@@ -95,9 +96,12 @@ def main() -> int:
     print(f"masks: best-k agreement with the other masks {agree} -> {masks}", flush=True)
 
     cfg_f = with_paper_overrides(cfg, {"surrogate": {"form": form}})
+    ev = refine_evals(cfg_f, setup, ev, predict(cfg_f, ks, L, cells, ppl, clean)[0])
+    print(f"refined: {len(ev['refined'])} cells, {ev['evaluations']} evaluations ({ev['real_evals']} charged)",
+          flush=True)
 
     def train_rewards(c, methods, label: str) -> dict:
-        pred, _ = predict(c, ks, L, cells, ppl, clean)  # the surrogate of c's form
+        pred, _ = predict(c, ks, L, cells, ev["ppl"], clean)  # the surrogate of c's form, refined
         res, q_sur = {}, rw.q(clean * np.exp(pred), clean)
         for method in methods:
             scorer = TableScorer(q_sur) if method == "mbrl_ppo" else \

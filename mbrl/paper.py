@@ -190,7 +190,7 @@ def _metrics(cfg, bank: Bank, R, refs, sur, methods, tokens: int) -> dict:
                         "evaluations and for every bank draw alike; p = 0 is free"}
     if sur is not None:
         m["surrogate"] = {k: sur[k] for k in ("form", "real_evals", "evaluations", "eval_s", "fit_s", "compute_s",
-                                              "fit_loss", "cells", "cv_mae_log_ratio", "cv_best_k_agreement",
+                                              "fit_loss", "cells", "refined", "cv_mae_log_ratio", "cv_best_k_agreement",
                                               "cv_best_k_regret", "planned_reward", "planned_frac")}
         m["surrogate"].update(surrogate_error(sur["log_ratio"], bank, cfg.reward))
     for name, r in methods.items():

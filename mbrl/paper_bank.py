@@ -27,7 +27,8 @@ conditioned target than the ratio itself (which spans 0..-50 here): ``surrogate.
 treats k as a category (per k, linear in p between the fitted p), ``mlp`` is the paper's MLP
 2 -> 128 -> 128 -> 1 (tanh) on (p / p_max, k / L), which blurs the cliff between a robust and a
 fragile neighbouring k on SmolLM2. The mean is over the cell's ``surrogate.masks`` fresh
-evaluations (mask seeds ``1_000_000 + 10_000 * seed + j``, never the bank's) and taken before
+evaluations (mask seeds ``1_000_000 + 10_000 * seed + j``, never the bank's; ``surrogate.refine``
+more at the few ks per p it rates best, then fitted again: refine_evals) and taken before
 the log because the reward is linear in PPL; each evaluation's PPL is its effective one (the PPL
 whose Q is its expected floored Q), so the fit estimates the same floored expectation as the
 bank's truth instead of flooring a mean that one ruinous stratum dominates.
@@ -241,17 +242,45 @@ def fit_evals(cfg: PaperConfig, setup: Setup) -> dict:
     """The surrogate's real evaluations (timed): ``surrogate.masks`` fresh masks per cell of
     fit_grid, mask seeds ``1_000_000 + 10_000 * seed + j``, each over ``surrogate.decisive``
     decisive elements. Returns ``cells`` (p index, k index), ``ppl`` (cells, masks: each
-    evaluation's effective_ppl), ``real_evals`` (charged: 2 per stratified evaluation) and
-    ``eval_s`` (measured)."""
-    s, ps = cfg.surrogate, cfg.channel.ps
+    evaluation's effective_ppl), ``real_evals`` (charged: 2 per stratified evaluation),
+    ``evaluations`` (made) and ``eval_s`` (measured)."""
     cells = fit_grid(cfg, setup.ks)
-    ppl, eval_s, charged, j = np.zeros((len(cells), s.masks)), 0.0, 0, 0
-    for c, (i, kj) in enumerate(cells):
-        for m in range(s.masks):
+    ev = {"cells": cells, "ppl": np.zeros((len(cells), 0)), "real_evals": 0, "evaluations": 0, "eval_s": 0.0}
+    return _more_masks(cfg, setup, ev, list(range(len(cells))), cfg.surrogate.masks)
+
+
+def _more_masks(cfg: PaperConfig, setup: Setup, ev: dict, rows: list, n: int) -> dict:
+    """``ev`` with ``n`` more fresh masks at its cells ``rows`` (NaN elsewhere), timed and
+    charged; mask seeds go on from the last one used."""
+    s, ps = cfg.surrogate, cfg.channel.ps
+    add = np.full((len(ev["cells"]), n), np.nan)
+    eval_s, charged, j = ev["eval_s"], ev["real_evals"], ev["evaluations"]
+    for c in rows:
+        i, kj = ev["cells"][c]
+        for m in range(n):
             e = real_eval(setup, setup.ks[kj], ps[i], 1_000_000 + 10_000 * cfg.seed + j, cfg.model.fill, s.decisive)
-            ppl[c, m] = effective_ppl(cfg.reward, e.ppl, e.w, setup.clean)
+            add[c, m] = effective_ppl(cfg.reward, e.ppl, e.w, setup.clean)
             eval_s, charged, j = eval_s + e.secs, charged + e.charge, j + 1
-    return {"cells": cells, "ppl": ppl, "real_evals": charged, "evaluations": j, "eval_s": eval_s}
+    return {**ev, "ppl": np.hstack([ev["ppl"], add]), "real_evals": charged, "evaluations": j, "eval_s": eval_s}
+
+
+def refine_evals(cfg: PaperConfig, setup: Setup, ev: dict, pred: np.ndarray) -> dict:
+    """Where the plan is decided: per fitted damaged p, the ``surrogate.refine_top`` ks whose
+    reward the surrogate fitted on ``ev`` rates best (``pred``: its (P, K) prediction) get
+    ``surrogate.refine`` more masks. A heavy-tailed cell's few masks can miss its tail (seed 1:
+    k = 8 at p = 0.2 looked as good as k = 10 on 4 masks and is twice as bad on the bank's 8),
+    and such a near-tie is where a wrong pick costs most. ``ev`` as it was when refine is 0;
+    ``refined`` lists the rows of the cells given more masks."""
+    s = cfg.surrogate
+    if not s.refine:
+        return {**ev, "refined": []}
+    ks, L = setup.ks, setup.L
+    r = cfg.reward.reward(cfg.reward.q(setup.clean * np.exp(pred), setup.clean), np.asarray(ks)[None, :], L)
+    rows = []
+    for i in sorted({i for i, _ in ev["cells"]}):
+        mine = [(c, kj) for c, (pi, kj) in enumerate(ev["cells"]) if pi == i]
+        rows += [c for c, kj in sorted(mine, key=lambda x: -r[i, x[1]])[:s.refine_top]]
+    return {**_more_masks(cfg, setup, ev, sorted(rows), s.refine), "refined": sorted(rows)}
 
 
 def predict_table(cfg: PaperConfig, ks: list, cells: list, log_ratio: np.ndarray) -> np.ndarray:
@@ -303,7 +332,7 @@ def predict(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndarray, cl
             form: str | None = None) -> tuple[np.ndarray, float]:
     """The surrogate's (P, K) ln(mean PPL / PPL_clean) from fit evaluations ``ppl`` (cells, masks)
     and its training loss (0 for the table). The mean is taken before the log (module doc)."""
-    y = np.log(np.asarray(ppl).mean(axis=1) / clean)
+    y = np.log(np.nanmean(np.asarray(ppl), axis=1) / clean)
     if (form or cfg.surrogate.form) == "table":
         return predict_table(cfg, ks, cells, y), 0.0
     return predict_mlp(cfg, ks, L, cells, y)
@@ -311,23 +340,24 @@ def predict(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndarray, cl
 
 def cross_validate(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndarray, clean: float, reward,
                    form: str | None = None) -> dict:
-    """The surrogate's error on its own fit evaluations, never the bank's: the masks of each cell
-    split in two folds (even and odd mask index); fitted on one fold, it is scored against the
-    other fold's cell means, both ways. ``cv_mae_log_ratio``; ``cv_best_k_agreement``: the
-    share of (fold, fitted damaged p) whose reward-best k among the fitted ks equals the other
-    fold's; ``cv_best_k_regret``: the mean reward per step that the surrogate's best k loses
-    against the other fold's best, both read on the other fold (near-ties cost little there,
-    where agreement counts them as misses). NaN with fewer than 2 masks."""
+    """The surrogate's error on its own fit evaluations, never the bank's, leaving one mask out:
+    for each mask index m, fitted on the cell's other masks and scored against mask m (so it is
+    fitted on all but one mask, as close to the real fit as the data allow; two folds of half
+    the masks favour the smoother form). ``cv_mae_log_ratio``; ``cv_best_k_agreement``: the
+    share of (held-out mask, fitted damaged p) whose reward-best k among the fitted ks equals
+    the held-out mask's; ``cv_best_k_regret``: the mean reward per step that the surrogate's best
+    k loses against the held-out mask's best, both read on the held-out mask (near-ties cost
+    little there, where agreement counts them as misses; between forms the common max cancels,
+    leaving an unbiased comparison of the picks' rewards). NaN with fewer than 2 masks."""
     if ppl.shape[1] < 2:
         return dict.fromkeys(("cv_mae_log_ratio", "cv_best_k_agreement", "cv_best_k_regret"), float("nan"))
-    folds = [ppl[:, 0::2], ppl[:, 1::2]]
     pis = sorted({i for i, _ in cells})
     kjs = sorted({j for _, j in cells})
     kk = np.asarray(ks)[kjs][None, :]
     mae, agree, regret = [], [], []
-    for a, b in ((0, 1), (1, 0)):
-        pred, _ = predict(cfg, ks, L, cells, folds[a], clean, form)
-        other = np.log(folds[b].mean(axis=1) / clean)
+    for m in range(ppl.shape[1]):
+        pred, _ = predict(cfg, ks, L, cells, np.delete(ppl, m, axis=1), clean, form)
+        other = np.log(ppl[:, m] / clean)
         mae.append(np.mean([abs(pred[i, j] - y) for (i, j), y in zip(cells, other)]))
         table = np.full((len(cfg.channel.ps), len(ks)), np.nan)
         for (i, j), y in zip(cells, other):
@@ -343,19 +373,27 @@ def cross_validate(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndar
 
 
 def fit_surrogate(cfg: PaperConfig, setup: Setup, evals: dict | None = None) -> dict:
-    """Real evaluations on the fit grid (timed; ``evals`` from fit_evals to reuse them), then the
-    surrogate (``surrogate.form``, timed). Returns ``log_ratio`` (P, K): the predicted
-    ln(mean PPL / PPL_clean) of every cell (0 at p = 0), ``real_evals`` (charged), ``evaluations``
-    (made), ``eval_s`` and
-    ``fit_s`` (both measured), its cross-validated error on the fit evaluations, and ``cells``."""
+    """Real evaluations on the fit grid (timed; ``evals`` from fit_evals to reuse them), the
+    refinement where the plan is decided (refine_evals), then the surrogate (``surrogate.form``,
+    timed). Returns ``log_ratio`` (P, K): the predicted ln(mean PPL / PPL_clean) of every cell (0
+    at p = 0), ``real_evals`` (charged), ``evaluations`` (made), ``eval_s`` and ``fit_s`` (both
+    measured), its cross-validated error on the first ``surrogate.masks`` fit masks of every
+    cell (the refinement picks its cells from the data, so it is left out of the folds),
+    ``cells`` and ``refined`` (cells given more masks)."""
     ev = fit_evals(cfg, setup) if evals is None else evals
     t0 = time.perf_counter()
     pred, loss = predict(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"], setup.clean)
     fit_s = time.perf_counter() - t0
-    cv = cross_validate(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"], setup.clean, cfg.reward)
+    ev = refine_evals(cfg, setup, ev, pred)
+    if ev["refined"]:
+        t0 = time.perf_counter()
+        pred, loss = predict(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"], setup.clean)
+        fit_s += time.perf_counter() - t0
+    cv = cross_validate(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"][:, :cfg.surrogate.masks], setup.clean,
+                        cfg.reward)
     return {"log_ratio": pred, "real_evals": ev["real_evals"], "evaluations": ev["evaluations"],
             "eval_s": ev["eval_s"], "fit_s": fit_s, "fit_loss": loss, "cells": len(ev["cells"]),
-            "form": cfg.surrogate.form, **cv}
+            "refined": len(ev["refined"]), "form": cfg.surrogate.form, **cv}
 
 
 def surrogate_error(log_ratio: np.ndarray, bank: Bank, reward) -> dict:

@@ -143,7 +143,9 @@ class SurrogateSection:
     (the fit grid, subsets of channel.ps and env.ks; null: all of them); masks (real evaluations
     per damaged grid cell, each a fresh mask); hidden (units of the MLP's two hidden layers: the
     paper's 128); epochs (full-batch Adam steps); lr (the last three: mlp only); decisive (as
-    bank.decisive, for the fit evaluations)."""
+    bank.decisive, for the fit evaluations); refine, refine_top (after the first fit, the
+    refine_top ks the surrogate rates best per fitted p get refine more masks each, then it is
+    fitted again: mbrl.paper_bank.refine_evals; refine 0: none)."""
 
     form: str = "table"
     ps: tuple | None = None
@@ -153,6 +155,8 @@ class SurrogateSection:
     epochs: int = 3000
     lr: float = 3e-3
     decisive: int = 1
+    refine: int = 0
+    refine_top: int = 3
 
     def __post_init__(self):
         _decisive("surrogate.decisive", self.decisive)

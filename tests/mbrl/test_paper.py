@@ -11,7 +11,8 @@ from mbrl.paper_config import load_paper_config, parse_paper_config
 
 TINY = {"model": {"window": 32, "windows": 1}, "channel": {"ps": [0.0, 0.1, 0.2]},
         "env": {"ks": [0, 5, 10, 20, 30], "moves": [-1, 0, 1], "episode_len": 3},
-        "bank": {"masks": 2}, "surrogate": {"epochs": 200, "ks": [0, 10, 30], "masks": 2},
+        "bank": {"masks": 2}, "surrogate": {"epochs": 200, "ks": [0, 10, 30], "masks": 2,
+                                       "refine": 1, "refine_top": 1},
         "learners": {"timesteps": 256, "eval_every": 128, "heldout_episodes": 20, "n_steps": 128}}
 
 
@@ -28,9 +29,10 @@ def test_every_learner_is_charged_by_the_same_rule(runs):
     fit = len(fit_grid(cfg, [0, 5, 10, 20, 30])) * cfg.surrogate.masks
     assert fit == 2 * 3 * 2  # damaged ps x the surrogate's ks x masks; p = 0 is free for every learner
     mb = m["methods"]["mbrl_ppo"]
-    assert m["surrogate"]["evaluations"] == fit
-    # stratified (decisive: 1, the default): 2 charged where a decisive element was found (k > 0 here)
-    assert mb["real_evals"] == m["surrogate"]["real_evals"] == 2 * fit - 4  # nothing beyond the fit; k = 0: 1
+    assert m["surrogate"]["refined"] == 2 and m["surrogate"]["evaluations"] == fit + 2  # 1 more mask, 1 k per p
+    # stratified (decisive: 1, the default): 2 charged where a decisive element was found (k > 0 here), k = 0: 1
+    assert mb["real_evals"] == m["surrogate"]["real_evals"]  # nothing beyond the fit and its refinement
+    assert 2 * (fit + 2) - 6 <= mb["real_evals"] <= 2 * (fit + 2) - 4
     assert mb["wall_measured"] and mb["eval_s"] == pytest.approx(m["surrogate"]["eval_s"])
     for name in ("ppo", "a2c", "dqn"):
         r = m["methods"][name]
@@ -87,6 +89,14 @@ def test_table_surrogate_keeps_a_cliff_in_k_and_interpolates_in_p():
     even, odd = rewards(0.1), rewards(3.1)
     assert even[0] > even[1] and odd[1] > odd[0] and cv["cv_best_k_agreement"] == 0.5  # p = 0.1 missed both ways
     assert cv["cv_best_k_regret"] == pytest.approx((even[0] - even[1] + odd[1] - odd[0]) / 4)
+    # three masks, the third ruins k = 0 at p = 0.1: leaving it out, the other two pick k = 0 and it
+    # says k = 10; leaving out either clean one, the mean of the other two (with the ruined one) picks
+    # k = 10 and the clean one says k = 0. Every fit sees all masks but the one it is scored on.
+    ppl = 10 * np.exp(np.stack([y, y, y], axis=1))
+    ppl[0, 2] *= np.exp(3.0)
+    cv = cross_validate(cfg, ks, 30, cells, ppl, 10.0, cfg.reward, "table")
+    assert cv["cv_best_k_agreement"] == pytest.approx(3 / 6)  # 3 held-out masks x 2 p, p = 0.1 missed 3 times
+    assert cv["cv_best_k_regret"] == pytest.approx((2 * (even[0] - even[1]) + odd[1] - odd[0]) / 6)
 
 
 def test_mlp_surrogate_fits_its_cells_and_is_seeded():
@@ -105,6 +115,30 @@ def test_mlp_surrogate_fits_its_cells_and_is_seeded():
     assert np.abs(np.array([pred[i, j] for i, j in cells]) - y).max() < 0.1 and loss < 1e-2
     again, _ = predict_mlp(cfg, ks, 30, cells, y)
     assert np.array_equal(pred, again)  # the seed fixes the net's start
+
+
+def test_refinement_gives_more_masks_where_the_surrogate_rates_best():
+    import numpy as np
+
+    from mbrl.paper_bank import fit_evals, load_setup, predict, refine_evals
+
+    cfg = parse_paper_config({**TINY, "surrogate": {**TINY["surrogate"], "refine": 2, "refine_top": 1}})
+    setup = load_setup(cfg)
+    ev = fit_evals(cfg, setup)
+    none = parse_paper_config({**TINY, "surrogate": {**TINY["surrogate"], "refine": 0}})
+    assert refine_evals(none, setup, ev, np.zeros((3, 5)))["ppl"] is ev["ppl"]
+    pred = np.zeros((3, 5))
+    pred[:, [0, 4]] = 5.0  # k = 0 and 30 ruined: k = 10 rated best at both damaged p
+    out = refine_evals(cfg, setup, ev, pred)
+    rows = [c for c, (i, j) in enumerate(ev["cells"]) if j == 2]
+    assert out["refined"] == rows and out["ppl"].shape == (6, 4)
+    assert np.array_equal(out["ppl"][:, :2], ev["ppl"])  # the first masks are kept as they were
+    assert np.isfinite(out["ppl"][rows]).all() and np.isnan(np.delete(out["ppl"], rows, axis=0)[:, 2:]).all()
+    assert out["evaluations"] == ev["evaluations"] + 4 and out["real_evals"] == ev["real_evals"] + 8
+    assert out["eval_s"] > ev["eval_s"]
+    assert not np.isin(out["ppl"][rows, 2:], ev["ppl"][rows]).any()  # fresh masks, not the first ones again
+    y = predict(cfg, setup.ks, setup.L, out["cells"], out["ppl"], setup.clean)[0]
+    assert y[1, 2] == pytest.approx(np.log(out["ppl"][rows[0]].mean() / setup.clean))  # all 4 masks
 
 
 def test_same_config_and_seed_same_results(runs):
@@ -144,6 +178,7 @@ def test_the_example_config_loads():
     ({"bank": {"decisive": 3}}, r"bank\.decisive: 3 must be an integer in 0\.\.2"),
     ({"surrogate": {"decisive": 5}}, r"surrogate\.decisive: 5 must be an integer in 0\.\.2"),
     ({"learners": {"learning_rate": 0}}, r"learners\.learning_rate: 0 must be a number in \(0, 1\]"),
+    ({"surrogate": {"refine": -1}}, r"surrogate\.refine: -1 is not an integer in 0\.\."),
 ])
 def test_bad_values_name_the_field(raw, match):
     with pytest.raises(ValueError, match=match):
