@@ -47,7 +47,8 @@ def main() -> int:
     args = ap.parse_args()
 
     from mbrl.paper import _SEED_OFFSET, _sb3
-    from mbrl.paper_bank import build_bank, cross_validate, fit_evals, load_setup, predict, refine_evals
+    from mbrl.paper_bank import (build_bank, cell_reward, cross_validate, fit_evals, load_setup, predict,
+                                  refine_evals)
     from mbrl.paper_config import load_paper_config, with_paper_overrides
     from mbrl.paper_env import BankScorer, PaperEnv, TableScorer
 
@@ -73,13 +74,13 @@ def main() -> int:
 
     pis = sorted({i for i, _ in cells})
     kjs = sorted({j for _, j in cells})
-    kk = np.asarray(ks)[kjs][None, :]
 
     def best_k(sub):  # reward-best fitted k per fitted p from the cell means of ``sub`` (cells, m)
         y = np.full((len(cfg.channel.ps), len(ks)), np.nan)
         for (i, j), v in zip(cells, np.log(sub.mean(axis=1) / clean)):
             y[i, j] = v
-        return [int(np.argmax(rw.reward(rw.q(clean * np.exp(y[i, kjs]), clean)[None], kk, L)[0])) for i in pis]
+        r = cell_reward(rw, y[:, kjs], clean, np.asarray(ks)[kjs], L)
+        return [int(np.argmax(r[i])) for i in pis]
 
     M = ppl.shape[1]
     agree = {}

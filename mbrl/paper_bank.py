@@ -264,6 +264,12 @@ def _more_masks(cfg: PaperConfig, setup: Setup, ev: dict, rows: list, n: int) ->
     return {**ev, "ppl": np.hstack([ev["ppl"], add]), "real_evals": charged, "evaluations": j, "eval_s": eval_s}
 
 
+def cell_reward(reward, log_ratio: np.ndarray, clean: float, ks, L: int) -> np.ndarray:
+    """Expected reward of moving to each cell (switching term aside) from its ln(PPL / clean),
+    (P, K') for ``log_ratio`` (P, K') at the split points ``ks`` (K')."""
+    return reward.reward(reward.q(clean * np.exp(log_ratio), clean), np.asarray(ks)[None, :], L)
+
+
 def refine_evals(cfg: PaperConfig, setup: Setup, ev: dict, pred: np.ndarray) -> dict:
     """Where the plan is decided: per fitted damaged p, the ``surrogate.refine_top`` ks whose
     reward the surrogate fitted on ``ev`` rates best (``pred``: its (P, K) prediction) get
@@ -271,16 +277,16 @@ def refine_evals(cfg: PaperConfig, setup: Setup, ev: dict, pred: np.ndarray) -> 
     k = 8 at p = 0.2 looked as good as k = 10 on 4 masks and is twice as bad on the bank's 8),
     and such a near-tie is where a wrong pick costs most. ``ev`` as it was when refine is 0;
     ``refined`` lists the rows of the cells given more masks."""
-    s = cfg.surrogate
+    s, cells = cfg.surrogate, ev["cells"]
     if not s.refine:
         return {**ev, "refined": []}
-    ks, L = setup.ks, setup.L
-    r = cfg.reward.reward(cfg.reward.q(setup.clean * np.exp(pred), setup.clean), np.asarray(ks)[None, :], L)
+    r = cell_reward(cfg.reward, pred, setup.clean, setup.ks, setup.L)
     rows = []
-    for i in sorted({i for i, _ in ev["cells"]}):
-        mine = [(c, kj) for c, (pi, kj) in enumerate(ev["cells"]) if pi == i]
-        rows += [c for c, kj in sorted(mine, key=lambda x: -r[i, x[1]])[:s.refine_top]]
-    return {**_more_masks(cfg, setup, ev, sorted(rows), s.refine), "refined": sorted(rows)}
+    for i in sorted({i for i, _ in cells}):
+        mine = [c for c, (pi, _) in enumerate(cells) if pi == i]
+        rows += sorted(mine, key=lambda c: -r[i, cells[c][1]])[:s.refine_top]
+    rows.sort()
+    return {**_more_masks(cfg, setup, ev, rows, s.refine), "refined": rows}
 
 
 def predict_table(cfg: PaperConfig, ks: list, cells: list, log_ratio: np.ndarray) -> np.ndarray:
@@ -353,7 +359,6 @@ def cross_validate(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndar
         return dict.fromkeys(("cv_mae_log_ratio", "cv_best_k_agreement", "cv_best_k_regret"), float("nan"))
     pis = sorted({i for i, _ in cells})
     kjs = sorted({j for _, j in cells})
-    kk = np.asarray(ks)[kjs][None, :]
     mae, agree, regret = [], [], []
     for m in range(ppl.shape[1]):
         pred, _ = predict(cfg, ks, L, cells, np.delete(ppl, m, axis=1), clean, form)
@@ -362,9 +367,10 @@ def cross_validate(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndar
         table = np.full((len(cfg.channel.ps), len(ks)), np.nan)
         for (i, j), y in zip(cells, other):
             table[i, j] = y
+        r_preds = cell_reward(reward, pred[:, kjs], clean, np.asarray(ks)[kjs], L)
+        r_oths = cell_reward(reward, table[:, kjs], clean, np.asarray(ks)[kjs], L)
         for i in pis:
-            r_pred = reward.reward(reward.q(clean * np.exp(pred[i, kjs]), clean)[None], kk, L)[0]
-            r_oth = reward.reward(reward.q(clean * np.exp(table[i, kjs]), clean)[None], kk, L)[0]
+            r_pred, r_oth = r_preds[i], r_oths[i]
             pick = np.argmax(r_pred)
             agree.append(int(pick == np.argmax(r_oth)))
             regret.append(float(r_oth.max() - r_oth[pick]))
