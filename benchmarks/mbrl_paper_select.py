@@ -9,7 +9,7 @@ the surrogate's form and fit masks per cell, the observation form and reward nor
    its run draws them; seed 0's alone by default). ``masks``: the smallest m in 1, 2 whose best
    k per fitted p (from m masks) equals the one from the other masks of the cell for every p
    and every split of the 4 masks; else the cap. Steps 2 and 3 then add the refinement
-   (``surrogate.refine``, with step 1's form: mbrl.paper_bank.refine_evals), as a run does.
+   (``surrogate.refine``, with step 1's form: mbrl.paper_bank.fit_surrogate, fitted once), as a run does.
 2. ``env.obs`` x ``learners.norm_reward``: each of PPO on the surrogate (step 1's evaluations,
    step 1's form), PPO, A2C and DQN (bank draws) trained for ``learners.timesteps`` steps on seed
    0; the criterion is ``train_reward``, the mean reward per step over the last quarter of its
@@ -47,8 +47,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from mbrl.paper import _SEED_OFFSET, _sb3
-    from mbrl.paper_bank import (build_bank, cell_reward, cross_validate, fit_evals, load_setup, predict,
-                                  refine_evals)
+    from mbrl.paper_bank import build_bank, cell_reward, cross_validate, fit_evals, fit_surrogate, load_setup
     from mbrl.paper_config import load_paper_config, with_paper_overrides
     from mbrl.paper_env import BankScorer, PaperEnv, TableScorer
 
@@ -97,13 +96,13 @@ def main() -> int:
     print(f"masks: best-k agreement with the other masks {agree} -> {masks}", flush=True)
 
     cfg_f = with_paper_overrides(cfg, {"surrogate": {"form": form}})
-    ev = refine_evals(cfg_f, setup, ev, predict(cfg_f, ks, L, cells, ppl, clean)[0])
-    print(f"refined: {len(ev['refined'])} cells, {ev['evaluations']} evaluations ({ev['real_evals']} charged)",
+    sur = fit_surrogate(cfg_f, setup, ev)  # refined as a run does; steps 2 and 3 leave the surrogate as it is
+    print(f"refined: {sur['refined']} cells, {sur['evaluations']} evaluations ({sur['real_evals']} charged)",
           flush=True)
+    q_sur = rw.q(clean * np.exp(sur["log_ratio"]), clean)
 
     def train_rewards(c, methods, label: str) -> dict:
-        pred, _ = predict(c, ks, L, cells, ev["ppl"], clean)  # the surrogate of c's form, refined
-        res, q_sur = {}, rw.q(clean * np.exp(pred), clean)
+        res = {}
         for method in methods:
             scorer = TableScorer(q_sur) if method == "mbrl_ppo" else \
                 BankScorer(bank, rw, c.seed * 10 + _SEED_OFFSET[method])
