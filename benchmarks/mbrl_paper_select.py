@@ -47,7 +47,8 @@ def main() -> int:
     args = ap.parse_args()
 
     from mbrl.paper import _SEED_OFFSET, _sb3
-    from mbrl.paper_bank import build_bank, cell_reward, cross_validate, fit_evals, fit_surrogate, load_setup
+    from mbrl.paper_bank import (build_bank, cell_reward, cell_table, cross_validate, fit_evals, fit_surrogate,
+                                  load_setup)
     from mbrl.paper_config import load_paper_config, with_paper_overrides
     from mbrl.paper_env import BankScorer, PaperEnv, TableScorer
 
@@ -75,9 +76,7 @@ def main() -> int:
     kjs = sorted({j for _, j in cells})
 
     def best_k(sub):  # reward-best fitted k per fitted p from the cell means of ``sub`` (cells, m)
-        y = np.full((len(cfg.channel.ps), len(ks)), np.nan)
-        for (i, j), v in zip(cells, np.log(sub.mean(axis=1) / clean)):
-            y[i, j] = v
+        y = cell_table(cells, np.log(sub.mean(axis=1) / clean), (len(cfg.channel.ps), len(ks)))
         r = cell_reward(rw, y[:, kjs], clean, np.asarray(ks)[kjs], L)
         return [int(np.argmax(r[i])) for i in pis]
 

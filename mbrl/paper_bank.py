@@ -264,6 +264,14 @@ def _more_masks(cfg: PaperConfig, setup: Setup, ev: dict, rows: list, n: int) ->
     return {**ev, "ppl": np.hstack([ev["ppl"], add]), "real_evals": charged, "evaluations": j, "eval_s": eval_s}
 
 
+def cell_table(cells: list, values, shape: tuple) -> np.ndarray:
+    """A (P, K) table holding ``values`` at the fit grid's ``cells`` (p index, k index), NaN elsewhere."""
+    table = np.full(shape, np.nan)
+    for (i, j), v in zip(cells, values):
+        table[i, j] = v
+    return table
+
+
 def cell_reward(reward, log_ratio: np.ndarray, clean: float, ks, L: int) -> np.ndarray:
     """Expected reward of moving to each cell (switching term aside) from its ln(PPL / clean),
     (P, K') for ``log_ratio`` (P, K') at the split points ``ks`` (K')."""
@@ -364,16 +372,13 @@ def cross_validate(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndar
         pred, _ = predict(cfg, ks, L, cells, np.delete(ppl, m, axis=1), clean, form)
         other = np.log(ppl[:, m] / clean)
         mae.append(np.mean([abs(pred[i, j] - y) for (i, j), y in zip(cells, other)]))
-        table = np.full((len(cfg.channel.ps), len(ks)), np.nan)
-        for (i, j), y in zip(cells, other):
-            table[i, j] = y
-        r_preds = cell_reward(reward, pred[:, kjs], clean, np.asarray(ks)[kjs], L)
-        r_oths = cell_reward(reward, table[:, kjs], clean, np.asarray(ks)[kjs], L)
+        table = cell_table(cells, other, (len(cfg.channel.ps), len(ks)))
+        r_pred = cell_reward(reward, pred[:, kjs], clean, np.asarray(ks)[kjs], L)
+        r_oth = cell_reward(reward, table[:, kjs], clean, np.asarray(ks)[kjs], L)
         for i in pis:
-            r_pred, r_oth = r_preds[i], r_oths[i]
-            pick = np.argmax(r_pred)
-            agree.append(int(pick == np.argmax(r_oth)))
-            regret.append(float(r_oth.max() - r_oth[pick]))
+            pick = np.argmax(r_pred[i])
+            agree.append(int(pick == np.argmax(r_oth[i])))
+            regret.append(float(r_oth[i].max() - r_oth[i, pick]))
     return {"cv_mae_log_ratio": float(np.mean(mae)), "cv_best_k_agreement": float(np.mean(agree)),
             "cv_best_k_regret": float(np.mean(regret))}
 
