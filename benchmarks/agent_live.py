@@ -18,7 +18,7 @@ The same seed gives every policy the same mobility, fading and arrivals; the pac
 with the UE's compute time at each k. Each request's reward is the training reward (mbrl.reward)
 of its measured perplexity and split.
 
-The sessions are independent tasks on an executor (cosim.executors, as a sweep's points):
+The sessions are independent tasks on an executor (cosim.sweep.executors, as a sweep's points):
 ``--executor local`` (a process pool of ``--workers``, the default), ``ray`` (``--address``: a
 cluster, whose nodes must all see the agent folder's path; none: a local Ray) or ``serial`` (in
 this process); torch threads ``--threads`` per session whatever the executor.
@@ -52,7 +52,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cosim.executors import EXECUTORS, map_tasks, pin_threads  # noqa: E402
+from cosim.sweep.executors import EXECUTORS, map_tasks, pin_threads  # noqa: E402
 
 
 def scenario(variant: str, seed: int, split: dict, ev, deadline_ms: float, rate: float, duration_s: float) -> dict:
@@ -69,11 +69,11 @@ def scenario(variant: str, seed: int, split: dict, ev, deadline_ms: float, rate:
 
 
 def live_session(task: dict):
-    """One live session (a task of cosim.executors, run in a temporary folder): its requests table."""
+    """One live session (a task of cosim.sweep.executors, run in a temporary folder): its requests table."""
     import pandas as pd
     import yaml
 
-    from cosim.session import run_session_file
+    from cosim.session.runner import run_session_file
 
     with tempfile.TemporaryDirectory(prefix="agent_live_") as tmp:
         spec = Path(tmp) / f"{task['name']}.yaml"
@@ -190,7 +190,7 @@ def run_sessions(args, cfg):
               f"{rows[i]['reward'].mean():.3f}, mean k {req['k'].mean():.1f}, damaged {rows[i]['damaged'].mean():.0%} "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
 
-    pin_threads(args.threads)  # serial: this process; local and ray: each worker (cosim.executors)
+    pin_threads(args.threads)  # serial: this process; local and ray: each worker (cosim.sweep.executors)
     map_tasks(live_session, tasks, args.executor, args.workers, args.address, args.threads,
               names=[t["name"] for t in tasks], on_result=gather)
     setup = {"agent": str(agent), "seeds": seeds, "rate_per_s": rate, "duration_s": args.duration,

@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from cosim import Simulation
-from cosim.programs import program_path
+from cosim.bridge.programs import program_path
 
 PY_CPU, PEER_CPU = 0, 1
 TWO_CPUS = (os.cpu_count() or 1) > 1

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from cosim.session import run_session_file
+from cosim.session.runner import run_session_file
 
 
 def scenario(ues: int, duration_s: float, rate: float, prompt_tokens: int) -> dict:

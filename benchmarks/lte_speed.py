@@ -1,7 +1,7 @@
 """Speed of the LTE cell: simulated seconds per wall second for 1, 8 and 32 UEs, three ways.
 
 - streaming: per-slot records streamed through the bridge to Python and written to Parquet
-  (cosim.cell_run.run_cell: the same path as `layersplit run`, grants of 100 ms);
+  (cosim.run.cell_run.run_cell: the same path as `layersplit run`, grants of 100 ms);
 - bridge off: the same scenario run by `lte_cell` alone, records built into a null sink;
 - no records: `lte_cell --no-records`, pure ns-3 (no collector at all).
 
@@ -28,9 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from cosim.cell_run import run_cell
-from cosim.programs import program_path
-from cosim.scenario import load_scenario, to_program_config
+from cosim.run.cell_run import run_cell
+from cosim.bridge.programs import program_path
+from cosim.radio.lte.schema import load_scenario
+from cosim.radio.lte.program_config import to_program_config
 
 UES = (1, 8, 32)
 _RATE = re.compile(r"\(([0-9.]+) sim-s per wall-s\)")

@@ -47,7 +47,7 @@ def main() -> int:
                     help="also run model-free A2C for STEPS steps on live real evaluations, timed end to end")
     args = ap.parse_args()
 
-    from cosim.rundir import new_run_dir
+    from cosim.run.rundir import new_run_dir
     from mbrl.paper import measure_live, run_paper
     from mbrl.paper_config import load_paper_config, with_paper_overrides
 

@@ -1,4 +1,4 @@
-"""Plain mask draws against the exact expectation over decisive elements (llm_split.strata).
+"""Plain mask draws against the exact expectation over decisive elements (llm_split.damage.strata).
 
 Setup: `layersplit profile`'s run_profile on SmolLM2, 8 Lee windows of 64 tokens, no sink row,
 k = 3 and 15, element and packet erasure at p = 0.01 and 0.1, exactly 5 mask seeds per cell

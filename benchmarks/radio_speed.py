@@ -2,7 +2,7 @@
 with 1, 8 and 32 UEs, streaming against bridge off in the same run.
 
 - streaming: per-slot records streamed through the bridge to Python and written to Parquet
-  (cosim.cell_run.run_cell, the path of `layersplit run`, grants of 100 ms);
+  (cosim.run.cell_run.run_cell, the path of `layersplit run`, grants of 100 ms);
 - bridge off: the same config run by `nr_cell` alone, records built into a null sink.
 
 Each figure is the program's own measure (its stderr line "... sim-s per wall-s": wall time of
@@ -22,9 +22,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from cosim.cell_run import run_cell
-from cosim.nr_program_config import to_program_config
-from cosim.nr_schema import load_scenario
+from cosim.run.cell_run import run_cell
+from cosim.radio.nr.program_config import to_program_config
+from cosim.radio.nr.schema import load_scenario
 from lte_speed import program_rate, run_standalone  # benchmarks/ is on the path when run as a script
 
 NUMEROLOGIES = (0, 1, 3)

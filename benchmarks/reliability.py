@@ -46,10 +46,10 @@ def fuzz_configs(n: int, tmp: Path) -> dict:
     from hypothesis import strategies as st
     from test_config_fuzz import _message_path, cell, session
 
-    from cosim.checks import ConfigError
-    from cosim.estimate import check_cell, check_session
-    from cosim.program import load_any
-    from cosim.session_config import SECTIONS, parse_session
+    from cosim.config.checks import ConfigError
+    from cosim.run.estimate import check_cell, check_session
+    from cosim.radio.scenario import load_any
+    from cosim.session.config import SECTIONS, parse_session
 
     counts = {"tried": 0, "invalid": 0, "clean_errors": 0, "valid_admitted": 0, "valid_refused": 0,
               "unclean": 0, "examples_of_unclean": []}
@@ -191,7 +191,7 @@ def soak(tmp: Path, sim_s: float, period_ms: float) -> dict:
 
 def queued_mb(run: Path) -> float:
     """MB left in the UEs' uplink RLC queues at the run's end (each UE's last record)."""
-    from cosim.traces import read_slots
+    from cosim.outputs.traces import read_slots
 
     slots = read_slots(run)
     last = slots.sort_values("t_ns").groupby("ue")["ul_buffer_bytes"].last()
@@ -202,8 +202,8 @@ def conversion_peak(tmp: Path) -> dict:
     """Peak Arrow memory converting a 64-UE, 60-simulated-second slot journal (3.84 M rows)."""
     code = f"""
 import numpy as np, pyarrow as pa
-from cosim.launcher import EVENT_DTYPE, SLOT_DTYPE
-from cosim.traces import TraceWriter
+from cosim.bridge.launcher import EVENT_DTYPE, SLOT_DTYPE
+from cosim.outputs.traces import TraceWriter
 w = TraceWriter({str(tmp)!r})
 rows, none = np.zeros(64 * 100, SLOT_DTYPE), np.zeros(0, EVENT_DTYPE)
 for g in range(600):  # 600 grants of 100 ms, 64 UEs
@@ -214,7 +214,7 @@ print(pa.default_memory_pool().max_memory())
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     size = (tmp / "slots.parquet").stat().st_size
-    from cosim.launcher import SLOT_DTYPE
+    from cosim.bridge.launcher import SLOT_DTYPE
 
     return {"conversion_rows": 64 * 100 * 600, "conversion_peak_arrow_mb": round(int(out[0]) / 2**20, 1),
             "conversion_whole_table_mb": round(64 * 100 * 600 * SLOT_DTYPE.itemsize / 2**20, 1),

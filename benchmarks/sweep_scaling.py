@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from cosim.sweep import run_sweep
-from cosim.sweep_store import SweepDir
+from cosim.sweep.runner import run_sweep
+from cosim.sweep.store import SweepDir
 
 
 def write_sweep(folder: Path, points: int, duration: float, ues: int) -> Path:

@@ -3,7 +3,7 @@
 The table (mbrl.evaluator.build_table) of --keys distinct (window, lost set) states, lost sets
 drawn at random (seeded) from the activation's packets, evaluated at every k of SmolLM2 in
 batches of 32 per k: serially here, then on a spawn pool of --workers processes and on a local Ray
-of --workers CPUs (cosim.executors), each worker loading the model once; every tail pass with
+of --workers CPUs (cosim.sweep.executors), each worker loading the model once; every tail pass with
 mbrl.evaluator.TABLE_THREADS torch threads (1), as every table is built. Checks that the three
 tables are equal.
 

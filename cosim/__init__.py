@@ -10,7 +10,7 @@ __all__ = list(_LAUNCHER_NAMES)
 
 def __getattr__(name):
     if name in _LAUNCHER_NAMES:
-        from cosim import launcher
+        from cosim.bridge import launcher
 
         return getattr(launcher, name)
     raise AttributeError(f"module 'cosim' has no attribute {name!r}")

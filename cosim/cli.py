@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cosim.overrides import parse_sets, run_config
+    from cosim.run.dispatch import parse_sets, run_config
 
     if args.stall_timeout is not None:  # read by every Simulation, in this process and its children
         os.environ["LAYERSPLIT_STALL_TIMEOUT_S"] = str(args.stall_timeout)
@@ -25,7 +25,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from cosim.sweep import run_sweep, sweep_status
+    from cosim.sweep.runner import run_sweep, sweep_status
 
     if args.spec == "status":
         if not args.dir:
@@ -39,14 +39,14 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from cosim.summary import print_summary
+    from cosim.outputs.summary import print_summary
 
     print_summary(_existing_run(args.run))
     return 0
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from cosim.plot import plot_run
+    from cosim.outputs.plot import plot_run
 
     for path in plot_run(_existing_run(args.run), args.out):
         print(path)
@@ -54,13 +54,13 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from cosim.report import write_report
+    from cosim.outputs.report import write_report
 
     runs = [_existing_run(r) for r in args.run]
     if len(runs) == 1:
         print(write_report(runs[0], args.out))
         return 0
-    from cosim.compare import write_comparison
+    from cosim.outputs.compare import write_comparison
 
     for run in runs:  # each run's own report, then the page that sets them side by side
         print(write_report(run))
@@ -69,7 +69,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from cosim.programs import bridge_module
+    from cosim.bridge.programs import bridge_module
 
     root = Path(bridge_module().__file__).parent
     paths = {"cmake_dir": root / "lib" / "cmake" / "layersplit", "include_dir": root / "include",
@@ -81,7 +81,7 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from cosim.demo import run_demo
+    from cosim.bridge.demo import run_demo
 
     return run_demo(ues=args.ues, duration_ms=args.duration_ms, grant_ms=args.grant_ms, seed=args.seed)
 
@@ -121,11 +121,11 @@ def _add_commands(sub) -> None:
                         "or deadlocked ns-3 program)")
     p.add_argument("--force", action="store_true",
                    help="run even when the up-front estimate says the scenario cannot finish in reasonable time "
-                        "or memory (cosim.estimate)")
+                        "or memory (cosim.run.estimate)")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("sweep", help="run many points of a config (a grid or list of overrides) on a local pool or Ray",
-                       description="Runs every point of SWEEP.yaml (a base config plus overrides; see cosim/sweep.py) "
+                       description="Runs every point of SWEEP.yaml (a base config plus overrides; see cosim/sweep/runner.py) "
                                    "as an independent run and gathers the traces into Parquet datasets partitioned "
                                    "by the swept fields. Calling it again runs only missing or failed points. "
                                    "`layersplit sweep status DIR` prints the points' status.")
@@ -155,7 +155,7 @@ def _add_commands(sub) -> None:
                                    "perplexity against uplink SINR, one UE's timeline, per-split means. With "
                                    "several runs (e.g. one scenario under different split policies) it also "
                                    "writes a page comparing them: per policy the median and mean log perplexity "
-                                   "per request with a 95%% interval (cosim/compare.py).")
+                                   "per request with a 95%% interval (cosim/outputs/compare.py).")
     p.add_argument("run", nargs="+", help="run folder(s) made by `layersplit run` on a split scenario")
     p.add_argument("--out", help="HTML file to write (default: RUN/report.html; with several runs the "
                                  "comparison, default: compare.html beside the first run)")
@@ -195,12 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Runs a subcommand. Every error is one line on stderr and exit code 1 (``--debug``, anywhere
     on the line, shows the traceback instead); SIGINT, SIGTERM and SIGHUP stop a run cleanly
-    (cosim.signals) with exit code 128 + the signal number."""
+    (cosim.bridge.signals) with exit code 128 + the signal number."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     args = build_parser().parse_args([a for a in argv if a != "--debug"])
     from cosim.errors import one_line
-    from cosim.signals import received, stop_on_signals
+    from cosim.bridge.signals import received, stop_on_signals
 
     try:
         with stop_on_signals():

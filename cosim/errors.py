@@ -7,7 +7,7 @@ import errno
 
 def one_line(exc: BaseException) -> str:
     """The error in one line naming the file or key; internal errors say how to get the traceback."""
-    from cosim.launcher import BridgeError
+    from cosim.bridge.launcher import BridgeError
 
     if isinstance(exc, OSError) and exc.filename is not None:
         target = f" -> {exc.filename2}" if exc.filename2 is not None else ""

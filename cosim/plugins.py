@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from cosim.checks import ConfigError
+from cosim.config.checks import ConfigError
 
 GROUP = "layersplit.plugins"
 _loaded: list | None = None

@@ -61,7 +61,7 @@ def register(subparsers) -> argparse.ArgumentParser:
       "than --ci-target, up to this many (default 12)")
     a("--ci-target", type=float, default=0.10, help="relative half-width of the 95%% interval to reach (default 0.10)")
     a("--decisive", type=int, default=1, help="exact expectation over up to this many decisive elements (or their "
-      "packets) per window, 0 = plain draws (default 1; llm_split.strata)")
+      "packets) per window, 0 = plain draws (default 1; llm_split.damage.strata)")
     a("--decisive-factor", type=float, default=100.0, help="an element is decisive at this many times the median "
       "magnitude (default 100)")
     a("--out", default="profile_out", help="output folder (default ./profile_out)")
@@ -83,8 +83,8 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def _measure(args) -> None:
-    from .cost import measure_profile, save_profile
-    from .model import default_cache_dir, load_model
+    from llm_split.cost import measure_profile, save_profile
+    from llm_split.model import default_cache_dir, load_model
 
     model, _ = load_model(args.model, args.dtype, args.cache_dir, device=args.device, field="--device")
     prof = measure_profile(model)  # on the model's device: a GPU edge's profile where --device cuda
@@ -95,7 +95,7 @@ def _measure(args) -> None:
 
 def run(args) -> int:
     """Entry point of ``layersplit profile``; returns the exit code (2 on a bad option)."""
-    from .profile import DEFAULT_PS, PROFILE_MODES, ProfileConfig, write_profile
+    from llm_split.profile import DEFAULT_PS, PROFILE_MODES, ProfileConfig, write_profile
 
     args.ps = DEFAULT_PS if args.ps is None else args.ps
     args.modes = PROFILE_MODES if args.modes is None else args.modes

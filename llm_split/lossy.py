@@ -1,6 +1,6 @@
 """One lossy-inference step: encode, lose packets, rebuild with the fill, run the tail, score.
 
-The co-simulation (cosim.inference: a request's packets met ns-3's radio) and the agent's real
+The co-simulation (cosim.session.inference: a request's packets met ns-3's radio) and the agent's real
 evaluator (mbrl.evaluator: a recorded probe's lost set) both ask the same question: the
 negative log-likelihood of window ``w`` split at ``k`` when the packets ``lost`` never arrived.
 They answer it here, with one codec layout (:func:`wire_codec`: the packet's payload holds the
@@ -14,8 +14,8 @@ from typing import Iterable, Sequence
 
 import torch
 
-from .codec import HEADER_BYTES, Codec
-from .perplexity import Evaluator, nll_from_logits
+from llm_split.wire.codec import HEADER_BYTES, Codec
+from llm_split.perplexity import Evaluator, nll_from_logits
 
 
 def wire_codec(hidden_size: int, wire_dtype: str, payload_bytes: int, protect: Sequence[int], fill: str,

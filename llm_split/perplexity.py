@@ -16,10 +16,10 @@ from typing import Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-from .corpus import Window
-from .damage import Damage
-from .split import SplitModel
-from .strata import decisive_units, strata
+from llm_split.corpus import Window
+from llm_split.damage.models import Damage
+from llm_split.split import SplitModel
+from llm_split.damage.strata import decisive_units, strata
 
 
 class HiddenStateCache:
@@ -125,7 +125,7 @@ class Evaluator:
         """NLL (nats, summed) of window ``w`` split at ``k`` with ``damage`` seeded by (seed, w).
 
         ``decisive`` > 0: the exact expectation over up to that many decisive units (elements
-        ``decisive_factor`` x the median magnitude or more, or their packets; llm_split.strata),
+        ``decisive_factor`` x the median magnitude or more, or their packets; llm_split.damage.strata),
         the rest drawn from the seed; 0: one plain draw."""
         clean = self.cache.get(w, k).cpu()  # damage draws from a CPU generator; the tail moves it back
         sink = self.sink_row(k).cpu() if damage.sink else None

@@ -9,7 +9,7 @@ p                  element (mode ``element``) or packet (mode ``packet``) loss p
 mode               ``element`` or ``packet`` (p = 0 rows are the clean split)
 ppl                perplexity over all evaluation windows (mean over the mask seeds of the
                    log perplexity, then exp); with ``decisive`` > 0 each seed's figure is the
-                   exact expectation over each window's decisive elements (llm_split.strata)
+                   exact expectation over each window's decisive elements (llm_split.damage.strata)
 ppl_lo, ppl_hi     its 95 % confidence interval over the mask seeds (llm_split.uncertainty)
 seeds              mask seeds used: ``seeds`` at least, then one more at a time while the
                    interval is wider than +-``ci_target`` (relative), up to ``max_seeds``
@@ -29,10 +29,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .codec import WIRE_DTYPES, Codec
-from .cost import resolve_profile
-from .damage import Damage
-from .fill import check_fill
+from llm_split.wire.codec import WIRE_DTYPES, Codec
+from llm_split.cost import resolve_profile
+from llm_split.damage.models import Damage
+from llm_split.wire.fill import check_fill
 
 PROFILE_MODES = ("element", "packet")
 DEFAULT_PS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3)
@@ -66,7 +66,7 @@ class ProfileConfig:
     fill: str = "zero"
     sink: bool = False
     protect: tuple[int, ...] = field(default=())
-    interleave: bool = False  # packet mode: spread elements over the packets (llm_split.codec)
+    interleave: bool = False  # packet mode: spread elements over the packets (llm_split.wire.codec)
     ue_device: str = "phone"
     edge_device: str = "edge-gpu"
     max_cache_mb: float = 1024.0
@@ -111,11 +111,11 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
     import pandas as pd
     from tqdm import tqdm
 
-    from .corpus import load_text, sliding_windows, tokenize
-    from .cost import CostModel
-    from .model import load_model
-    from .perplexity import Evaluator
-    from .split import SplitModel
+    from llm_split.corpus import load_text, sliding_windows, tokenize
+    from llm_split.cost import CostModel
+    from llm_split.model import load_model
+    from llm_split.perplexity import Evaluator
+    from llm_split.split import SplitModel
 
     devices = resolve_profile(cfg.ue_device, cfg.cache_dir), resolve_profile(cfg.edge_device, cfg.cache_dir)
     model, tok = load_model(cfg.model, cfg.dtype, cfg.cache_dir, cfg.device, "--device")
@@ -155,7 +155,7 @@ def _seeded_intervals(ev, cells, cfg: ProfileConfig, bar) -> list:
     """Per cell, the perplexity and its interval over mask seeds (module doc: ``seeds`` for every
     damaged cell, more for the cells still wider than ``ci_target``). A cell's seeds depend only
     on its own results, so the same seed gives the same figure whatever else is profiled."""
-    from .uncertainty import ppl_interval
+    from llm_split.uncertainty import ppl_interval
 
     fixed = [d.mode == "none" for _, d in cells]  # no random damage: one pass is the exact figure
     logs: list[list[float]] = [[] for _ in cells]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def _train(args: argparse.Namespace) -> int:
-    from cosim.rundir import new_run_dir
+    from cosim.run.rundir import new_run_dir
 
     from .config import load_config
     from .report import comparison_markdown
@@ -35,7 +35,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _paper(args: argparse.Namespace) -> int:
-    from cosim.rundir import new_run_dir
+    from cosim.run.rundir import new_run_dir
 
     from .paper import run_paper
     from .paper_config import load_paper_config

@@ -91,7 +91,7 @@ class ModelFreeConfig:
 class TableConfig:
     """Where a missing real-evaluation table is built (mbrl.evaluator.build_table; not what it
     holds: the cached tables do not depend on it). Args: executor: serial (in the training's
-    process, the default), local (a process pool) or ray (cosim.executors); workers: processes
+    process, the default), local (a process pool) or ray (cosim.sweep.executors); workers: processes
     of the pool or CPUs of a local Ray (null: the machine's CPUs); address: the Ray cluster to
     join ("auto", "ray://head:10001"; null: a local Ray)."""
 
@@ -100,7 +100,7 @@ class TableConfig:
     address: str | None = None
 
     def __post_init__(self):
-        from cosim.executors import EXECUTORS
+        from cosim.sweep.executors import EXECUTORS
 
         if self.executor not in EXECUTORS:
             raise ValueError(f"table.executor: {self.executor!r} is not one of {', '.join(EXECUTORS)}")
@@ -185,13 +185,13 @@ def parse_config(raw: dict) -> TrainConfig:
 
 
 def load_config(path: str | Path, _seen: tuple = ()) -> TrainConfig:
-    """TrainConfig from a YAML file, read strictly (cosim.checks.load_yaml: duplicate keys, empty
+    """TrainConfig from a YAML file, read strictly (cosim.config.checks.load_yaml: duplicate keys, empty
     files and syntax errors are one-line errors naming the file and line).
 
     ``base: other.yaml`` (relative to this file) starts from that config; each section given
     here then replaces the base's fields one by one (:func:`with_overrides`), so a variant
     names only what it changes."""
-    from cosim.checks import load_yaml
+    from cosim.config.checks import load_yaml
 
     raw = load_yaml(path, "training")
     if not isinstance(raw, dict) or "base" not in raw:

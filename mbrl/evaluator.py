@@ -41,11 +41,11 @@ class EvalConfig:
         wire_dtype: float32, float16, bfloat16 or int8.
         payload_bytes: bytes per packet on the air, codec header included (the scenario's
             ``transfer.payload_bytes``).
-        fill: what erased elements become (see llm_split.fill).
+        fill: what erased elements become (see llm_split.wire.fill).
         sink_row: the edge restores row 0 (BOS) from its own copy.
-        protect: channels repeated in every packet (llm_split.codec); their side block comes out
+        protect: channels repeated in every packet (llm_split.wire.codec); their side block comes out
             of ``payload_bytes`` as in a session (llm_split.lossy.wire_codec).
-        interleave: spread the elements over the packets (llm_split.codec), so a lost packet
+        interleave: spread the elements over the packets (llm_split.wire.codec), so a lost packet
             erases a scattered share of every token rather than whole tokens.
         device: ``auto``, ``cpu`` or ``cuda`` (llm_split.model.resolve_device; bfloat16 on a GPU).
     """
@@ -254,7 +254,7 @@ def build_table(evaluator: RealEvaluator, windows: np.ndarray, lost: Sequence[fr
     """Real evaluation of every state (window ``windows[i]``, packets ``lost[i]``) at every k.
 
     Distinct (window, lost) keys, sorted, are evaluated once at every k, in batches of ``batch``
-    consecutive keys per k. ``executor`` (cosim.executors): ``serial`` runs them here on
+    consecutive keys per k. ``executor`` (cosim.sweep.executors): ``serial`` runs them here on
     ``evaluator``; ``local`` (a process pool of ``workers``) or ``ray`` (``address``: a cluster)
     runs each (batch, k) as a task, each worker process loading the model of ``evaluator.cfg``
     once. Every tail pass runs with :data:`TABLE_THREADS` torch threads (this process's count is
@@ -288,7 +288,7 @@ def _build_table(evaluator, windows, lost, batch, progress, executor, workers, a
                 print(f"  table k={k}/{L}: {len(keys)} distinct (window, lost) cells", flush=True)
         passes, wall = evaluator.tail_passes - passes0, evaluator.wall_s - wall0
     else:
-        from cosim.executors import map_tasks
+        from cosim.sweep.executors import map_tasks
 
         tasks = [(evaluator.cfg, k, chunk) for k in range(L + 1) for chunk in batches]
         report = (lambda i, _: print(f"  table: {i + 1}/{len(tasks)} batches done", flush=True)) if progress else None

@@ -2,7 +2,7 @@
 
 One function, :func:`observation`, serves trace replay in training (the probes' records of
 ``packets.parquet``, cut at the decision time) and ``choose(ue, recent_slots, current_k,
-recent_packets)`` inside a live session (cosim.policies), so both see the same numbers.
+recent_packets)`` inside a live session (cosim.session.policies), so both see the same numbers.
 
 | #  | name            | from    | raw unit             | scaling (value used)             |
 |----|-----------------|---------|----------------------|----------------------------------|
@@ -22,8 +22,8 @@ recent_packets)`` inside a live session (cosim.policies), so both see the same n
 | 13 | rx_gap          | packets | s since a delivery   | at most 1                        |
 
 Slot features use the last 200 slots (200 ms); every scaled value is clipped to [-5, 5].
-The SINR is the sounding-based uplink estimate (cosim.uplink.fresh_ul_sinr_db: every slot,
-traffic or not, never older than cosim.uplink.MAX_EST_AGE_MS), not the SINR of the last data
+The SINR is the sounding-based uplink estimate (cosim.outputs.uplink.fresh_ul_sinr_db: every slot,
+traffic or not, never older than cosim.outputs.uplink.MAX_EST_AGE_MS), not the SINR of the last data
 block, which freezes when the scheduler stops granting. Missing SINR and CQI read as the worst
 case (-20 dB, CQI 0). Grants the UE had no data for (harq = empty) are not decoding results
 and do not count as failures. With no TB decided in the window
@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cosim.uplink import fresh_ul_sinr_db
+from cosim.outputs.uplink import fresh_ul_sinr_db
 
 SLOT_FEATURES = ("sinr_mean", "sinr_min", "sinr_trend", "cqi_mean", "cqi_min", "cqi_trend",
                  "harq_fail_rate", "ul_rate", "buffer")

@@ -47,9 +47,9 @@ class LiveSplitEnv(gym.Env):
 
     def __init__(self, scenario: str | Path, reward: RewardConfig = RewardConfig(), action_mode: str = "direct",
                  episode_len: int = 10, ue: int = 0, period_ms: float = 200.0, start_k: int = 0):
-        from cosim.inference import SplitInference
-        from cosim.program import load_any
-        from cosim.session_config import SECTIONS, parse_session
+        from cosim.session.inference import SplitInference
+        from cosim.radio.scenario import load_any
+        from cosim.session.config import SECTIONS, parse_session
 
         if action_mode not in ACTION_MODES:
             raise ValueError(f"action_mode: {action_mode!r} is not one of {', '.join(ACTION_MODES)}")
@@ -80,10 +80,10 @@ class LiveSplitEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         import simpy
 
-        from cosim.netclock import NetworkClock
-        from cosim.program import load_any, start_simulation
-        from cosim.session import SplitSession
-        from cosim.session_config import SECTIONS
+        from cosim.bridge.netclock import NetworkClock
+        from cosim.radio.scenario import load_any, start_simulation
+        from cosim.session.runner import SplitSession
+        from cosim.session.config import SECTIONS
 
         super().reset(seed=seed)
         self.close()

@@ -11,7 +11,7 @@ Stratified on the decisive elements (``bank.decisive``, ``surrogate.decisive``: 
 at fragile splits one huge element (k = 14-16: the BOS token's channel 507) decides a window,
 so a plain mask carries a 10-50x perplexity with probability p and a few masks cannot rank the
 splits. A stratified evaluation runs each window with its largest element lost and kept
-(llm_split.strata), the rest of the mask drawn from the same seed as a plain one, and weighs
+(llm_split.damage.strata), the rest of the mask drawn from the same seed as a plain one, and weighs
 the strata p and 1 - p: unbiased for the same expectation, far less spread. It runs twice the
 tail passes and is charged as 2 real evaluations (1 where no element is decisive, as at k = 0).
 
@@ -103,13 +103,13 @@ class Eval:
 
 def real_eval(setup: Setup, k: int, p: float, seed: int, fill: str, decisive: int = 0) -> Eval:
     """One real evaluation at (k, p) with mask seed ``seed`` (module doc), timed. ``decisive`` > 0:
-    each window's ``decisive`` largest elements (llm_split.strata) are evaluated lost and kept,
+    each window's ``decisive`` largest elements (llm_split.damage.strata) are evaluated lost and kept,
     the rest of the mask drawn from the seed as a plain draw would; windows' masks are
     independent, so the strata of the evaluation are the products of the windows' strata."""
     from itertools import product
 
-    from llm_split.damage import Damage
-    from llm_split.strata import decisive_units, strata
+    from llm_split.damage.models import Damage
+    from llm_split.damage.strata import decisive_units, strata
 
     ev, dmg = setup.ev, Damage("element", p, fill=fill)
     t0 = time.perf_counter()

@@ -47,7 +47,7 @@ class ModelSection:
     fill: str = "zero"
 
     def __post_init__(self):
-        from llm_split.fill import check_fill
+        from llm_split.wire.fill import check_fill
 
         if self.dtype not in ("float32", "bfloat16"):
             raise ValueError(f"model.dtype: {self.dtype!r} is not one of float32, bfloat16")
@@ -235,8 +235,8 @@ def parse_paper_config(raw: dict) -> PaperConfig:
 
 
 def load_paper_config(path: str | Path) -> PaperConfig:
-    """PaperConfig from a YAML file, read strictly (cosim.checks.load_yaml)."""
-    from cosim.checks import load_yaml
+    """PaperConfig from a YAML file, read strictly (cosim.config.checks.load_yaml)."""
+    from cosim.config.checks import load_yaml
 
     return parse_paper_config(load_yaml(path, "paper experiment"))
 

@@ -32,8 +32,8 @@ def is_training_config(raw) -> bool:
 
 def run_training(path, out, overrides: dict, progress: bool) -> Path:
     """``layersplit run TRAINING.yaml`` with dotted overrides: a training run folder."""
-    from cosim.overrides import nested
-    from cosim.rundir import new_run_dir
+    from cosim.run.dispatch import nested
+    from cosim.run.rundir import new_run_dir
 
     from .config import load_config, with_overrides
     from .train import train

@@ -161,8 +161,8 @@ def poisson_times(rng: np.random.Generator, mean_gap_s: float, start_s: float, s
 
 def record_traces(cfg: TraceConfig, probe_bytes: int, seeds: Sequence[int]) -> list[Path]:
     """Run folders for every (variant, seed), simulated with ``layersplit run`` unless cached."""
-    from cosim.cell_run import run_scenario_file
-    from cosim.programs import bridge_module
+    from cosim.run.cell_run import run_scenario_file
+    from cosim.bridge.programs import bridge_module
     from llm_split import default_cache_dir
 
     root = (Path(cfg.cache_dir).expanduser() if cfg.cache_dir else default_cache_dir()) / "mbrl_traces"
@@ -242,7 +242,7 @@ def _loss_timeout_ms(run: Path) -> float:
 
 def load_decisions(runs: Sequence[Path], n_packets: int, deadline_ms: float, n_windows: int) -> Decisions:
     """Decision states of the probes in ``runs`` (probes of another packet count are refused)."""
-    from cosim.traces import read_packets, read_slots
+    from cosim.outputs.traces import read_packets, read_slots
 
     rows = {k: [] for k in ("feats", "lost", "loss_frac", "delay_ms", "window", "episode", "trace_id", "t_s")}
     episode = 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosim.inference import SplitInference
-from cosim.session_config import parse_session
+from cosim.session.inference import SplitInference
+from cosim.session.config import parse_session
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,10 @@ import time
 import numpy as np
 import pytest
 
-from cosim import COMMAND_DTYPE, BridgeError, LayoutMismatch, PeerGone, Simulation, segments
-from cosim.launcher import _bridge
+from cosim import COMMAND_DTYPE, BridgeError, LayoutMismatch, PeerGone, Simulation
+
+from cosim.bridge import segments
+from cosim.bridge.launcher import _bridge
 from testkit.runs import alive
 
 LAYOUT_VERSION = _bridge.LAYOUT_VERSION

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from cosim.session import run_session_file
+from cosim.session.runner import run_session_file
 
 BASE = {
     "name": "eg", "duration_s": 2.0, "seed": 3,

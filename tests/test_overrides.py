@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from cosim.cli import main
-from cosim.overrides import config_kind, nested, parse_sets
-from cosim.scenario import ConfigError
+from cosim.run.dispatch import config_kind, nested, parse_sets
+from cosim.config.checks import ConfigError
 
 CELL = {
     "name": "ov", "duration_s": 0.3, "seed": 1,

@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from cosim import SLOT_DTYPE, BridgeError, Simulation
-from cosim.cell_run import run_scenario_file
+from cosim.run.cell_run import run_scenario_file
 from cosim.cli import main
-from cosim.summary import ue_summary
-from cosim.traces import enb_position, read_slots
+from cosim.outputs.summary import ue_summary
+from cosim.outputs.traces import enb_position, read_slots
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "own_script"

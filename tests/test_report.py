@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from cosim.cli import main
-from cosim.report import write_report
+from cosim.outputs.report import write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -75,7 +75,7 @@ def test_policies_side_by_side_on_the_same_channel(split_run, tmp_path, capsys):
     text = out.read_text()
     assert "they met the same channel" in text and "fixed k=12" in text and "sinr_table" in text
     assert (runs["fixed"] / "report.html").is_file()  # each run's own report too
-    from cosim.compare import comparison_table
+    from cosim.outputs.compare import comparison_table
 
     table = comparison_table([split_run, runs["fixed"]])
     fixed = pd.read_parquet(runs["fixed"] / "requests.parquet")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cosim.program import load_any, resolved
-from cosim.rundir import CONFIG_FILE, RunRecord
-from cosim.scenario import ConfigError
-from cosim.session import saved_config
-from cosim.session_config import SECTIONS, parse_session
+from cosim.radio.scenario import load_any, resolved
+from cosim.run.rundir import CONFIG_FILE, RunRecord
+from cosim.config.checks import ConfigError
+from cosim.session.runner import saved_config
+from cosim.session.config import SECTIONS, parse_session
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCENARIOS = sorted(p for p in EXAMPLES.glob("*.yaml") if p.name.startswith(("lte_", "nr_", "split_")))
@@ -46,7 +46,7 @@ def test_derived_is_recomputed_and_must_be_a_mapping(tmp_path):
 
 
 def test_compare_names_settings_not_what_they_resolved_to():
-    from cosim.compare import differences
+    from cosim.outputs.compare import differences
 
     a = _saved(EXAMPLES / "lte_urban.yaml")
     b = {**a, "seed": a["seed"] + 1, "derived": {**a["derived"], "ue_groups": []}}

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from cosim.session import REQUEST_FIELDS, run_session_file
-from cosim.traces import read_packets
+from cosim.session.runner import REQUEST_FIELDS, run_session_file
+from cosim.outputs.traces import read_packets
 
 PARTS = ["ue_wait_s", "ue_compute_s", "uplink_s", "queue_s", "edge_compute_s", "downlink_s"]
 

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cosim.report import PARTS, split_table
+from cosim.outputs.report import PARTS, split_table
 
 
 def test_split_table_log_perplexity_and_interval():

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from cosim.cli import main
-from cosim.sweep import expand, load_sweep, run_sweep
-from cosim.sweep_store import SweepDir
+from cosim.sweep.runner import expand, load_sweep, run_sweep
+from cosim.sweep.store import SweepDir
 
 CELL = {
     "name": "sw", "duration_s": 1.0, "seed": 1,

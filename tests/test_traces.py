@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cosim.traces import read_packets, read_slots
+from cosim.outputs.traces import read_packets, read_slots
 
 REPO = Path(__file__).resolve().parents[1]
 
 CHILD = textwrap.dedent("""
     import sys
-    from cosim.cell_run import run_scenario_file
+    from cosim.run.cell_run import run_scenario_file
     run_scenario_file(sys.argv[1], out=sys.argv[2], progress=False, overrides={"duration_s": 600.0})
 """)
 
@@ -41,7 +41,7 @@ def test_killed_python_side_leaves_readable_traces(tmp_path):
 
 
 def test_normal_end_leaves_only_parquet(tmp_path):
-    from cosim.cell_run import run_scenario_file
+    from cosim.run.cell_run import run_scenario_file
 
     run = run_scenario_file(REPO / "examples" / "lte_static.yaml", out=tmp_path / "run", progress=False,
                             overrides={"duration_s": 0.5})

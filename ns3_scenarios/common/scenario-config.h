@@ -1,5 +1,5 @@
 // The configuration file the built-in cell programs (lte_cell, nr_cell) read, as written by
-// cosim/lte_program_config.py and cosim/nr_program_config.py.
+// cosim/radio/lte/program_config.py and cosim/radio/nr/program_config.py.
 //
 // Plain text, one item per line, '#' starts a comment line:
 //   <key> <value...>                 top-level value (the rest of the line, trimmed)

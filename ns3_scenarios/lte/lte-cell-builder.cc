@@ -55,7 +55,7 @@ void ApplyGlobalConfig(const ScenarioConfig& cfg) {
   const UintegerValue rlcBuf(static_cast<std::uint32_t>(t.Int("rlc_max_tx_buffer_bytes")));
   Config::SetDefault("ns3::LteRlcUm::MaxTxBufferSize", rlcBuf);
   Config::SetDefault("ns3::LteRlcAm::MaxTxBufferSize", rlcBuf);
-  // See radio.rlc_am_retx_always_fits in cosim/scenario.py: without it an AM bearer stalls for good
+  // See radio.rlc_am_retx_always_fits in cosim/radio/lte/schema.py: without it an AM bearer stalls for good
   // once a PDU waiting for retransmission is larger than every grant the channel now allows.
   Config::SetDefault("ns3::LteRlcAm::TxOpportunityForRetxAlwaysBigEnough",
                      BooleanValue(t.Bool("rlc_am_retx_always_fits")));

@@ -1,5 +1,5 @@
 // lte_cell: one LTE cell (eNB + edge host behind the PGW + N UEs) streaming per-slot records and
-// packet events. Configured by a file written by cosim/scenario.py (see scenario-config.h).
+// packet events. Configured by a file written by cosim/radio/lte/schema.py (see scenario-config.h).
 //
 //   lte_cell --config=run.cfg --csv=out/        standalone: out/slots.csv, out/events.csv
 //   lte_cell --config=run.cfg --csv=-           both kinds to stdout
@@ -43,7 +43,7 @@ int main(int argc, char* argv[]) {
   bool noRecords = false;
   bool dumpUlTbs = false;
   CommandLine cmd(__FILE__);
-  cmd.AddValue("config", "scenario config file written by cosim/scenario.py", configPath);
+  cmd.AddValue("config", "scenario config file written by cosim/radio/lte/schema.py", configPath);
   cmd.AddValue("bridge", "shared-memory segment created by the Python launcher (cosim.Simulation)", bridge);
   cmd.AddValue("csv", "without --bridge: write records as CSV: PREFIX -> PREFIXslots.csv/PREFIXevents.csv, '-' = stdout",
                csvPrefix);

@@ -1,7 +1,7 @@
 // Builds the 5G NR cell of a ScenarioConfig with 5G-LENA: one gNB (one band, one BWP), an edge host
 // behind the 5G core's user plane (NrPointToPointEpcHelper), N UEs with their mobility, the 3GPP
 // TR 38.901 channel, antenna arrays with ideal beamforming, the scheduler, MCS table, HARQ and RLC
-// mode. Everything comes from the config (written by cosim/nr_program_config.py); nothing is
+// mode. Everything comes from the config (written by cosim/radio/nr/program_config.py); nothing is
 // defaulted here.
 #pragma once
 

@@ -1,6 +1,6 @@
 // nr_cell: one 5G NR cell on 5G-LENA (gNB + edge host behind the core + N UEs) streaming per-slot
 // records and packet events, the same schema and transfers as lte_cell. Configured by a file
-// written by cosim/nr_program_config.py (format: ns3_scenarios/common/scenario-config.h).
+// written by cosim/radio/nr/program_config.py (format: ns3_scenarios/common/scenario-config.h).
 //
 //   nr_cell --config=run.cfg --csv=out/        standalone: out/slots.csv, out/events.csv
 //   nr_cell --config=run.cfg --no-records      streaming off (speed baseline)
@@ -42,7 +42,7 @@ int main(int argc, char* argv[]) {
   std::string bridge;
   bool noRecords = false;
   CommandLine cmd(__FILE__);
-  cmd.AddValue("config", "scenario config file written by cosim/nr_program_config.py", configPath);
+  cmd.AddValue("config", "scenario config file written by cosim/radio/nr/program_config.py", configPath);
   cmd.AddValue("bridge", "shared-memory segment created by the Python launcher (cosim.Simulation)", bridge);
   cmd.AddValue("csv", "without --bridge: write records as CSV: PREFIX -> PREFIXslots.csv/PREFIXevents.csv, '-' = stdout",
                csvPrefix);

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cosim import segments
+from cosim.bridge import segments
 
 
 def leaked(before: set[str]) -> set[str]:

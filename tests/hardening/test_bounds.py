@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from testkit.runs import CELL, LAYERSPLIT, check_traces, meta, write_config
 
-from cosim.rundir import new_run_dir
-from cosim.traces import journal_to_parquet
+from cosim.run.rundir import new_run_dir
+from cosim.outputs.traces import journal_to_parquet
 
 
 def test_only_one_of_several_runs_gets_the_same_out_folder(tmp_path):
@@ -63,7 +63,7 @@ def test_conversion_memory_is_bounded_by_row_groups_not_by_the_trace(tmp_path):
     _journal(journal, batches=800, rows=10_000)  # 8 M rows, 96 MB of columns
     code = textwrap.dedent(f"""
         import pyarrow as pa
-        from cosim.traces import journal_to_parquet
+        from cosim.outputs.traces import journal_to_parquet
         journal_to_parquet({str(journal)!r}, {str(tmp_path / 'out.parquet')!r}, rows_per_group=65_536)
         print(pa.default_memory_pool().max_memory())
     """)

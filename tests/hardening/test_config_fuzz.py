@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from testkit.runs import check_traces
 
-from cosim.checks import ConfigError
+from cosim.config.checks import ConfigError
 from cosim.cli import main
-from cosim.lte_schema import BANDWIDTHS, PROPAGATION_MODELS, SCHEDULERS
-from cosim.session_config import WIRE_DTYPES
+from cosim.radio.lte.schema import BANDWIDTHS, PROPAGATION_MODELS, SCHEDULERS
+from cosim.session.config import WIRE_DTYPES
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Real runs: a few examples, no shrinking (each try is a simulation; the failing config is printed whole).
@@ -129,9 +129,9 @@ ANY_PATH = st.sampled_from(sorted(CELL_FIELDS) + ["radio", "channel", "ue_groups
 @given(st.lists(st.tuples(ANY_PATH, JSONISH), min_size=1, max_size=4))
 def test_anything_at_any_key_is_accepted_or_a_config_error(tmp_path, changes):
     """No input makes the loaders fail any other way (TypeError, KeyError, ... would be tracebacks)."""
-    from cosim.estimate import check_cell, check_session
-    from cosim.program import load_any
-    from cosim.session_config import SECTIONS, parse_session
+    from cosim.run.estimate import check_cell, check_session
+    from cosim.radio.scenario import load_any
+    from cosim.session.config import SECTIONS, parse_session
 
     cfg = json.loads(json.dumps(BASE))
     for dotted, value in changes:
@@ -152,9 +152,9 @@ def test_anything_at_any_key_is_accepted_or_a_config_error(tmp_path, changes):
 @RUNS
 @given(cell(invalid=False))
 def test_valid_admitted_cell_runs(tmp_path_factory, drawn):
-    from cosim.cell_run import run_scenario_file
-    from cosim.estimate import check_cell
-    from cosim.program import load_any
+    from cosim.run.cell_run import run_scenario_file
+    from cosim.run.estimate import check_cell
+    from cosim.radio.scenario import load_any
 
     cfg, _ = drawn
     tmp = tmp_path_factory.mktemp("run")
@@ -213,7 +213,7 @@ def test_invalid_session_is_one_line_naming_the_field(tmp_path, capsys, drawn):
 def test_valid_admitted_session_runs(tmp_path_factory, drawn):
     import pandas as pd
 
-    from cosim.session import run_session_file
+    from cosim.session.runner import run_session_file
 
     cfg, _ = drawn
     tmp = tmp_path_factory.mktemp("session")

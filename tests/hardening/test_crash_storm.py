@@ -11,8 +11,8 @@ import pytest
 from testkit.runs import CELL, write_config
 from testkit.storm import expected_outcome, stop_once
 
-from cosim.cell_run import run_scenario_file
-from cosim.traces import read_slots
+from cosim.run.cell_run import run_scenario_file
+from cosim.outputs.traces import read_slots
 
 
 def _reference(tmp_path, name):

@@ -62,7 +62,7 @@ def test_records_taken_from_the_rings_reach_the_traces_whatever_the_moment(tmp_p
     """A stop right after collect() returned (before the caller wrote the batch) or during a
     collect that had read part of a grant: the traces still hold every record once, in order."""
     from cosim import Simulation
-    from cosim.traces import TraceWriter, read_slots
+    from cosim.outputs.traces import TraceWriter, read_slots
 
     with TraceWriter(tmp_path) as traces, \
             Simulation("slot_clock", ["--ues=2", "--duration-ms=100000"], stall_timeout_s=0.3) as sim:
@@ -86,7 +86,7 @@ def test_a_stop_while_deferred_blocks_signals_does_not_leave_them_blocked(monkey
     """A handler may run right after any call returns, so a stop can land just after deferred()
     blocked the stop signals: the mask must come back, or this thread and every process it starts
     (children inherit the mask) would ignore Ctrl-C for good."""
-    from cosim import signals
+    from cosim.bridge import signals
 
     real = signal.pthread_sigmask
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cosim.checks import ConfigError, load_yaml
-from cosim.program import ProgramScenario, load_any
-from cosim.scenario import load_scenario
-from cosim.session_config import parse_session
+from cosim.config.checks import ConfigError, load_yaml
+from cosim.radio.scenario import ProgramScenario, load_any
+from cosim.radio.lte.schema import load_scenario
+from cosim.session.config import parse_session
 
 CELL = "name: t\nduration_s: 0.3\nseed: 1\nue_groups: [{count: 1}]\n"
 

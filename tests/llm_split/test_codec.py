@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from llm_split import Codec
-from llm_split.codec import HEADER_BYTES
+from llm_split.wire.codec import HEADER_BYTES
 
 
 def _hidden(tokens=37, hidden=64, seed=0):

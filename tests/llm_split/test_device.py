@@ -18,8 +18,8 @@ def test_device_resolution(monkeypatch):
 
 
 def test_configs_name_the_device_field(monkeypatch):
-    from cosim.checks import ConfigError
-    from cosim.session_config import parse_session
+    from cosim.config.checks import ConfigError
+    from cosim.session.config import parse_session
     from mbrl.evaluator import EvalConfig, RealEvaluator
 
     assert parse_session({"model": {"device": "auto"}}).model.device == "auto"

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from llm_split import Codec, Damage
-from llm_split.strata import decisive_elements, decisive_units, element_packets, strata
+from llm_split.damage.strata import decisive_elements, decisive_units, element_packets, strata
 
 
 def test_strata_are_every_assignment_with_its_probability():

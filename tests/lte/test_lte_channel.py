@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from testkit.cells import HARQ_NONE, NO_VALUE, Run, lte_scenario
-from cosim.cell_run import run_scenario_file
-from cosim.programs import program_path
+from cosim.run.cell_run import run_scenario_file
+from cosim.bridge.programs import program_path
 
 # TS 36.213 Table 7.1.7.2.1-1 (transport block size, bits), rows typed in from the standard.
 ITBS0_BITS = {1: 16, 2: 32, 3: 56, 4: 88, 5: 120, 6: 152, 7: 176, 8: 208, 9: 224, 10: 256, 100: 2792}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 
 from testkit.cells import lte_scenario
-from cosim.traces import PACKETS_FILE, SLOTS_FILE
+from cosim.outputs.traces import PACKETS_FILE, SLOTS_FILE
 
 
 def _scenario() -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from testkit.cells import Run
-from cosim.cell_run import run_scenario_file
+from cosim.run.cell_run import run_scenario_file
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("lte_*.yaml"))
 

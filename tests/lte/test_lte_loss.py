@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from testkit.cells import HARQ_EMPTY, Run, lte_scenario
-from cosim.cell_run import run_scenario_file
+from cosim.run.cell_run import run_scenario_file
 
 NEAR, FAR = 0, 1
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from testkit.cells import NO_VALUE, lte_scenario
-from cosim.scenario import PROPAGATION_MODELS, SCHEDULERS
+from cosim.radio.lte.schema import PROPAGATION_MODELS, SCHEDULERS
 
 BOUNDS = [-300, 300, -300, 300]
 MOBILITY = {
@@ -91,7 +91,7 @@ def test_scheduler(run_lte, scheduler):
     assert set(granted.ue) == {0, 1}
     delivered = run.packets[~run.packets.lost]
     assert set(delivered[delivered.direction == 0].ue) == {0, 1}
-    if scheduler != "fdtbfq":  # see cosim.scenario.SCHEDULERS: FD-TBFQ never serves a non-GBR downlink
+    if scheduler != "fdtbfq":  # see cosim.radio.lte.schema.SCHEDULERS: FD-TBFQ never serves a non-GBR downlink
         assert set(delivered[delivered.direction == 1].ue) == {0, 1}
 
 

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from cosim.policies import SinrTable
-from cosim.summary import ue_summary
-from cosim.traces import enb_position
+from cosim.session.policies import SinrTable
+from cosim.outputs.summary import ue_summary
+from cosim.outputs.traces import enb_position
 
 from testkit.cells import HARQ_EMPTY, HARQ_FAIL, HARQ_OK, lte_scenario
 
@@ -22,8 +22,8 @@ def drive(tmp_path_factory):
     """One UE driving straight out of coverage at 30 m/s from 50 m (12 s, 410 m at the end)."""
     import yaml
 
-    from cosim.cell_run import run_scenario_file
-    from cosim.traces import read_slots
+    from cosim.run.cell_run import run_scenario_file
+    from cosim.outputs.traces import read_slots
 
     sc = lte_scenario(duration_s=12, positions=((50, 0),),
                       mobility={"kind": "constant_velocity", "speed_mps": 30, "heading_deg": 0},

@@ -62,7 +62,7 @@ def _slots(n, sinr_db=10.0, age_ms=20.0):
 
 
 def test_the_sinr_features_read_the_sounding_estimate_and_never_a_stale_one():
-    from cosim.uplink import MAX_EST_AGE_MS
+    from cosim.outputs.uplink import MAX_EST_AGE_MS
     from mbrl.features import FEATURES, slot_features
 
     fresh = dict(zip(FEATURES, slot_features(_slots(200, sinr_db=10.0))))

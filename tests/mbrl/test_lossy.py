@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from cosim.inference import SplitInference
-from cosim.session_config import ModelSection, RequestsSection, SessionConfig
+from cosim.session.inference import SplitInference
+from cosim.session.config import ModelSection, RequestsSection, SessionConfig
 from mbrl.evaluator import EvalConfig, RealEvaluator, activation_layout
 
 

@@ -210,7 +210,7 @@ def test_env_follows_the_gymnasium_contract():
 def test_stratified_evaluation_is_the_p_weighted_mean_over_the_decisive_element_lost_and_kept():
     import numpy as np
 
-    from llm_split.damage import Damage
+    from llm_split.damage.models import Damage
     from mbrl.paper_bank import load_setup, real_eval
 
     cfg = parse_paper_config(TINY)  # one window: the strata are the decisive element kept and lost

@@ -24,7 +24,7 @@ def test_mbrl_plugs_in_through_its_entry_point(tmp_path):
     assert {ep.name: ep.value for ep in entry_points(group="layersplit.plugins")} == declared  # installed so
 
     from cosim.cli import build_parser
-    from cosim.overrides import config_kind
+    from cosim.run.dispatch import config_kind
     from cosim.plugins import policy_factory
 
     import mbrl.cli
@@ -37,7 +37,7 @@ def test_mbrl_plugs_in_through_its_entry_point(tmp_path):
     import mbrl.plugin
 
     assert policy_factory("agent") is mbrl.plugin._agent
-    from cosim.checks import ConfigError
+    from cosim.config.checks import ConfigError
 
     with pytest.raises(ConfigError, match="split.policy: 'oracle' comes from a plugin"):
         policy_factory("oracle")

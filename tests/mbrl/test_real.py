@@ -66,7 +66,7 @@ def test_real_evaluator_counts_and_memoises():
 def test_saved_agent_chooses_from_slot_records(tmp_path):
     from stable_baselines3 import PPO
 
-    from cosim.launcher import SLOT_DTYPE
+    from cosim.bridge.launcher import SLOT_DTYPE
     from mbrl.agent import load_policy, save_agent
     from mbrl.env import MatrixScorer, SplitEnv
 
@@ -90,7 +90,7 @@ def test_session_view_gives_the_training_features(tiny_runs):
     agent must compute from that exactly the features training cut from the recorded trace."""
     import pyarrow.parquet as pq
 
-    from cosim.launcher import EVENT_DTYPE, SLOT_DTYPE
+    from cosim.bridge.launcher import EVENT_DTYPE, SLOT_DTYPE
     from mbrl.agent import AgentPolicy
 
     cfg, runs, n_packets = tiny_runs

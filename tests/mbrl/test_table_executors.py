@@ -1,4 +1,4 @@
-"""Bulk real evaluations through cosim.executors: a real-evaluation table built in this process,
+"""Bulk real evaluations through cosim.sweep.executors: a real-evaluation table built in this process,
 on a local pool of 2 processes and on a local Ray gives the same numbers, whatever the caller's
 torch threads; a failing task names itself."""
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from cosim.executors import TaskError, map_tasks
+from cosim.sweep.executors import TaskError, map_tasks
 from mbrl.config import parse_config
 from mbrl.evaluator import EvalConfig, RealEvaluator, build_table
 

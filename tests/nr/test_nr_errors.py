@@ -67,8 +67,8 @@ def test_too_narrow_band_for_the_numerology(tmp_path, capsys):
 
 
 def test_technology_lte_is_the_lte_cell(tmp_path):
-    from cosim.lte_schema import Scenario
-    from cosim.program import load_any
+    from cosim.radio.lte.schema import Scenario
+    from cosim.radio.scenario import load_any
 
     sc = {"name": "t", "duration_s": 0.1, "radio": {"technology": "lte", "bandwidth_rbs": 25}}
     cfg = tmp_path / "lte.yaml"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from cosim.cell_run import run_scenario_file
+from cosim.run.cell_run import run_scenario_file
 from testkit.cells import Run
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "own_script_nr"

@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 
-from cosim.summary import ue_summary
-from cosim.traces import enb_position
+from cosim.outputs.summary import ue_summary
+from cosim.outputs.traces import enb_position
 from testkit.cells import HARQ_FAIL, HARQ_OK, nr_scenario
 
 SRS_PERIOD_MS = 80  # 5G-LENA's default SRS periodicity (80 slots) at numerology 0

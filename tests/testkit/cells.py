@@ -11,8 +11,8 @@ from typing import Any, Callable
 import pandas as pd
 import yaml
 
-from cosim.cell_run import run_scenario_file
-from cosim.traces import read_packets, read_slots
+from cosim.run.cell_run import run_scenario_file
+from cosim.outputs.traces import read_packets, read_slots
 
 NO_VALUE = 255  # records.hpp kNoValue (CQI, MCS)
 HARQ_NONE, HARQ_OK, HARQ_FAIL, HARQ_EMPTY = 0, 1, 2, 3  # records.hpp HarqOutcome

@@ -71,7 +71,7 @@ def meta(out: Path) -> dict:
 
 def check_traces(out: Path, parquet: bool = True) -> int:
     """Every record kept is whole and in order (seq without gaps from 0); returns the slot count."""
-    from cosim.traces import read_packets, read_slots
+    from cosim.outputs.traces import read_packets, read_slots
 
     if parquet:
         assert (out / "slots.parquet").exists() and (out / "packets.parquet").exists()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from testkit.runs import CELL, alive, check_traces, meta, ns3_child, start, write_config
 
-from cosim import segments
+from cosim.bridge import segments
 
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGSTOP)
 SIDES = ("ns3", "python")

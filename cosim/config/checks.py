@@ -1,0 +1,264 @@
+"""The checks every config schema shares (cell scenarios of any radio, own-program scenarios,
+split sessions): strict YAML loading, dotted overrides, and one-line errors naming the key path.
+
+A schema module (``cosim.radio.lte.schema``, ``cosim.radio.scenario``, ``cosim.session.config``, an NR one)
+describes its sections as dataclasses and builds them with :func:`section`, giving one parser per
+key; the parsers here check types and bounds. Every parser takes ``(path, value)`` so that its
+:class:`ConfigError` names the full key path, the bad value and what is allowed, e.g.
+``radio.bandwidth_rbs: 30 is not one of 6, 15, 25, 50, 75, 100``.
+
+Every number has both bounds: an unbounded field is how a typo becomes a run that never ends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a config file is text written by hand; more is a mistake
+NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+
+
+class ConfigError(ValueError):
+    """A config value is missing, unknown or out of range; the message names the key path."""
+
+
+# ----------------------------------------------------------------------------- value parsers
+def fmt_allowed(allowed: Iterable[Any]) -> str:
+    return ", ".join(str(a) for a in allowed)
+
+
+def num(path: str, v: Any, lo: float | None = None, hi: float | None = None, lo_open: bool = False) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ConfigError(f"{path}: {v!r} is not a number")
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        raise ConfigError(f"{path}: {v!r} must be {'>' if lo_open else '>='} {lo}")
+    if hi is not None and v > hi:
+        raise ConfigError(f"{path}: {v!r} must be <= {hi}")
+    return float(v)
+
+
+def integer(path: str, v: Any, lo: int | None = None, hi: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ConfigError(f"{path}: {v!r} is not an integer")
+    if lo is not None and v < lo:
+        raise ConfigError(f"{path}: {v!r} must be >= {lo}")
+    if hi is not None and v > hi:
+        raise ConfigError(f"{path}: {v!r} must be <= {hi}")
+    return v
+
+
+def choice(path: str, v: Any, allowed: Iterable[Any]) -> Any:
+    allowed = tuple(allowed)
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)) or v not in allowed:
+        raise ConfigError(f"{path}: {v!r} is not one of {fmt_allowed(allowed)}")
+    return v
+
+
+def boolean(path: str, v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(f"{path}: {v!r} is not a boolean (true or false)")
+    return v
+
+
+def string(path: str, v: Any, max_len: int = 4096) -> str:
+    """A non-empty single-line string (a newline would inject lines into the program's config)."""
+    if not isinstance(v, str) or not v:
+        raise ConfigError(f"{path}: {v!r} is not a non-empty string")
+    if len(v) > max_len or any(c in v for c in "\n\r\0"):
+        raise ConfigError(f"{path}: {v[:40]!r}... must be one line of at most {max_len} characters")
+    return v
+
+
+def safe_name(path: str, v: Any) -> str:
+    """A run name: it becomes a folder name and a line of the program's config."""
+    if not isinstance(v, str) or not NAME_RE.fullmatch(v) or ".." in v:
+        raise ConfigError(f"{path}: {v!r} is not a safe name (1-64 of A-Z a-z 0-9 _ . -, not starting with "
+                          f"'.' or '-', no '..')")
+    return v
+
+
+def list_of(path: str, v: Any, max_len: int = 100_000) -> list:
+    if not isinstance(v, list):
+        raise ConfigError(f"{path}: {v!r} is not a list")
+    if len(v) > max_len:
+        raise ConfigError(f"{path}: {len(v)} items, at most {max_len} are allowed")
+    return v
+
+
+def vec(path: str, v: Any, n: int | tuple[int, ...], lo: float = -1e6, hi: float = 1e6) -> tuple[float, ...]:
+    sizes = (n,) if isinstance(n, int) else n
+    if not isinstance(v, (list, tuple)) or len(v) not in sizes:
+        raise ConfigError(f"{path}: {v!r} is not a list of {' or '.join(map(str, sizes))} numbers")
+    return tuple(num(f"{path}[{i}]", x, lo, hi) for i, x in enumerate(v))
+
+
+Parser = Callable[[str, Any], Any]
+
+
+def section(path: str, raw: Any, cls: type, parsers: Mapping[str, Parser]) -> Any:
+    """Builds dataclass ``cls`` from mapping ``raw`` (None: defaults); unknown keys are errors."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{path or 'config'}: {raw!r} is not a mapping")
+    names = [f.name for f in dataclasses.fields(cls) if f.name in parsers]
+    for key in raw:
+        if key not in parsers:
+            shown = key if isinstance(key, str) and key.isprintable() and key.strip() == key and key else repr(key)
+            where = f"{path}.{shown}" if path else str(shown)
+            raise ConfigError(f"{where}: unknown key (allowed: {fmt_allowed(names)})")
+    obj = cls()
+    for key, value in raw.items():
+        setattr(obj, key, parsers[key](f"{path}.{key}" if path else key, value))
+    return obj
+
+
+# ----------------------------------------------------------------------------- fields every scenario has
+@dataclass
+class Transfer:
+    payload_bytes: int = 1000
+    loss_timeout_ms: float = 1000.0
+
+
+def transfer(path: str, raw: Any) -> Transfer:
+    return section(path, raw, Transfer, {
+        "payload_bytes": lambda p, v: integer(p, v, 1, 1400),
+        "loss_timeout_ms": lambda p, v: num(p, v, 100, 600_000),
+    })
+
+
+MAX_DURATION_S = 1e6
+
+# Parsers of the top-level keys a cell scenario of any kind has (the schema adds its sections).
+COMMON_TOP: dict[str, Parser] = {
+    "name": safe_name,
+    "duration_s": lambda p, v: num(p, v, 0, MAX_DURATION_S, lo_open=True),
+    "seed": lambda p, v: integer(p, v, 1, 2**31 - 1),
+    "run": lambda p, v: integer(p, v, 1, 2**31 - 1),
+    "transfer": transfer,
+}
+
+
+# ----------------------------------------------------------------------------- strict YAML
+def _strict_loader():
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        """SafeLoader that refuses a key given twice in one mapping (PyYAML lets the last win)."""
+
+    def mapping(loader, node, deep=False):
+        loader.flatten_mapping(node)
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is not a plain value",
+                                                        key_node.start_mark) from None
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first given at line {first})", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return loader.construct_mapping(node, deep)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return StrictLoader
+
+
+def load_yaml(path: str | Path, what: str = "config") -> dict:
+    """The top-level mapping of a YAML config file. ConfigError (one line naming the file and the
+    line) for a missing, empty, oversized or non-text file, bad syntax, a duplicate key, or a top
+    level that is not a mapping."""
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: {what} file not found" if not p.exists() else f"{p}: is not a file")
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise ConfigError(f"{p}: {p.stat().st_size} bytes; a {what} file is at most {MAX_FILE_BYTES}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    try:
+        raw = yaml.load(text, Loader=_strict_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = " ".join(str(exc.problem or exc.context or "").split())
+        raise ConfigError(f"{p}: {where}not valid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if raw is None:
+        raise ConfigError(f"{p}: the file is empty (expected a mapping of {what} keys)")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: the top level must be a mapping of {what} keys, got {type(raw).__name__}")
+    return raw
+
+
+# ----------------------------------------------------------------------------- overrides
+def deepcopy(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {k: deepcopy(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [deepcopy(v) for v in x]
+    return x
+
+
+DERIVED = "derived"
+
+
+def drop_derived(raw: dict) -> dict:
+    """Removes the ``derived`` section of a run's saved config.yaml, in place: the values the run
+    computed from the settings (UE positions, uplink EARFCN, ...), written for readers. Every load
+    computes them afresh, so a saved config runs as it is, with other overrides too."""
+    derived = raw.pop(DERIVED, None)
+    if derived is not None and not isinstance(derived, Mapping):
+        raise ConfigError(f"{DERIVED}: {derived!r} is not a mapping (a saved run's computed values)")
+    return raw
+
+
+def settings(d: Any) -> Any:
+    """``d`` (a resolved dataclass dict) without its unset optional keys (None or ""), which a
+    loader reads as their defaults and some refuses as values, so ``d`` loads back as it was."""
+    if isinstance(d, Mapping):
+        return {k: settings(v) for k, v in d.items() if v is not None and v != ""}
+    if isinstance(d, list):
+        return [settings(v) for v in d]
+    return d
+
+
+def apply_overrides(raw: dict, overrides: Mapping[str, Any] | None) -> dict:
+    """Sets dotted keys (list items by number: ``ue_groups.0.count``) in ``raw``, in place; the
+    schema then checks the values as if the file had them. Every schema applies overrides so."""
+    for key, value in (overrides or {}).items():
+        _set_dotted(raw, str(key), value)
+    return raw
+
+
+def _set_dotted(raw: dict, key: str, value: Any) -> None:
+    parts = key.split(".")
+    node: Any = raw
+    for i, part in enumerate(parts):
+        where = ".".join(parts[: i + 1])
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"{where}: no item {part!r} in a list of {len(node)}")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ConfigError(f"{'.'.join(parts[:i])}: cannot override inside {node!r}")

@@ -1,0 +1,65 @@
+"""`layersplit plot RUN`: PNG plots of a run's slot trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on servers
+import matplotlib.pyplot as plt
+
+from cosim.outputs.summary import NO_VALUE
+from cosim.outputs.traces import enb_position, read_slots
+from cosim.outputs.uplink import fresh_ul_sinr_db
+
+
+def _per_ue(ax, slots, column, label, mask=None, every_ms=10):
+    for ue, s in slots.groupby("ue"):
+        if mask is not None:
+            s = s[mask(s)]
+        s = s[(s["t_ns"] // 1_000_000) % every_ms == 0]  # thin out: one point per every_ms
+        ax.plot(s["t_ns"] / 1e9, s[column], lw=0.8, label=f"UE {ue}")
+    ax.set_ylabel(label)
+    ax.grid(alpha=0.3)
+
+
+def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Path]:
+    """Writes channel.png (SINR, CQI, MCS over time per UE) and trajectories.png."""
+    run_dir = Path(run_dir)
+    out = Path(out_dir) if out_dir else run_dir
+    out.mkdir(parents=True, exist_ok=True)
+    slots = read_slots(run_dir)
+
+    fig, axes = plt.subplots(4, 1, figsize=(10, 11), sharex=True)
+    slots = slots.assign(ul_est=fresh_ul_sinr_db(slots))
+    _per_ue(axes[0], slots, "ul_est", "UL SINR estimate (dB, SRS)")
+    _per_ue(axes[1], slots, "dl_sinr_db", "DL SINR (dB)")
+    _per_ue(axes[2], slots, "cqi", "wideband CQI", mask=lambda s: s["cqi"] != NO_VALUE)
+    _per_ue(axes[3], slots, "ul_mcs", "UL MCS", mask=lambda s: s["ul_mcs"] != NO_VALUE, every_ms=1)
+    axes[3].set_xlabel("simulated time (s)")
+    if slots["ue"].nunique() <= 10:
+        axes[0].legend(loc="upper right", ncol=5, fontsize=8)
+    fig.suptitle(f"{run_dir.name}: channel per UE")
+    fig.tight_layout()
+    channel = out / "channel.png"
+    fig.savefig(channel, dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 7))
+    for ue, s in slots.groupby("ue"):
+        line, = ax.plot(s["x"], s["y"], lw=1)
+        ax.plot(s["x"].iloc[0], s["y"].iloc[0], "o", color=line.get_color(), ms=4)
+    ex, ey, _ = enb_position(run_dir)
+    ax.plot([ex], [ey], "k^", ms=12, label="base station")
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("y (m)")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(f"{run_dir.name}: UE trajectories (dots: start)")
+    fig.tight_layout()
+    traj = out / "trajectories.png"
+    fig.savefig(traj, dpi=110)
+    plt.close(fig)
+    return [channel, traj]

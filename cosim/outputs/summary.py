@@ -1,0 +1,59 @@
+"""`layersplit trace summary RUN`: per-UE statistics of a run's slot and packet traces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cosim.outputs.traces import enb_position, read_packets, read_slots
+from cosim.outputs.uplink import fresh_ul_sinr_db
+
+NO_VALUE = 255  # records.hpp: kNoValue for CQI and MCS
+HARQ_NONE, HARQ_OK, HARQ_FAIL, HARQ_EMPTY = 0, 1, 2, 3  # records.hpp: HarqOutcome
+
+
+def ue_summary(run_dir: str | Path) -> pd.DataFrame:
+    """One row per UE: channel means, uplink block error rate, packets sent/lost and delays.
+
+    ``ul_sinr_db_*`` are over the fresh sounding estimate (cosim.outputs.uplink), every slot it exists;
+    ``harq_fail_rate`` is the block error rate of data-carrying TBs (failed / decoded), and
+    ``empty_grants`` counts grants the UE had nothing to send in (not decoding results)."""
+    slots = read_slots(run_dir)
+    packets = read_packets(run_dir)
+    ex, ey, _ = enb_position(run_dir)
+    rows = []
+    for ue, s in slots.groupby("ue"):
+        tx = s[s["harq"] != HARQ_NONE]
+        data = s[(s["harq"] == HARQ_OK) | (s["harq"] == HARQ_FAIL)]
+        est = fresh_ul_sinr_db(s)
+        p = packets[packets["ue"] == ue]
+        rows.append({
+            "ue": int(ue),
+            "slots": len(s),
+            "ul_sinr_db_mean": float(np.nanmean(est)) if np.isfinite(est).any() else np.nan,
+            "ul_sinr_db_min": float(np.nanmin(est)) if np.isfinite(est).any() else np.nan,
+            "ul_est_coverage": float(np.isfinite(est).mean()),
+            "dl_sinr_db_mean": float(np.nanmean(s["dl_sinr_db"])) if s["dl_sinr_db"].notna().any() else np.nan,
+            "cqi_mean": float(s.loc[s["cqi"] != NO_VALUE, "cqi"].mean()),
+            "ul_mcs_mean": float(tx.loc[tx["ul_mcs"] != NO_VALUE, "ul_mcs"].mean()),
+            "ul_tbs_bytes_mean": float(tx["ul_tbs_bytes"].mean()),
+            "data_tbs": len(data),
+            "harq_fail_rate": float((data["harq"] == HARQ_FAIL).mean()) if len(data) else np.nan,
+            "empty_grants": int((s["harq"] == HARQ_EMPTY).sum()),
+            "distance_m_end": float(np.hypot(s["x"].iloc[-1] - ex, s["y"].iloc[-1] - ey)),
+            "packets": len(p),
+            "lost": int(p["lost"].sum()),
+            "loss_rate": float(p["lost"].mean()) if len(p) else np.nan,
+            "delay_ms_mean": float(p["delay_ms"].mean()) if len(p) else np.nan,
+            "delay_ms_p95": float(p["delay_ms"].quantile(0.95)) if p["delay_ms"].notna().any() else np.nan,
+        })
+    return pd.DataFrame(rows).set_index("ue")
+
+
+def print_summary(run_dir: str | Path) -> None:
+    table = ue_summary(run_dir)
+    with pd.option_context("display.width", 200, "display.max_columns", None, "display.float_format", "{:.2f}".format):
+        print(f"run {run_dir}: {int(table['slots'].sum())} slot records, {int(table['packets'].sum())} packets")
+        print(table.to_string())

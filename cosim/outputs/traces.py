@@ -1,0 +1,224 @@
+"""Parquet traces of a run, written as the records arrive.
+
+Each batch of records is appended at once to an Arrow IPC stream beside the trace
+(``slots.parquet.arrows``), so whatever happens to either process, every batch received is on disk
+and readable. When the run ends, normally or by an error the Python side survives (the simulator
+died, Ctrl-C), the stream becomes the Parquet file, in row groups of ``rows_per_group`` rows (a
+count, never a time, so the same run gives the same file), and the stream is removed. Should the
+Python process itself be killed, :func:`read_slots` / :func:`read_packets` read the stream instead.
+
+Columns are exactly the fields of the record formats (docs/records.md); ``packets.parquet`` adds
+``lost`` (bool) and ``delay_ms`` (receive minus send time, NaN if lost).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from cosim.bridge.launcher import EVENT_DTYPE, SLOT_DTYPE
+from cosim.bridge.signals import deferred
+
+SLOTS_FILE = "slots.parquet"
+PACKETS_FILE = "packets.parquet"
+JOURNAL_SUFFIX = ".arrows"  # the Arrow IPC stream a trace is written to while the run lasts
+
+
+def to_table(records: np.ndarray) -> pa.Table:
+    """A structured numpy array as an Arrow table, one column per field."""
+    return pa.table({name: records[name] for name in records.dtype.names})
+
+
+def packet_table(events: np.ndarray) -> pa.Table:
+    table = to_table(events)
+    lost = events["t_recv_ns"] < 0
+    delay = np.where(lost, np.nan, (events["t_recv_ns"] - events["t_send_ns"]) / 1e6)
+    return table.append_column("lost", pa.array(lost)).append_column("delay_ms", pa.array(delay))
+
+
+class _Stream:
+    def __init__(self, path: Path, dtype: np.dtype, to_arrow, rows_per_group: int):
+        self.path, self._to_arrow, self._rows = path, to_arrow, rows_per_group
+        self.journal = path.with_name(path.name + JOURNAL_SUFFIX)
+        self._schema = to_arrow(np.empty(0, dtype)).schema
+        self._sink = pa.OSFile(str(self.journal), "wb")
+        self.last_seq = -1  # records carry a producer-wide seq: a repeat is recognised by it
+        self._writer = ipc.new_stream(self._sink, self._schema)
+
+    def write(self, records: np.ndarray) -> None:
+        if len(records):
+            with _naming(self.journal):
+                self._writer.write_table(self._to_arrow(records))
+                self._sink.flush()
+            self.last_seq = int(records["seq"][-1])
+
+    def write_new(self, records: np.ndarray) -> None:
+        """Writes the records not written yet (seq above the last one written)."""
+        self.write(records[records["seq"].astype(np.int64) > self.last_seq] if len(records) else records)
+
+    def close(self) -> None:
+        with _naming(self.journal):
+            self._writer.close()
+            self._sink.close()
+        # A stop signal waits for the conversion it asks for; on failure the journal stays, readable.
+        with deferred(), _naming(self.path):
+            try:
+                journal_to_parquet(self.journal, self.path, self._rows, self._schema)
+            finally:
+                self.path.with_name(self.path.name + ".tmp").unlink(missing_ok=True)
+        self.journal.unlink()
+
+
+@contextlib.contextmanager
+def _naming(path: Path):
+    """Arrow's I/O errors (a full or read-only disk) name no file; these do."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        reason = os.strerror(exc.errno) if exc.errno else str(exc).splitlines()[0]
+        raise OSError(exc.errno, f"cannot write the trace: {reason}", str(path)) from None
+
+
+def journal_to_parquet(journal: Path, path: Path, rows_per_group: int, schema: pa.Schema | None = None) -> int:
+    """Converts a journal batch by batch, holding at most about two row groups in memory (a 64-UE
+    hour is 230 M slot rows: loading it whole needed over 20 GB). Row groups hold exactly
+    ``rows_per_group`` rows (the last fewer), as pq.write_table(row_group_size=...) makes them.
+    Returns the rows written."""
+    journal, path = Path(journal), Path(path)
+    pending, held, total = [], 0, 0
+    tmp = path.with_name(path.name + ".tmp")  # renamed when whole: a half-converted file never shows
+    with pa.OSFile(str(journal), "rb") as f:
+        batches, schema = _batches(f, schema, journal)
+        with pq.ParquetWriter(str(tmp), schema) as out:
+            for batch in batches:
+                pending.append(batch)
+                held += batch.num_rows
+                while held >= rows_per_group:
+                    table = pa.Table.from_batches(pending, schema=schema)
+                    out.write_table(table.slice(0, rows_per_group), row_group_size=rows_per_group)
+                    rest = table.slice(rows_per_group)
+                    pending, held = rest.to_batches(), rest.num_rows
+                    total += rows_per_group
+            if held:
+                out.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=rows_per_group)
+                total += held
+    os.replace(tmp, path)
+    return total
+
+
+def _batches(f, schema: pa.Schema | None, path: Path):
+    """(iterator over every complete batch of a possibly cut-short stream, its schema)."""
+    try:
+        reader = ipc.open_stream(f)
+    except (pa.ArrowInvalid, OSError):
+        if schema is None:
+            raise ValueError(f"{path}: no complete Arrow stream header") from None
+        return iter(()), schema
+
+    def whole():
+        try:
+            yield from reader
+        except (pa.ArrowInvalid, OSError):
+            pass  # the writer was killed mid-batch: keep what is whole
+    return whole(), reader.schema
+
+
+def _read_journal(path: Path, schema: pa.Schema | None = None) -> pa.Table:
+    """Every complete batch of a (possibly cut short) IPC stream."""
+    batches = []
+    with pa.OSFile(str(path), "rb") as f:
+        try:
+            reader = ipc.open_stream(f)
+            schema = reader.schema
+            for batch in reader:
+                batches.append(batch)
+        except (pa.ArrowInvalid, OSError):
+            pass  # the writer was killed mid-batch: keep what is whole
+    if schema is None:
+        raise ValueError(f"{path}: no complete Arrow stream header")
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+class TraceWriter:
+    """Writes ``slots.parquet`` and ``packets.parquet`` into a run folder as records arrive."""
+
+    def __init__(self, run_dir: str | Path, rows_per_group: int = 65_536):
+        run_dir = Path(run_dir)
+        self.slots = _Stream(run_dir / SLOTS_FILE, SLOT_DTYPE, to_table, rows_per_group)
+        self.packets = _Stream(run_dir / PACKETS_FILE, EVENT_DTYPE, packet_table, rows_per_group)
+        self._sims: list = []
+
+    def follow(self, sim) -> None:
+        """On close, first write what ``sim`` (a cosim.Simulation) read or wrote but nobody
+        collected: the records before a stop, a crash or a stall are kept too."""
+        self._sims.append(sim)
+
+    def write(self, slots: np.ndarray, events: np.ndarray) -> None:
+        with deferred():  # both halves of a batch, or neither, whatever signal comes
+            self.slots.write(slots)
+            self.packets.write(events)
+
+    def close(self) -> None:
+        try:
+            for sim in self._sims:
+                slots, events = sim.leftover()
+                with deferred():
+                    self.slots.write_new(slots)
+                    self.packets.write_new(events)
+        finally:
+            try:
+                self.slots.close()
+            finally:
+                self.packets.close()
+
+    def __enter__(self) -> "TraceWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def enb_position(run_dir: str | Path) -> tuple[float, float, float]:
+    """The serving base station's position as the program reported it (geometry.json), else from
+    the run's resolved config (runs made before programs reported it); origin if neither."""
+    import json
+
+    import yaml
+
+    geometry = Path(run_dir) / "geometry.json"
+    if geometry.exists():
+        return tuple(float(v) for v in json.loads(geometry.read_text())["cell_position"])
+    path = Path(run_dir) / "config.yaml"
+    if path.exists():
+        pos = (yaml.safe_load(path.read_text()) or {}).get("radio", {}).get("enb_position")
+        if pos:
+            return tuple(float(v) for v in pos)
+    return (0.0, 0.0, 0.0)
+
+
+def read_trace(run_dir: str | Path, name: str):
+    """A trace of a run as a pandas DataFrame: the Parquet file, or, after a hard crash of the
+    Python side, the journal it left."""
+    path = Path(run_dir) / name
+    journal = path.with_name(path.name + JOURNAL_SUFFIX)
+    if not path.exists() and journal.exists():
+        return _read_journal(journal).to_pandas()
+    return pq.read_table(path).to_pandas()
+
+
+def read_slots(run_dir: str | Path):
+    """The slot trace of a run as a pandas DataFrame (see read_trace)."""
+    return read_trace(run_dir, SLOTS_FILE)
+
+
+def read_packets(run_dir: str | Path):
+    """The packet trace of a run as a pandas DataFrame (see read_trace)."""
+    return read_trace(run_dir, PACKETS_FILE)

@@ -1,0 +1,130 @@
+"""The text the built-in ``lte_cell`` program reads (format: ns3_scenarios/common/scenario-config.h),
+written from a checked LTE scenario (cosim.radio.lte.schema). One ``key value`` per line: every string
+in it passed the schema's one-line checks, so no value can add a line."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+from cosim.radio.lte.bands import UL_OFFSET
+from cosim.radio.lte.schema import PROPAGATION_MODELS, SCHEDULERS, Scenario, UeGroup, dl_frequency_hz, positions
+
+
+def _full_buffer_rate(rbs: int) -> float:
+    # above the SISO peak rate (~0.75 Mb/s per RB), so the RLC queue never drains
+    return 1.0e6 * rbs
+
+
+def _fading_file(sc: Scenario) -> str:
+    from cosim.radio.lte.fading import fading_trace_path
+
+    f = sc.channel.fading
+    samples = int(round(f.trace_length_s * 1000))
+    return str(fading_trace_path(f.model, f.speed_kmh, dl_frequency_hz(sc.radio),
+                                 sc.radio.bandwidth_rbs, samples, sc.seed))
+
+
+def to_program_config(sc: Scenario, transfers: Iterable[tuple] = ()) -> str:
+    """The text the ``lte_cell`` program reads (format: ns3_scenarios/common/scenario-config.h).
+
+    Generates (or reuses from the cache) the fading trace when fading is on.
+
+    Args:
+        transfers: optional scheduled test transfers (t_s, "ul"|"dl", ue, bytes, tag[, payload]).
+    """
+    r, ch = sc.radio, sc.channel
+    n = sc.ue_count
+    lines = [
+        "# layersplit lte_cell config (written by cosim.radio.lte.program_config; do not edit)",
+        f"name {sc.name}",
+        f"duration_s {sc.duration_s!r}",
+        f"seed {sc.seed}",
+        f"run {sc.run}",
+        f"bandwidth_rbs {r.bandwidth_rbs}",
+        f"dl_earfcn {r.dl_earfcn}",
+        f"ul_earfcn {r.dl_earfcn + UL_OFFSET}",
+        f"enb_tx_power_dbm {r.enb_tx_power_dbm!r}",
+        f"ue_tx_power_dbm {r.ue_tx_power_dbm!r}",
+        f"enb_noise_figure_db {r.enb_noise_figure_db!r}",
+        f"ue_noise_figure_db {r.ue_noise_figure_db!r}",
+        f"scheduler {SCHEDULERS[r.scheduler]}",
+        f"rlc_mode {r.rlc_mode}",
+        f"rlc_max_tx_buffer_bytes {r.rlc_max_tx_buffer_bytes}",
+        f"srs_periodicity {40 if n <= 36 else 80}",
+        f"rlf_detection {'true' if r.rlf_detection else 'false'}",
+        f"rlc_am_retx_always_fits {'true' if r.rlc_am_retx_always_fits else 'false'}",
+        f"harq {'true' if r.harq else 'false'}",
+        f"enb_x {r.enb_position[0]!r}",
+        f"enb_y {r.enb_position[1]!r}",
+        f"enb_z {r.enb_position[2]!r}",
+    ]
+    loss, cond = PROPAGATION_MODELS[ch.propagation]
+    lines.append(f"pathloss_model {loss}")
+    lines.append(f"channel_condition {cond or 'none'}")
+    if ch.propagation == "log_distance":
+        lines.append(f"pathloss_attr Exponent {ch.log_distance.exponent!r}")
+        lines.append(f"pathloss_attr ReferenceLoss {ch.log_distance.reference_loss_db!r}")
+    elif ch.propagation == "okumura_hata":
+        env = {"urban": "Urban", "suburban": "SubUrban", "open": "OpenAreas"}
+        lines.append(f"pathloss_attr Environment {env[ch.okumura_hata.environment]}")
+        lines.append(f"pathloss_attr CitySize {ch.okumura_hata.city_size.capitalize()}")
+    elif ch.propagation == "cost231":
+        lines.append(f"pathloss_attr BSAntennaHeight {r.enb_position[2]!r}")
+        lines.append(f"pathloss_attr SSAntennaHeight {sc.ue_groups[0].height_m!r}")
+    elif cond is not None:
+        lines.append(f"pathloss_attr ShadowingEnabled {'true' if ch.shadowing else 'false'}")
+    if ch.fading.model == "none":
+        lines.append("fading none")
+    else:
+        lines += [
+            "fading trace",
+            f"fading_trace_file {_fading_file(sc)}",
+            f"fading_trace_length_s {ch.fading.trace_length_s!r}",
+            f"fading_samples {int(round(ch.fading.trace_length_s * 1000))}",
+            f"fading_window_s {ch.fading.window_s!r}",
+            f"fading_rb_num {r.bandwidth_rbs}",
+        ]
+    lines += [
+        f"backhaul_rate {sc.edge.backhaul_rate_gbps * 1e9:.0f}bps",
+        f"backhaul_delay_ms {sc.edge.backhaul_delay_ms!r}",
+        f"payload_bytes {sc.transfer.payload_bytes}",
+        f"loss_timeout_ms {sc.transfer.loss_timeout_ms!r}",
+        f"ue_count {n}",
+    ]
+    idx = 0
+    for g, pos in zip(sc.ue_groups, positions(sc)):
+        for k in range(g.count):
+            lines.append(f"ue {idx} " + " ".join(f"{a}={b}" for a, b in _ue_items(sc, g, k, pos[k])))
+            idx += 1
+    for t in transfers:
+        t_s, d, ue, nbytes, tag, *rest = t
+        payload = rest[0] if rest else sc.transfer.payload_bytes
+        lines.append(f"transfer {t_s!r} {d} {ue} {nbytes} {tag} {payload}")
+    return "\n".join(lines) + "\n"
+
+
+def _ue_items(sc: Scenario, g: UeGroup, k: int, pos: tuple[float, float, float]) -> list[tuple]:
+    m, t = g.mobility, g.traffic
+    items: list[tuple] = [("x", pos[0]), ("y", pos[1]), ("z", pos[2]), ("mobility", m.kind)]
+    if m.kind == "constant_velocity":
+        h = math.radians(m.heading_deg)
+        items += [("vx", round(m.speed_mps * math.cos(h), 6)), ("vy", round(m.speed_mps * math.sin(h), 6)),
+                  ("vz", 0.0)]
+    elif m.kind in ("random_walk", "random_waypoint", "gauss_markov"):
+        items += list(zip(("xmin", "xmax", "ymin", "ymax"), m.bounds))
+        if m.kind == "random_walk":
+            items += [("speed_min", m.speed_min_mps), ("speed_max", m.speed_max_mps),
+                      ("walk_mode", m.walk_mode), ("walk_step", m.walk_step)]
+        elif m.kind == "random_waypoint":
+            items += [("speed_min", m.speed_min_mps), ("speed_max", m.speed_max_mps), ("pause_s", m.pause_s)]
+        else:
+            items += [("mean_speed", m.mean_speed_mps), ("alpha", m.alpha), ("time_step_s", m.time_step_s)]
+    elif m.kind == "ns2":  # the schema refused a path with spaces
+        items += [("ns2_file", m.file), ("ns2_node", k)]
+    items.append(("traffic", t.kind))
+    if t.kind != "none":
+        rate = t.rate_bps if t.kind == "cbr" else _full_buffer_rate(sc.radio.bandwidth_rbs)
+        items += [("traffic_dir", t.direction), ("traffic_rate_bps", f"{rate:.0f}"),
+                  ("traffic_packet_bytes", t.packet_bytes), ("traffic_start_s", t.start_s)]
+    return items

@@ -1,0 +1,1 @@
+"""The 5G NR cell (5G-LENA): schema and program config."""

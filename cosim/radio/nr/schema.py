@@ -1,0 +1,244 @@
+"""The 5G NR cell schema (5G-LENA): a built-in ``nr_cell`` scenario is chosen by
+``radio: {technology: nr, ...}``; everything outside ``radio`` and ``channel`` (edge, transfer,
+ue_groups with their placement, mobility and traffic) is the LTE cell's (cosim.radio.lte.schema).
+
+Errors name the key path, the bad value and what is allowed, as every schema built on
+cosim.config.checks does, e.g. ``radio.numerology: 5 must be <= 4``.
+
+    radio:
+      technology: nr
+      numerology: 1                 # 0..4: subcarrier spacing 15 * 2^mu kHz, slot 1/2^mu ms
+      frequency_ghz: 3.5            # carrier (FR1 default; 28 for FR2)
+      bandwidth_mhz: 20
+      tdd_pattern: "F|F|F|F|F|F|F|F|F|F"   # per slot: DL, UL, F (flexible) or S (special)
+      scheduler: ofdma_pf           # tdma_/ofdma_ + rr | pf | mr | qos
+      mcs_table: nr1                # nr1 (38.214 table 1, 64QAM) | nr2 (table 2, 256QAM) | lte
+      harq: true                    # HARQ retransmissions (up to 3); false: a failed TB is gone
+      harq_combining: ir            # ir (incremental redundancy) | cc (chase combining)
+      rlc_mode: UM
+      gnb_antenna: [4, 8]           # rows, columns of the gNB's uniform planar array
+      ue_antenna: [1, 2]
+      antenna_element: isotropic    # isotropic (a cell serving all around) | 3gpp (TR 38.901 sector element, facing +x)
+      beamforming: direct_path      # ideal beamforming: direct_path | cell_scan | ...
+    channel:
+      scenario: UMa                 # UMa | UMi-StreetCanyon | RMa | InH-OfficeMixed | InH-OfficeOpen
+      condition: default            # default (38.901 LOS probability) | los | nlos
+      shadowing: true
+      fading: true                  # 38.901 small-scale fading (channel matrix); false: path loss only
+      update_period_ms: 100         # channel condition and channel matrix refresh (0: never)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from cosim.radio.lte import schema as lte_schema
+from cosim.config.checks import (COMMON_TOP, DERIVED, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
+                          drop_derived, fmt_allowed, integer, list_of, load_yaml, num, section, settings, string, vec)
+
+SCHEDULERS = {
+    f"{kind}_{alg}": f"ns3::NrMacScheduler{kind.capitalize()}{name}"
+    for kind in ("tdma", "ofdma")
+    for alg, name in (("rr", "RR"), ("pf", "PF"), ("mr", "MR"), ("qos", "Qos"))
+}
+# mcs_table x harq_combining -> 5G-LENA error model (it fixes the MCS table and the TB sizes)
+ERROR_MODELS = {
+    ("nr1", "ir"): "ns3::NrEesmIrT1", ("nr1", "cc"): "ns3::NrEesmCcT1",
+    ("nr2", "ir"): "ns3::NrEesmIrT2", ("nr2", "cc"): "ns3::NrEesmCcT2",
+    ("lte", "ir"): "ns3::NrLteMiErrorModel", ("lte", "cc"): "ns3::NrLteMiErrorModel",
+}
+BEAMFORMING = {
+    "direct_path": "ns3::DirectPathBeamforming",
+    "cell_scan": "ns3::CellScanBeamforming",
+    "quasi_omni_direct_path": "ns3::QuasiOmniDirectPathBeamforming",
+    "direct_path_quasi_omni": "ns3::DirectPathQuasiOmniBeamforming",
+}
+# YAML name -> NrChannelHelper scenario name
+NEEDS_FADING = {"cell_scan"}  # a beam search over the channel matrix, which fading: false leaves out
+CHANNEL_SCENARIOS = {"UMa": "UMa", "UMi-StreetCanyon": "UMi", "RMa": "RMa",
+                     "InH-OfficeMixed": "InH-OfficeMixed", "InH-OfficeOpen": "InH-OfficeOpen"}
+CONDITIONS = {"default": "Default", "los": "LOS", "nlos": "NLOS"}
+BANDWIDTHS_MHZ = (5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100, 200, 400)
+SLOT_TYPES = ("DL", "UL", "F", "S")
+MIN_RBS = 11  # fewer cannot carry the control region and a useful grant
+
+
+@dataclass
+class NrRadio:
+    technology: str = "nr"
+    numerology: int = 1
+    frequency_ghz: float = 3.5
+    bandwidth_mhz: float = 20
+    tdd_pattern: str = "F|F|F|F|F|F|F|F|F|F"
+    scheduler: str = "ofdma_pf"
+    mcs_table: str = "nr1"
+    harq: bool = True
+    harq_combining: str = "ir"
+    rlc_mode: str = "UM"
+    rlc_max_tx_buffer_bytes: int = 8 * 1024 * 1024
+    gnb_tx_power_dbm: float = 35.0
+    ue_tx_power_dbm: float = 23.0
+    gnb_noise_figure_db: float = 5.0
+    ue_noise_figure_db: float = 9.0
+    gnb_position: tuple[float, float, float] = (0.0, 0.0, 25.0)
+    gnb_antenna: tuple[int, int] = (4, 8)
+    ue_antenna: tuple[int, int] = (1, 2)
+    antenna_element: str = "isotropic"
+    beamforming: str = "direct_path"
+
+    @property
+    def bandwidth_rbs(self) -> int:
+        """Resource blocks of the carrier (5G-LENA: floor(bandwidth / (12 * subcarrier spacing)))."""
+        return int(self.bandwidth_mhz * 1e6 // (12 * 15e3 * 2**self.numerology))
+
+    @property
+    def slot_ms(self) -> float:
+        return 1.0 / 2**self.numerology
+
+
+@dataclass
+class NrChannel:
+    scenario: str = "UMa"
+    condition: str = "default"
+    shadowing: bool = True
+    fading: bool = True
+    update_period_ms: float = 100.0
+
+
+@dataclass
+class NrScenario:
+    name: str = "nr"
+    duration_s: float = 10.0
+    seed: int = 1
+    run: int = 1
+    radio: NrRadio = field(default_factory=NrRadio)
+    channel: NrChannel = field(default_factory=NrChannel)
+    edge: lte_schema.Edge = field(default_factory=lte_schema.Edge)
+    transfer: Transfer = field(default_factory=Transfer)
+    ue_groups: list[lte_schema.UeGroup] = field(default_factory=lambda: [lte_schema.UeGroup()])
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ue_count(self) -> int:
+        return sum(g.count for g in self.ue_groups)
+
+
+TECHNOLOGIES = ("lte", "nr")
+
+
+def is_nr(raw: Any) -> bool:
+    """Whether a parsed scenario mapping asks for an NR cell (radio.technology: nr). A
+    ``technology: lte`` is taken out of ``raw`` (the LTE schema has no such key); any other value
+    is a ConfigError naming the allowed ones."""
+    radio = raw.get("radio") if isinstance(raw, Mapping) else None
+    if not isinstance(radio, dict) or "technology" not in radio:
+        return False
+    if choice("radio.technology", radio["technology"], TECHNOLOGIES) == "lte":
+        del radio["technology"]
+        return False
+    return True
+
+
+def _pair(path: str, v: Any) -> tuple[int, int]:
+    if not isinstance(v, (list, tuple)) or len(v) != 2:
+        raise ConfigError(f"{path}: {v!r} is not [rows, columns]")
+    return tuple(integer(f"{path}[{i}]", x, 1, 16) for i, x in enumerate(v))
+
+
+def _pattern(path: str, v: Any) -> str:
+    slots = [s.strip() for s in string(path, v, 400).strip("|").split("|")]
+    for i, s in enumerate(slots):
+        if s not in SLOT_TYPES:
+            raise ConfigError(f"{path}: slot {i} is {s!r}, not one of {', '.join(SLOT_TYPES)}")
+    if not {"UL", "F"} & set(slots):
+        raise ConfigError(f"{path}: {v!r} has no uplink slot (UL or F); activations could not be sent")
+    if not {"DL", "F", "S"} & set(slots):
+        raise ConfigError(f"{path}: {v!r} has no downlink slot (DL, F or S)")
+    return "|".join(slots)
+
+
+def _radio(path: str, raw: Any) -> NrRadio:
+    r = section(path, raw, NrRadio, {
+        "technology": lambda p, v: choice(p, v, ("nr",)),
+        "numerology": lambda p, v: integer(p, v, 0, 4),
+        "frequency_ghz": lambda p, v: num(p, v, 0.5, 100),
+        "bandwidth_mhz": lambda p, v: choice(p, v, BANDWIDTHS_MHZ),
+        "tdd_pattern": _pattern,
+        "scheduler": lambda p, v: choice(p, v, SCHEDULERS),
+        "mcs_table": lambda p, v: choice(p, v, ("nr1", "nr2", "lte")),
+        "harq": boolean,
+        "harq_combining": lambda p, v: choice(p, v, ("ir", "cc")),
+        "rlc_mode": lambda p, v: choice(p, v, ("UM", "AM")),
+        "rlc_max_tx_buffer_bytes": lambda p, v: integer(p, v, 10 * 1024, 2**31 - 1),
+        "gnb_tx_power_dbm": lambda p, v: num(p, v, -30, 60),
+        "ue_tx_power_dbm": lambda p, v: num(p, v, -40, 33),
+        "gnb_noise_figure_db": lambda p, v: num(p, v, 0, 20),
+        "ue_noise_figure_db": lambda p, v: num(p, v, 0, 20),
+        "gnb_position": lambda p, v: vec(p, v, 3),
+        "gnb_antenna": _pair,
+        "ue_antenna": _pair,
+        "antenna_element": lambda p, v: choice(p, v, ("3gpp", "isotropic")),
+        "beamforming": lambda p, v: choice(p, v, BEAMFORMING),
+    })
+    if r.bandwidth_rbs < MIN_RBS:
+        raise ConfigError(f"{path}.bandwidth_mhz: {r.bandwidth_mhz} MHz at numerology {r.numerology} gives "
+                          f"{r.bandwidth_rbs} resource blocks; at least {MIN_RBS} are needed (wider band or lower numerology)")
+    return r
+
+
+def _channel(path: str, raw: Any) -> NrChannel:
+    return section(path, raw, NrChannel, {
+        "scenario": lambda p, v: choice(p, v, CHANNEL_SCENARIOS),
+        "condition": lambda p, v: choice(p, v, CONDITIONS),
+        "shadowing": boolean,
+        "fading": boolean,
+        "update_period_ms": lambda p, v: num(p, v, 0, 1e6),
+    })
+
+
+def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
+                  extra_sections: Iterable[str] = ()) -> NrScenario:
+    """Loads and validates an NR cell scenario (a YAML path or a parsed mapping).
+
+    Raises:
+        ConfigError: any bad, unknown or missing value (message: key path, value, allowed values).
+    """
+    raw = deepcopy(source) if isinstance(source, Mapping) else load_yaml(source, "scenario")
+    drop_derived(apply_overrides(raw, overrides))
+    extra_sections = set(extra_sections)
+    extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in lte_schema.TOP}
+    sc = section("", raw, NrScenario, {
+        **COMMON_TOP,
+        "radio": _radio,
+        "channel": _channel,
+        "edge": lambda p, v: section(p, v, lte_schema.Edge, {
+            "backhaul_delay_ms": lambda p2, v2: num(p2, v2, 0, 10_000),
+            "backhaul_rate_gbps": lambda p2, v2: num(p2, v2, 0, 1000, lo_open=True),
+        }),
+        "ue_groups": lambda p, v: [lte_schema._group(f"{p}[{i}]", g) for i, g in enumerate(list_of(p, v, lte_schema.MAX_UES))],
+    })
+    if not sc.ue_groups:
+        raise ConfigError("ue_groups: at least one group is required")
+    if sc.ue_count > lte_schema.MAX_UES:
+        raise ConfigError(f"ue_groups: {sc.ue_count} UEs in total, at most {lte_schema.MAX_UES} are allowed")
+    if sc.radio.beamforming in NEEDS_FADING and not sc.channel.fading:
+        raise ConfigError(f"radio.beamforming: {sc.radio.beamforming!r} searches beams on the 38.901 channel "
+                          f"matrix; it needs channel.fading: true (or use {fmt_allowed(sorted(set(BEAMFORMING) - NEEDS_FADING))})")
+    lte_schema._check_positions(sc)
+    sc.extra = extra
+    return sc
+
+
+def resolved_dict(sc: NrScenario) -> dict[str, Any]:
+    """For saving: every setting after defaults (it loads back as the same scenario) and, under
+    ``derived``, what the settings resolve to (UE positions, resource blocks, slot)."""
+    d = dataclasses.asdict(sc)
+    extra = d.pop("extra")
+    d = settings(d)
+    d.update(extra)
+    d[DERIVED] = {"radio": {"bandwidth_rbs": sc.radio.bandwidth_rbs, "slot_ms": sc.radio.slot_ms},
+                  "ue_groups": [{"initial_positions": [list(p) for p in pos]} for pos in lte_schema.positions(sc)]}
+    return d

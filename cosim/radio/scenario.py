@@ -1,0 +1,158 @@
+"""Scenarios run by a user's own ns-3 program (built with layersplit's CosimHelper) instead of
+the built-in LTE cell. The YAML names the program; the cell itself is whatever the program builds::
+
+    name: two_cells
+    duration_s: 10
+    seed: 1
+    program:
+      path: build/two_cells          # relative to this YAML file's folder, or absolute
+      args: ["--interferer=true"]    # the program's own options
+      ues: 2                         # optional: the program reports its UEs; a different count is refused
+    transfer: {payload_bytes: 1000, loss_timeout_ms: 1000}
+    # probes / model / requests / split ... as for the built-in cell
+
+The program gets ``--bridge=NAME`` from the launcher plus the options CosimHelper adds to its
+command line: ``--duration``, ``--seed``, ``--run``, ``--payload-bytes``, ``--loss-timeout-ms``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from cosim.config.checks import (COMMON_TOP, ConfigError, Transfer, apply_overrides, drop_derived, integer, list_of, load_yaml,
+                          section, settings, string)
+from cosim.radio.nr import schema as nr_schema
+from cosim.radio.lte.schema import Scenario, load_scenario, resolved_dict
+from cosim.radio.lte.program_config import to_program_config
+
+BUILTIN_PROGRAM = "lte_cell"
+
+
+@dataclass
+class Program:
+    path: str = ""
+    args: tuple[str, ...] = ()
+    ues: int | None = None  # None: as many as the program installed (it reports them)
+
+
+@dataclass
+class ProgramScenario:
+    """A scenario whose cell is built by a user's program; same attributes the runners use."""
+
+    name: str = "program"
+    duration_s: float = 10.0
+    seed: int = 1
+    run: int = 1
+    program: Program = field(default_factory=Program)
+    transfer: Transfer = field(default_factory=Transfer)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ue_count(self) -> int | None:
+        """UEs the program streams; None until the program has reported them (adopt_geometry)."""
+        return self.program.ues
+
+
+def _program(base: Path):
+    def parse(path: str, raw: Any) -> Program:
+        p = section(path, raw, Program, {
+            "path": string,
+            "args": lambda q, v: tuple(string(f"{q}[{i}]", a) for i, a in enumerate(list_of(q, v, 1000))),
+            "ues": lambda q, v: integer(q, v, 1, 64),
+        })
+        exe = Path(p.path).expanduser()
+        exe = exe if exe.is_absolute() else base / exe
+        if not p.path or not exe.is_file() or not os.access(exe, os.X_OK):
+            raise ConfigError(f"{path}.path: {p.path!r} is not an executable file (looked at {exe}); "
+                              f"build your script first (README: 'Use your own ns-3 script')")
+        p.path = str(exe)
+        return p
+    return parse
+
+
+def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
+             extra_sections: Iterable[str] = ()) -> Scenario | ProgramScenario:
+    """A built-in cell scenario, or a program scenario when the YAML has a ``program`` section."""
+    path = Path(source)
+    raw = apply_overrides(load_yaml(path, "scenario"), overrides)  # one override path for every schema
+    if "program" not in raw and nr_schema.is_nr(raw):
+        return nr_schema.load_scenario(raw, None, extra_sections)
+    if "program" not in raw:
+        return load_scenario(raw, None, extra_sections)
+    extra = {k: raw.pop(k) for k in list(raw) if k in set(extra_sections)}
+    sc = section("", drop_derived(raw), ProgramScenario, {**COMMON_TOP, "program": _program(path.resolve().parent)})
+    if "program" not in raw:
+        raise ConfigError("program: required")
+    sc.extra = extra
+    return sc
+
+
+def launch(sc: Scenario | ProgramScenario, run_dir: Path) -> tuple[str, list[str]]:
+    """(program, arguments) that run the scenario under the bridge."""
+    if isinstance(sc, nr_schema.NrScenario):
+        from cosim.radio.nr.program_config import to_program_config as nr_program_config
+
+        cfg = run_dir / "nr_cell.cfg"
+        cfg.write_text(nr_program_config(sc))
+        return "nr_cell", [f"--config={cfg}"]
+    if isinstance(sc, Scenario):
+        cfg = run_dir / "lte_cell.cfg"
+        cfg.write_text(to_program_config(sc))
+        return BUILTIN_PROGRAM, [f"--config={cfg}"]
+    return sc.program.path, [*sc.program.args, f"--duration={sc.duration_s}", f"--seed={sc.seed}",
+                             f"--run={sc.run}", f"--payload-bytes={sc.transfer.payload_bytes}",
+                             f"--loss-timeout-ms={sc.transfer.loss_timeout_ms}"]
+
+
+def resolved(sc: Scenario | ProgramScenario) -> dict[str, Any]:
+    """For saving beside the traces: every setting after defaults (it loads back as the same
+    scenario) and, for a built-in cell, what the settings resolved to (``derived``)."""
+    if isinstance(sc, nr_schema.NrScenario):
+        return nr_schema.resolved_dict(sc)
+    if isinstance(sc, Scenario):
+        return resolved_dict(sc)
+    import dataclasses
+
+    d = dataclasses.asdict(sc)
+    extra = d.pop("extra")
+    return {**settings(d), **extra}
+
+
+GEOMETRY_FILE = "geometry.json"
+
+
+def adopt_geometry(sc: Scenario | ProgramScenario, geometry: dict | None, run_dir: Path) -> None:
+    """Takes what the program built (its UE count and cell position, published as it attached)
+    into the scenario, refusing a YAML that contradicts it, and saves it beside the traces."""
+    import json
+
+    if geometry is None:
+        if isinstance(sc, ProgramScenario):
+            raise ConfigError(f"program.path: {sc.program.path} did not report its cell (UE count, position); "
+                              f"rebuild it against this layersplit (CosimHelper publishes them)")
+        return
+    ues = int(geometry["ues"])
+    if isinstance(sc, ProgramScenario):
+        if sc.program.ues is not None and sc.program.ues != ues:
+            raise ConfigError(f"program.ues: {sc.program.ues}, but {Path(sc.program.path).name} installed {ues} UEs; "
+                              f"remove program.ues (the program reports its UEs) or set it to {ues}")
+        sc.program.ues = ues
+    (run_dir / GEOMETRY_FILE).write_text(json.dumps({"ues": ues, "cell_position": list(geometry["cell_position"])}))
+
+
+def start_simulation(sc: Scenario | ProgramScenario, run_dir: Path):
+    """Launches the scenario's program under the bridge (logging to run_dir/ns3.log) and adopts
+    its geometry; the caller closes the returned cosim.bridge.launcher.Simulation."""
+    from cosim.bridge.launcher import Simulation
+
+    program, args = launch(sc, run_dir)
+    sim = Simulation(program, args, log_path=run_dir / "ns3.log")
+    try:
+        adopt_geometry(sc, sim.geometry, run_dir)
+    except BaseException:
+        sim.close()
+        raise
+    return sim

@@ -1,0 +1,1 @@
+"""One run of a config: run folders, the cost estimate, plain cell runs, dispatch by config kind."""

@@ -1,0 +1,161 @@
+"""The split-inference sections of a scenario YAML (beside the cell's own keys)::
+
+    model:        {name, dtype, device, cache_dir, wire_dtype, fill, protect, sink_row, interleave}
+    requests:     {rate_per_s | times_s, prompt_tokens, windows, decode_tokens, corpus, deadline_ms}
+    ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
+    edge_server:  {capacity, device}
+    split:        {policy: fixed | sinr_table | agent, k, table, agent, switch_cost_ms_per_layer}
+
+Every value is checked here; errors name the key path, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from cosim.config.checks import ConfigError
+from cosim.config.checks import boolean as _bool
+from cosim.config.checks import choice as _choice
+from cosim.config.checks import integer as _int
+from cosim.config.checks import list_of as _list
+from cosim.config.checks import num as _num
+from cosim.config.checks import section as _section
+from cosim.config.checks import string as _str
+
+MAX_LAYER = 1024  # the split point is checked against the model's layers once it is loaded
+
+SECTIONS = ("model", "requests", "ue_device", "edge_server", "split", "probes")
+POLICIES = ("fixed", "sinr_table", "agent")
+WIRE_DTYPES = ("float32", "float16", "bfloat16", "int8")
+FILL_MODES = ("zero", "mean")
+MODEL_DTYPES = ("float32", "bfloat16")
+MODEL_DEVICES = ("auto", "cpu", "cuda")  # llm_split.model.resolve_device; bfloat16 on a GPU
+
+
+@dataclass
+class ModelSection:
+    name: str = "smollm2-135m"
+    dtype: str = "float32"
+    device: str = "cpu"  # auto | cpu | cuda; cpu by default: the same numbers on every machine
+    cache_dir: str | None = None
+    wire_dtype: str = "float16"
+    fill: str = "zero"
+    protect: tuple[int, ...] = ()
+    sink_row: bool = True  # the edge restores the BOS row exactly (it is the same for every prompt)
+    interleave: bool = False  # spread elements over the packets (llm_split.wire.codec); float wire dtypes
+
+
+@dataclass
+class RequestsSection:
+    rate_per_s: float = 0.5            # Poisson arrivals per UE
+    times_s: tuple[float, ...] = ()     # or explicit arrival times, for every UE
+    prompt_tokens: int = 128
+    windows: int = 16                   # distinct prompts (consecutive corpus windows), drawn at random
+    decode_tokens: int = 0              # new tokens generated after the prompt, one round trip each
+    corpus: str = "lee"
+    deadline_ms: float | None = None    # None: wait for every packet's fate
+
+
+@dataclass
+class EdgeServerSection:
+    capacity: int = 1
+    device: str = "edge-gpu"
+
+
+@dataclass
+class SplitSection:
+    policy: str = "fixed"
+    k: int = 8
+    table: tuple[tuple[float, int], ...] = ()   # (minimum mean UL SINR in dB, k), best first
+    agent: str | None = None
+    switch_cost_ms_per_layer: float = 0.0
+
+
+@dataclass
+class SessionConfig:
+    model: ModelSection = field(default_factory=ModelSection)
+    requests: RequestsSection = field(default_factory=RequestsSection)
+    ue_device: str = "phone"
+    edge_server: EdgeServerSection = field(default_factory=EdgeServerSection)
+    split: SplitSection = field(default_factory=SplitSection)
+
+
+def _device(path: str, v: Any) -> str:
+    from llm_split import PROFILES
+
+    if isinstance(v, str) and (v in PROFILES or v == "measured" or Path(v).expanduser().is_file()):
+        return v
+    raise ConfigError(f"{path}: {v!r} is not one of {', '.join(PROFILES)}, measured, nor an existing profile JSON file")
+
+
+def _ints(path: str, v: Any, hi: int = 65_535) -> tuple[int, ...]:
+    return tuple(_int(f"{path}[{i}]", x, 0, hi) for i, x in enumerate(_list(path, v, 4096)))
+
+
+def _folder(path: str, v: Any) -> str:
+    """A folder that exists or can be made (an existing file in its place is refused now, not mid-run)."""
+    p = Path(_str(path, v)).expanduser()
+    for parent in (p, *p.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{path}: {v!r} is not a folder ({parent} is a file)")
+            break
+    return v
+
+
+def _table(path: str, v: Any) -> tuple[tuple[float, int], ...]:
+    rows = []
+    for i, row in enumerate(_list(path, v)):
+        if not isinstance(row, (list, tuple)) or len(row) != 2:
+            raise ConfigError(f"{path}[{i}]: {row!r} is not a pair [min_sinr_db, k]")
+        rows.append((_num(f"{path}[{i}][0]", row[0], -200, 200), _int(f"{path}[{i}][1]", row[1], 0, MAX_LAYER)))
+    return tuple(sorted(rows, reverse=True))
+
+
+def parse_session(extra: Mapping[str, Any]) -> SessionConfig:
+    """Validates the split-inference sections (``Scenario.extra``) into a SessionConfig."""
+    cfg = SessionConfig()
+    if "model" in extra:
+        cfg.model = _section("model", extra["model"], ModelSection, {
+            "name": _str, "dtype": lambda p, v: _choice(p, v, MODEL_DTYPES),
+            "device": lambda p, v: _choice(p, v, MODEL_DEVICES),
+            "cache_dir": _folder, "wire_dtype": lambda p, v: _choice(p, v, WIRE_DTYPES),
+            "fill": lambda p, v: _choice(p, v, FILL_MODES), "protect": _ints, "sink_row": _bool,
+            "interleave": _bool,
+        })
+        if cfg.model.interleave and cfg.model.wire_dtype == "int8":
+            raise ConfigError("model.interleave: true needs a float model.wire_dtype (float32, float16, bfloat16), "
+                              "not int8")
+    if "requests" in extra:
+        cfg.requests = _section("requests", extra["requests"], RequestsSection, {
+            "rate_per_s": lambda p, v: _num(p, v, 0, 1000, lo_open=True),
+            "times_s": lambda p, v: tuple(sorted(_num(f"{p}[{i}]", x, 0, 1e6) for i, x in enumerate(_list(p, v)))),
+            "prompt_tokens": lambda p, v: _int(p, v, 2, 4096),
+            "windows": lambda p, v: _int(p, v, 1, 10_000),
+            "decode_tokens": lambda p, v: _int(p, v, 0, 1024),
+            "corpus": _str,
+            "deadline_ms": lambda p, v: None if v is None else _num(p, v, 0, 600_000, lo_open=True),
+        })
+    if "ue_device" in extra:
+        cfg.ue_device = _device("ue_device", extra["ue_device"])
+    if "edge_server" in extra:
+        cfg.edge_server = _section("edge_server", extra["edge_server"], EdgeServerSection, {
+            "capacity": lambda p, v: _int(p, v, 1, 1024), "device": _device,
+        })
+    if "split" in extra:
+        cfg.split = _section("split", extra["split"], SplitSection, {
+            "policy": lambda p, v: _choice(p, v, POLICIES), "k": lambda p, v: _int(p, v, 0, MAX_LAYER),
+            "table": _table, "agent": _str,
+            "switch_cost_ms_per_layer": lambda p, v: _num(p, v, 0, 10_000),
+        })
+    _check_policy(cfg.split)
+    return cfg
+
+
+def _check_policy(s: SplitSection) -> None:
+    if s.policy == "sinr_table" and not s.table:
+        raise ConfigError("split.table: required for policy sinr_table, e.g. [[10, 4], [0, 12], [-100, 20]]")
+    if s.policy == "agent" and not s.agent:
+        raise ConfigError("split.agent: required for policy agent (a model file made by `layersplit train`)")

@@ -1,0 +1,313 @@
+"""Split inference over the air: requests on the UEs, activations through ns-3, a shared edge.
+
+Per UE, requests arrive (Poisson or listed times). Each one:
+
+1. waits for the UE (one request at a time per UE) and the policy picks k;
+2. the UE computes the head (time from the cost model's UE profile, plus the switching cost
+   when k changed);
+3. the activation packets go uplink through ns-3 (real UDP packets, RLC, MAC, PHY);
+4. when every packet's fate is known, or at the deadline, the edge rebuilds the hidden state
+   (lost or late packets erase their elements), queues for the edge server (FIFO, shared by all
+   UEs) and runs the tail (time from the edge profile; quality from a real tail pass);
+5. the reply (the generated token id) goes downlink through ns-3.
+
+Each finished request is one row of ``requests.parquet`` (fields in :data:`REQUEST_FIELDS`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import simpy
+
+from cosim.bridge.netclock import NetworkClock
+from cosim.session.policies import SplitPolicy, make_policy
+from cosim.run.estimate import check_session
+from cosim.config.checks import DERIVED, settings
+from cosim.run.rundir import RunRecord, new_run_dir
+from cosim.radio.scenario import ProgramScenario, load_any, resolved, start_simulation
+from cosim.radio.lte.schema import Scenario
+from cosim.session.config import SECTIONS, SessionConfig, parse_session
+from cosim.outputs.traces import TraceWriter
+
+REQUESTS_FILE = "requests.parquet"
+REPLY_BYTES_PER_TOKEN = 4  # a token id
+_NO_QUALITY = SimpleNamespace(erased_fraction=np.nan, nll=np.nan, nll_clean=np.nan, ppl=np.nan, ppl_clean=np.nan,
+                              n_scored=0)  # a deferred request's, until resolve_quality
+
+
+@dataclass
+class RequestRecord:
+    """One request (times in seconds of simulated time; sizes in bytes)."""
+
+    request: int            # id, in arrival order over all UEs
+    ue: int
+    window: int             # corpus window used as the prompt
+    tokens: int             # prompt tokens (BOS included)
+    k: int                  # split point: layers [0, k) ran on the UE
+    t_arrival_s: float
+    payload_bytes: int      # bytes sent uplink, prompt and decoding (codec packet headers included)
+    packets: int            # uplink packets, prompt and decoding
+    packets_lost: int       # of those, lost by ns-3 or past the deadline
+    ue_wait_s: float        # waiting for the UE (busy with another request); parts sum over all steps
+    ue_compute_s: float     # head compute (+ switching cost)
+    uplink_s: float         # from the UE's send to the last fate (or the deadline)
+    queue_s: float          # waiting for the edge server
+    edge_compute_s: float
+    downlink_s: float
+    latency_s: float        # arrival to reply received = the sum of the six parts above
+    erased_fraction: float  # of the prompt's hidden-state elements
+    nll: float              # nats, summed over the window's scored tokens, under the damage
+    nll_clean: float
+    ppl: float
+    ppl_clean: float
+    scored_tokens: int
+    new_tokens: int         # tokens decoded after the prompt (requests.decode_tokens)
+    token_match: float      # fraction of the generated tokens (the prefill's reply and the new ones)
+                            # equal to the unsplit model's greedy ones; NaN without decoding
+    reply_lost: bool        # a reply token id was lost or late
+
+
+REQUEST_FIELDS = tuple(RequestRecord.__dataclass_fields__)
+
+
+class SplitSession:
+    """The simpy processes of one session, run against a live ns-3 program."""
+
+    def __init__(self, env: simpy.Environment, clock: NetworkClock, infer: SplitInference,
+                 cfg: SessionConfig, policy: SplitPolicy, n_ues: int, seed: int, batch_quality: bool = False):
+        self.env, self.clock, self.infer, self.cfg, self.policy = env, clock, infer, cfg, policy
+        self.edge = simpy.Resource(env, capacity=cfg.edge_server.capacity)
+        self.ue_busy = [simpy.Resource(env, capacity=1) for _ in range(n_ues)]
+        self.current_k: list[int | None] = [None] * n_ues
+        self.records: list[RequestRecord] = []
+        self._rng = np.random.default_rng(seed)
+        self._next_id = 0
+        self._deadline_s = None if cfg.requests.deadline_ms is None else cfg.requests.deadline_ms / 1000
+        # batch_quality: a request's quality (not its timing) comes from deduplicated, batched tail
+        # passes after the fact (resolve_quality); its record holds NaN until then
+        self._batch_quality = batch_quality
+        self._unresolved: list[tuple[RequestRecord, tuple]] = []
+
+    def start(self, duration_s: float) -> None:
+        for ue in range(len(self.ue_busy)):
+            self.env.process(self._arrivals(ue, duration_s))
+
+    def _arrival_times(self, duration_s: float) -> list[float]:
+        r = self.cfg.requests
+        if r.times_s:
+            return [t for t in r.times_s if t < duration_s]
+        times, t = [], 0.0
+        while True:
+            t += float(self._rng.exponential(1.0 / r.rate_per_s))
+            if t >= duration_s:
+                return times
+            times.append(t)
+
+    def _arrivals(self, ue: int, duration_s: float):
+        for t in self._arrival_times(duration_s):
+            yield self.env.timeout(t - self.env.now)
+            self.submit(ue)
+
+    def submit(self, ue: int) -> simpy.Process:
+        """Starts one request of UE ``ue`` now, on a prompt window drawn at random; the process
+        ends when its RequestRecord has been appended to ``records``."""
+        rid, self._next_id = self._next_id, self._next_id + 1
+        window = int(self._rng.integers(self.infer.n_windows))
+        return self.env.process(self._request(rid, ue, window))
+
+    def _request(self, rid: int, ue: int, w: int):
+        env, infer, n_new = self.env, self.infer, self.cfg.requests.decode_tokens
+        parts = dict.fromkeys(("ue_wait_s", "ue_compute_s", "uplink_s", "queue_s", "edge_compute_s", "downlink_s"), 0.0)
+        t0, tokens = env.now, infer.tokens(w)
+        k = yield from self._on_ue(ue, parts, lambda k: infer.cost.ue_cost(k, tokens)[0])
+        dec = infer.start_decoding(w, k) if n_new else None
+        packets = infer.packets(w, k)
+        lost = yield from self._send(ue, packets, parts)
+        up_bytes, up_packets, up_lost = sum(map(len, packets)), len(packets), len(lost)
+        yield from self._on_edge(parts, infer.cost.edge_cost(k, tokens)[0])
+        if dec:  # decoding needs the tail's KV cache and token now
+            q = infer.prefill_tail(dec, packets, lost)
+        elif self._batch_quality:
+            q = infer.defer_quality(w, k, packets, lost)
+        else:
+            q = infer.quality(w, k, packets, lost)
+        reply_lost = yield from self._reply(ue, parts)
+        for i in range(n_new):  # each new token: head on the UE, one vector up, tail, its id down
+            yield from self._on_ue(ue, parts, lambda k: infer.cost.ue_cost(k, 1, tokens + i)[0], k)
+            step = infer.step_packets(dec)
+            step_lost = yield from self._send(ue, step, parts)
+            up_bytes, up_packets, up_lost = up_bytes + sum(map(len, step)), up_packets + len(step), up_lost + len(step_lost)
+            yield from self._on_edge(parts, infer.cost.edge_cost(k, 1, tokens + i)[0])
+            infer.step_tail(dec, step, step_lost)
+            reply_lost |= yield from self._reply(ue, parts)
+        match = float(np.mean(np.equal(dec.tokens[:n_new + 1], infer.clean_tokens(w, n_new + 1)))) if dec else np.nan
+        deferred, q = (q, _NO_QUALITY) if isinstance(q, tuple) else (None, q)
+        self.records.append(RequestRecord(
+            rid, ue, w, tokens, k, t0, up_bytes, up_packets, up_lost, **parts, latency_s=env.now - t0,
+            erased_fraction=q.erased_fraction, nll=q.nll, nll_clean=q.nll_clean, ppl=q.ppl, ppl_clean=q.ppl_clean,
+            scored_tokens=q.n_scored, new_tokens=n_new, token_match=match, reply_lost=reply_lost))
+        if deferred is not None:
+            self._unresolved.append((self.records[-1], deferred))
+            if len(self._unresolved) >= 64:  # bounds the packets kept for deferred passes
+                self.resolve_quality()
+
+    def resolve_quality(self) -> None:
+        """Fills in the deferred qualities: each distinct (window, k, lost set) once, batched by k."""
+        if not self._unresolved:
+            return
+        self.infer.flush_quality()
+        for rec, key in self._unresolved:
+            q = self.infer.quality_of(key)
+            rec.erased_fraction, rec.nll, rec.nll_clean = q.erased_fraction, q.nll, q.nll_clean
+            rec.ppl, rec.ppl_clean, rec.scored_tokens = q.ppl, q.ppl_clean, q.n_scored
+        self._unresolved.clear()
+
+    def _on_ue(self, ue: int, parts: dict, seconds, k: int | None = None):
+        """Waits for the UE and computes seconds(k); without k, the policy chooses it first."""
+        t0 = self.env.now
+        with self.ue_busy[ue].request() as turn:
+            yield turn
+            parts["ue_wait_s"] += self.env.now - t0
+            switch = 0.0
+            if k is None:
+                k = int(self.policy.choose(ue, self.clock.recent_slots(ue), self.current_k[ue],
+                                           self.clock.recent_packets(ue)))
+                if self.current_k[ue] is not None:
+                    switch = abs(k - self.current_k[ue]) * self.cfg.split.switch_cost_ms_per_layer / 1000
+                self.current_k[ue] = k
+            t1 = self.env.now
+            yield self.env.timeout(seconds(k) + switch)
+            parts["ue_compute_s"] += self.env.now - t1
+        return k
+
+    def _send(self, ue: int, packets: list[bytes], parts: dict):
+        """Carries packets uplink through ns-3; returns the indices lost or past the deadline."""
+        t0 = self.env.now
+        up = self.clock.send(ue, sum(map(len, packets)), max(map(len, packets)), uplink=True)
+        yield from self._wait(up)
+        parts["uplink_s"] += self.env.now - t0
+        return {i for i in range(up.n_packets) if not self._in_time(up, i)}
+
+    def _on_edge(self, parts: dict, seconds: float):
+        t0 = self.env.now
+        with self.edge.request() as slot:
+            yield slot
+            parts["queue_s"] += self.env.now - t0
+            t1 = self.env.now
+            yield self.env.timeout(seconds)
+            parts["edge_compute_s"] += self.env.now - t1
+
+    def _reply(self, ue: int, parts: dict):
+        """The generated token id, downlink; returns True when it was lost or late."""
+        t0 = self.env.now
+        down = self.clock.send(ue, REPLY_BYTES_PER_TOKEN, REPLY_BYTES_PER_TOKEN, uplink=False)
+        yield from self._wait(down)
+        parts["downlink_s"] += self.env.now - t0
+        return not all(self._in_time(down, i) for i in range(down.n_packets))
+
+    def _wait(self, transfer):
+        if self._deadline_s is None:
+            yield transfer.done
+        else:
+            yield transfer.done | self.env.timeout(self._deadline_s)
+
+    def _in_time(self, transfer, i: int) -> bool:
+        t = transfer.arrival_s.get(i)
+        return t is not None and (self._deadline_s is None or t <= transfer.issued_s + self._deadline_s + 1e-12)
+
+
+def write_requests(records: list[RequestRecord], path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = sorted(records, key=lambda r: r.request)
+    columns = {f: [getattr(r, f) for r in rows] for f in REQUEST_FIELDS}
+    schema = pa.schema([(f, pa.float64() if RequestRecord.__annotations__[f] == "float" else
+                         pa.bool_() if RequestRecord.__annotations__[f] == "bool" else pa.int64())
+                        for f in REQUEST_FIELDS])
+    pq.write_table(pa.table(columns, schema=schema), path)
+
+
+def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Path, progress: bool = True,
+                event_grants: bool = True, batch_quality: bool = True) -> dict:
+    """Runs the scenario with split inference; writes traces and requests.parquet into run_dir.
+    ``event_grants=False``: one grant per slot while transfers fly (same traces; see cosim.bridge.netclock)."""
+    from tqdm import tqdm
+
+    from cosim.session.inference import SplitInference  # torch: imported only by runs that use the model
+
+    infer = SplitInference(cfg, sc.transfer.payload_bytes)  # model loading happens before ns-3 starts
+    policy = make_policy(cfg.split, infer.n_layers)
+    env = simpy.Environment()
+    session = None
+    timing = {}
+    t_start = time.perf_counter()
+    try:
+        with TraceWriter(run_dir) as traces, \
+                start_simulation(sc, run_dir) as sim, \
+                tqdm(total=round(sc.duration_s * 1000), unit="sim-ms", disable=not progress, desc=sc.name) as bar:
+            def on_records(slots, events):
+                traces.write(slots, events)
+                bar.update(min(round(sim.now_ns / 1e6), bar.total) - bar.n)
+
+            traces.follow(sim)  # records read before a stop or a crash reach the traces too
+            clock = NetworkClock(env, sim, sc.ue_count, sc.duration_s, on_records=on_records,
+                                 event_grants=event_grants)
+            session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed, batch_quality)
+            session.start(sc.duration_s)
+            clock.run()
+            timing = {"ns3_s": sim.busy_s, "bridge_s": clock.advance_wall_s - sim.busy_s, "grants": clock.grants}
+    finally:
+        if session is not None:
+            session.resolve_quality()
+            write_requests(session.records, run_dir / REQUESTS_FILE)
+    timing.update(model_s=infer.model_wall_s, model_load_s=infer.load_wall_s, tail_passes=infer.tail_passes,
+                  session_wall_s=time.perf_counter() - t_start)
+    return {"requests": len(session.records), "timing": timing}
+
+
+def is_session_file(path) -> bool:
+    """True when the YAML file has split-inference sections (else it is a plain cell scenario)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return False  # let the scenario loader report it
+    return isinstance(raw, dict) and any(k in raw for k in SECTIONS if k != "probes")
+
+
+def saved_config(sc: Scenario | ProgramScenario, cfg: SessionConfig) -> dict:
+    """The run's config.yaml: the cell's and the session's settings after defaults (it runs again
+    as it is) and, last, what the cell's settings resolved to."""
+    cell = resolved(sc)
+    derived = {DERIVED: cell.pop(DERIVED)} if DERIVED in cell else {}  # a program scenario has none
+    return {**cell, **settings(asdict(cfg)), **derived}
+
+
+def run_session_file(path, out=None, seed=None, progress: bool = True, overrides: dict | None = None,
+                     event_grants: bool = True, batch_quality: bool = True) -> Path:
+    """Validates the YAML (cell + split-inference sections), runs it, returns the run folder.
+
+    ``overrides`` maps dotted keys of the cell's sections to values (see cosim.radio.lte.schema.load_scenario)."""
+    overrides = dict(overrides or {})
+    if seed is not None:
+        overrides["seed"] = seed
+    sc = load_any(path, overrides=overrides, extra_sections=SECTIONS)
+    cfg = parse_session(sc.extra)
+    check_session(sc, cfg)  # refuses a run that cannot finish in reasonable time or memory
+    run_dir = new_run_dir(out, sc.name)
+    record = RunRecord(run_dir, saved_config(sc, cfg), sc.seed)
+    try:
+        counts = run_session(sc, cfg, run_dir, progress, event_grants, batch_quality)
+    except BaseException as exc:
+        record.finish(exc)
+        raise
+    record.finish(**counts)
+    return run_dir
+

@@ -1,0 +1,219 @@
+"""`layersplit sweep SWEEP.yaml`: many independent runs of one config, on a local process pool or Ray.
+
+A sweep file names a base config (cell scenario, split session or training config) and the
+overrides that make its points::
+
+    base: split_lte.yaml          # relative to this file
+    seed: 1                       # the sweep's seed (a point's own seed is derived from it)
+    set: {duration_s: 2}          # overrides every point gets (not swept)
+    grid:                         # every combination (cartesian product)
+      radio.rlc_mode: [UM, AM]
+      ue_groups.0.count: [1, 4]
+    points:                       # and/or listed points (crossed with the grid when both are given)
+      - {split.k: 4}
+      - {split.k: 12, requests.deadline_ms: 100}
+    executor: local               # local (a process pool, the default) or ray
+    workers: null                 # local: processes (default: the machine's CPUs); ray: CPUs of a local Ray
+    address: null                 # ray: an existing cluster ("auto", "ray://head:10001"); none: a local Ray
+    threads: 1                    # torch threads per point (fixed, so results do not depend on the executor)
+
+Keys are the same dotted paths as ``layersplit run --set``. Each point runs the code
+``layersplit run`` runs (cosim.run.dispatch.run_config) in a worker, in a temporary folder, and sends
+its tables back. Unless ``seed`` is swept, a point's seed is derived from the sweep's seed and the
+point's values, so adding points never changes another point's seed.
+
+The sweep folder holds ``sweep.yaml`` (the spec as given), ``manifest.json`` (every point: values,
+seed, status, error, wall time), ``points/<id>/`` (each run's resolved config.yaml and meta.json)
+and ``results/<table>/``: one Parquet dataset per trace table (slots, packets, requests, or a
+training run's metrics), hive-partitioned by the swept fields, with ``point`` and ``seed``
+columns. Calling the sweep again runs only the points that are missing or failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import yaml
+
+from cosim.sweep.executors import run_tasks
+from cosim.config.checks import ConfigError
+
+EXECUTORS = ("local", "ray")  # of cosim.sweep.executors: a sweep's points run in workers, never serially here
+_SPEC_KEYS = {"base", "seed", "set", "grid", "points", "executor", "workers", "address", "threads"}
+
+
+@dataclass
+class SweepSpec:
+    base: Path
+    seed: int = 1
+    set: dict = field(default_factory=dict)
+    grid: dict = field(default_factory=dict)
+    points: list = field(default_factory=list)
+    executor: str = "local"
+    workers: int | None = None
+    address: str | None = None
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class Point:
+    id: str
+    values: dict     # the swept fields' values
+    seed: int
+
+    def overrides(self, common: dict) -> dict:
+        return {**common, **self.values, "seed": self.seed}
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Reads and checks a sweep file; ConfigError names the bad key."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"sweep file not found: {path}")
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    unknown = set(raw) - _SPEC_KEYS
+    if unknown:
+        raise ConfigError(f"{sorted(unknown)[0]}: unknown key (allowed: {', '.join(sorted(_SPEC_KEYS))})")
+    if "base" not in raw:
+        raise ConfigError("base: required (the config file every point overrides)")
+    spec = SweepSpec(**{**raw, "base": (path.parent / str(raw["base"])).resolve()})
+    if not spec.base.is_file():
+        raise ConfigError(f"base: {spec.base} is not a file")
+    if spec.executor not in EXECUTORS:
+        raise ConfigError(f"executor: {spec.executor!r} is not one of {', '.join(EXECUTORS)}")
+    for name in ("set", "grid"):
+        if not isinstance(getattr(spec, name), dict):
+            raise ConfigError(f"{name}: expected a mapping of dotted keys")
+    for key, values in spec.grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"grid.{key}: expected a non-empty list of values")
+    if not isinstance(spec.points, list) or not all(isinstance(p, dict) for p in spec.points):
+        raise ConfigError("points: expected a list of mappings (dotted key -> value)")
+    if not isinstance(spec.seed, int) or spec.seed < 0:
+        raise ConfigError(f"seed: {spec.seed!r} is not an integer >= 0")
+    return spec
+
+
+def expand(spec: SweepSpec) -> list[Point]:
+    """The sweep's points, in a fixed order (grid cells in the order given, crossed with the list)."""
+    keys = list(spec.grid)
+    cells = [dict(zip(keys, combo)) for combo in itertools.product(*(spec.grid[k] for k in keys))]
+    listed = spec.points or [{}]
+    points, seen = [], set()
+    for extra in listed:
+        for cell in cells:
+            values = {**cell, **extra}
+            pid = point_id(values)
+            if pid not in seen:
+                seen.add(pid)
+                points.append(Point(pid, values, _seed(spec.seed, pid, values)))
+    return points
+
+
+def point_id(values: dict) -> str:
+    return hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _seed(sweep_seed: int, pid: str, values: dict) -> int:
+    if "seed" in values:
+        return values["seed"]
+    digest = hashlib.sha256(f"{sweep_seed}:{pid}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") % (2**31 - 2) + 1  # 1..2^31-1, what every loader accepts
+
+
+def swept_fields(points: list[Point]) -> list[str]:
+    return sorted({k for p in points for k in p.values})
+
+
+# ----------------------------------------------------------------------------- one point (in a worker)
+def run_point(base: str, overrides: dict) -> dict:
+    """Runs one point in a temporary folder; returns its tables (pyarrow) or its error. Never raises.
+    (Its torch threads are fixed by the executor: cosim.sweep.executors.)"""
+    import tempfile
+
+    from cosim.run.dispatch import run_config
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="layersplit-point-") as tmp:
+        try:
+            run = run_config(base, out=Path(tmp) / "run", overrides=overrides, progress=False)
+            result = {"status": "ok", "tables": _tables(run)}
+        except Exception as exc:  # the point fails alone; its error goes into the manifest
+            result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".strip()}
+            run = Path(tmp) / "run"
+        for name in ("config.yaml", "meta.json"):
+            if (run / name).is_file():
+                result[name] = (run / name).read_text()
+    result["wall_s"] = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def _tables(run: Path) -> dict:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = {f.name.removesuffix(".parquet"): pq.read_table(f) for f in sorted(run.glob("*.parquet"))}
+    if (run / "metrics.json").is_file():  # a training run: its metrics as one row
+        import pandas as pd
+
+        metrics = json.loads((run / "metrics.json").read_text())
+        flat = pd.json_normalize({k: v for k, v in metrics.items() if not isinstance(v, list)}, sep=".")
+        tables["metrics"] = pa.Table.from_pandas(flat, preserve_index=False)
+    return tables
+
+
+# ----------------------------------------------------------------------------- the sweep
+def run_sweep(path: str | Path, out: str | Path | None = None, executor: str | None = None,
+              workers: int | None = None, address: str | None = None, progress: bool = True) -> dict:
+    """Runs the sweep's missing or failed points into ``out`` (default: runs/<sweep file name>).
+
+    Returns {"dir": folder, "ran": ids of the points run now, "counts": statuses of all points}."""
+    from tqdm import tqdm
+
+    from cosim.sweep.store import SweepDir
+
+    spec = load_sweep(path)
+    executor = executor or spec.executor
+    if executor not in EXECUTORS:
+        raise ConfigError(f"--executor: {executor!r} is not one of {', '.join(EXECUTORS)}")
+    root = Path(out) if out else Path("runs") / Path(path).stem
+    store = SweepDir(root)
+    points = expand(spec)
+    store.register(points, swept_fields(points))
+    (root / "sweep.yaml").write_text(Path(path).read_text())
+    todo = [(p, p.overrides(spec.set)) for p in store.todo(points)]
+    results = run_tasks(partial(run_point, str(spec.base)), [ov for _, ov in todo], executor,
+                        workers or spec.workers, address or spec.address, spec.threads)
+    with tqdm(total=len(points), initial=len(points) - len(todo), unit="point", disable=not progress,
+              desc=Path(path).stem) as bar:
+        for i, result, error in results:
+            if error is not None:  # its worker died (e.g. killed): only its point fails
+                result = {"status": "failed", "error": f"{type(error).__name__}: {error}", "wall_s": None}
+            store.record(todo[i][0], result)
+            bar.update(1)
+    return {"dir": root, "ran": [p.id for p, _ in todo], "counts": store.counts()}
+
+
+def sweep_status(root: str | Path) -> str:
+    """What `layersplit sweep status DIR` prints: counts, then one line per point not ok."""
+    from cosim.sweep.store import MANIFEST, SweepDir
+
+    if not (Path(root) / MANIFEST).is_file():
+        raise FileNotFoundError(f"DIR: {root} is not a sweep folder (no {MANIFEST}); make one with `layersplit sweep`")
+    store = SweepDir(root)
+    counts = store.counts()
+    lines = [f"{root}: {len(store.points)} points: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+             f"results: {', '.join(store.tables()) or 'none yet'} (partitioned by {', '.join(store.manifest['fields']) or 'nothing'})"]
+    for pid, entry in store.points.items():
+        if entry["status"] != "ok":
+            values = " ".join(f"{k}={v}" for k, v in entry["values"].items())
+            lines.append(f"  {pid} {entry['status']}: {values}" + (f": {entry['error']}" if "error" in entry else ""))
+    return "\n".join(lines)

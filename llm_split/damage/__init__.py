@@ -1,0 +1,1 @@
+"""Channel damage models applied to a hidden state, and the exact strata over decisive elements."""
