@@ -47,7 +47,8 @@ def fuzz_configs(n: int, tmp: Path) -> dict:
     from test_config_fuzz import _message_path, cell, session
 
     from cosim.config.checks import ConfigError
-    from cosim.run.estimate import check_cell, check_session
+    from cosim.run.cell_run import check_cell
+    from cosim.run.estimate import check_session
     from cosim.radio.scenario import load_any
     from cosim.session.config import SECTIONS, parse_session
 

@@ -1,5 +1,6 @@
-"""Scenarios run by a user's own ns-3 program (built with layersplit's CosimHelper) instead of
-the built-in LTE cell. The YAML names the program; the cell itself is whatever the program builds::
+"""Any cell scenario: a built-in radio's (picked by ``radio.technology`` from cosim.radio.registry)
+or one run by a user's own ns-3 program (built with layersplit's CosimHelper). For the latter the
+YAML names the program; the cell itself is whatever the program builds::
 
     name: two_cells
     duration_s: 10
@@ -22,13 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.config.checks import (COMMON_TOP, ConfigError, Transfer, apply_overrides, drop_derived, integer, list_of, load_yaml,
-                          section, settings, string)
-from cosim.radio.nr import schema as nr_schema
-from cosim.radio.lte.schema import Scenario, load_scenario, resolved_dict
-from cosim.radio.lte.program_config import to_program_config
-
-BUILTIN_PROGRAM = "lte_cell"
+from cosim.config.checks import (COMMON_TOP, ConfigError, Transfer, apply_overrides, drop_derived, integer, list_of,
+                                 load_yaml, section, settings, string)
+from cosim.radio import registry
 
 
 @dataclass
@@ -74,14 +71,13 @@ def _program(base: Path):
 
 
 def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
-             extra_sections: Iterable[str] = ()) -> Scenario | ProgramScenario:
-    """A built-in cell scenario, or a program scenario when the YAML has a ``program`` section."""
+             extra_sections: Iterable[str] = ()) -> Any:
+    """A built-in cell scenario of its radio, or a program scenario when the YAML has a ``program``
+    section."""
     path = Path(source)
     raw = apply_overrides(load_yaml(path, "scenario"), overrides)  # one override path for every schema
-    if "program" not in raw and nr_schema.is_nr(raw):
-        return nr_schema.load_scenario(raw, None, extra_sections)
     if "program" not in raw:
-        return load_scenario(raw, None, extra_sections)
+        return registry.get(registry.technology(raw)).load(raw, extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in set(extra_sections)}
     sc = section("", drop_derived(raw), ProgramScenario, {**COMMON_TOP, "program": _program(path.resolve().parent)})
     if "program" not in raw:
@@ -90,30 +86,22 @@ def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
     return sc
 
 
-def launch(sc: Scenario | ProgramScenario, run_dir: Path) -> tuple[str, list[str]]:
+def launch(sc: Any, run_dir: Path) -> tuple[str, list[str]]:
     """(program, arguments) that run the scenario under the bridge."""
-    if isinstance(sc, nr_schema.NrScenario):
-        from cosim.radio.nr.program_config import to_program_config as nr_program_config
-
-        cfg = run_dir / "nr_cell.cfg"
-        cfg.write_text(nr_program_config(sc))
-        return "nr_cell", [f"--config={cfg}"]
-    if isinstance(sc, Scenario):
-        cfg = run_dir / "lte_cell.cfg"
-        cfg.write_text(to_program_config(sc))
-        return BUILTIN_PROGRAM, [f"--config={cfg}"]
+    radio = registry.of_scenario(sc)
+    if radio is not None:
+        return radio.launch(sc, run_dir)
     return sc.program.path, [*sc.program.args, f"--duration={sc.duration_s}", f"--seed={sc.seed}",
                              f"--run={sc.run}", f"--payload-bytes={sc.transfer.payload_bytes}",
                              f"--loss-timeout-ms={sc.transfer.loss_timeout_ms}"]
 
 
-def resolved(sc: Scenario | ProgramScenario) -> dict[str, Any]:
+def resolved(sc: Any) -> dict[str, Any]:
     """For saving beside the traces: every setting after defaults (it loads back as the same
     scenario) and, for a built-in cell, what the settings resolved to (``derived``)."""
-    if isinstance(sc, nr_schema.NrScenario):
-        return nr_schema.resolved_dict(sc)
-    if isinstance(sc, Scenario):
-        return resolved_dict(sc)
+    radio = registry.of_scenario(sc)
+    if radio is not None:
+        return radio.resolved(sc)
     import dataclasses
 
     d = dataclasses.asdict(sc)
@@ -124,7 +112,7 @@ def resolved(sc: Scenario | ProgramScenario) -> dict[str, Any]:
 GEOMETRY_FILE = "geometry.json"
 
 
-def adopt_geometry(sc: Scenario | ProgramScenario, geometry: dict | None, run_dir: Path) -> None:
+def adopt_geometry(sc: Any, geometry: dict | None, run_dir: Path) -> None:
     """Takes what the program built (its UE count and cell position, published as it attached)
     into the scenario, refusing a YAML that contradicts it, and saves it beside the traces."""
     import json
@@ -143,7 +131,7 @@ def adopt_geometry(sc: Scenario | ProgramScenario, geometry: dict | None, run_di
     (run_dir / GEOMETRY_FILE).write_text(json.dumps({"ues": ues, "cell_position": list(geometry["cell_position"])}))
 
 
-def start_simulation(sc: Scenario | ProgramScenario, run_dir: Path):
+def start_simulation(sc: Any, run_dir: Path):
     """Launches the scenario's program under the bridge (logging to run_dir/ns3.log) and adopts
     its geometry; the caller closes the returned cosim.bridge.launcher.Simulation."""
     from cosim.bridge.launcher import Simulation

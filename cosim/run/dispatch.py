@@ -46,14 +46,14 @@ def config_kind(path: str | Path) -> str:
 
 def _plugin_kind(path: str | Path):
     """(kind, run) of the plugin that claims the YAML at ``path``, or None (cells and sessions)."""
-    from cosim.radio.lte.schema import TOP
+    from cosim.radio.cell import CELL_KEYS
     from cosim.plugins import config_runner
 
     try:
         raw = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError):
         return None  # the scenario loader reports what is wrong with the file
-    cell_only = (set(TOP) - {"seed", "run"}) | {"program", "probes"}
+    cell_only = (set(CELL_KEYS) - {"seed", "run"}) | {"program", "probes"}
     if isinstance(raw, dict) and raw and not cell_only & set(raw):
         return config_runner(raw)
     return None

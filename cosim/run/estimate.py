@@ -20,8 +20,9 @@ import sys
 from dataclasses import dataclass, field
 
 from cosim.config.checks import ConfigError
+from cosim.radio import registry
 
-WALL_S_PER_UE_SLOT = 25e-6      # ns-3 LTE, streaming (README: 1.19 sim-s per wall-s at 32 UEs)
+WALL_S_PER_UE_SLOT = 25e-6      # a user's own program: LTE's cost per 1 ms slot (cosim.radio.lte)
 WALL_S_PER_PACKET = 30e-6       # one UDP packet through PDCP/RLC/MAC/PHY and its fate record
 BYTES_PER_PENDING_PACKET = 400  # ns-3 keeps each packet (and its timeout event) until its fate
 TOKENS_PER_S = 500.0            # SmolLM2 prompt tokens per wall second on the CPU
@@ -48,10 +49,12 @@ class Estimate:
 
 def estimate(sc, probes: list | None = None, session=None) -> Estimate:
     """The cost of a cell scenario (any schema with duration_s, ue_count, transfer), its probes
-    (cosim.run.cell_run.Probe list) and, for split inference, its SessionConfig."""
+    (cosim.run.probes.Probe list) and, for split inference, its SessionConfig."""
     est = Estimate()
     ues = sc.ue_count or 1
-    est.add("duration_s", WALL_S_PER_UE_SLOT * ues * sc.duration_s * 1000)
+    radio = registry.of_scenario(sc)
+    per_slot, slot_s = (radio.wall_s_per_ue_slot, radio.slot_s(sc)) if radio else (WALL_S_PER_UE_SLOT, 1e-3)
+    est.add("duration_s", per_slot * ues * sc.duration_s / slot_s)
     payload = sc.transfer.payload_bytes
     pending_rate = 0.0  # packets per simulated second
     for i, p in enumerate(probes or []):
@@ -128,16 +131,6 @@ def _human(seconds: float) -> str:
     if seconds < 3 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.0f} days"
-
-
-def check_cell(sc) -> Estimate:
-    """check(estimate(...)) of a cell scenario with its ``probes`` section."""
-    from cosim.run.cell_run import parse_probes
-
-    probes = parse_probes(sc.extra.get("probes"), sc.ue_count or 64)
-    est = estimate(sc, probes)
-    check(est)
-    return est
 
 
 def check_session(sc, cfg) -> Estimate:

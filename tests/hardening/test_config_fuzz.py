@@ -129,7 +129,8 @@ ANY_PATH = st.sampled_from(sorted(CELL_FIELDS) + ["radio", "channel", "ue_groups
 @given(st.lists(st.tuples(ANY_PATH, JSONISH), min_size=1, max_size=4))
 def test_anything_at_any_key_is_accepted_or_a_config_error(tmp_path, changes):
     """No input makes the loaders fail any other way (TypeError, KeyError, ... would be tracebacks)."""
-    from cosim.run.estimate import check_cell, check_session
+    from cosim.run.cell_run import check_cell
+    from cosim.run.estimate import check_session
     from cosim.radio.scenario import load_any
     from cosim.session.config import SECTIONS, parse_session
 
@@ -153,7 +154,7 @@ def test_anything_at_any_key_is_accepted_or_a_config_error(tmp_path, changes):
 @given(cell(invalid=False))
 def test_valid_admitted_cell_runs(tmp_path_factory, drawn):
     from cosim.run.cell_run import run_scenario_file
-    from cosim.run.estimate import check_cell
+    from cosim.run.cell_run import check_cell
     from cosim.radio.scenario import load_any
 
     cfg, _ = drawn

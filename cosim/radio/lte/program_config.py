@@ -4,11 +4,11 @@ in it passed the schema's one-line checks, so no value can add a line."""
 
 from __future__ import annotations
 
-import math
 from typing import Iterable
 
+from cosim.radio.cell import tail_lines
 from cosim.radio.lte.bands import UL_OFFSET
-from cosim.radio.lte.schema import PROPAGATION_MODELS, SCHEDULERS, Scenario, UeGroup, dl_frequency_hz, positions
+from cosim.radio.lte.schema import PROPAGATION_MODELS, SCHEDULERS, Scenario, dl_frequency_hz
 
 
 def _full_buffer_rate(rbs: int) -> float:
@@ -85,46 +85,6 @@ def to_program_config(sc: Scenario, transfers: Iterable[tuple] = ()) -> str:
             f"fading_window_s {ch.fading.window_s!r}",
             f"fading_rb_num {r.bandwidth_rbs}",
         ]
-    lines += [
-        f"backhaul_rate {sc.edge.backhaul_rate_gbps * 1e9:.0f}bps",
-        f"backhaul_delay_ms {sc.edge.backhaul_delay_ms!r}",
-        f"payload_bytes {sc.transfer.payload_bytes}",
-        f"loss_timeout_ms {sc.transfer.loss_timeout_ms!r}",
-        f"ue_count {n}",
-    ]
-    idx = 0
-    for g, pos in zip(sc.ue_groups, positions(sc)):
-        for k in range(g.count):
-            lines.append(f"ue {idx} " + " ".join(f"{a}={b}" for a, b in _ue_items(sc, g, k, pos[k])))
-            idx += 1
-    for t in transfers:
-        t_s, d, ue, nbytes, tag, *rest = t
-        payload = rest[0] if rest else sc.transfer.payload_bytes
-        lines.append(f"transfer {t_s!r} {d} {ue} {nbytes} {tag} {payload}")
+    lines += tail_lines(sc, transfers, _full_buffer_rate(r.bandwidth_rbs))
     return "\n".join(lines) + "\n"
 
-
-def _ue_items(sc: Scenario, g: UeGroup, k: int, pos: tuple[float, float, float]) -> list[tuple]:
-    m, t = g.mobility, g.traffic
-    items: list[tuple] = [("x", pos[0]), ("y", pos[1]), ("z", pos[2]), ("mobility", m.kind)]
-    if m.kind == "constant_velocity":
-        h = math.radians(m.heading_deg)
-        items += [("vx", round(m.speed_mps * math.cos(h), 6)), ("vy", round(m.speed_mps * math.sin(h), 6)),
-                  ("vz", 0.0)]
-    elif m.kind in ("random_walk", "random_waypoint", "gauss_markov"):
-        items += list(zip(("xmin", "xmax", "ymin", "ymax"), m.bounds))
-        if m.kind == "random_walk":
-            items += [("speed_min", m.speed_min_mps), ("speed_max", m.speed_max_mps),
-                      ("walk_mode", m.walk_mode), ("walk_step", m.walk_step)]
-        elif m.kind == "random_waypoint":
-            items += [("speed_min", m.speed_min_mps), ("speed_max", m.speed_max_mps), ("pause_s", m.pause_s)]
-        else:
-            items += [("mean_speed", m.mean_speed_mps), ("alpha", m.alpha), ("time_step_s", m.time_step_s)]
-    elif m.kind == "ns2":  # the schema refused a path with spaces
-        items += [("ns2_file", m.file), ("ns2_node", k)]
-    items.append(("traffic", t.kind))
-    if t.kind != "none":
-        rate = t.rate_bps if t.kind == "cbr" else _full_buffer_rate(sc.radio.bandwidth_rbs)
-        items += [("traffic_dir", t.direction), ("traffic_rate_bps", f"{rate:.0f}"),
-                  ("traffic_packet_bytes", t.packet_bytes), ("traffic_start_s", t.start_s)]
-    return items

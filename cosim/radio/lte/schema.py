@@ -29,18 +29,14 @@ Timing note: UEs attach at t = 0 (ideal RRC); their data bearer is up after abou
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import numpy as np
-
+from cosim.config.checks import (DERIVED, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
+                                 drop_derived, fmt_allowed, integer, load_yaml, num, section, settings, vec)
+from cosim.radio.cell import CELL_KEYS, CELL_TOP, Edge, UeGroup, check_cell, derived_positions
 from cosim.radio.lte import bands as lte_bands
-from cosim.config.checks import (COMMON_TOP, DERIVED, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
-                          drop_derived, fmt_allowed, integer, list_of, load_yaml, num, section, settings, string, vec)
-
-MAX_UES = 64
 
 BANDWIDTHS = (6, 15, 25, 50, 75, 100)
 # Known ns-3.44 limitation: the TBFQ schedulers fill each flow's token bucket at the bearer's
@@ -77,17 +73,6 @@ PROPAGATION_MODELS = {
     ),
 }
 FADING_MODELS = ("none", "epa", "eva", "etu")
-MOBILITY_KINDS = (
-    "constant_position",
-    "constant_velocity",
-    "random_walk",
-    "random_waypoint",
-    "gauss_markov",
-    "ns2",
-)
-PLACEMENT_KINDS = ("list", "disc", "rectangle")
-TRAFFIC_KINDS = ("none", "cbr", "full_buffer")
-DIRECTIONS = ("ul", "dl", "both")
 
 
 # ----------------------------------------------------------------------------- dataclasses
@@ -141,58 +126,6 @@ class Channel:
     log_distance: LogDistance = field(default_factory=LogDistance)
     okumura_hata: OkumuraHata = field(default_factory=OkumuraHata)
     fading: Fading = field(default_factory=Fading)
-
-
-@dataclass
-class Edge:
-    backhaul_delay_ms: float = 1.0
-    backhaul_rate_gbps: float = 100.0
-
-
-@dataclass
-class Placement:
-    kind: str = "disc"
-    positions: list[tuple[float, float]] = field(default_factory=list)  # list
-    center: tuple[float, float] = (0.0, 0.0)  # disc
-    radius_min_m: float = 10.0
-    radius_max_m: float = 200.0
-    x_range: tuple[float, float] = (-100.0, 100.0)  # rectangle
-    y_range: tuple[float, float] = (-100.0, 100.0)
-
-
-@dataclass
-class Mobility:
-    kind: str = "constant_position"
-    speed_mps: float = 1.0  # constant_velocity
-    heading_deg: float = 0.0  # constant_velocity: 0 = +x, 90 = +y
-    speed_min_mps: float = 0.5  # random_walk, random_waypoint
-    speed_max_mps: float = 1.5
-    walk_mode: str = "time"  # random_walk: time | distance
-    walk_step: float = 2.0  # random_walk: s (time) or m (distance) between direction changes
-    pause_s: float = 0.0  # random_waypoint
-    mean_speed_mps: float = 1.0  # gauss_markov
-    alpha: float = 0.85  # gauss_markov memory, 0..1
-    time_step_s: float = 0.5  # gauss_markov update interval
-    bounds: tuple[float, float, float, float] = (-500.0, 500.0, -500.0, 500.0)  # xmin xmax ymin ymax
-    file: str = ""  # ns2: trace file; group UE i follows $node_(i)
-
-
-@dataclass
-class Traffic:
-    kind: str = "none"
-    direction: str = "ul"
-    rate_bps: float = 1e6  # cbr
-    packet_bytes: int = 1000
-    start_s: float = 0.2
-
-
-@dataclass
-class UeGroup:
-    count: int = 1
-    height_m: float = 1.5
-    placement: Placement = field(default_factory=Placement)
-    mobility: Mobility = field(default_factory=Mobility)
-    traffic: Traffic = field(default_factory=Traffic)
 
 
 @dataclass
@@ -274,80 +207,6 @@ def _channel(path: str, raw: Any) -> Channel:
     return c
 
 
-def _placement(path: str, raw: Any) -> Placement:
-    pl = section(path, raw, Placement, {
-        "kind": lambda p, v: choice(p, v, PLACEMENT_KINDS),
-        "positions": lambda p, v: [vec(f"{p}[{i}]", x, (2, 3)) for i, x in enumerate(list_of(p, v, MAX_UES))],
-        "center": lambda p, v: vec(p, v, 2),
-        "radius_min_m": lambda p, v: num(p, v, 0, 1e5),
-        "radius_max_m": lambda p, v: num(p, v, 0, 1e5, lo_open=True),
-        "x_range": lambda p, v: vec(p, v, 2),
-        "y_range": lambda p, v: vec(p, v, 2),
-    })
-    if pl.radius_min_m > pl.radius_max_m:
-        raise ConfigError(f"{path}.radius_min_m: {pl.radius_min_m} must be <= radius_max_m")
-    for key in ("x_range", "y_range"):
-        lo, hi = getattr(pl, key)
-        if lo > hi:
-            raise ConfigError(f"{path}.{key}: {[lo, hi]} must be [low, high]")
-    return pl
-
-
-def _mobility(path: str, raw: Any) -> Mobility:
-    m = section(path, raw, Mobility, {
-        "kind": lambda p, v: choice(p, v, MOBILITY_KINDS),
-        "speed_mps": lambda p, v: num(p, v, 0, 150),
-        "heading_deg": lambda p, v: num(p, v, -360, 360),
-        "speed_min_mps": lambda p, v: num(p, v, 0, 150, lo_open=True),
-        "speed_max_mps": lambda p, v: num(p, v, 0, 150, lo_open=True),
-        "walk_mode": lambda p, v: choice(p, v, ("time", "distance")),
-        "walk_step": lambda p, v: num(p, v, 0, 1e5, lo_open=True),
-        "pause_s": lambda p, v: num(p, v, 0, 1e6),
-        "mean_speed_mps": lambda p, v: num(p, v, 0, 150),
-        "alpha": lambda p, v: num(p, v, 0, 1),
-        "time_step_s": lambda p, v: num(p, v, 0.001, 1e4),
-        "bounds": lambda p, v: vec(p, v, 4),
-        "file": string,
-    })
-    if m.speed_min_mps > m.speed_max_mps:
-        raise ConfigError(f"{path}.speed_min_mps: {m.speed_min_mps} must be <= speed_max_mps")
-    if m.bounds[0] >= m.bounds[1] or m.bounds[2] >= m.bounds[3]:
-        raise ConfigError(f"{path}.bounds: {list(m.bounds)} must be [xmin, xmax, ymin, ymax]")
-    if m.kind == "ns2":
-        if not m.file:
-            raise ConfigError(f"{path}.file: required for kind ns2")
-        if not Path(m.file).is_file():
-            raise ConfigError(f"{path}.file: ns-2 trace file not found: {m.file}")
-        m.file = str(Path(m.file).resolve())
-        if any(c.isspace() for c in m.file):
-            raise ConfigError(f"{path}.file: path must not contain spaces: {m.file}")
-    return m
-
-
-def _traffic(path: str, raw: Any) -> Traffic:
-    return section(path, raw, Traffic, {
-        "kind": lambda p, v: choice(p, v, TRAFFIC_KINDS),
-        "direction": lambda p, v: choice(p, v, DIRECTIONS),
-        "rate_bps": lambda p, v: num(p, v, 0, 1e10, lo_open=True),
-        "packet_bytes": lambda p, v: integer(p, v, 12, 1400),
-        "start_s": lambda p, v: num(p, v, 0, 1e6),
-    })
-
-
-def _group(path: str, raw: Any) -> UeGroup:
-    g = section(path, raw, UeGroup, {
-        "count": lambda p, v: integer(p, v, 1, MAX_UES),
-        "height_m": lambda p, v: num(p, v, 0.1, 300),
-        "placement": _placement,
-        "mobility": _mobility,
-        "traffic": _traffic,
-    })
-    if g.placement.kind == "list" and len(g.placement.positions) != g.count:
-        raise ConfigError(f"{path}.placement.positions: has {len(g.placement.positions)} entries, count is {g.count}")
-    return g
-
-
-TOP = ("name", "duration_s", "seed", "run", "radio", "channel", "edge", "transfer", "ue_groups")
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
@@ -367,58 +226,13 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     raw = deepcopy(source) if isinstance(source, Mapping) else load_yaml(source, "scenario")
     drop_derived(apply_overrides(raw, overrides))
     extra_sections = set(extra_sections)
-    extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in TOP}
-    sc = section("", raw, Scenario, {
-        **COMMON_TOP,
-        "radio": _radio,
-        "channel": _channel,
-        "edge": lambda p, v: section(p, v, Edge, {
-            "backhaul_delay_ms": lambda p2, v2: num(p2, v2, 0, 10_000),
-            "backhaul_rate_gbps": lambda p2, v2: num(p2, v2, 0, 1000, lo_open=True),
-        }),
-        "ue_groups": lambda p, v: [_group(f"{p}[{i}]", g) for i, g in enumerate(list_of(p, v, MAX_UES))],
-    })
+    extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in CELL_KEYS}
+    sc = section("", raw, Scenario, {**CELL_TOP, "radio": _radio, "channel": _channel})
     if "radio" not in raw:
         sc.radio = _radio("radio", {})
-    if not sc.ue_groups:
-        raise ConfigError("ue_groups: at least one group is required")
-    if sc.ue_count > MAX_UES:
-        raise ConfigError(f"ue_groups: {sc.ue_count} UEs in total, at most {MAX_UES} are allowed")
-    _check_positions(sc)
+    check_cell(sc)
     sc.extra = extra
     return sc
-
-
-# ----------------------------------------------------------------------------- resolution
-def positions(sc: Scenario) -> list[list[tuple[float, float, float]]]:
-    """Initial UE positions per group, drawn with a generator seeded by the scenario seed."""
-    rng = np.random.default_rng([sc.seed, sc.run, 0x4C54])
-    out = []
-    for g in sc.ue_groups:
-        pl, pos = g.placement, []
-        for i in range(g.count):
-            if pl.kind == "list":
-                p = pl.positions[i]
-                pos.append((p[0], p[1], p[2] if len(p) == 3 else g.height_m))
-            elif pl.kind == "disc":
-                r = math.sqrt(rng.uniform(pl.radius_min_m**2, pl.radius_max_m**2))
-                a = rng.uniform(0, 2 * math.pi)
-                pos.append((pl.center[0] + r * math.cos(a), pl.center[1] + r * math.sin(a), g.height_m))
-            else:
-                pos.append((rng.uniform(*pl.x_range), rng.uniform(*pl.y_range), g.height_m))
-        out.append([(round(x, 3), round(y, 3), round(z, 3)) for x, y, z in pos])
-    return out
-
-
-def _check_positions(sc: Scenario) -> None:
-    for gi, (g, pos) in enumerate(zip(sc.ue_groups, positions(sc))):
-        if g.mobility.kind in ("random_walk", "random_waypoint", "gauss_markov"):
-            xmin, xmax, ymin, ymax = g.mobility.bounds
-            for x, y, _ in pos:
-                if not (xmin <= x <= xmax and ymin <= y <= ymax):
-                    raise ConfigError(
-                        f"ue_groups[{gi}].mobility.bounds: {list(g.mobility.bounds)} does not contain"
-                        f" the initial position ({x}, {y}); widen the bounds or change the placement")
 
 
 def resolved_dict(sc: Scenario) -> dict[str, Any]:
@@ -431,5 +245,5 @@ def resolved_dict(sc: Scenario) -> dict[str, Any]:
     d.update(extra)
     d[DERIVED] = {"radio": {"ul_earfcn": sc.radio.dl_earfcn + lte_bands.UL_OFFSET,
                             "dl_frequency_mhz": dl_frequency_hz(sc.radio) / 1e6},
-                  "ue_groups": [{"initial_positions": [list(p) for p in pos]} for pos in positions(sc)]}
+                  "ue_groups": derived_positions(sc)}
     return d

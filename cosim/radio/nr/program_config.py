@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from cosim.radio.lte import program_config as lte_program_config
-
-from cosim.radio.lte import schema as lte_schema
+from cosim.radio.cell import tail_lines
 from cosim.radio.nr.schema import BEAMFORMING, CHANNEL_SCENARIOS, CONDITIONS, ERROR_MODELS, SCHEDULERS, NrScenario
 
 
@@ -51,28 +49,8 @@ def to_program_config(sc: NrScenario, transfers: Iterable[tuple] = ()) -> str:
         f"shadowing {_bool(ch.shadowing)}",
         f"fading {_bool(ch.fading)}",
         f"channel_update_ms {ch.update_period_ms!r}",
-        f"backhaul_rate {sc.edge.backhaul_rate_gbps * 1e9:.0f}bps",
-        f"backhaul_delay_ms {sc.edge.backhaul_delay_ms!r}",
-        f"payload_bytes {sc.transfer.payload_bytes}",
-        f"loss_timeout_ms {sc.transfer.loss_timeout_ms!r}",
-        f"ue_count {sc.ue_count}",
     ]
-    idx = 0
-    for g, pos in zip(sc.ue_groups, lte_schema.positions(sc)):
-        for k in range(g.count):
-            lines.append(f"ue {idx} " + " ".join(f"{a}={b}" for a, b in _ue_items(sc, g, k, pos[k])))
-            idx += 1
-    for t in transfers:
-        t_s, d, ue, nbytes, tag, *rest = t
-        payload = rest[0] if rest else sc.transfer.payload_bytes
-        lines.append(f"transfer {t_s!r} {d} {ue} {nbytes} {tag} {payload}")
+    # 8 bit/s/Hz is above NR's SISO peak at any numerology, so the RLC queue never drains
+    lines += tail_lines(sc, transfers, 8.0 * r.bandwidth_mhz * 1e6)
     return "\n".join(lines) + "\n"
 
-
-def _ue_items(sc: NrScenario, g: lte_schema.UeGroup, k: int, pos: tuple[float, float, float]) -> list[tuple]:
-    items = lte_program_config._ue_items(sc, g, k, pos)
-    if g.traffic.kind == "full_buffer":
-        # 8 bit/s/Hz is above NR's SISO peak at any numerology, so the RLC queue never drains
-        rate = 8.0 * sc.radio.bandwidth_mhz * 1e6
-        items = [(a, f"{rate:.0f}" if a == "traffic_rate_bps" else b) for a, b in items]
-    return items

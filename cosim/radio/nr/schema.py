@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.radio.lte import schema as lte_schema
-from cosim.config.checks import (COMMON_TOP, DERIVED, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
-                          drop_derived, fmt_allowed, integer, list_of, load_yaml, num, section, settings, string, vec)
+from cosim.config.checks import (DERIVED, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
+                                 drop_derived, fmt_allowed, integer, load_yaml, num, section, settings, string, vec)
+from cosim.radio.cell import CELL_KEYS, CELL_TOP, Edge, UeGroup, check_cell, derived_positions
 
 SCHEDULERS = {
     f"{kind}_{alg}": f"ns3::NrMacScheduler{kind.capitalize()}{name}"
@@ -116,30 +116,14 @@ class NrScenario:
     run: int = 1
     radio: NrRadio = field(default_factory=NrRadio)
     channel: NrChannel = field(default_factory=NrChannel)
-    edge: lte_schema.Edge = field(default_factory=lte_schema.Edge)
+    edge: Edge = field(default_factory=Edge)
     transfer: Transfer = field(default_factory=Transfer)
-    ue_groups: list[lte_schema.UeGroup] = field(default_factory=lambda: [lte_schema.UeGroup()])
+    ue_groups: list[UeGroup] = field(default_factory=lambda: [UeGroup()])
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ue_count(self) -> int:
         return sum(g.count for g in self.ue_groups)
-
-
-TECHNOLOGIES = ("lte", "nr")
-
-
-def is_nr(raw: Any) -> bool:
-    """Whether a parsed scenario mapping asks for an NR cell (radio.technology: nr). A
-    ``technology: lte`` is taken out of ``raw`` (the LTE schema has no such key); any other value
-    is a ConfigError naming the allowed ones."""
-    radio = raw.get("radio") if isinstance(raw, Mapping) else None
-    if not isinstance(radio, dict) or "technology" not in radio:
-        return False
-    if choice("radio.technology", radio["technology"], TECHNOLOGIES) == "lte":
-        del radio["technology"]
-        return False
-    return True
 
 
 def _pair(path: str, v: Any) -> tuple[int, int]:
@@ -209,25 +193,12 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     raw = deepcopy(source) if isinstance(source, Mapping) else load_yaml(source, "scenario")
     drop_derived(apply_overrides(raw, overrides))
     extra_sections = set(extra_sections)
-    extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in lte_schema.TOP}
-    sc = section("", raw, NrScenario, {
-        **COMMON_TOP,
-        "radio": _radio,
-        "channel": _channel,
-        "edge": lambda p, v: section(p, v, lte_schema.Edge, {
-            "backhaul_delay_ms": lambda p2, v2: num(p2, v2, 0, 10_000),
-            "backhaul_rate_gbps": lambda p2, v2: num(p2, v2, 0, 1000, lo_open=True),
-        }),
-        "ue_groups": lambda p, v: [lte_schema._group(f"{p}[{i}]", g) for i, g in enumerate(list_of(p, v, lte_schema.MAX_UES))],
-    })
-    if not sc.ue_groups:
-        raise ConfigError("ue_groups: at least one group is required")
-    if sc.ue_count > lte_schema.MAX_UES:
-        raise ConfigError(f"ue_groups: {sc.ue_count} UEs in total, at most {lte_schema.MAX_UES} are allowed")
+    extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in CELL_KEYS}
+    sc = section("", raw, NrScenario, {**CELL_TOP, "radio": _radio, "channel": _channel})
+    check_cell(sc)
     if sc.radio.beamforming in NEEDS_FADING and not sc.channel.fading:
         raise ConfigError(f"radio.beamforming: {sc.radio.beamforming!r} searches beams on the 38.901 channel "
                           f"matrix; it needs channel.fading: true (or use {fmt_allowed(sorted(set(BEAMFORMING) - NEEDS_FADING))})")
-    lte_schema._check_positions(sc)
     sc.extra = extra
     return sc
 
@@ -240,5 +211,5 @@ def resolved_dict(sc: NrScenario) -> dict[str, Any]:
     d = settings(d)
     d.update(extra)
     d[DERIVED] = {"radio": {"bandwidth_rbs": sc.radio.bandwidth_rbs, "slot_ms": sc.radio.slot_ms},
-                  "ue_groups": [{"initial_positions": [list(p) for p in pos]} for pos in lte_schema.positions(sc)]}
+                  "ue_groups": derived_positions(sc)}
     return d
