@@ -32,9 +32,11 @@ from pathlib import Path
 from llm_split.wire.codec import WIRE_DTYPES, Codec
 from llm_split.cost import resolve_profile
 from llm_split.damage.models import Damage
+from llm_split.damage.registry import get as get_damage_model
+from llm_split.damage.registry import names as damage_models
 from llm_split.wire.fill import check_fill
 
-PROFILE_MODES = ("element", "packet")
+PROFILE_MODES = ("element", "packet")  # the default; any damage model whose strength is p (by_p) can be profiled
 DEFAULT_PS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3)
 MAX_DECISIVE = 6
 
@@ -72,9 +74,9 @@ class ProfileConfig:
     max_cache_mb: float = 1024.0
 
     def __post_init__(self):
-        bad_modes = [m for m in self.modes if m not in PROFILE_MODES]
-        if bad_modes or not self.modes:
-            raise ValueError(f"modes: {list(self.modes)} must be a non-empty subset of {PROFILE_MODES}")
+        allowed = tuple(m for m in damage_models() if get_damage_model(m).by_p)
+        if not self.modes or any(m not in allowed for m in self.modes):
+            raise ValueError(f"modes: {list(self.modes)} must be a non-empty subset of {allowed}")
         bad_ps = [p for p in self.ps if not 0.0 <= p <= 1.0]
         if bad_ps or not self.ps:
             raise ValueError(f"ps: {bad_ps or list(self.ps)} must be probabilities in [0, 1]")

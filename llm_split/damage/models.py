@@ -1,6 +1,7 @@
 """Channel damage applied to a hidden state on its way from the UE to the edge.
 
-Three models:
+Three built-in models (a fourth, ``none``, leaves the tensor as it is; more plug in through
+llm_split.damage.registry):
 
 * ``element``: every element is erased independently with probability p (the seed paper).
 * ``packet``: the tensor is packetised by a :class:`~llm_split.wire.codec.Codec`; packets are lost
@@ -18,10 +19,10 @@ from typing import Iterable, Mapping
 
 import torch
 
+from llm_split.damage import registry
+from llm_split.damage.registry import DamageModel
 from llm_split.wire.codec import Codec
 from llm_split.wire.fill import check_fill, fill_erased
-
-MODES = ("none", "element", "packet", "noise")
 
 
 def _check_p(p: float) -> None:
@@ -87,7 +88,7 @@ class Damage:
     """One damage setting, applied with :meth:`apply`.
 
     Args:
-        mode: one of :data:`MODES`.
+        mode: a damage model's name (llm_split.damage.registry: none, element, packet, noise, ...).
         p: element (``element``) or packet (``packet``) loss probability in [0, 1].
         snr_db: signal-to-noise ratio in dB for ``noise``.
         codec: packetiser for ``packet`` (default: float16, 1024-byte payloads); its ``fill`` and
@@ -104,8 +105,7 @@ class Damage:
     sink: bool = False
 
     def __post_init__(self):
-        if self.mode not in MODES:
-            raise ValueError(f"mode: {self.mode!r} is not one of {MODES}")
+        registry.get(self.mode)  # ValueError naming the known models
         _check_p(self.p)
         check_fill(self.fill)
 
@@ -119,14 +119,53 @@ class Damage:
         ``forced``: units (flat elements, or packets) lost (True) or kept (False) whatever the
         draw gives them (llm_split.damage.strata); the draw itself is unchanged."""
         row = sink_row if self.sink else None
-        if self.mode == "none":
-            return hidden
-        if self.mode == "element":
-            return element_erasure(hidden, self.p, generator, self.fill, row, forced)[0]
-        if self.mode == "noise":
-            return gaussian_noise(hidden, self.snr_db, generator)
-        codec = self.packetiser(hidden.shape[1])
-        lost = random_loss_map(codec.n_packets(hidden.shape[0]), self.p, generator)
+        return registry.get(self.mode).apply(self, hidden, generator, row, forced)
+
+
+class NoDamage(DamageModel):
+    name = "none"
+
+    def apply(self, damage, hidden, generator, sink_row=None, forced=None):
+        return hidden
+
+
+class ElementErasure(DamageModel):
+    """Every element erased independently with probability p (the seed paper)."""
+
+    name, by_p, stratified = "element", True, True
+
+    def apply(self, damage, hidden, generator, sink_row=None, forced=None):
+        return element_erasure(hidden, damage.p, generator, damage.fill, sink_row, forced)[0]
+
+    def units(self, damage, hidden, row, col):
+        return [row * hidden.shape[1] + col]
+
+
+class PacketErasure(DamageModel):
+    """The tensor packetised by the codec, each packet lost independently with probability p."""
+
+    name, by_p, stratified = "packet", True, True
+
+    def apply(self, damage, hidden, generator, sink_row=None, forced=None):
+        codec = damage.packetiser(hidden.shape[1])
+        lost = random_loss_map(codec.n_packets(hidden.shape[0]), damage.p, generator)
         for i, is_lost in (forced or {}).items():
             (lost.add if is_lost else lost.discard)(i)
-        return packet_erasure(hidden, codec, lost, row)[0]
+        return packet_erasure(hidden, codec, lost, sink_row)[0]
+
+    def units(self, damage, hidden, row, col):
+        from llm_split.damage.strata import element_packets
+
+        return element_packets(damage.packetiser(hidden.shape[1]), row, col)
+
+
+class GaussianNoise(DamageModel):
+    """Additive white Gaussian noise at ``snr_db``."""
+
+    name = "noise"
+
+    def apply(self, damage, hidden, generator, sink_row=None, forced=None):
+        return gaussian_noise(hidden, damage.snr_db, generator)
+
+
+NO_DAMAGE, ELEMENT_ERASURE, PACKET_ERASURE, GAUSSIAN_NOISE = NoDamage(), ElementErasure(), PacketErasure(), GaussianNoise()

@@ -20,8 +20,7 @@ from itertools import product
 
 import torch
 
-STRATIFIED_MODES = ("element", "packet")
-
+from llm_split.damage.registry import get
 
 def decisive_elements(hidden: torch.Tensor, factor: float, skip_row0: bool) -> list[tuple[int, int]]:
     """(row, channel) of the elements at least ``factor`` times the median magnitude, largest
@@ -49,17 +48,15 @@ def element_packets(codec, row: int, col: int) -> list[int]:
 
 def decisive_units(hidden: torch.Tensor, damage, max_units: int, factor: float) -> tuple[int, ...]:
     """Up to ``max_units`` units to stratify on for ``damage`` (:class:`~llm_split.damage.models.Damage`):
-    flat element indices (element mode) or packet indices (packet mode) of the largest elements
-    above ``factor`` x the median magnitude; none for other modes or ``max_units`` 0."""
-    if max_units <= 0 or damage.mode not in STRATIFIED_MODES or damage.p in (0.0, 1.0):
+    the units its model names (flat element indices under element erasure, packet indices under
+    packet erasure) of the largest elements above ``factor`` x the median magnitude; none for a
+    model that is not stratifiable or ``max_units`` 0."""
+    model = get(damage.mode)
+    if max_units <= 0 or not model.stratified or damage.p in (0.0, 1.0):
         return ()
     units: list[int] = []
     for row, col in decisive_elements(hidden, factor, damage.sink):
-        if damage.mode == "element":
-            new = [row * hidden.shape[1] + col]
-        else:
-            new = element_packets(damage.packetiser(hidden.shape[1]), row, col)
-        new = [u for u in new if u not in units]
+        new = [u for u in model.units(damage, hidden, row, col) if u not in units]
         if len(units) + len(new) > max_units:
             break
         units += new
