@@ -16,7 +16,7 @@ ns-3 owns radio time; simpy models compute and queues. The loop in :meth:`Networ
 5. simpy runs up to H'.
 
 Why the traces equal those of one-slot grants (``event_grants=False``, what this clock did
-before, kept to check it; tests/test_event_grants.py): commands only enter ns-3 at grant
+before, kept to check it; tests/cosim/bridge/test_event_grants.py): commands only enter ns-3 at grant
 boundaries, and a simpy event at time t can only issue commands that go out at the boundary
 after t. Every such boundary is still a grant boundary: simpy's own events are known in advance
 (the horizon), and events caused by ns-3 (a transfer's last fate) end the grant at that boundary.

@@ -9,7 +9,7 @@ import pytest
 from testkit.cells import Run
 from cosim.run.cell_run import run_scenario_file
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("lte_*.yaml"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[4] / "examples").glob("lte_*.yaml"))
 
 
 def test_examples_exist():

@@ -129,7 +129,7 @@ def test_decoding_sends_a_vector_up_and_a_token_down_per_new_token(tmp_path):
 def test_the_main_example_runs(tmp_path):
     from pathlib import Path
 
-    example = Path(__file__).resolve().parents[1] / "examples" / "split_lte.yaml"
+    example = Path(__file__).resolve().parents[3] / "examples" / "split_lte.yaml"
     run = run_session_file(example, out=tmp_path / "main", progress=False, overrides={"duration_s": 2.0})
     req = pd.read_parquet(run / "requests.parquet")
     assert len(req) >= 1 and set(req["k"]) <= {4, 8, 16}

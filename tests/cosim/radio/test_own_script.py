@@ -18,7 +18,7 @@ from cosim.cli import main
 from cosim.outputs.summary import ue_summary
 from cosim.outputs.traces import enb_position, read_slots
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "own_script"
 
 FORGETFUL = """

@@ -12,7 +12,7 @@ import yaml
 from cosim.run.cell_run import run_scenario_file
 from testkit.cells import Run
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "own_script_nr"
+EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "own_script_nr"
 
 
 def test_own_nr_script_builds_and_streams(tmp_path):

@@ -14,7 +14,7 @@ import numpy as np
 
 from cosim.outputs.traces import read_packets, read_slots
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 CHILD = textwrap.dedent("""
     import sys

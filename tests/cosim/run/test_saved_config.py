@@ -14,7 +14,7 @@ from cosim.config.checks import ConfigError
 from cosim.session.runner import saved_config
 from cosim.session.config import SECTIONS, parse_session
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 SCENARIOS = sorted(p for p in EXAMPLES.glob("*.yaml") if p.name.startswith(("lte_", "nr_", "split_")))
 
 

@@ -10,7 +10,7 @@ import pytest
 from cosim.cli import main
 from testkit.cells import Run
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
 
 
 @pytest.mark.parametrize("name,duration", [("nr_fr1", 0.5), ("nr_fr2", 0.3)])
