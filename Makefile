@@ -36,7 +36,7 @@ build: deps
 
 deps: $(STAMP)
 
-# Debian packages: libzmq for the ZeroMQ baseline of benchmarks/bridge_rtt.py, Chromium for the
+# Debian packages: libzmq for the ZeroMQ baseline of benchmarks/speed/bridge_rtt.py, Chromium for the
 # test that opens the HTML report in a real browser, Eigen for 5G-LENA's MIMO code.
 system-deps:
 	@if { [ ! -f /usr/include/zmq.h ] || [ ! -d /usr/include/eigen3 ] || ! command -v chromium >/dev/null; } && command -v apt-get >/dev/null; then \

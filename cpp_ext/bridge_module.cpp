@@ -40,7 +40,7 @@ struct PyBridge {
   std::unique_ptr<PyEndpoint> ep;
   py::dtype slot_dtype, event_dtype, command_dtype;
   std::int64_t slice_ns = 50'000'000;
-  std::int64_t spin_ns = 20'000;  // as SimEndpoint: see benchmarks/bridge_rtt.py
+  std::int64_t spin_ns = 20'000;  // as SimEndpoint: see benchmarks/speed/bridge_rtt.py
 
   PyBridge(const std::string& name, std::uint32_t slot_capacity, std::uint32_t event_capacity,
            std::uint32_t command_capacity, std::uint32_t layout_version)

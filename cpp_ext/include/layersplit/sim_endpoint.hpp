@@ -10,7 +10,7 @@ namespace layersplit {
 
 struct WaitOptions {
   std::int64_t slice_ns = 100'000'000;  // longest single sleep; bounds how late a dead peer is noticed
-  std::int64_t spin_ns = 20'000;        // busy-poll this long before sleeping (chosen by benchmarks/bridge_rtt.py)
+  std::int64_t spin_ns = 20'000;        // busy-poll this long before sleeping (chosen by benchmarks/speed/bridge_rtt.py)
 };
 
 class SimEndpoint : public Segment {

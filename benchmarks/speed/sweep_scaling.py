@@ -1,7 +1,7 @@
 """Points per minute of `layersplit sweep` with 1 and 2 local workers and with Ray (2 CPUs), on one
 sweep of real LTE cells (seeds x RLC mode), and Ray's wall time against the 2-worker pool's.
 
-    python benchmarks/sweep_scaling.py [--points 8] [--duration 4] [--ues 8]
+    python benchmarks/speed/sweep_scaling.py [--points 8] [--duration 4] [--ues 8]
 
 Each executor runs the whole sweep into a fresh folder (pool or Ray start-up included, as a user
 sees it). The last line is one JSON object.

@@ -10,7 +10,7 @@ Simulator::Run, so process start and cell set-up are left out alike), best of --
 (the machine is shared; the best run is the least disturbed). The streaming row also shows the
 Python-side figure (first grant to last record written, set-up included).
 
-    python benchmarks/lte_speed.py [--repeat 3] [--quick]
+    python benchmarks/speed/lte_speed.py [--repeat 3] [--quick]
 
 The last line is one JSON object:
 {"ues": [...], "sim_s_per_wall_s": [...], "bridge_off_sim_s_per_wall_s": [...], ...}

@@ -5,7 +5,7 @@ ns-3's), and the rest (simpy, codec, Python). Each size runs twice, same seed: "
 grant per slot while transfers fly, a tail pass per request on the critical path) and "after"
 (event-driven grants, deduplicated tail passes batched after the fact); both write the same traces.
 
-    python benchmarks/cosim_speed.py [--ues 1 8] [--duration 10] [--rate 1.0]
+    python benchmarks/speed/cosim_speed.py [--ues 1 8] [--duration 10] [--rate 1.0]
 
 The last line is one JSON object.
 """

@@ -14,7 +14,7 @@
    what the cell could not carry, to set beside the RSS growth) and the Parquet conversion's
    peak Arrow memory.
 
-    python benchmarks/reliability.py [--stops 100] [--configs 300] [--soak-s 20] [--soak-period-ms 100]
+    python benchmarks/studies/reliability.py [--stops 100] [--configs 300] [--soak-s 20] [--soak-period-ms 100]
                                      [--parts configs,storm,concurrency,soak]
 
 The last line is one JSON object with the counts.

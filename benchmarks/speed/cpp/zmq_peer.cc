@@ -1,4 +1,4 @@
-// The ZeroMQ REQ side of benchmarks/bridge_rtt.py (the transport ns3-gym uses): sends a 64-byte
+// The ZeroMQ REQ side of benchmarks/speed/bridge_rtt.py (the transport ns3-gym uses): sends a 64-byte
 // state, waits for a 16-byte reply, N times, with optional work before each exchange.
 #include "busy_work.hpp"
 

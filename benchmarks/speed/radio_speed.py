@@ -9,7 +9,7 @@ Each figure is the program's own measure (its stderr line "... sim-s per wall-s"
 Simulator::Run, set-up left out alike), best of --repeat interleaved runs (the machine is shared).
 Target: streaming costs at most 5 % against bridge off at every point.
 
-    python benchmarks/radio_speed.py [--repeat 3] [--quick]
+    python benchmarks/speed/radio_speed.py [--repeat 3] [--quick]
 
 The last line is one JSON object: {"numerology": [...], "ues": [...], "sim_s_per_wall_s": [[...]], ...}
 """

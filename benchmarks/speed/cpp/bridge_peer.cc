@@ -1,4 +1,4 @@
-// The C++ side of benchmarks/bridge_rtt.py. Modes:
+// The C++ side of benchmarks/speed/bridge_rtt.py. Modes:
 //   --mode=calibrate --work-us=W      print the BusyWork iterations that take W us here
 //   --mode=work --n=N --work-iters=K  print the mean step time of the work alone
 //   --mode=steps --bridge=S --n=N [--work-iters=K] [--spin-ns=T]

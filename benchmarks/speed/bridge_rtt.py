@@ -5,7 +5,7 @@ The C++ side (cosim/bin/bridge_peer, cosim/bin/zmq_peer) sends a 64-byte record 
 Python replies with 16 bytes (for the bridge: a grant, i.e. sequence number and horizon).
 Python is pinned to CPU 0 and the C++ side to CPU 1 where the machine has two.
 
-    python benchmarks/bridge_rtt.py [--n 100000] [--gap-n 3000] [--spin-us 0 20]
+    python benchmarks/speed/bridge_rtt.py [--n 100000] [--gap-n 3000] [--spin-us 0 20]
 
 (a) back to back; (b) ZeroMQ REQ/REP over 127.0.0.1 TCP; (c) two C++ processes spinning on
 shared memory; (d) 300 us of busy work before each exchange: added cost per step = mean step

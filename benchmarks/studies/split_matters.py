@@ -21,8 +21,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[2]
 MIXTURES = {"all": None, "0|0.1": (0.0, 0.1), "0|0.2": (0.0, 0.2), "0|0.03|0.1": (0.0, 0.03, 0.1),
             "0.01-0.05": (0.01, 0.03, 0.05)}
 

@@ -19,7 +19,7 @@ Last line: one JSON object {"device", "dtype", "weights", "window", "windows", "
 "tail_tok_s": {"1", "15", "29"}, "tail_ms_per_window", "tail_batched_tok_s" (with --batch),
 "cache_mb", "profile" (with --profile)}.
 
-    python benchmarks/eval_speed.py [--window 256] [--windows 4] [--repeats 3] [--device cpu]
+    python benchmarks/speed/eval_speed.py [--window 256] [--windows 4] [--repeats 3] [--device cpu]
 """
 from __future__ import annotations
 
