@@ -2,10 +2,12 @@
 split sessions): strict YAML loading, dotted overrides, and one-line errors naming the key path.
 
 A schema module (``cosim.radio.lte.schema``, ``cosim.radio.scenario``, ``cosim.session.config``, an NR one)
-describes its sections as dataclasses and builds them with :func:`section`, giving one parser per
-key; the parsers here check types and bounds. Every parser takes ``(path, value)`` so that its
-:class:`ConfigError` names the full key path, the bad value and what is allowed, e.g.
-``radio.bandwidth_rbs: 30 is not one of 6, 15, 25, 50, 75, 100``.
+describes its sections as dataclasses and builds them with :class:`Section`, giving one parser per
+key; the parsers here (``Num(0, 10)``, ``Choice(...)``, ...) check types and bounds and say what
+they accept, so the reference page of every key (cosim.config.reference) is read off them. Every
+parser takes ``(path, value)`` so that its :class:`ConfigError` names the full key path, the bad
+value and what is allowed, e.g. ``radio.bandwidth_rbs: 30 is not one of 6, 15, 25, 50, 75, 100``.
+Checks across keys run after a section is built (``Section(..., check=...)``).
 
 Every number has both bounds: an unbounded field is how a typo becomes a run that never ends.
 """
@@ -118,6 +120,195 @@ def section(path: str, raw: Any, cls: type, parsers: Mapping[str, Parser]) -> An
     return obj
 
 
+# ----------------------------------------------------------------------------- describable parsers
+# The parsers above as small objects: called as ``(path, value) -> value`` with the same messages,
+# and able to say what they accept, so that the reference page of every key
+# (cosim.config.reference) is read off the schema itself and cannot drift from it.
+def fmt_num(x: float) -> str:
+    """A bound as a reader writes it: 100000 not 100000.0, 1e+10 not 10000000000.0."""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e7:
+        return str(int(x))
+    return f"{x:g}" if isinstance(x, float) and float(f"{x:g}") == x else str(x)
+
+
+def fmt_bounds(lo: float | None, hi: float | None, lo_open: bool = False) -> str:
+    left = f"{fmt_num(lo)} {'<' if lo_open else '<='} " if lo is not None else ""
+    right = f" <= {fmt_num(hi)}" if hi is not None else ""
+    return f"{left}x{right}" if left or right else ""
+
+
+class Field:
+    """A field parser that describes itself: ``kind`` (the type a reference names), ``unit`` (when
+    the key's name does not say it) and :meth:`allowed` (bounds or values, "" when any)."""
+
+    kind = "value"
+
+    def __init__(self, unit: str = ""):
+        self.unit = unit
+
+    def allowed(self) -> str:
+        return ""
+
+    def __call__(self, path: str, v: Any) -> Any:
+        raise NotImplementedError
+
+
+class Num(Field):
+    kind = "number"
+
+    def __init__(self, lo: float | None = None, hi: float | None = None, lo_open: bool = False, unit: str = ""):
+        super().__init__(unit)
+        self.lo, self.hi, self.lo_open = lo, hi, lo_open
+
+    def allowed(self) -> str:
+        return fmt_bounds(self.lo, self.hi, self.lo_open)
+
+    def __call__(self, path: str, v: Any) -> float:
+        return num(path, v, self.lo, self.hi, self.lo_open)
+
+
+class Int(Field):
+    kind = "integer"
+
+    def __init__(self, lo: int | None = None, hi: int | None = None, unit: str = ""):
+        super().__init__(unit)
+        self.lo, self.hi = lo, hi
+
+    def allowed(self) -> str:
+        return fmt_bounds(self.lo, self.hi)
+
+    def __call__(self, path: str, v: Any) -> int:
+        return integer(path, v, self.lo, self.hi)
+
+
+class Choice(Field):
+    kind = "choice"
+
+    def __init__(self, allowed: Iterable[Any], unit: str = ""):
+        super().__init__(unit)
+        self.values = tuple(allowed)  # a mapping gives its keys, as choice() does
+
+    def allowed(self) -> str:
+        return fmt_allowed(self.values)
+
+    def __call__(self, path: str, v: Any) -> Any:
+        return choice(path, v, self.values)
+
+
+class Bool(Field):
+    kind = "boolean"
+
+    def allowed(self) -> str:
+        return "true, false"
+
+    def __call__(self, path: str, v: Any) -> bool:
+        return boolean(path, v)
+
+
+class Str(Field):
+    kind = "string"
+
+    def __init__(self, max_len: int = 4096, unit: str = ""):
+        super().__init__(unit)
+        self.max_len = max_len
+
+    def allowed(self) -> str:
+        return f"one line, 1-{self.max_len} characters"
+
+    def __call__(self, path: str, v: Any) -> str:
+        return string(path, v, self.max_len)
+
+
+class Name(Field):
+    kind = "name"
+
+    def allowed(self) -> str:
+        return "1-64 of A-Z a-z 0-9 _ . -, not starting with . or -, no .."
+
+    def __call__(self, path: str, v: Any) -> str:
+        return safe_name(path, v)
+
+
+class Vec(Field):
+    def __init__(self, n: int | tuple[int, ...], lo: float = -1e6, hi: float = 1e6, unit: str = ""):
+        super().__init__(unit)
+        self.n, self.lo, self.hi = n, lo, hi
+        sizes = (n,) if isinstance(n, int) else n
+        self.kind = f"list of {' or '.join(map(str, sizes))} numbers"
+
+    def allowed(self) -> str:
+        return f"each {fmt_bounds(self.lo, self.hi)}"
+
+    def __call__(self, path: str, v: Any) -> tuple[float, ...]:
+        return vec(path, v, self.n, self.lo, self.hi)
+
+
+class ListOf(Field):
+    """A list of at most ``max_len`` items, each checked by ``item`` (as ``path[i]``); ``into``
+    shapes the result (e.g. ``tuple``; default: a list)."""
+
+    def __init__(self, item: Parser | None = None, max_len: int = 100_000, into: Callable | None = None,
+                 unit: str = ""):
+        super().__init__(unit or getattr(item, "unit", ""))
+        self.item, self.max_len, self.into = item, max_len, into
+        self.kind = f"list of {getattr(item, 'kind', 'values')}"
+
+    def allowed(self) -> str:
+        inner = self.item.allowed() if isinstance(self.item, Field) else ""
+        return f"at most {self.max_len} items" + (f"; each {inner}" if inner else "")
+
+    def __call__(self, path: str, v: Any) -> Any:
+        items = list_of(path, v, self.max_len)
+        if self.item is not None:
+            items = [self.item(f"{path}[{i}]", x) for i, x in enumerate(items)]
+        return self.into(items) if self.into else items
+
+
+class Optional(Field):
+    """``None`` (null: unset) or what ``item`` accepts."""
+
+    def __init__(self, item: Field):
+        super().__init__(item.unit)
+        self.item, self.kind = item, f"{item.kind} or null"
+
+    def allowed(self) -> str:
+        return self.item.allowed()
+
+    def __call__(self, path: str, v: Any) -> Any:
+        return None if v is None else self.item(path, v)
+
+
+class Fn(Field):
+    """A parser written as a function (a check no small object says), with its description."""
+
+    def __init__(self, fn: Parser, kind: str, allowed: str = "", unit: str = ""):
+        super().__init__(unit)
+        self.fn, self.kind, self.text = fn, kind, allowed
+
+    def allowed(self) -> str:
+        return self.text
+
+    def __call__(self, path: str, v: Any) -> Any:
+        return self.fn(path, v)
+
+
+class Section(Field):
+    """A mapping built into dataclass ``cls`` by :func:`section` (one parser per key), then
+    ``check(path, obj)`` for what spans its keys (it may complete ``obj``, e.g. a resolved path)."""
+
+    kind = "section"
+
+    def __init__(self, cls: type, fields: Mapping[str, Parser], check: Callable[[str, Any], None] | None = None):
+        super().__init__()
+        self.cls, self.fields, self.check = cls, dict(fields), check
+
+    def __call__(self, path: str, raw: Any) -> Any:
+        obj = section(path, raw, self.cls, self.fields)
+        if self.check is not None:
+            self.check(path, obj)
+        return obj
+
+
 # ----------------------------------------------------------------------------- fields every scenario has
 @dataclass
 class Transfer:
@@ -125,21 +316,20 @@ class Transfer:
     loss_timeout_ms: float = 1000.0
 
 
-def transfer(path: str, raw: Any) -> Transfer:
-    return section(path, raw, Transfer, {
-        "payload_bytes": lambda p, v: integer(p, v, 1, 1400),
-        "loss_timeout_ms": lambda p, v: num(p, v, 100, 600_000),
-    })
+transfer = Section(Transfer, {
+    "payload_bytes": Int(1, 1400),
+    "loss_timeout_ms": Num(100, 600_000),
+})
 
 
 MAX_DURATION_S = 1e6
 
 # Parsers of the top-level keys a cell scenario of any kind has (the schema adds its sections).
-COMMON_TOP: dict[str, Parser] = {
-    "name": safe_name,
-    "duration_s": lambda p, v: num(p, v, 0, MAX_DURATION_S, lo_open=True),
-    "seed": lambda p, v: integer(p, v, 1, 2**31 - 1),
-    "run": lambda p, v: integer(p, v, 1, 2**31 - 1),
+COMMON_TOP: dict[str, Field] = {
+    "name": Name(),
+    "duration_s": Num(0, MAX_DURATION_S, lo_open=True),
+    "seed": Int(1, 2**31 - 1),
+    "run": Int(1, 2**31 - 1),
     "transfer": transfer,
 }
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy as np
 
-from cosim.config.checks import COMMON_TOP, ConfigError, choice, integer, list_of, num, section, string, vec
+from cosim.config.checks import COMMON_TOP, Choice, ConfigError, Int, ListOf, Num, Section, Str, Vec
 
 MAX_UES = 64
 
@@ -82,41 +82,27 @@ class UeGroup:
     traffic: Traffic = field(default_factory=Traffic)
 
 
-def placement(path: str, raw: Any) -> Placement:
-    pl = section(path, raw, Placement, {
-        "kind": lambda p, v: choice(p, v, PLACEMENT_KINDS),
-        "positions": lambda p, v: [vec(f"{p}[{i}]", x, (2, 3)) for i, x in enumerate(list_of(p, v, MAX_UES))],
-        "center": lambda p, v: vec(p, v, 2),
-        "radius_min_m": lambda p, v: num(p, v, 0, 1e5),
-        "radius_max_m": lambda p, v: num(p, v, 0, 1e5, lo_open=True),
-        "x_range": lambda p, v: vec(p, v, 2),
-        "y_range": lambda p, v: vec(p, v, 2),
-    })
+def _check_placement(path: str, pl: Placement) -> None:
     if pl.radius_min_m > pl.radius_max_m:
         raise ConfigError(f"{path}.radius_min_m: {pl.radius_min_m} must be <= radius_max_m")
     for key in ("x_range", "y_range"):
         lo, hi = getattr(pl, key)
         if lo > hi:
             raise ConfigError(f"{path}.{key}: {[lo, hi]} must be [low, high]")
-    return pl
 
 
-def mobility(path: str, raw: Any) -> Mobility:
-    m = section(path, raw, Mobility, {
-        "kind": lambda p, v: choice(p, v, MOBILITY_KINDS),
-        "speed_mps": lambda p, v: num(p, v, 0, 150),
-        "heading_deg": lambda p, v: num(p, v, -360, 360),
-        "speed_min_mps": lambda p, v: num(p, v, 0, 150, lo_open=True),
-        "speed_max_mps": lambda p, v: num(p, v, 0, 150, lo_open=True),
-        "walk_mode": lambda p, v: choice(p, v, ("time", "distance")),
-        "walk_step": lambda p, v: num(p, v, 0, 1e5, lo_open=True),
-        "pause_s": lambda p, v: num(p, v, 0, 1e6),
-        "mean_speed_mps": lambda p, v: num(p, v, 0, 150),
-        "alpha": lambda p, v: num(p, v, 0, 1),
-        "time_step_s": lambda p, v: num(p, v, 0.001, 1e4),
-        "bounds": lambda p, v: vec(p, v, 4),
-        "file": string,
-    })
+placement = Section(Placement, {
+    "kind": Choice(PLACEMENT_KINDS),
+    "positions": ListOf(Vec((2, 3), unit="m"), MAX_UES),  # [x, y] or [x, y, z]
+    "center": Vec(2, unit="m"),
+    "radius_min_m": Num(0, 1e5),
+    "radius_max_m": Num(0, 1e5, lo_open=True),
+    "x_range": Vec(2, unit="m"),
+    "y_range": Vec(2, unit="m"),
+}, check=_check_placement)
+
+
+def _check_mobility(path: str, m: Mobility) -> None:
     if m.speed_min_mps > m.speed_max_mps:
         raise ConfigError(f"{path}.speed_min_mps: {m.speed_min_mps} must be <= speed_max_mps")
     if m.bounds[0] >= m.bounds[1] or m.bounds[2] >= m.bounds[3]:
@@ -129,40 +115,53 @@ def mobility(path: str, raw: Any) -> Mobility:
         m.file = str(Path(m.file).resolve())
         if any(c.isspace() for c in m.file):
             raise ConfigError(f"{path}.file: path must not contain spaces: {m.file}")
-    return m
 
 
-def traffic(path: str, raw: Any) -> Traffic:
-    return section(path, raw, Traffic, {
-        "kind": lambda p, v: choice(p, v, TRAFFIC_KINDS),
-        "direction": lambda p, v: choice(p, v, DIRECTIONS),
-        "rate_bps": lambda p, v: num(p, v, 0, 1e10, lo_open=True),
-        "packet_bytes": lambda p, v: integer(p, v, 12, 1400),
-        "start_s": lambda p, v: num(p, v, 0, 1e6),
-    })
+mobility = Section(Mobility, {
+    "kind": Choice(MOBILITY_KINDS),
+    "speed_mps": Num(0, 150),
+    "heading_deg": Num(-360, 360),
+    "speed_min_mps": Num(0, 150, lo_open=True),
+    "speed_max_mps": Num(0, 150, lo_open=True),
+    "walk_mode": Choice(("time", "distance")),
+    "walk_step": Num(0, 1e5, lo_open=True, unit="s (walk_mode time) or m (distance)"),
+    "pause_s": Num(0, 1e6),
+    "mean_speed_mps": Num(0, 150),
+    "alpha": Num(0, 1),
+    "time_step_s": Num(0.001, 1e4),
+    "bounds": Vec(4, unit="m"),  # xmin xmax ymin ymax
+    "file": Str(),
+}, check=_check_mobility)
 
 
-def group(path: str, raw: Any) -> UeGroup:
-    g = section(path, raw, UeGroup, {
-        "count": lambda p, v: integer(p, v, 1, MAX_UES),
-        "height_m": lambda p, v: num(p, v, 0.1, 300),
-        "placement": placement,
-        "mobility": mobility,
-        "traffic": traffic,
-    })
+traffic = Section(Traffic, {
+    "kind": Choice(TRAFFIC_KINDS),
+    "direction": Choice(DIRECTIONS),
+    "rate_bps": Num(0, 1e10, lo_open=True),
+    "packet_bytes": Int(12, 1400),
+    "start_s": Num(0, 1e6),
+})
+
+
+def _check_group(path: str, g: UeGroup) -> None:
     if g.placement.kind == "list" and len(g.placement.positions) != g.count:
         raise ConfigError(f"{path}.placement.positions: has {len(g.placement.positions)} entries, count is {g.count}")
-    return g
-
-def edge(path: str, raw: Any) -> Edge:
-    return section(path, raw, Edge, {
-        "backhaul_delay_ms": lambda p, v: num(p, v, 0, 10_000),
-        "backhaul_rate_gbps": lambda p, v: num(p, v, 0, 1000, lo_open=True),
-    })
 
 
-def ue_groups(path: str, raw: Any) -> list[UeGroup]:
-    return [group(f"{path}[{i}]", g) for i, g in enumerate(list_of(path, raw, MAX_UES))]
+group = Section(UeGroup, {
+    "count": Int(1, MAX_UES),
+    "height_m": Num(0.1, 300),
+    "placement": placement,
+    "mobility": mobility,
+    "traffic": traffic,
+}, check=_check_group)
+
+edge = Section(Edge, {
+    "backhaul_delay_ms": Num(0, 10_000),
+    "backhaul_rate_gbps": Num(0, 1000, lo_open=True),
+})
+
+ue_groups = ListOf(group, MAX_UES)
 
 
 # Parsers of the top-level keys every built-in cell has; a radio adds ``radio`` and ``channel``.

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.config.checks import (COMMON_TOP, ConfigError, Transfer, apply_overrides, drop_derived, integer, list_of,
-                                 load_yaml, section, settings, string)
+from cosim.config.checks import (COMMON_TOP, ConfigError, Int, ListOf, Section, Str, Transfer, apply_overrides,
+                                 drop_derived, load_yaml, settings)
 from cosim.radio import registry
 
 
@@ -53,21 +54,30 @@ class ProgramScenario:
         return self.program.ues
 
 
-def _program(base: Path):
-    def parse(path: str, raw: Any) -> Program:
-        p = section(path, raw, Program, {
-            "path": string,
-            "args": lambda q, v: tuple(string(f"{q}[{i}]", a) for i, a in enumerate(list_of(q, v, 1000))),
-            "ues": lambda q, v: integer(q, v, 1, 64),
-        })
-        exe = Path(p.path).expanduser()
-        exe = exe if exe.is_absolute() else base / exe
-        if not p.path or not exe.is_file() or not os.access(exe, os.X_OK):
-            raise ConfigError(f"{path}.path: {p.path!r} is not an executable file (looked at {exe}); "
-                              f"build your script first (README: 'Use your own ns-3 script')")
-        p.path = str(exe)
-        return p
-    return parse
+def _check_program(base: Path, path: str, p: Program) -> None:
+    """Resolves the program against the YAML file's folder; it must be an executable file."""
+    exe = Path(p.path).expanduser()
+    exe = exe if exe.is_absolute() else base / exe
+    if not p.path or not exe.is_file() or not os.access(exe, os.X_OK):
+        raise ConfigError(f"{path}.path: {p.path!r} is not an executable file (looked at {exe}); "
+                          f"build your script first (README: 'Use your own ns-3 script')")
+    p.path = str(exe)
+
+
+PROGRAM_FIELDS = {
+    "path": Str(),
+    "args": ListOf(Str(), 1000, into=tuple),
+    "ues": Int(1, 64),
+}
+
+
+def _program(base: Path) -> Section:
+    return Section(Program, PROGRAM_FIELDS, check=partial(_check_program, base))
+
+
+def schema(base: Path) -> Section:
+    """An own-program scenario's keys; ``program.path`` is resolved against ``base``."""
+    return Section(ProgramScenario, {**COMMON_TOP, "program": _program(base)})
 
 
 def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
@@ -79,7 +89,7 @@ def load_any(source: str | Path, overrides: Mapping[str, Any] | None = None,
     if "program" not in raw:
         return registry.get(registry.technology(raw)).load(raw, extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in set(extra_sections)}
-    sc = section("", drop_derived(raw), ProgramScenario, {**COMMON_TOP, "program": _program(path.resolve().parent)})
+    sc = schema(path.resolve().parent)("", drop_derived(raw))
     if "program" not in raw:
         raise ConfigError("program: required")
     sc.extra = extra

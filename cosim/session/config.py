@@ -15,13 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from cosim.config.checks import ConfigError
-from cosim.config.checks import boolean as _bool
-from cosim.config.checks import choice as _choice
+from cosim.config.checks import Bool, Choice, ConfigError, Fn, Int, ListOf, Num, Optional, Section, Str
 from cosim.config.checks import integer as _int
 from cosim.config.checks import list_of as _list
 from cosim.config.checks import num as _num
-from cosim.config.checks import section as _section
 from cosim.config.checks import string as _str
 
 MAX_LAYER = 1024  # the split point is checked against the model's layers once it is loaded
@@ -90,10 +87,6 @@ def _device(path: str, v: Any) -> str:
     raise ConfigError(f"{path}: {v!r} is not one of {', '.join(PROFILES)}, measured, nor an existing profile JSON file")
 
 
-def _ints(path: str, v: Any, hi: int = 65_535) -> tuple[int, ...]:
-    return tuple(_int(f"{path}[{i}]", x, 0, hi) for i, x in enumerate(_list(path, v, 4096)))
-
-
 def _folder(path: str, v: Any) -> str:
     """A folder that exists or can be made (an existing file in its place is refused now, not mid-run)."""
     p = Path(_str(path, v)).expanduser()
@@ -114,42 +107,52 @@ def _table(path: str, v: Any) -> tuple[tuple[float, int], ...]:
     return tuple(sorted(rows, reverse=True))
 
 
+def _check_model(path: str, m: ModelSection) -> None:
+    if m.interleave and m.wire_dtype == "int8":
+        raise ConfigError(f"{path}.interleave: true needs a float model.wire_dtype (float32, float16, bfloat16), "
+                          "not int8")
+
+
+_DEVICE = Fn(_device, "profile", "a profile name (llm_split.PROFILES: phone, edge-gpu, ...), measured, "
+                                 "or a profile JSON file")
+
+# The split-session sections of a scenario, in the order they are checked.
+SCHEMA = Section(SessionConfig, {
+    "model": Section(ModelSection, {
+        "name": Str(), "dtype": Choice(MODEL_DTYPES),
+        "device": Choice(MODEL_DEVICES),
+        "cache_dir": Fn(_folder, "string", "a folder that exists or can be made"),
+        "wire_dtype": Choice(WIRE_DTYPES),
+        "fill": Choice(FILL_MODES), "protect": ListOf(Int(0, 65_535), 4096, into=tuple), "sink_row": Bool(),
+        "interleave": Bool(),
+    }, check=_check_model),
+    "requests": Section(RequestsSection, {
+        "rate_per_s": Num(0, 1000, lo_open=True),
+        "times_s": ListOf(Num(0, 1e6), into=lambda xs: tuple(sorted(xs))),
+        "prompt_tokens": Int(2, 4096),
+        "windows": Int(1, 10_000),
+        "decode_tokens": Int(0, 1024),
+        "corpus": Str(),
+        "deadline_ms": Optional(Num(0, 600_000, lo_open=True)),
+    }),
+    "ue_device": _DEVICE,
+    "edge_server": Section(EdgeServerSection, {
+        "capacity": Int(1, 1024), "device": _DEVICE,
+    }),
+    "split": Section(SplitSection, {
+        "policy": Choice(POLICIES), "k": Int(0, MAX_LAYER),
+        "table": Fn(_table, "list of [min_sinr_db, k] pairs",
+                    f"min_sinr_db: -200 <= x <= 200 (dB), k: 0 <= x <= {MAX_LAYER}; sorted best first"),
+        "agent": Str(),
+        "switch_cost_ms_per_layer": Num(0, 10_000),
+    }),
+})
+
+
 def parse_session(extra: Mapping[str, Any]) -> SessionConfig:
     """Validates the split-inference sections (``Scenario.extra``) into a SessionConfig."""
-    cfg = SessionConfig()
-    if "model" in extra:
-        cfg.model = _section("model", extra["model"], ModelSection, {
-            "name": _str, "dtype": lambda p, v: _choice(p, v, MODEL_DTYPES),
-            "device": lambda p, v: _choice(p, v, MODEL_DEVICES),
-            "cache_dir": _folder, "wire_dtype": lambda p, v: _choice(p, v, WIRE_DTYPES),
-            "fill": lambda p, v: _choice(p, v, FILL_MODES), "protect": _ints, "sink_row": _bool,
-            "interleave": _bool,
-        })
-        if cfg.model.interleave and cfg.model.wire_dtype == "int8":
-            raise ConfigError("model.interleave: true needs a float model.wire_dtype (float32, float16, bfloat16), "
-                              "not int8")
-    if "requests" in extra:
-        cfg.requests = _section("requests", extra["requests"], RequestsSection, {
-            "rate_per_s": lambda p, v: _num(p, v, 0, 1000, lo_open=True),
-            "times_s": lambda p, v: tuple(sorted(_num(f"{p}[{i}]", x, 0, 1e6) for i, x in enumerate(_list(p, v)))),
-            "prompt_tokens": lambda p, v: _int(p, v, 2, 4096),
-            "windows": lambda p, v: _int(p, v, 1, 10_000),
-            "decode_tokens": lambda p, v: _int(p, v, 0, 1024),
-            "corpus": _str,
-            "deadline_ms": lambda p, v: None if v is None else _num(p, v, 0, 600_000, lo_open=True),
-        })
-    if "ue_device" in extra:
-        cfg.ue_device = _device("ue_device", extra["ue_device"])
-    if "edge_server" in extra:
-        cfg.edge_server = _section("edge_server", extra["edge_server"], EdgeServerSection, {
-            "capacity": lambda p, v: _int(p, v, 1, 1024), "device": _device,
-        })
-    if "split" in extra:
-        cfg.split = _section("split", extra["split"], SplitSection, {
-            "policy": lambda p, v: _choice(p, v, POLICIES), "k": lambda p, v: _int(p, v, 0, MAX_LAYER),
-            "table": _table, "agent": _str,
-            "switch_cost_ms_per_layer": lambda p, v: _num(p, v, 0, 10_000),
-        })
+    given = {k: extra[k] for k in SCHEMA.fields if k in extra}  # in SCHEMA's order, other sections aside
+    cfg = SCHEMA("", given)
     _check_policy(cfg.split)
     return cfg
 

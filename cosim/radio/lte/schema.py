@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.config.checks import (DERIVED, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
-                                 drop_derived, fmt_allowed, integer, load_yaml, num, section, settings, vec)
+from cosim.config.checks import (DERIVED, Bool, Choice, ConfigError, Int, Num, Section, Transfer, Vec, apply_overrides,
+                                 deepcopy, drop_derived, fmt_allowed, load_yaml, settings)
 from cosim.radio.cell import CELL_KEYS, CELL_TOP, Edge, UeGroup, check_cell, derived_positions
 from cosim.radio.lte import bands as lte_bands
 
@@ -148,23 +148,8 @@ class Scenario:
 
 
 # ----------------------------------------------------------------------------- sections
-def _radio(path: str, raw: Any) -> Radio:
-    r = section(path, raw, Radio, {
-        "bandwidth_rbs": lambda p, v: choice(p, v, BANDWIDTHS),
-        "dl_earfcn": lambda p, v: integer(p, v, 0, 17999),
-        "dl_frequency_mhz": lambda p, v: num(p, v, 0, 100_000, lo_open=True),
-        "enb_tx_power_dbm": lambda p, v: num(p, v, -30, 60),
-        "ue_tx_power_dbm": lambda p, v: num(p, v, -40, 33),
-        "enb_noise_figure_db": lambda p, v: num(p, v, 0, 20),
-        "ue_noise_figure_db": lambda p, v: num(p, v, 0, 20),
-        "scheduler": lambda p, v: choice(p, v, SCHEDULERS),
-        "rlc_mode": lambda p, v: choice(p, v, ("UM", "AM")),
-        "rlc_max_tx_buffer_bytes": lambda p, v: integer(p, v, 10 * 1024, 2**31 - 1),
-        "enb_position": lambda p, v: vec(p, v, 3),
-        "rlf_detection": boolean,
-        "rlc_am_retx_always_fits": boolean,
-        "harq": boolean,
-    })
+def _check_radio(path: str, r: Radio) -> None:
+    """Resolves the carrier: exactly one of dl_earfcn / dl_frequency_mhz, default EARFCN 100."""
     if r.dl_earfcn is not None and r.dl_frequency_mhz is not None:
         raise ConfigError(f"{path}: give dl_earfcn or dl_frequency_mhz, not both")
     if r.dl_frequency_mhz is not None:
@@ -172,41 +157,60 @@ def _radio(path: str, raw: Any) -> Radio:
     elif r.dl_earfcn is None:
         r.dl_earfcn = 100
     lte_bands.check_earfcn(f"{path}.dl_earfcn", r.dl_earfcn)
-    return r
+
+
+_radio = Section(Radio, {
+    "bandwidth_rbs": Choice(BANDWIDTHS),
+    "dl_earfcn": Int(0, 17999),
+    "dl_frequency_mhz": Num(0, 100_000, lo_open=True),
+    "enb_tx_power_dbm": Num(-30, 60),
+    "ue_tx_power_dbm": Num(-40, 33),
+    "enb_noise_figure_db": Num(0, 20),
+    "ue_noise_figure_db": Num(0, 20),
+    "scheduler": Choice(SCHEDULERS),
+    "rlc_mode": Choice(("UM", "AM")),
+    "rlc_max_tx_buffer_bytes": Int(10 * 1024, 2**31 - 1),
+    "enb_position": Vec(3, unit="m"),
+    "rlf_detection": Bool(),
+    "rlc_am_retx_always_fits": Bool(),
+    "harq": Bool(),
+}, check=_check_radio)
 
 
 def dl_frequency_hz(radio: Radio) -> float:
     return lte_bands.dl_frequency_hz(radio.dl_earfcn)
 
 
-def _channel(path: str, raw: Any) -> Channel:
-    c = section(path, raw, Channel, {
-        "propagation": lambda p, v: choice(p, v, PROPAGATION_MODELS),
-        "shadowing": boolean,
-        "log_distance": lambda p, v: section(p, v, LogDistance, {
-            "exponent": lambda p2, v2: num(p2, v2, 1.0, 8.0),
-            "reference_loss_db": lambda p2, v2: num(p2, v2, 0, 200),
-        }),
-        "okumura_hata": lambda p, v: section(p, v, OkumuraHata, {
-            "environment": lambda p2, v2: choice(p2, v2, ("urban", "suburban", "open")),
-            "city_size": lambda p2, v2: choice(p2, v2, ("small", "medium", "large")),
-        }),
-        "fading": lambda p, v: section(p, v, Fading, {
-            "model": lambda p2, v2: choice(p2, v2, FADING_MODELS),
-            "speed_kmh": lambda p2, v2: num(p2, v2, 0, 500),
-            "trace_length_s": lambda p2, v2: num(p2, v2, 1, 60),
-            "window_s": lambda p2, v2: num(p2, v2, 0.01, 30),
-        }),
-    })
+def _check_channel(path: str, c: Channel) -> None:
     if c.shadowing and PROPAGATION_MODELS[c.propagation][1] is None:
         gpp = [k for k, v in PROPAGATION_MODELS.items() if v[1]]
         raise ConfigError(f"{path}.shadowing: true is only supported with propagation {fmt_allowed(gpp)}"
                           f" (got {c.propagation!r})")
     if c.fading.window_s >= c.fading.trace_length_s:
         raise ConfigError(f"{path}.fading.window_s: {c.fading.window_s} must be < trace_length_s")
-    return c
 
 
+_channel = Section(Channel, {
+    "propagation": Choice(PROPAGATION_MODELS),
+    "shadowing": Bool(),
+    "log_distance": Section(LogDistance, {
+        "exponent": Num(1.0, 8.0),
+        "reference_loss_db": Num(0, 200),
+    }),
+    "okumura_hata": Section(OkumuraHata, {
+        "environment": Choice(("urban", "suburban", "open")),
+        "city_size": Choice(("small", "medium", "large")),
+    }),
+    "fading": Section(Fading, {
+        "model": Choice(FADING_MODELS),
+        "speed_kmh": Num(0, 500),
+        "trace_length_s": Num(1, 60),
+        "window_s": Num(0.01, 30),
+    }),
+}, check=_check_channel)
+
+# The whole LTE cell scenario (its extra sections aside), as load_scenario checks it.
+SCHEMA = Section(Scenario, {**CELL_TOP, "radio": _radio, "channel": _channel})
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
@@ -227,7 +231,7 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     drop_derived(apply_overrides(raw, overrides))
     extra_sections = set(extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in CELL_KEYS}
-    sc = section("", raw, Scenario, {**CELL_TOP, "radio": _radio, "channel": _channel})
+    sc = SCHEMA("", raw)
     if "radio" not in raw:
         sc.radio = _radio("radio", {})
     check_cell(sc)

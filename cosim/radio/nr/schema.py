@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.config.checks import (DERIVED, ConfigError, Transfer, apply_overrides, boolean, choice, deepcopy,
-                                 drop_derived, fmt_allowed, integer, load_yaml, num, section, settings, string, vec)
+from cosim.config.checks import (DERIVED, Bool, Choice, ConfigError, Fn, Int, Num, Section, Transfer, Vec,
+                                 apply_overrides, deepcopy, drop_derived, fmt_allowed, integer, load_yaml, settings,
+                                 string)
 from cosim.radio.cell import CELL_KEYS, CELL_TOP, Edge, UeGroup, check_cell, derived_positions
 
 SCHEDULERS = {
@@ -144,43 +145,47 @@ def _pattern(path: str, v: Any) -> str:
     return "|".join(slots)
 
 
-def _radio(path: str, raw: Any) -> NrRadio:
-    r = section(path, raw, NrRadio, {
-        "technology": lambda p, v: choice(p, v, ("nr",)),
-        "numerology": lambda p, v: integer(p, v, 0, 4),
-        "frequency_ghz": lambda p, v: num(p, v, 0.5, 100),
-        "bandwidth_mhz": lambda p, v: choice(p, v, BANDWIDTHS_MHZ),
-        "tdd_pattern": _pattern,
-        "scheduler": lambda p, v: choice(p, v, SCHEDULERS),
-        "mcs_table": lambda p, v: choice(p, v, ("nr1", "nr2", "lte")),
-        "harq": boolean,
-        "harq_combining": lambda p, v: choice(p, v, ("ir", "cc")),
-        "rlc_mode": lambda p, v: choice(p, v, ("UM", "AM")),
-        "rlc_max_tx_buffer_bytes": lambda p, v: integer(p, v, 10 * 1024, 2**31 - 1),
-        "gnb_tx_power_dbm": lambda p, v: num(p, v, -30, 60),
-        "ue_tx_power_dbm": lambda p, v: num(p, v, -40, 33),
-        "gnb_noise_figure_db": lambda p, v: num(p, v, 0, 20),
-        "ue_noise_figure_db": lambda p, v: num(p, v, 0, 20),
-        "gnb_position": lambda p, v: vec(p, v, 3),
-        "gnb_antenna": _pair,
-        "ue_antenna": _pair,
-        "antenna_element": lambda p, v: choice(p, v, ("3gpp", "isotropic")),
-        "beamforming": lambda p, v: choice(p, v, BEAMFORMING),
-    })
+def _check_radio(path: str, r: NrRadio) -> None:
     if r.bandwidth_rbs < MIN_RBS:
         raise ConfigError(f"{path}.bandwidth_mhz: {r.bandwidth_mhz} MHz at numerology {r.numerology} gives "
                           f"{r.bandwidth_rbs} resource blocks; at least {MIN_RBS} are needed (wider band or lower numerology)")
-    return r
 
 
-def _channel(path: str, raw: Any) -> NrChannel:
-    return section(path, raw, NrChannel, {
-        "scenario": lambda p, v: choice(p, v, CHANNEL_SCENARIOS),
-        "condition": lambda p, v: choice(p, v, CONDITIONS),
-        "shadowing": boolean,
-        "fading": boolean,
-        "update_period_ms": lambda p, v: num(p, v, 0, 1e6),
-    })
+_antenna = Fn(_pair, "list of 2 integers", "[rows, columns], each 1 <= x <= 16")
+_radio = Section(NrRadio, {
+    "technology": Choice(("nr",)),
+    "numerology": Int(0, 4),
+    "frequency_ghz": Num(0.5, 100),
+    "bandwidth_mhz": Choice(BANDWIDTHS_MHZ),
+    "tdd_pattern": Fn(_pattern, "string", f"slots separated by |, each one of {', '.join(SLOT_TYPES)}; "
+                                          "at least one uplink (UL, F) and one downlink (DL, F, S) slot"),
+    "scheduler": Choice(SCHEDULERS),
+    "mcs_table": Choice(("nr1", "nr2", "lte")),
+    "harq": Bool(),
+    "harq_combining": Choice(("ir", "cc")),
+    "rlc_mode": Choice(("UM", "AM")),
+    "rlc_max_tx_buffer_bytes": Int(10 * 1024, 2**31 - 1),
+    "gnb_tx_power_dbm": Num(-30, 60),
+    "ue_tx_power_dbm": Num(-40, 33),
+    "gnb_noise_figure_db": Num(0, 20),
+    "ue_noise_figure_db": Num(0, 20),
+    "gnb_position": Vec(3, unit="m"),
+    "gnb_antenna": _antenna,
+    "ue_antenna": _antenna,
+    "antenna_element": Choice(("3gpp", "isotropic")),
+    "beamforming": Choice(BEAMFORMING),
+}, check=_check_radio)
+
+_channel = Section(NrChannel, {
+    "scenario": Choice(CHANNEL_SCENARIOS),
+    "condition": Choice(CONDITIONS),
+    "shadowing": Bool(),
+    "fading": Bool(),
+    "update_period_ms": Num(0, 1e6),
+})
+
+# The whole NR cell scenario (its extra sections aside), as load_scenario checks it.
+SCHEMA = Section(NrScenario, {**CELL_TOP, "radio": _radio, "channel": _channel})
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
@@ -194,7 +199,7 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     drop_derived(apply_overrides(raw, overrides))
     extra_sections = set(extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in CELL_KEYS}
-    sc = section("", raw, NrScenario, {**CELL_TOP, "radio": _radio, "channel": _channel})
+    sc = SCHEMA("", raw)
     check_cell(sc)
     if sc.radio.beamforming in NEEDS_FADING and not sc.channel.fading:
         raise ConfigError(f"radio.beamforming: {sc.radio.beamforming!r} searches beams on the 38.901 channel "
