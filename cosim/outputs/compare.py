@@ -21,7 +21,8 @@ import pandas as pd
 import yaml
 
 from cosim.config.checks import DERIVED
-from cosim.outputs.report import _PAGE, _png, _pooled, load_requests
+from cosim.outputs.page import PAGE, png
+from cosim.outputs.report import load_requests, pooled_ppl
 
 IGNORED = {"split", "name"}  # the fields that may differ between runs of one comparison
 # (and "derived": what the settings resolved to, which differs only where a setting does)
@@ -52,7 +53,7 @@ def policy_row(req: pd.DataFrame) -> dict:
     return {"requests": len(req), "mean k": req["k"].mean(), "damaged share": (req["packets_lost"] > 0).mean(),
             "log ppl median": log_ppl.median(), "log ppl mean": log_ppl.mean(),
             "log ppl mean ci95": 1.96 * log_ppl.std() / np.sqrt(len(req)),  # NaN for a single request
-            "pooled ppl": _pooled(req, "nll"), "clean ppl": _pooled(req, "nll_clean"),
+            "pooled ppl": pooled_ppl(req, "nll"), "clean ppl": pooled_ppl(req, "nll_clean"),
             "mean latency ms": 1000 * req["latency_s"].mean()}
 
 
@@ -102,8 +103,8 @@ def write_comparison(runs: list[str | Path], out: str | Path) -> Path:
             "<h2>Per policy (log perplexity per request: median, mean and its 95 % interval)</h2>",
             table.to_html(float_format=lambda v: f"{v:.4g}"),
             "<h2>Log perplexity per request</h2><img class='figure' alt='log perplexity CDF' "
-            f"src='data:image/png;base64,{_png(_log_ppl_cdf(requests))}'>"]
+            f"src='data:image/png;base64,{png(_log_ppl_cdf(requests))}'>"]
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_PAGE.format(title="split policies", body="\n".join(body)))
+    path.write_text(PAGE.format(title="split policies", body="\n".join(body)))
     return path

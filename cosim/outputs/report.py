@@ -8,9 +8,7 @@ which is what the browser test checks.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cosim.outputs.page import PAGE, png
 from cosim.outputs.traces import read_slots
 from cosim.outputs.uplink import fresh_ul_sinr_db, mean_db
 
@@ -61,16 +60,9 @@ def split_table(requests: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _pooled(req: pd.DataFrame, column: str) -> float:
+def pooled_ppl(req: pd.DataFrame, column: str) -> float:
     """exp(total NLL / total scored tokens): one perplexity for a set of requests."""
     return float(np.exp(req[column].sum() / req["scored_tokens"].sum()))
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")  # axis labels inside the image
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
 
 
 def _latency_cdf(req):
@@ -146,31 +138,14 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     table = split_table(req)
     body = [f"<h1>layersplit report: {html.escape(run_dir.name)}</h1>",
             f"<p>{len(req)} requests from {req['ue'].nunique()} UEs; mean latency "
-            f"{req['latency_s'].mean() * 1000:.1f} ms; perplexity over all requests {_pooled(req, 'nll'):.1f} "
-            f"(clean {_pooled(req, 'nll_clean'):.1f}), median per request {req['ppl'].median():.1f}.</p>"]
+            f"{req['latency_s'].mean() * 1000:.1f} ms; perplexity over all requests {pooled_ppl(req, 'nll'):.1f} "
+            f"(clean {pooled_ppl(req, 'nll_clean'):.1f}), median per request {req['ppl'].median():.1f}.</p>"]
     for title, fig in figures:
         body.append(f"<h2>{html.escape(title)}</h2><img class='figure' alt='{html.escape(title)}' "
-                    f"src='data:image/png;base64,{_png(fig)}'>")
+                    f"src='data:image/png;base64,{png(fig)}'>")
     body.append("<h2>Per split point (means; log perplexity per request: median, mean, 95 % interval)</h2>"
                 + table.to_html(float_format=lambda v: f"{v:.4g}"))
-    page = _PAGE.format(title=html.escape(run_dir.name), body="\n".join(body))
+    page = PAGE.format(title=html.escape(run_dir.name), body="\n".join(body))
     path = Path(out) if out else run_dir / "report.html"
     path.write_text(page)
     return path
-
-
-_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>layersplit: {title}</title>
-<style>body{{font-family:sans-serif;max-width:900px;margin:2em auto}} img{{max-width:100%}}
-table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style>
-</head><body>
-{body}
-<script>
-window.addEventListener("load", function () {{
-  var imgs = document.querySelectorAll("img.figure"), ok = 0;
-  imgs.forEach(function (i) {{ if (i.complete && i.naturalWidth > 0) ok++; }});
-  document.body.setAttribute("data-figures-loaded", ok + "/" + imgs.length);
-}});
-</script>
-</body></html>
-"""
