@@ -113,22 +113,17 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
     import pandas as pd
     from tqdm import tqdm
 
-    from llm_split.corpus import load_text, sliding_windows, tokenize
     from llm_split.cost import CostModel
-    from llm_split.model import load_model
-    from llm_split.perplexity import Evaluator
-    from llm_split.split import SplitModel
+    from llm_split.workbench import open_workbench
 
     devices = resolve_profile(cfg.ue_device, cfg.cache_dir), resolve_profile(cfg.edge_device, cfg.cache_dir)
-    model, tok = load_model(cfg.model, cfg.dtype, cfg.cache_dir, cfg.device, "--device")
-    split = SplitModel(model)
-    ks = list(range(split.n_layers + 1)) if cfg.ks is None else list(cfg.ks)
-    for k in ks:
-        split.check_k(k)
-    ids = tokenize(load_text(cfg.corpus), tok, cfg.max_tokens)
-    windows = sliding_windows(ids, cfg.window, cfg.stride, tok.bos_token_id)
-    ev = Evaluator(split, windows, ks, cfg.max_cache_mb)
-    codec = Codec(split.hidden_size, cfg.wire_dtype, cfg.payload_bytes, tuple(cfg.protect), cfg.fill, cfg.interleave)
+    wb = open_workbench(cfg.model, corpus=cfg.corpus, window=cfg.window, stride=cfg.stride, max_tokens=cfg.max_tokens,
+                        dtype=cfg.dtype, device=cfg.device, cache_dir=cfg.cache_dir, field="--device", ks=cfg.ks,
+                        max_cache_mb=cfg.max_cache_mb)
+    ev, windows = wb.evaluator, wb.windows
+    ks = list(range(wb.n_layers + 1)) if cfg.ks is None else list(cfg.ks)
+    # profile's payload_bytes are the tensor bytes of a packet (not the packet on the air, as in a session)
+    codec = Codec(wb.hidden_size, cfg.wire_dtype, cfg.payload_bytes, tuple(cfg.protect), cfg.fill, cfg.interleave)
     cells = _cells(cfg, ks, codec)
     bar = tqdm(total=len(cells) * len(windows) * cfg.seeds + len(windows),
                desc="profile", disable=not progress, unit="pass")
@@ -136,7 +131,7 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
     bar.update(len(windows))
     ppl_of = dict(zip(cells, _seeded_intervals(ev, cells, cfg, bar)))
     bar.close()
-    cost = CostModel(model, *devices)
+    cost = CostModel(wb.model, *devices)
     tokens = len(windows[0].ids)
     rows = []
     for k in ks:

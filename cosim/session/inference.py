@@ -54,36 +54,27 @@ class SplitInference:
     """
 
     def __init__(self, cfg: SessionConfig, payload_bytes: int):
-        from llm_split import (CostModel, Evaluator, SplitModel, load_model, load_text, sliding_windows,
-                               tokenize, wire_codec)
-        from llm_split.cost import resolve_profile
+        from llm_split.workbench import open_workbench
 
         m, r = cfg.model, cfg.requests
-        t0 = time.perf_counter()
-        model, tok = load_model(m.name, m.dtype, m.cache_dir, m.device)
-        self.load_wall_s = time.perf_counter() - t0
+        wb = open_workbench(m.name, corpus=r.corpus, window=r.prompt_tokens, max_tokens=r.prompt_tokens * r.windows,
+                            dtype=m.dtype, device=m.device, cache_dir=m.cache_dir)
+        self.load_wall_s = wb.load_wall_s
         self.model_wall_s = 0.0  # wall time of head and tail passes during the session
-        self.split = SplitModel(model)
-        self.n_layers = self.split.n_layers
+        self.split, self.evaluator, self.n_layers = wb.split, wb.evaluator, wb.n_layers
         if cfg.split.policy == "fixed" and not 0 <= cfg.split.k <= self.n_layers:
             raise ConfigError(f"split.k: {cfg.split.k} is not in 0..{self.n_layers} (layers of {m.name})")
-        ids = tokenize(load_text(r.corpus), tok, max_tokens=r.prompt_tokens * r.windows)
-        windows = sliding_windows(ids, r.prompt_tokens, r.prompt_tokens, tok.bos_token_id)
-        if not windows:
+        if not wb.windows:
             raise ConfigError(f"requests.corpus: {r.corpus!r} has fewer than {r.prompt_tokens} tokens")
-        self.evaluator = Evaluator(self.split, windows, ks=range(self.n_layers + 1))
-        hidden = int(model.config.hidden_size)
         for i, c in enumerate(m.protect):
-            if c >= hidden:
-                raise ConfigError(f"model.protect[{i}]: {c} is not a channel of {m.name} (0..{hidden - 1})")
+            if c >= wb.hidden_size:
+                raise ConfigError(f"model.protect[{i}]: {c} is not a channel of {m.name} (0..{wb.hidden_size - 1})")
         try:  # one wire layout with mbrl's real evaluator (llm_split.lossy)
-            self.codec = wire_codec(hidden, m.wire_dtype, payload_bytes, m.protect, m.fill, int(windows[0].ids.numel()),
-                                    m.interleave)
+            self.codec = wb.codec(m.wire_dtype, payload_bytes, m.protect, m.fill, m.interleave)
         except ValueError as exc:
             raise ConfigError(f"transfer.{exc}") from None
         self.sink_row = m.sink_row
-        self.cost = CostModel(model, resolve_profile(cfg.ue_device, m.cache_dir),
-                              resolve_profile(cfg.edge_server.device, m.cache_dir))
+        self.cost = wb.cost_model(cfg.ue_device, cfg.edge_server.device, m.cache_dir)
         self._clean: dict[int, float] = {}
         self._seen: dict[tuple, Quality] = {}
         self._deferred: dict[tuple, list[bytes]] = {}  # key -> packets, for tail passes not yet run
