@@ -1,5 +1,7 @@
 #include "common/scenario-config.h"
 
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -28,13 +30,13 @@ const std::string& KeyValues::Str(const std::string& key) const {
 
 double KeyValues::Num(const std::string& key) const {
   const std::string& s = Str(key);
-  try {
-    std::size_t pos = 0;
-    double v = std::stod(s, &pos);
-    if (pos == s.size()) {
-      return v;
-    }
-  } catch (const std::exception&) {
+  // strtod, not stod: Python writes a subnormal the schema accepted (e.g. 2.225073858507e-311) and
+  // stod refuses it for its ERANGE underflow, though the value read is right. Overflow reads as
+  // infinity and is refused with nan and inf, which Python never writes.
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(v)) {
+    return v;
   }
   throw std::runtime_error("config: " + context + (context.empty() ? "" : ": ") + "key '" + key +
                            "' is not a number: '" + s + "'");
