@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from cosim.config.checks import ConfigError
-
-_PROBE_KEYS = {"direction", "ue", "bytes", "period_ms", "start_s", "stop_s", "times_s"}
+from cosim.config.checks import MAX_DURATION_S, Choice, ConfigError, Fn, Int, Num, Section, list_of
 
 
 @dataclass(frozen=True)
@@ -48,52 +47,70 @@ class Probe:
         return out
 
 
+@dataclass
+class ProbeKeys:
+    """One probe as the YAML gives it; :func:`parse_probes` makes it a :class:`Probe` of the run's UEs."""
+
+    direction: str = "ul"
+    ue: int | str = "all"  # a UE index, or all of them
+    bytes: int = 10_000
+    period_ms: float = 100.0
+    start_s: float = 0.5
+    stop_s: float = float("inf")  # default: the end of the run
+    times_s: tuple[float, ...] = ()  # explicit send times, instead of period_ms, start_s and stop_s
+
+
+MAX_PROBES = 1000
+MAX_SENDS = 1_000_000  # explicit send times of one probe
+
+
+def _ue(ue_count: int, path: str, v: Any) -> int | str:
+    if v == "all" or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < ue_count):
+        return v
+    raise ConfigError(f"{path}: {v!r} is not 'all' or a UE index 0..{ue_count - 1}")
+
+
+def _times(path: str, v: Any) -> tuple[float, ...]:
+    if v is None:  # null: no explicit times (period_ms, start_s and stop_s apply)
+        return ()
+    ok = isinstance(v, list) and 0 < len(v) <= MAX_SENDS and all(
+        isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= MAX_DURATION_S for t in v)
+    if not ok:
+        raise ConfigError(f"{path}: {v!r} is not a non-empty list of send times >= 0 (s)")
+    return tuple(v)
+
+
+def _check_stop(path: str, k: ProbeKeys) -> None:
+    if k.stop_s <= k.start_s:
+        raise ConfigError(f"{path}.stop_s: {k.stop_s!r} is not a number > start_s ({k.start_s})")
+
+
+def probe_schema(ue_count: int) -> Section:
+    """The keys of one probe of a scenario with ``ue_count`` UEs."""
+    return Section(ProbeKeys, {
+        "direction": Choice(("ul", "dl")),
+        "ue": Fn(partial(_ue, ue_count), "'all' or integer", "all, or a UE index 0 <= x < the scenario's UE count"),
+        "bytes": Int(1, 100_000_000),
+        "period_ms": Num(1, MAX_DURATION_S * 1000),
+        "start_s": Num(0, MAX_DURATION_S),
+        "stop_s": Num(0, MAX_DURATION_S),
+        "times_s": Fn(_times, "list of numbers", f"1-{MAX_SENDS} send times, each 0 <= x <= {MAX_DURATION_S:g}",
+                      unit="s"),
+    }, check=_check_stop)
+
+
 def parse_probes(raw: Any, ue_count: int) -> list[Probe]:
     """Validates the ``probes`` section; errors name the key path and the allowed values."""
     if raw is None:
         return []
-    if not isinstance(raw, list):
-        raise ConfigError(f"probes: expected a list, got {type(raw).__name__}")
-    probes = []
-    for i, p in enumerate(raw):
-        path = f"probes[{i}]"
-        if not isinstance(p, dict):
-            raise ConfigError(f"{path}: expected a mapping, got {type(p).__name__}")
-        unknown = set(p) - _PROBE_KEYS
-        if unknown:
-            raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_PROBE_KEYS))}")
-        direction = p.get("direction", "ul")
-        if direction not in ("ul", "dl"):
-            raise ConfigError(f"{path}.direction: {direction!r} is not one of ul, dl")
-        ue = p.get("ue", "all")
-        if ue == "all":
-            ues = tuple(range(ue_count))
-        elif isinstance(ue, int) and not isinstance(ue, bool) and 0 <= ue < ue_count:
-            ues = (ue,)
-        else:
-            raise ConfigError(f"{path}.ue: {ue!r} is not 'all' or a UE index 0..{ue_count - 1}")
-        nbytes, period, start = p.get("bytes", 10_000), p.get("period_ms", 100), p.get("start_s", 0.5)
-        if not isinstance(nbytes, int) or isinstance(nbytes, bool) or not 1 <= nbytes <= 100_000_000:
-            raise ConfigError(f"{path}.bytes: {nbytes!r} is not an integer in 1..100000000")
-        if not isinstance(period, (int, float)) or isinstance(period, bool) or period < 1:
-            raise ConfigError(f"{path}.period_ms: {period!r} is not a number >= 1")
-        if not isinstance(start, (int, float)) or isinstance(start, bool) or start < 0:
-            raise ConfigError(f"{path}.start_s: {start!r} is not a number >= 0")
-        stop = p.get("stop_s", float("inf"))
-        if not isinstance(stop, (int, float)) or isinstance(stop, bool) or stop <= start:
-            raise ConfigError(f"{path}.stop_s: {stop!r} is not a number > start_s ({start})")
-        probes.append(Probe(direction, ues, nbytes, float(period), float(start), float(stop), _times_ms(p, path)))
-    return probes
+    schema = probe_schema(ue_count)
+    return [_probe(f"probes[{i}]", p, schema, ue_count) for i, p in enumerate(list_of("probes", raw, MAX_PROBES))]
 
 
-def _times_ms(p: dict, path: str) -> tuple[int, ...]:
-    times = p.get("times_s")
-    if times is None:
-        return ()
-    if {"period_ms", "start_s", "stop_s"} & set(p):
+def _probe(path: str, raw: Any, schema: Section, ue_count: int) -> Probe:
+    k = schema(path, raw)
+    if k.times_s and {"period_ms", "start_s", "stop_s"} & set(raw):
         raise ConfigError(f"{path}.times_s: give either times_s or period_ms/start_s/stop_s, not both")
-    ok = isinstance(times, list) and times and all(
-        isinstance(t, (int, float)) and not isinstance(t, bool) and t >= 0 for t in times)
-    if not ok:
-        raise ConfigError(f"{path}.times_s: {times!r} is not a non-empty list of send times >= 0 (s)")
-    return tuple(sorted(int(round(t * 1000)) for t in times))
+    ues = tuple(range(ue_count)) if k.ue == "all" else (k.ue,)
+    times_ms = tuple(sorted(int(round(t * 1000)) for t in k.times_s))
+    return Probe(k.direction, ues, k.bytes, float(k.period_ms), float(k.start_s), float(k.stop_s), times_ms)
