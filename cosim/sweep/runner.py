@@ -39,18 +39,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-import yaml
-
+from cosim.config.checks import Choice, ConfigError, Fn, Int, Optional, Section, Str, load_yaml
 from cosim.sweep.executors import run_tasks
-from cosim.config.checks import ConfigError
 
 EXECUTORS = ("local", "ray")  # of cosim.sweep.executors: a sweep's points run in workers, never serially here
-_SPEC_KEYS = {"base", "seed", "set", "grid", "points", "executor", "workers", "address", "threads"}
 
 
 @dataclass
 class SweepSpec:
-    base: Path
+    base: Path | None = None  # required: the config every point overrides (relative to the sweep file)
     seed: int = 1
     set: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
@@ -59,6 +56,48 @@ class SweepSpec:
     workers: int | None = None
     address: str | None = None
     threads: int = 1
+
+
+def _mapping(path: str, v: object) -> dict:
+    if not isinstance(v, dict):
+        raise ConfigError(f"{path}: expected a mapping of dotted keys")
+    return v
+
+
+def _grid(path: str, v: object) -> dict:
+    for key, values in _mapping(path, v).items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{path}.{key}: expected a non-empty list of values")
+    return v
+
+
+def _points(path: str, v: object) -> list:
+    if not isinstance(v, list) or not all(isinstance(p, dict) for p in v):
+        raise ConfigError(f"{path}: expected a list of mappings (dotted key -> value)")
+    return v
+
+
+def _check_base(folder: Path, path: str, spec: SweepSpec) -> None:
+    if spec.base is None:
+        raise ConfigError("base: required (the config file every point overrides)")
+    spec.base = (folder / spec.base).resolve()
+    if not spec.base.is_file():
+        raise ConfigError(f"base: {spec.base} is not a file")
+
+
+def schema(folder: Path) -> Section:
+    """A sweep file's keys; ``base`` is resolved against ``folder`` (the sweep file's)."""
+    return Section(SweepSpec, {
+        "base": Str(),
+        "seed": Int(0, 2**63 - 1),
+        "set": Fn(_mapping, "mapping", "dotted key -> value"),
+        "grid": Fn(_grid, "mapping", "dotted key -> non-empty list of values"),
+        "points": Fn(_points, "list of mappings", "each dotted key -> value"),
+        "executor": Choice(EXECUTORS),
+        "workers": Optional(Int(1, 4096)),
+        "address": Optional(Str()),
+        "threads": Int(1, 1024),
+    }, check=partial(_check_base, folder))
 
 
 @dataclass(frozen=True)
@@ -72,34 +111,9 @@ class Point:
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
-    """Reads and checks a sweep file; ConfigError names the bad key."""
+    """Reads and checks a sweep file (strictly: a key given twice is refused); ConfigError names the bad key."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep file not found: {path}")
-    raw = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: top level must be a mapping")
-    unknown = set(raw) - _SPEC_KEYS
-    if unknown:
-        raise ConfigError(f"{sorted(unknown)[0]}: unknown key (allowed: {', '.join(sorted(_SPEC_KEYS))})")
-    if "base" not in raw:
-        raise ConfigError("base: required (the config file every point overrides)")
-    spec = SweepSpec(**{**raw, "base": (path.parent / str(raw["base"])).resolve()})
-    if not spec.base.is_file():
-        raise ConfigError(f"base: {spec.base} is not a file")
-    if spec.executor not in EXECUTORS:
-        raise ConfigError(f"executor: {spec.executor!r} is not one of {', '.join(EXECUTORS)}")
-    for name in ("set", "grid"):
-        if not isinstance(getattr(spec, name), dict):
-            raise ConfigError(f"{name}: expected a mapping of dotted keys")
-    for key, values in spec.grid.items():
-        if not isinstance(values, list) or not values:
-            raise ConfigError(f"grid.{key}: expected a non-empty list of values")
-    if not isinstance(spec.points, list) or not all(isinstance(p, dict) for p in spec.points):
-        raise ConfigError("points: expected a list of mappings (dotted key -> value)")
-    if not isinstance(spec.seed, int) or spec.seed < 0:
-        raise ConfigError(f"seed: {spec.seed!r} is not an integer >= 0")
-    return spec
+    return schema(path.parent)("", load_yaml(path, "sweep"))
 
 
 def expand(spec: SweepSpec) -> list[Point]:
