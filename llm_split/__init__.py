@@ -52,11 +52,11 @@ _WHERE = {
     "Evaluator": "perplexity",
     "HiddenStateCache": "perplexity",
     "SplitModel": "split",
-    "SplitSession": "split",
+    "DecodeSession": "split",
 }
 __all__ = [
     "Codec", "CostModel", "DEFAULT_MODEL", "Damage", "DeviceProfile", "Evaluator", "FILL_MODES",
-    "HiddenStateCache", "LossyResult", "ModelParts", "PROFILES", "SplitModel", "SplitSession", "WIRE_DTYPES",
+    "HiddenStateCache", "LossyResult", "ModelParts", "PROFILES", "SplitModel", "DecodeSession", "WIRE_DTYPES",
     "Window", "default_cache_dir", "element_erasure", "fill_erased", "gaussian_noise",
     "load_model", "load_profile", "load_text", "locate", "lossy_batch", "lossy_step", "lost_from_fates",
     "measure_profile", "wire_codec",

@@ -62,7 +62,7 @@ def lossy_step(ev: Evaluator, codec: Codec, w: int, k: int, lost: Iterable[int],
         codec: the wire layout (:func:`wire_codec`).
         packets: the UE's packets; default: encoded from the cached hidden state entering k.
         sink_row: the edge restores row 0 (BOS) from its own copy.
-        session: a decoding session (llm_split.SplitSession) whose tail KV cache the pass fills.
+        session: a decoding session (llm_split.DecodeSession) whose tail KV cache the pass fills.
     """
     hidden, erased = _received(ev, codec, w, k, lost, packets, sink_row)
     logits = ev.split.tail(hidden.unsqueeze(0), k, session)[0]

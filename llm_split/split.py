@@ -13,7 +13,7 @@ The model therefore builds masks and position embeddings exactly as in a full fo
 (same positions, same layer indices), and head + tail reproduces the full model. The swap is
 not thread-safe: use one :class:`SplitModel` per thread.
 
-With a :class:`SplitSession` each side keeps its own KV cache for token-by-token decoding. The
+With a :class:`DecodeSession` each side keeps its own KV cache for token-by-token decoding. The
 tail's stubs append a 1-wide dummy entry to their cache slots, so that every slot reports the
 same sequence length and the model sizes its masks right.
 """
@@ -92,7 +92,7 @@ class _Inject(nn.Module):
 
 
 @dataclass
-class SplitSession:
+class DecodeSession:
     """Decoding state of one sequence split at layer ``k``: one KV cache per side.
 
     Attributes:
@@ -155,15 +155,15 @@ class SplitModel:
             cache=cache, use_cache=cache is not None,
         )
 
-    def session(self, k: int) -> SplitSession:
+    def session(self, k: int) -> DecodeSession:
         """New decoding session split at ``k`` with empty caches on both sides."""
         from transformers import DynamicCache
 
         self.check_k(k)
         cfg = self.model.config
-        return SplitSession(k, DynamicCache(config=cfg), DynamicCache(config=cfg))
+        return DecodeSession(k, DynamicCache(config=cfg), DynamicCache(config=cfg))
 
-    def _session_cache(self, session: SplitSession | None, k: int, side: str):
+    def _session_cache(self, session: DecodeSession | None, k: int, side: str):
         if session is None:
             return None, 0
         if session.k != k:
@@ -171,7 +171,7 @@ class SplitModel:
         return getattr(session, f"{side}_cache"), getattr(session, f"{side}_pos")
 
     @torch.no_grad()
-    def head(self, ids: torch.Tensor, k: int, session: SplitSession | None = None) -> torch.Tensor:
+    def head(self, ids: torch.Tensor, k: int, session: DecodeSession | None = None) -> torch.Tensor:
         """UE half: embeddings and layers [0, k) on token ids.
 
         Args:
@@ -196,7 +196,7 @@ class SplitModel:
         raise RuntimeError("the split stub was never reached; the model skips its layer list")
 
     @torch.no_grad()
-    def tail(self, hidden: torch.Tensor, k: int, session: SplitSession | None = None) -> torch.Tensor:
+    def tail(self, hidden: torch.Tensor, k: int, session: DecodeSession | None = None) -> torch.Tensor:
         """Edge half: layers [k, L), the final norm and the output head.
 
         Args:
