@@ -255,7 +255,8 @@ class ListOf(Field):
 
     def allowed(self) -> str:
         inner = self.item.allowed() if isinstance(self.item, Field) else ""
-        return f"at most {self.max_len} items" + (f"; each {inner}" if inner else "")
+        each = inner if inner.startswith("each ") else f"each {inner}"
+        return f"at most {self.max_len} items" + (f"; {each}" if inner else "")
 
     def __call__(self, path: str, v: Any) -> Any:
         items = list_of(path, v, self.max_len)
@@ -296,7 +297,7 @@ class Section(Field):
     """A mapping built into dataclass ``cls`` by :func:`section` (one parser per key), then
     ``check(path, obj)`` for what spans its keys (it may complete ``obj``, e.g. a resolved path)."""
 
-    kind = "section"
+    kind = "mapping"
 
     def __init__(self, cls: type, fields: Mapping[str, Parser], check: Callable[[str, Any], None] | None = None):
         super().__init__()

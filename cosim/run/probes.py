@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from cosim.config.checks import MAX_DURATION_S, Choice, ConfigError, Fn, Int, Num, Section, list_of
+from cosim.config.checks import MAX_DURATION_S, Choice, ConfigError, Fn, Int, Num, Section, fmt_bounds, list_of
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def probe_schema(ue_count: int) -> Section:
         "period_ms": Num(1, MAX_DURATION_S * 1000),
         "start_s": Num(0, MAX_DURATION_S),
         "stop_s": Num(0, MAX_DURATION_S),
-        "times_s": Fn(_times, "list of numbers", f"1-{MAX_SENDS} send times, each 0 <= x <= {MAX_DURATION_S:g}",
+        "times_s": Fn(_times, "list of numbers", f"1-{MAX_SENDS} send times, each {fmt_bounds(0, MAX_DURATION_S)}",
                       unit="s"),
     }, check=_check_stop)
 
