@@ -1,7 +1,7 @@
 """Reliability of `layersplit run` under hostile input, signals and concurrency (issue 13).
 
-1. configs: random invalid and valid cell and session configs (the field tables of
-   tests/hardening/test_config_fuzz.py, drawn by hypothesis) through the loaders and the up-front
+1. configs: random invalid and valid cell and session configs (cosim.testing.fuzz's field tables,
+   drawn by hypothesis as in tests/hardening/test_config_fuzz.py) through the loaders and the up-front
    estimate: how many ended in a clean one-line error naming the field, how many in anything else.
 2. crash storm: runs stopped at a random moment by a random signal (KILL, TERM, INT, STOP) on a
    random side (ns-3 or Python): stops detected (the run ended with the expected status), the
@@ -33,24 +33,21 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
-
-from testkit.runs import CELL, LAYERSPLIT, write_config  # noqa: E402
-from testkit.storm import STALL_S, expected_outcome, stop_once  # noqa: E402
+from cosim.testing.runs import CELL, LAYERSPLIT, write_config
+from cosim.testing.storm import STALL_S, expected_outcome, stop_once
 
 
 def fuzz_configs(n: int, tmp: Path) -> dict:
     """Counts of invalid configs with a clean error, valid ones admitted or refused, and others."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
-    from test_config_fuzz import _message_path, cell, session
 
     from cosim.config.checks import ConfigError
     from cosim.run.cell_run import check_cell
     from cosim.run.estimate import check_session
     from cosim.radio.scenario import load_any
     from cosim.session.config import SECTIONS, parse_session
+    from cosim.testing.fuzz import cell, message_path, session
 
     counts = {"tried": 0, "invalid": 0, "clean_errors": 0, "valid_admitted": 0, "valid_refused": 0,
               "unclean": 0, "examples_of_unclean": []}
@@ -73,7 +70,7 @@ def fuzz_configs(n: int, tmp: Path) -> dict:
                 check_cell(sc)
         except ConfigError as exc:
             text = str(exc)
-            if bad and "\n" not in text and text.startswith(_message_path(field)):
+            if bad and "\n" not in text and text.startswith(message_path(field)):
                 counts["clean_errors"] += 1
             elif not bad:
                 counts["valid_refused"] += 1

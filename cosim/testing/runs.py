@@ -1,5 +1,5 @@
-"""Helpers of the hardening tests: `layersplit run` as a child process, its ns-3 child, checks
-of what a stopped run left behind."""
+"""`layersplit run` as a child process, its ns-3 child, and checks of what a run (a stopped one
+too) left behind. Failed checks raise AssertionError explicitly, so they hold under ``python -O``."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def ns3_child(proc: subprocess.Popen, out: Path, timeout_s: float = 120, journal
     deadline = time.monotonic() + timeout_s
     journal = out / "slots.parquet.arrows"
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
+        if proc.poll() is not None:
+            raise AssertionError(f"the run ended before streaming: {proc.communicate()}")
         kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         if kids and journal.exists() and journal.stat().st_size > journal_bytes:
             return int(kids[0])
@@ -74,10 +75,13 @@ def check_traces(out: Path, parquet: bool = True) -> int:
     from cosim.outputs.traces import read_packets, read_slots
 
     if parquet:
-        assert (out / "slots.parquet").exists() and (out / "packets.parquet").exists()
-        assert not list(out.glob("*.arrows"))
+        if not ((out / "slots.parquet").exists() and (out / "packets.parquet").exists()):
+            raise AssertionError(f"{out}: slots.parquet or packets.parquet missing")
+        if list(out.glob("*.arrows")):
+            raise AssertionError(f"{out}: journals left unconverted: {sorted(out.glob('*.arrows'))}")
         pq.read_table(out / "packets.parquet")
     slots = read_slots(out)
-    assert np.array_equal(slots["seq"].to_numpy(), np.arange(len(slots)))
+    if not np.array_equal(slots["seq"].to_numpy(), np.arange(len(slots))):
+        raise AssertionError(f"{out}: slot records out of order or with gaps (seq is not 0..{len(slots) - 1})")
     read_packets(out)
     return len(slots)

@@ -1,6 +1,6 @@
 """The crash storm: `layersplit run` stopped at a random moment by a random signal on a random
 side, and what must hold afterwards. Used by tests/hardening/test_crash_storm.py (20 stops) and
-benchmarks/reliability.py (100 stops, with timings)."""
+benchmarks/studies/reliability.py (100 stops, with timings)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from testkit.runs import CELL, alive, check_traces, meta, ns3_child, start, write_config
-
 from cosim.bridge import segments
+from cosim.testing.runs import CELL, alive, check_traces, meta, ns3_child, start, write_config
 
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGSTOP)
 SIDES = ("ns3", "python")
@@ -53,7 +52,8 @@ def stop_once(tmp: Path, rng: random.Random, side: str | None = None, sig: signa
         while alive(ns3) and time.monotonic() - t0 < HANG_S:
             time.sleep(0.01)
         detected = time.monotonic() - t0
-        assert not alive(ns3), f"ns-3 (pid {ns3}) outlived the run"
+        if alive(ns3):
+            raise AssertionError(f"ns-3 (pid {ns3}) outlived the run")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -10,10 +10,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from testkit.runs import CELL, LAYERSPLIT, check_traces, meta, write_config
 
 from cosim.run.rundir import new_run_dir
 from cosim.outputs.traces import journal_to_parquet
+from cosim.testing.runs import CELL, LAYERSPLIT, check_traces, meta, write_config
 
 
 def test_only_one_of_several_runs_gets_the_same_out_folder(tmp_path):

@@ -7,7 +7,7 @@ import resource
 import signal
 import subprocess
 
-from testkit.runs import CELL, LAYERSPLIT, SESSION, check_traces, meta, write_config
+from cosim.testing.runs import CELL, LAYERSPLIT, SESSION, check_traces, meta, write_config
 
 
 def _run(*args, **kw) -> subprocess.CompletedProcess:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from testkit.runs import CELL, write_config
-from testkit.storm import expected_outcome, stop_once
 
 from cosim.run.cell_run import run_scenario_file
 from cosim.outputs.traces import read_slots
+from cosim.testing.runs import CELL, write_config
+from cosim.testing.storm import expected_outcome, stop_once
 
 
 def _reference(tmp_path, name):

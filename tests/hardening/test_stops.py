@@ -7,7 +7,8 @@ import os
 import signal
 import numpy as np
 import pytest
-from testkit.runs import CELL, SESSION, alive, check_traces, meta, ns3_child, start, write_config
+
+from cosim.testing.runs import CELL, SESSION, alive, check_traces, meta, ns3_child, start, write_config
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])

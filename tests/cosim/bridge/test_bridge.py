@@ -18,7 +18,7 @@ from cosim import COMMAND_DTYPE, BridgeError, LayoutMismatch, PeerGone, Simulati
 
 from cosim.bridge import segments
 from cosim.bridge.launcher import _bridge
-from testkit.runs import alive
+from cosim.testing.runs import alive
 
 LAYOUT_VERSION = _bridge.LAYOUT_VERSION
 
