@@ -11,8 +11,8 @@ per pass as the real evaluator runs them.
                         UEs would batch (tail_batched_tok_s)
     --architecture DIR  random weights of the architecture in DIR/config.json on random token ids,
                         for a machine where the bundled model and the text cannot be installed
-                        (the GPU machine): the same shapes and kernels, so the same speed (the
-                        README compares both on the CPU); no quality figure comes from it
+                        (the GPU machine): the same shapes and kernels, so the same speed (docs/benchmarks.md
+                        compares both on the CPU); no quality figure comes from it
     --profile           also llm_split.measure_profile on the device (a measured compute profile)
 
 Last line: one JSON object {"device", "dtype", "weights", "window", "windows", "full_tok_s",

@@ -47,7 +47,7 @@ def stall_timeout() -> float:
 _ATTACH_HINT = ("A co-simulation program must attach to the segment named by --bridge: with your own ns-3 script, "
                 "create a layersplit::CosimHelper, call AddCommandLine(cmd) before cmd.Parse(), Install(...) once the "
                 "cell is built, and return cosim.Run() instead of calling Simulator::Run() "
-                "(README: 'Use your own ns-3 script').")
+                "(docs/own-scripts.md).")
 
 
 class Simulation:

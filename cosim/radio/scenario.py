@@ -60,7 +60,7 @@ def _check_program(base: Path, path: str, p: Program) -> None:
     exe = exe if exe.is_absolute() else base / exe
     if not p.path or not exe.is_file() or not os.access(exe, os.X_OK):
         raise ConfigError(f"{path}.path: {p.path!r} is not an executable file (looked at {exe}); "
-                          f"build your script first (README: 'Use your own ns-3 script')")
+                          f"build your script first (docs/own-scripts.md)")
     p.path = str(exe)
 
 

@@ -2,8 +2,8 @@
 reasonable time or memory is refused (or warned about) before anything starts, naming the field
 that drives the cost.
 
-The figures are rough on purpose (within a factor of a few): the rates come from the README's
-measurements on a 2-core machine (LTE cell: about 25 us of wall time per UE per 1 ms slot; the
+The figures are rough on purpose (within a factor of a few): the rates come from the
+measurements in docs/benchmarks.md on a 2-core machine (LTE cell: about 25 us of wall time per UE per 1 ms slot; the
 split model: about 500 prompt tokens per second). What matters is telling a 10-minute run from a
 10-day one, e.g. 100 MB probes every 1 ms (10^8 packets a second, each held by ns-3 until its
 fate is known) or thousands of 4096-token prompts.
