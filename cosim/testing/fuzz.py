@@ -81,15 +81,21 @@ def message_path(dotted: str) -> str:
     return out
 
 
+def _changed(draw, base: dict, table: dict, invalid: bool, most: int) -> tuple[dict, str]:
+    """``base`` with 1 to ``most`` fields of ``table`` set to valid values; when ``invalid``, the
+    first of them set to an invalid value instead. Returns the config and that first field."""
+    cfg = json.loads(json.dumps(base))
+    fields = draw(st.lists(st.sampled_from(sorted(table)), min_size=1, max_size=most, unique=True))
+    for f in fields[1:] if invalid else fields:
+        set_path(cfg, f, draw(table[f][0]))
+    if invalid:
+        set_path(cfg, fields[0], draw(table[fields[0]][1]))
+    return cfg, fields[0]
+
+
 @st.composite
 def cell(draw, invalid: bool):
-    cfg = json.loads(json.dumps(BASE))
-    fields = draw(st.lists(st.sampled_from(sorted(CELL_FIELDS)), min_size=1, max_size=5, unique=True))
-    for f in fields[1:] if invalid else fields:
-        set_path(cfg, f, draw(CELL_FIELDS[f][0]))
-    if invalid:
-        set_path(cfg, fields[0], draw(CELL_FIELDS[fields[0]][1]))
-    return cfg, fields[0]
+    return _changed(draw, BASE, CELL_FIELDS, invalid, most=5)
 
 
 SESSION_FIELDS = {
@@ -115,10 +121,5 @@ SESSION_BASE = {"name": "fs", "duration_s": 0.6, "seed": 1, "radio": {"bandwidth
 
 @st.composite
 def session(draw, invalid: bool):
-    cfg = json.loads(json.dumps(SESSION_BASE))
-    fields = draw(st.lists(st.sampled_from(sorted(SESSION_FIELDS)), min_size=1, max_size=4, unique=True))
-    for f in fields[1:] if invalid else fields:
-        set_path(cfg, f, draw(SESSION_FIELDS[f][0]))
-    if invalid:
-        set_path(cfg, fields[0], draw(SESSION_FIELDS[fields[0]][1]))
-    return cfg, fields[0]  # times_s (kept) wins over rate_per_s: every valid session has requests
+    # times_s (kept) wins over rate_per_s: every valid session has requests
+    return _changed(draw, SESSION_BASE, SESSION_FIELDS, invalid, most=4)
