@@ -101,11 +101,11 @@ void CosimHelperBase::Simulate(SimEndpoint* ep) {
   } else {
     sink = std::make_unique<NullRecordSink>();
   }
-  SetCollectorSink(sink.get());
+  m_collector->SetSink(sink.get());
   m_transfers->SetSink(sink.get());
   CosimClock clock(ep, m_slot, m_duration);
   clock.SetSlotHook([this](Time slotStart) {
-    if (m_records) FlushSlot(slotStart);
+    if (m_records) m_collector->Flush(slotStart);
   });
   clock.SetCommandHook([this](const Command& c) { m_transfers->Execute(c); });
   clock.SetEndHook([this](Time) { m_transfers->Finish(); });
@@ -116,9 +116,9 @@ void CosimHelperBase::Simulate(SimEndpoint* ep) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   std::fprintf(stderr, "cosim: %zu UEs, %.3f simulated s in %.3f wall s (%.3f sim-s per wall-s), %llu slot records, %llu events\n",
                m_ueCount, m_duration.GetSeconds(), wall, m_duration.GetSeconds() / wall,
-               static_cast<unsigned long long>(SlotRecordCount()),
+               static_cast<unsigned long long>(m_collector->GetRecordCount()),
                static_cast<unsigned long long>(m_transfers->GetEventCount()));
-  SetCollectorSink(nullptr);
+  m_collector->SetSink(nullptr);
   m_transfers->SetSink(nullptr);
   m_transfers->SetDoneCallback(nullptr);  // the clock is gone
 }

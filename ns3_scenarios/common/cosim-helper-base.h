@@ -12,6 +12,7 @@
 #pragma once
 
 #include "common/record-sink.h"
+#include "common/slot-collector-base.h"
 #include "common/transfer-app.h"
 
 #include <ns3/command-line.h>
@@ -50,11 +51,8 @@ class CosimHelperBase : public ns3::Object {
                      const std::vector<ns3::Ptr<ns3::Node>>& ueNodes,
                      const std::vector<ns3::Ipv4Address>& ueAddresses);
   bool Records() const { return m_records; }
-
-  // The radio's slot collector, as the run drives it.
-  virtual void SetCollectorSink(RecordSink* sink) = 0;
-  virtual void FlushSlot(ns3::Time slotStart) = 0;
-  virtual std::uint64_t SlotRecordCount() const = 0;
+  /// The radio's slot collector, which the run drives (a radio helper sets it in its constructor).
+  void SetCollector(ns3::Ptr<SlotCollectorBase> collector) { m_collector = collector; }
 
  private:
   void Simulate(SimEndpoint* ep);
@@ -70,6 +68,7 @@ class CosimHelperBase : public ns3::Object {
   ns3::Time m_slot = ns3::MilliSeconds(1);
   ns3::Ptr<ns3::Node> m_cellNode;
   ns3::Ptr<TransferApp> m_transfers;
+  ns3::Ptr<SlotCollectorBase> m_collector;
 };
 
 }  // namespace layersplit

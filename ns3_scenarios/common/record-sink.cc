@@ -1,14 +1,86 @@
 #include "common/record-sink.h"
 
+#include <cinttypes>
+#include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 namespace layersplit {
 
 namespace {
-const char* kSlotHeader =
-    "t_ns,seq,ue,cqi,ul_mcs,harq,harq_retx,ul_rbs,ul_tbs_bytes,ul_buffer_bytes,ul_sinr_db,"
-    "dl_sinr_db,rsrp_dbm,x,y,z,speed,ul_est_sinr_db,ul_est_age_ms,ul_sinr_age_ms,ul_symbols\n";
-const char* kEventHeader = "t_send_ns,t_recv_ns,tag,seq,packet,bytes,ue,direction,kind,n_packets\n";
+// The CSV columns are the field tables of records.hpp, the ones behind the layout hash and Python's
+// dtype: a field added there appears here with its name as header and its numpy type deciding the
+// text (integers in decimal, floats with three decimals).
+constexpr bool CsvWritable(std::string_view format) {
+  return format == "<i8" || format == "<u8" || format == "<u4" || format == "<u2" || format == "u1" ||
+         format == "<f4";
+}
+
+template <std::size_t N>
+constexpr bool AllCsvWritable(const FieldInfo (&fields)[N]) {
+  for (const FieldInfo& f : fields) {
+    if (!CsvWritable(f.format)) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(AllCsvWritable(kSlotFields) && AllCsvWritable(kEventFields),
+              "a record field type the CSV sink cannot write: teach AppendField and CsvWritable");
+
+template <std::size_t N>
+std::string CsvHeader(const FieldInfo (&fields)[N]) {
+  std::string header;
+  for (const FieldInfo& f : fields) {
+    header += header.empty() ? "" : ",";
+    header += f.name;
+  }
+  return header + "\n";
+}
+
+template <class T>
+T Load(const unsigned char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Appends field `f` of the record at `record` as text.
+void AppendField(std::string& line, const unsigned char* record, const FieldInfo& f) {
+  const unsigned char* p = record + f.offset;
+  char text[64];
+  int n = 0;
+  if (f.format == "<f4") {
+    n = std::snprintf(text, sizeof text, "%.3f", static_cast<double>(Load<float>(p)));
+  } else if (f.format == "<i8") {
+    n = std::snprintf(text, sizeof text, "%" PRId64, Load<std::int64_t>(p));
+  } else if (f.format == "<u8") {
+    n = std::snprintf(text, sizeof text, "%" PRIu64, Load<std::uint64_t>(p));
+  } else if (f.format == "<u4") {
+    n = std::snprintf(text, sizeof text, "%" PRIu32, Load<std::uint32_t>(p));
+  } else if (f.format == "<u2") {
+    n = std::snprintf(text, sizeof text, "%u", static_cast<unsigned>(Load<std::uint16_t>(p)));
+  } else if (f.format == "u1") {
+    n = std::snprintf(text, sizeof text, "%u", static_cast<unsigned>(Load<std::uint8_t>(p)));
+  }
+  line.append(text, static_cast<std::size_t>(n));
+}
+
+// Writes one record as a CSV line (after `prefix`, "S," / "E," on stdout).
+template <class Record, std::size_t N>
+void WriteRow(std::FILE* out, std::string& line, const char* prefix, const Record& r,
+              const FieldInfo (&fields)[N]) {
+  line.assign(prefix);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&r);
+  for (std::size_t i = 0; i < N; ++i) {
+    if (i > 0) {
+      line += ',';
+    }
+    AppendField(line, bytes, fields[i]);
+  }
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), out);
+}
 
 std::FILE* OpenOrThrow(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "w");
@@ -20,17 +92,19 @@ std::FILE* OpenOrThrow(const std::string& path) {
 }  // namespace
 
 CsvRecordSink::CsvRecordSink(const std::string& prefix) {
+  const std::string slotHeader = CsvHeader(kSlotFields);
+  const std::string eventHeader = CsvHeader(kEventFields);
   if (prefix == "-") {
     m_stdout = true;
     m_slots = stdout;
     m_events = stdout;
-    std::fprintf(stdout, "S,%sE,%s", kSlotHeader, kEventHeader);
+    std::fprintf(stdout, "S,%sE,%s", slotHeader.c_str(), eventHeader.c_str());
     return;
   }
   m_slots = OpenOrThrow(prefix + "slots.csv");
   m_events = OpenOrThrow(prefix + "events.csv");
-  std::fputs(kSlotHeader, m_slots);
-  std::fputs(kEventHeader, m_events);
+  std::fputs(slotHeader.c_str(), m_slots);
+  std::fputs(eventHeader.c_str(), m_events);
 }
 
 CsvRecordSink::~CsvRecordSink() {
@@ -46,19 +120,10 @@ void CsvRecordSink::Flush() {
   std::fflush(m_events);
 }
 
-void CsvRecordSink::PushSlot(const SlotRecord& r) {
-  std::fprintf(m_slots, "%s%lld,%llu,%u,%u,%u,%u,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%u\n",
-               m_stdout ? "S," : "", static_cast<long long>(r.t_ns),
-               static_cast<unsigned long long>(r.seq), r.ue, r.cqi, r.ul_mcs, r.harq, r.harq_retx,
-               r.ul_rbs, r.ul_tbs_bytes, r.ul_buffer_bytes, r.ul_sinr_db, r.dl_sinr_db, r.rsrp_dbm,
-               r.x, r.y, r.z, r.speed, r.ul_est_sinr_db, r.ul_est_age_ms, r.ul_sinr_age_ms, r.ul_symbols);
-}
+void CsvRecordSink::PushSlot(const SlotRecord& r) { WriteRow(m_slots, m_line, m_stdout ? "S," : "", r, kSlotFields); }
 
 void CsvRecordSink::PushEvent(const EventRecord& e) {
-  std::fprintf(m_events, "%s%lld,%lld,%llu,%llu,%u,%u,%u,%u,%u,%u\n", m_stdout ? "E," : "",
-               static_cast<long long>(e.t_send_ns), static_cast<long long>(e.t_recv_ns),
-               static_cast<unsigned long long>(e.tag), static_cast<unsigned long long>(e.seq),
-               e.packet, e.bytes, e.ue, e.direction, e.kind, e.n_packets);
+  WriteRow(m_events, m_line, m_stdout ? "E," : "", e, kEventFields);
 }
 
 }  // namespace layersplit

@@ -2,7 +2,8 @@
 //
 // The bridge (cpp_ext/) implements RecordSink over its shared-memory rings; CsvRecordSink writes
 // the same records as two CSV files (or stdout) so the scenario can run and be tested alone.
-// The column order is the field order of layersplit::kSlotFields / kEventFields (records.hpp).
+// The columns (names, order, text) come from layersplit::kSlotFields / kEventFields (records.hpp),
+// the tables behind the layout hash and Python's dtype, so a new record field needs no change here.
 #pragma once
 
 #include <layersplit/records.hpp>
@@ -41,6 +42,7 @@ class CsvRecordSink : public RecordSink {
   std::FILE* m_slots = nullptr;
   std::FILE* m_events = nullptr;
   bool m_stdout = false;
+  std::string m_line;  // the row being written, reused
 };
 
 /// Streams records to Python through the shared-memory bridge.

@@ -14,6 +14,7 @@ TypeId CosimHelper::GetTypeId() {
 }
 
 CosimHelper::CosimHelper() : m_collector(CreateObject<LteSlotCollector>()) {
+  SetCollector(m_collector);
   m_collector->SetAttribute("SelfClock", BooleanValue(false));  // the CosimClock flushes each slot
 }
 

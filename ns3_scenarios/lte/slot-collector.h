@@ -43,25 +43,20 @@
 //   rsrp_dbm     LteUePhy "ReportCurrentCellRsrpSinr": RSRP per RB in W, converted to dBm (its SINR
 //                argument is not used, see dl_sinr_db).
 //   Cost: dB conversions and the CQI are done at Flush and only when the value changed.
-//   x, y, z, speed   the UE's MobilityModel, read when the record is built (at the slot's end).
-//   ul_buffer_bytes  RLC tx + retx + status bytes of the UE's data radio bearers: the RLC's latest
-//                    buffer status report minus the PDU bytes handed to the MAC since (what LteUeMac
-//                    itself does), seen by a pass-through LteMacSapProvider installed between each
-//                    DRB's RLC and the UE MAC when the DRB is created.
+//   ul_buffer_bytes, x, y, z, speed, and the record's t_ns, seq, ue: SlotCollectorBase
+//                (common/slot-collector-base.h), through LteMacSapProvider pass-throughs between
+//                each DRB's RLC and the UE MAC (slot-collector.cc).
 //   Note: a grant the UE could not use (nothing left to send) shows ul_mcs/ul_rbs/ul_tbs_bytes
 //   with harq = empty and leaves ul_sinr_db unchanged.
 // Records of a slot are emitted by Flush(slotStart), either from the collector's own event every
 // 1 ms (attribute SelfClock = true) or by the owner's clock at each slot boundary.
 #pragma once
 
-#include "common/record-sink.h"
+#include "common/slot-collector-base.h"
 
 #include <ns3/lte-enb-net-device.h>
-#include <ns3/lte-mac-sap.h>
 #include <ns3/lte-ue-net-device.h>
-#include <ns3/mobility-model.h>
 #include <ns3/nstime.h>
-#include <ns3/object.h>
 #include <ns3/packet-burst.h>
 #include <ns3/spectrum-value.h>
 
@@ -72,27 +67,27 @@
 
 namespace layersplit {
 
-class LteSlotCollector : public ns3::Object {
+class LteSlotCollector : public SlotCollectorBase {
  public:
   static ns3::TypeId GetTypeId();
   LteSlotCollector();
   ~LteSlotCollector() override;
 
-  /// Sink that receives the records (not owned; must outlive the simulation run).
-  void SetSink(RecordSink* sink) { m_sink = sink; }
   /// Hooks the traces of the eNB and of the UEs (UE index = position in `ues`). Call once, before
   /// Simulator::Run, after the devices are installed.
   void Install(ns3::Ptr<ns3::LteEnbNetDevice> enb,
                const std::vector<ns3::Ptr<ns3::LteUeNetDevice>>& ues);
   /// With SelfClock, schedules the first flush at the next slot boundary. No-op otherwise.
   void Start();
-  /// Emits one record per UE for the slot [slotStart, slotStart + 1 ms). Call at (or after) the
-  /// slot's end and before anything of slot + 5 happens.
-  void Flush(ns3::Time slotStart);
-  std::uint64_t GetRecordCount() const { return m_seq; }
+  // Flush(slotStart) (SlotCollectorBase) emits the records of [slotStart, slotStart + 1 ms): call it
+  // at (or after) the slot's end and before anything of slot + 5 happens.
 
  protected:
   void DoDispose() override;
+  void FillRadio(std::size_t ue, std::int64_t slot, SlotRecord& r) override;
+  ns3::Ptr<ns3::Object> BearerRlc(ns3::Ptr<ns3::Object> bearer) const override;
+  std::unique_ptr<BufferProbe> InterposeBufferProbe(std::size_t ue, ns3::Ptr<ns3::Object> rlc) override;
+  float AgeMs(std::int64_t endNs, std::int64_t atNs) const override;
 
  private:
   struct Grant {
@@ -108,28 +103,20 @@ class LteSlotCollector : public ns3::Object {
     std::int64_t slot = -1;
     bool ok = false;
   };
-  class BufferProbe;
   class DlCtrlSinr;
-  struct UeState {
+  // What LTE keeps of a UE beside SlotCollectorBase::UeState (same index).
+  struct LteUe {
     ns3::Ptr<ns3::LteUeNetDevice> dev;
-    ns3::Ptr<ns3::MobilityModel> mobility;
     std::array<Grant, 8> grants;  // ring indexed by slot % 8
     std::vector<int> pendingRbs;  // from ReportUlPhyResourceBlocks, completed by UlPhyTransmission
     Reception rx;
-    float ulSinrDb;
-    std::int64_t ulSinrNs = -1;  // when ulSinrDb was measured
-    double ulEstSinr = 0;        // linear, latest SRS SINR
+    double ulEstSinr = 0;  // linear, latest SRS SINR
     double flushedUlEstSinr = 0;
-    float ulEstSinrDb;
-    std::int64_t ulEstNs = -1;
-    float dlSinrDb;
-    float rsrpDbm;
     double dlSinr = 0;  // linear, latest ctrl-region SINR (DlCtrlSinr)
     double rsrpW = 0;
     double flushedDlSinr = 0;  // values behind dlSinrDb / cqi / rsrpDbm
     double flushedRsrpW = 0;
     std::uint8_t cqi = kNoValue;
-    std::vector<std::shared_ptr<BufferProbe>> probes;
   };
 
   void SelfClockTick();
@@ -140,17 +127,10 @@ class LteSlotCollector : public ns3::Object {
   void OnUlTxStart(std::size_t ue, ns3::Ptr<const ns3::PacketBurst> pb);
   void OnSrsSinr(uint16_t cellId, uint16_t rnti, double sinr, uint8_t cc);
   void OnRsrp(std::size_t ue, uint16_t cellId, uint16_t rnti, double rsrpW, double sinr, uint8_t cc);
-  void OnConnected(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti);
-  void OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t lcid);
-  void InstallBufferProbes(std::size_t ue);
-  std::uint32_t BufferBytes(const UeState& s) const;
   static std::uint8_t WidebandCqi(double sinrLinear);
 
   bool m_selfClock = true;
-  RecordSink* m_sink = nullptr;
-  std::vector<UeState> m_ues;
-  std::vector<std::int32_t> m_rntiToUe;  // 65536 entries, -1 = unknown
-  std::uint64_t m_seq = 0;
+  std::vector<LteUe> m_lte;  // sized once, in Install
   bool m_started = false;
 };
 

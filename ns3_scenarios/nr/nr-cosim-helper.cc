@@ -13,7 +13,7 @@ TypeId NrCosimHelper::GetTypeId() {
   return tid;
 }
 
-NrCosimHelper::NrCosimHelper() : m_collector(CreateObject<NrSlotCollector>()) {}
+NrCosimHelper::NrCosimHelper() : m_collector(CreateObject<NrSlotCollector>()) { SetCollector(m_collector); }
 
 void NrCosimHelper::Install(Ptr<NrGnbNetDevice> gnb, const std::vector<Ptr<NrUeNetDevice>>& ues, Ptr<Node> edge,
                             Ipv4Address edgeAddress, const std::vector<Ptr<Node>>& ueNodes,

@@ -37,11 +37,6 @@ class NrCosimHelper : public CosimHelperBase {
                const std::vector<ns3::Ptr<ns3::Node>>& ueNodes, const std::vector<ns3::Ipv4Address>& ueAddresses);
   ns3::Ptr<NrSlotCollector> GetCollector() const { return m_collector; }
 
- protected:
-  void SetCollectorSink(RecordSink* sink) override { m_collector->SetSink(sink); }
-  void FlushSlot(ns3::Time slotStart) override { m_collector->Flush(slotStart); }
-  std::uint64_t SlotRecordCount() const override { return m_collector->GetRecordCount(); }
-
  private:
   ns3::Ptr<NrSlotCollector> m_collector;
 };

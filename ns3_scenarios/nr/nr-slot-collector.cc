@@ -5,7 +5,6 @@
 #include <ns3/nr-chunk-processor.h>
 #include <ns3/nr-lte-mi-error-model.h>
 #include <ns3/type-id.h>
-#include <ns3/node.h>
 #include <ns3/nr-gnb-mac.h>
 #include <ns3/nr-gnb-phy.h>
 #include <ns3/nr-mac-sap.h>
@@ -15,7 +14,6 @@
 #include <ns3/nr-ue-phy.h>
 #include <ns3/nr-ue-rrc.h>
 #include <ns3/bwp-manager-ue.h>
-#include <ns3/object-map.h>
 #include <ns3/packet.h>
 #include <ns3/simulator.h>
 
@@ -47,31 +45,30 @@ float RsrpDbm(const SpectrumValue& psd, double scs) {
   }
   return n > 0 && sum > 0 ? static_cast<float>(10.0 * std::log10(1000.0 * scs * sum / n)) : kNaN;
 }
-}  // namespace
 
-/// Pass-through MAC SAP between one RLC instance and the UE's MAC that tracks the RLC queue: the
-/// latest buffer status report, less the bytes of the PDUs passed down since.
-class NrSlotCollector::BufferProbe : public NrMacSapProvider {
+/// NR's MAC SAP adapter of SlotCollectorBase::BufferProbe: sits between one RLC instance and the
+/// UE's MAC, forwards everything and shows the probe the buffer reports and PDUs going through.
+class NrBufferProbe : public SlotCollectorBase::BufferProbe, public NrMacSapProvider {
  public:
-  BufferProbe(Ptr<NrRlc> rlc, NrMacSapProvider* real) : rlc(rlc), real(real) {}
+  explicit NrBufferProbe(NrMacSapProvider* real) : m_real(real) {}
   void TransmitPdu(TransmitPduParameters params) override {
-    const std::uint32_t sdu = params.pdu->GetSize() > 2 ? params.pdu->GetSize() - 2 : 0;
-    bytes = bytes > sdu ? bytes - sdu : 0;
-    real->TransmitPdu(params);
+    OnPdu(params.pdu->GetSize());
+    m_real->TransmitPdu(params);
   }
   void BufferStatusReport(BufferStatusReportParameters params) override {
-    bytes = params.txQueueSize + params.retxQueueSize + params.statusPduSize;
-    real->BufferStatusReport(params);
+    OnBufferStatus(params.txQueueSize, params.retxQueueSize, params.statusPduSize);
+    m_real->BufferStatusReport(params);
   }
-  Ptr<NrRlc> rlc;
-  NrMacSapProvider* real;
-  std::uint32_t bytes = 0;
+
+ private:
+  NrMacSapProvider* m_real;
 };
+}  // namespace
 
 TypeId NrSlotCollector::GetTypeId() {
   static TypeId tid =
       TypeId("layersplit::NrSlotCollector")
-          .SetParent<Object>()
+          .SetParent<SlotCollectorBase>()
           .AddConstructor<NrSlotCollector>()
           .AddAttribute("CqiErrorModel",
                         "Error model whose MCS table the CQI refers to: the one the script gives "
@@ -81,16 +78,17 @@ TypeId NrSlotCollector::GetTypeId() {
   return tid;
 }
 
-NrSlotCollector::NrSlotCollector() : m_rntiToUe(65536, -1) {}
+NrSlotCollector::NrSlotCollector() = default;
 NrSlotCollector::~NrSlotCollector() = default;
 
 void NrSlotCollector::DoDispose() {
-  m_ues.clear();
-  Object::DoDispose();
+  m_nr.clear();
+  SlotCollectorBase::DoDispose();
 }
 
 void NrSlotCollector::Install(Ptr<NrGnbNetDevice> gnb, const std::vector<Ptr<NrUeNetDevice>>& ues) {
-  NS_ABORT_MSG_IF(!m_ues.empty(), "NrSlotCollector::Install called twice");
+  StartInstall(ues.size());
+  m_nr.resize(ues.size());
   Ptr<NrGnbPhy> gnbPhy = gnb->GetPhy(0);
   m_slotNs = gnbPhy->GetSlotPeriod().GetNanoSeconds();
   m_slotsPerSubframe = 1 << gnbPhy->GetNumerology();
@@ -99,16 +97,12 @@ void NrSlotCollector::Install(Ptr<NrGnbNetDevice> gnb, const std::vector<Ptr<NrU
   gnbSpectrum->AddSrsSinrReportCallback(MakeCallback(&NrSlotCollector::OnSrsSinr, this));
   gnb->GetMac(0)->TraceConnectWithoutContext("UlScheduling", MakeCallback(&NrSlotCollector::OnUlGrant, this));
 
-  m_ues.resize(ues.size());
   if (!ues.empty()) {
     BuildCqiTable(ues[0]->GetPhy(0)->GetSpectrumPhy());
   }
   for (std::size_t i = 0; i < ues.size(); ++i) {
-    UeState& s = m_ues[i];
-    s.dev = ues[i];
-    s.mobility = ues[i]->GetNode()->GetObject<MobilityModel>();
-    NS_ABORT_MSG_IF(!s.mobility, "UE " << i << " has no MobilityModel: install mobility first");
-    s.ulSinrDb = s.ulEstSinrDb = s.dlSinrDb = s.rsrpDbm = kNaN;
+    InstallUe(i, ues[i]->GetNode(), ues[i]->GetRrc());
+    m_nr[i].dev = ues[i];
     Ptr<NrUePhy> phy = ues[i]->GetPhy(0);
     phy->TraceConnectWithoutContext("DlCtrlSinr", Callback<void, uint16_t, uint16_t, double, uint16_t>(
                                                       [this, i](uint16_t, uint16_t, double sinr, uint16_t) {
@@ -122,15 +116,6 @@ void NrSlotCollector::Install(Ptr<NrGnbNetDevice> gnb, const std::vector<Ptr<NrU
       m_ues[i].rsrpDbm = RsrpDbm(psd, scs);
     }));
     phy->GetSpectrumPhy()->AddRsPowerChunkProcessor(rs);
-    Ptr<NrUeRrc> rrc = ues[i]->GetRrc();
-    rrc->TraceConnectWithoutContext("ConnectionEstablished",
-                                    Callback<void, uint64_t, uint16_t, uint16_t>(
-                                        [this, i](uint64_t imsi, uint16_t cell, uint16_t rnti) {
-                                          OnRrcConnected(i, imsi, cell, rnti);
-                                        }));
-    rrc->TraceConnectWithoutContext("DrbCreated", Callback<void, uint64_t, uint16_t, uint16_t, uint8_t>(
-                                                      [this, i](uint64_t imsi, uint16_t cell, uint16_t rnti,
-                                                                uint8_t lcid) { OnDrbCreated(i, imsi, cell, rnti, lcid); }));
   }
 }
 
@@ -146,20 +131,15 @@ std::int64_t NrSlotCollector::SlotOfSfn(std::uint32_t frame, std::uint32_t subfr
   return s + ((now - s + wrap / 2) / wrap) * wrap;
 }
 
-NrSlotCollector::UeState* NrSlotCollector::UeOfRnti(uint16_t rnti) {
-  const std::int32_t ue = m_rntiToUe[rnti];
-  return ue < 0 ? nullptr : &m_ues[static_cast<std::size_t>(ue)];
-}
-
 void NrSlotCollector::OnUlGrant(::NrSchedulingCallbackInfo info) {
-  UeState* s = UeOfRnti(info.m_rnti);
-  if (!s) {
+  const std::int32_t ue = UeOfRnti(info.m_rnti);
+  if (ue < 0) {
     return;
   }
   const std::int64_t slot = SlotOfSfn(info.m_frameNum, info.m_subframeNum, info.m_slotNum);
   NS_LOG_DEBUG("UL grant rnti " << info.m_rnti << " for slot " << slot << " (now " << SlotOfNow() << "), TBS "
                                 << info.m_tbSize);
-  Tb& g = s->grants[static_cast<std::size_t>(slot) % kRing];
+  Tb& g = m_nr[ue].grants[static_cast<std::size_t>(slot) % kRing];
   g = Tb{};
   g.slot = slot;
   g.mcs = info.m_mcs;
@@ -169,11 +149,11 @@ void NrSlotCollector::OnUlGrant(::NrSchedulingCallbackInfo info) {
 }
 
 void NrSlotCollector::OnUlRx(RxPacketTraceParams p) {
-  UeState* s = UeOfRnti(p.m_rnti);
-  if (!s) {
+  const std::int32_t ue = UeOfRnti(p.m_rnti);
+  if (ue < 0) {
     return;
   }
-  Tb& tb = s->rx;
+  Tb& tb = m_nr[ue].rx;
   tb.slot = SlotOfNow();
   NS_LOG_DEBUG("UL TB rnti " << p.m_rnti << " in slot " << tb.slot << ", TBS " << p.m_tbSize);
   tb.mcs = p.m_mcs;
@@ -182,48 +162,29 @@ void NrSlotCollector::OnUlRx(RxPacketTraceParams p) {
   tb.rbs = static_cast<std::uint16_t>(p.m_rbAssignedNum);
   tb.tbsBytes = p.m_tbSize;
   tb.corrupt = p.m_corrupt;
-  s->ulSinrDb = Db(p.m_sinr);
-  s->ulSinrNs = Simulator::Now().GetNanoSeconds();
+  m_ues[ue].ulSinrDb = Db(p.m_sinr);
+  m_ues[ue].ulSinrNs = Simulator::Now().GetNanoSeconds();
 }
 
 void NrSlotCollector::OnSrsSinr(uint16_t, uint16_t rnti, double sinr) {
-  UeState* s = UeOfRnti(rnti);
-  if (!s || !(sinr > 0) || !std::isfinite(sinr)) {
+  const std::int32_t ue = UeOfRnti(rnti);
+  if (ue < 0 || !(sinr > 0) || !std::isfinite(sinr)) {
     return;
   }
-  s->ulEstSinrDb = Db(sinr);
-  s->ulEstNs = Simulator::Now().GetNanoSeconds();
+  m_ues[ue].ulEstSinrDb = Db(sinr);
+  m_ues[ue].ulEstNs = Simulator::Now().GetNanoSeconds();
 }
 
-void NrSlotCollector::OnRrcConnected(std::size_t ue, uint64_t, uint16_t, uint16_t rnti) {
-  m_rntiToUe[rnti] = static_cast<std::int32_t>(ue);
+Ptr<Object> NrSlotCollector::BearerRlc(Ptr<Object> bearer) const {
+  Ptr<NrDataRadioBearerInfo> drb = bearer->GetObject<NrDataRadioBearerInfo>();
+  return drb ? drb->m_rlc : nullptr;
 }
 
-void NrSlotCollector::OnDrbCreated(std::size_t ue, uint64_t, uint16_t, uint16_t rnti, uint8_t) {
-  m_rntiToUe[rnti] = static_cast<std::int32_t>(ue);
-  // The RRC wires the new RLC to the MAC around this trace; install the probe right after.
-  Simulator::ScheduleNow(&NrSlotCollector::InstallBufferProbes, this, ue);
-}
-
-void NrSlotCollector::InstallBufferProbes(std::size_t ue) {
-  UeState& s = m_ues[ue];
-  ObjectMapValue drbs;
-  s.dev->GetRrc()->GetAttribute("DataRadioBearerMap", drbs);
-  NrMacSapProvider* real = s.dev->GetBwpManager()->GetNrMacSapProvider();
-  for (auto it = drbs.Begin(); it != drbs.End(); ++it) {
-    Ptr<NrDataRadioBearerInfo> drb = it->second->GetObject<NrDataRadioBearerInfo>();
-    if (!drb || !drb->m_rlc) {
-      continue;
-    }
-    bool known = false;
-    for (const auto& p : s.probes) {
-      known = known || p->rlc == drb->m_rlc;
-    }
-    if (!known) {
-      s.probes.push_back(std::make_shared<BufferProbe>(drb->m_rlc, real));
-      drb->m_rlc->SetNrMacSapProvider(s.probes.back().get());
-    }
-  }
+std::unique_ptr<SlotCollectorBase::BufferProbe> NrSlotCollector::InterposeBufferProbe(std::size_t ue,
+                                                                                       Ptr<Object> rlc) {
+  auto probe = std::make_unique<NrBufferProbe>(m_nr[ue].dev->GetBwpManager()->GetNrMacSapProvider());
+  DynamicCast<NrRlc>(rlc)->SetNrMacSapProvider(probe.get());
+  return probe;
 }
 
 void NrSlotCollector::BuildCqiTable(Ptr<NrSpectrumPhy> uePhy) {
@@ -246,7 +207,9 @@ std::uint8_t NrSlotCollector::Cqi(float sinrDb) const {
   return m_cqiTable[static_cast<std::size_t>(std::clamp(k, 0.0, double(kCqiSteps - 1)))];
 }
 
-void NrSlotCollector::FillUplink(const UeState& s, std::int64_t slot, SlotRecord& r) const {
+void NrSlotCollector::FillRadio(std::size_t ue, std::int64_t slot, SlotRecord& r) {
+  r.cqi = Cqi(m_ues[ue].dlSinrDb);
+  const NrUe& s = m_nr[ue];
   const Tb& g = s.grants[static_cast<std::size_t>(slot) % kRing];
   const Tb* tb = nullptr;
   if (s.rx.slot == slot) {
@@ -265,40 +228,6 @@ void NrSlotCollector::FillUplink(const UeState& s, std::int64_t slot, SlotRecord
   r.ul_rbs = tb->rbs;
   r.ul_tbs_bytes = tb->tbsBytes;
   r.ul_symbols = tb->symbols;
-}
-
-void NrSlotCollector::Flush(Time slotStart) {
-  NS_ABORT_MSG_IF(m_sink == nullptr, "NrSlotCollector: SetSink was not called");
-  const std::int64_t slot = slotStart.GetNanoSeconds() / m_slotNs;
-  const std::int64_t endNs = (slot + 1) * m_slotNs;
-  auto ageMs = [endNs](std::int64_t ns) { return ns < 0 ? kNaN : static_cast<float>((endNs - ns) / 1e6); };
-  for (std::size_t i = 0; i < m_ues.size(); ++i) {
-    UeState& s = m_ues[i];
-    SlotRecord r{};
-    r.t_ns = slot * m_slotNs;
-    r.seq = m_seq++;
-    r.ue = static_cast<std::uint16_t>(i);
-    r.cqi = Cqi(s.dlSinrDb);
-    FillUplink(s, slot, r);
-    std::uint32_t buffer = 0;
-    for (const auto& p : s.probes) {
-      buffer += p->bytes;
-    }
-    r.ul_buffer_bytes = buffer;
-    r.ul_sinr_db = s.ulSinrDb;
-    r.ul_sinr_age_ms = ageMs(s.ulSinrNs);
-    r.ul_est_sinr_db = s.ulEstSinrDb;
-    r.ul_est_age_ms = ageMs(s.ulEstNs);
-    r.dl_sinr_db = s.dlSinrDb;
-    r.rsrp_dbm = s.rsrpDbm;
-    const Vector pos = s.mobility->GetPosition();
-    const Vector vel = s.mobility->GetVelocity();
-    r.x = static_cast<float>(pos.x);
-    r.y = static_cast<float>(pos.y);
-    r.z = static_cast<float>(pos.z);
-    r.speed = static_cast<float>(std::sqrt(vel.x * vel.x + vel.y * vel.y + vel.z * vel.z));
-    m_sink->PushSlot(r);
-  }
 }
 
 }  // namespace layersplit

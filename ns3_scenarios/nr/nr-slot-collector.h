@@ -21,48 +21,43 @@
 //                ("CqiFeedbackTrace") come only after downlink data.
 //   rsrp_dbm     RS received power per resource element of the UE's last control reception
 //                (a chunk processor on its NrSpectrumPhy, as NrUePhy computes RSRP), dBm.
-//   ul_buffer_bytes  RLC tx + retx + status bytes of the UE's data radio bearers, seen by a
-//       pass-through NrMacSapProvider between each DRB's RLC and the UE MAC (as in LTE).
-//   x, y, z, speed   the UE's MobilityModel at the slot's end.
+//   ul_buffer_bytes, x, y, z, speed, and the record's t_ns, seq, ue: SlotCollectorBase
+//       (common/slot-collector-base.h), through NrMacSapProvider pass-throughs between each DRB's
+//       RLC and the UE MAC (nr-slot-collector.cc).
 #pragma once
 
-#include "common/record-sink.h"
+#include "common/slot-collector-base.h"
 
-#include <ns3/mobility-model.h>
 #include <ns3/nr-gnb-net-device.h>
 #include <ns3/nr-phy-mac-common.h>
 #include <ns3/nr-spectrum-phy.h>
 #include <ns3/nr-ue-net-device.h>
 #include <ns3/nstime.h>
-#include <ns3/object.h>
 #include <ns3/spectrum-model.h>
 
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <string>
 #include <vector>
 
 namespace layersplit {
 
-class NrSlotCollector : public ns3::Object {
+class NrSlotCollector : public SlotCollectorBase {
  public:
   static ns3::TypeId GetTypeId();
   NrSlotCollector();
   ~NrSlotCollector() override;
 
-  void SetSink(RecordSink* sink) { m_sink = sink; }
   /// Hooks the traces of the gNB and of the UEs (UE index = position in `ues`). Call once, after
-  /// the devices are installed and before Simulator::Run.
+  /// the devices are installed and before Simulator::Run. Sets the slot length (GetSlot) to the
+  /// gNB's BWP 0 slot; Flush(slotStart) emits the records of [slotStart, slotStart + slot).
   void Install(ns3::Ptr<ns3::NrGnbNetDevice> gnb, const std::vector<ns3::Ptr<ns3::NrUeNetDevice>>& ues);
-  /// The slot duration of the gNB's BWP 0 (valid after Install).
-  ns3::Time GetSlot() const { return ns3::NanoSeconds(m_slotNs); }
-  /// Emits one record per UE for the slot [slotStart, slotStart + slot). Call at the slot's end.
-  void Flush(ns3::Time slotStart);
-  std::uint64_t GetRecordCount() const { return m_seq; }
 
  protected:
   void DoDispose() override;
+  void FillRadio(std::size_t ue, std::int64_t slot, SlotRecord& r) override;
+  ns3::Ptr<ns3::Object> BearerRlc(ns3::Ptr<ns3::Object> bearer) const override;
+  std::unique_ptr<BufferProbe> InterposeBufferProbe(std::size_t ue, ns3::Ptr<ns3::Object> rlc) override;
 
  private:
   static constexpr std::size_t kRing = 64;  // slots a grant may precede its use (K2 + latency)
@@ -75,19 +70,11 @@ class NrSlotCollector : public ns3::Object {
     std::uint32_t tbsBytes = 0;
     bool corrupt = false;
   };
-  class BufferProbe;
-  struct UeState {
+  // What NR keeps of a UE beside SlotCollectorBase::UeState (same index).
+  struct NrUe {
     ns3::Ptr<ns3::NrUeNetDevice> dev;
-    ns3::Ptr<ns3::MobilityModel> mobility;
     std::array<Tb, kRing> grants;  // from UlScheduling, by slot % kRing
     Tb rx;                         // latest decoded TB (RxPacketTraceGnb)
-    float ulSinrDb;
-    std::int64_t ulSinrNs = -1;
-    float ulEstSinrDb;
-    std::int64_t ulEstNs = -1;
-    float dlSinrDb;
-    float rsrpDbm;
-    std::vector<std::shared_ptr<BufferProbe>> probes;
   };
 
   std::int64_t SlotOfNow() const;
@@ -95,20 +82,11 @@ class NrSlotCollector : public ns3::Object {
   void OnUlRx(ns3::RxPacketTraceParams p);
   void OnUlGrant(::NrSchedulingCallbackInfo info);
   void OnSrsSinr(uint16_t cellId, uint16_t rnti, double sinr);
-  void OnRrcConnected(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti);
-  void OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t lcid);
-  void InstallBufferProbes(std::size_t ue);
-  UeState* UeOfRnti(uint16_t rnti);
-  void FillUplink(const UeState& s, std::int64_t slot, SlotRecord& r) const;
   void BuildCqiTable(ns3::Ptr<ns3::NrSpectrumPhy> uePhy);
   std::uint8_t Cqi(float sinrDb) const;
 
-  RecordSink* m_sink = nullptr;
-  std::vector<UeState> m_ues;
-  std::vector<std::int32_t> m_rntiToUe;  // 65536 entries, -1 = unknown
-  std::int64_t m_slotNs = 1000000;
+  std::vector<NrUe> m_nr;  // sized once, in Install
   std::int64_t m_slotsPerSubframe = 1;
-  std::uint64_t m_seq = 0;
   std::vector<std::uint8_t> m_cqiTable;  // CQI at kCqiMinDb + k / 4 dB
   ns3::TypeId m_cqiErrorModel;           // attribute CqiErrorModel
 };

@@ -1,0 +1,114 @@
+#include "common/slot-collector-base.h"
+
+#include <ns3/abort.h>
+#include <ns3/callback.h>
+#include <ns3/object-map.h>
+#include <ns3/simulator.h>
+
+#include <cmath>
+
+namespace layersplit {
+
+using namespace ns3;
+
+NS_OBJECT_ENSURE_REGISTERED(SlotCollectorBase);
+
+TypeId SlotCollectorBase::GetTypeId() {
+  static TypeId tid = TypeId("layersplit::SlotCollectorBase").SetParent<Object>();
+  return tid;
+}
+
+SlotCollectorBase::SlotCollectorBase() : m_rntiToUe(65536, -1) {}
+
+SlotCollectorBase::~SlotCollectorBase() = default;
+
+void SlotCollectorBase::DoDispose() {
+  m_ues.clear();
+  Object::DoDispose();
+}
+
+void SlotCollectorBase::StartInstall(std::size_t ueCount) {
+  NS_ABORT_MSG_IF(!m_ues.empty(), GetInstanceTypeId().GetName() << "::Install called twice");
+  m_ues.resize(ueCount);
+}
+
+void SlotCollectorBase::InstallUe(std::size_t ue, Ptr<Node> node, Ptr<Object> rrc) {
+  UeState& s = m_ues[ue];
+  s.mobility = node->GetObject<MobilityModel>();
+  NS_ABORT_MSG_IF(!s.mobility, "UE " << ue << " has no MobilityModel: install mobility first");
+  s.rrc = rrc;
+  rrc->TraceConnectWithoutContext(
+      "ConnectionEstablished",
+      Callback<void, uint64_t, uint16_t, uint16_t>(
+          [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti) { OnConnected(ue, imsi, cell, rnti); }));
+  rrc->TraceConnectWithoutContext("DrbCreated", Callback<void, uint64_t, uint16_t, uint16_t, uint8_t>(
+                                                    [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti,
+                                                               uint8_t lcid) { OnDrbCreated(ue, imsi, cell, rnti, lcid); }));
+}
+
+void SlotCollectorBase::OnConnected(std::size_t ue, uint64_t, uint16_t, uint16_t rnti) {
+  m_rntiToUe[rnti] = static_cast<std::int32_t>(ue);
+}
+
+void SlotCollectorBase::OnDrbCreated(std::size_t ue, uint64_t, uint16_t, uint16_t rnti, uint8_t) {
+  m_rntiToUe[rnti] = static_cast<std::int32_t>(ue);
+  // The RRC wires the new RLC to the MAC around this trace; install the probe right after.
+  Simulator::ScheduleNow(&SlotCollectorBase::InstallBufferProbes, this, ue);
+}
+
+void SlotCollectorBase::InstallBufferProbes(std::size_t ue) {
+  UeState& s = m_ues[ue];
+  ObjectMapValue drbs;
+  s.rrc->GetAttribute("DataRadioBearerMap", drbs);
+  for (auto it = drbs.Begin(); it != drbs.End(); ++it) {
+    Ptr<Object> rlc = BearerRlc(it->second);
+    if (!rlc) {
+      continue;
+    }
+    bool known = false;
+    for (const auto& p : s.probes) {
+      known = known || p.rlc == rlc;
+    }
+    if (!known) {
+      s.probes.push_back({rlc, InterposeBufferProbe(ue, rlc)});
+    }
+  }
+}
+
+float SlotCollectorBase::AgeMs(std::int64_t endNs, std::int64_t atNs) const {
+  return atNs < 0 ? kNaN : static_cast<float>((endNs - atNs) / 1e6);
+}
+
+void SlotCollectorBase::Flush(Time slotStart) {
+  NS_ABORT_MSG_IF(m_sink == nullptr, GetInstanceTypeId().GetName() << ": SetSink was not called");
+  const std::int64_t slot = slotStart.GetNanoSeconds() / m_slotNs;
+  const std::int64_t endNs = (slot + 1) * m_slotNs;
+  for (std::size_t i = 0; i < m_ues.size(); ++i) {
+    SlotRecord r{};
+    r.t_ns = slot * m_slotNs;
+    r.seq = m_seq++;
+    r.ue = static_cast<std::uint16_t>(i);
+    FillRadio(i, slot, r);  // first: it may refresh the dB values below
+    const UeState& s = m_ues[i];
+    std::uint32_t buffer = 0;
+    for (const auto& p : s.probes) {
+      buffer += p.probe->Bytes();
+    }
+    r.ul_buffer_bytes = buffer;
+    r.ul_sinr_db = s.ulSinrDb;
+    r.ul_sinr_age_ms = AgeMs(endNs, s.ulSinrNs);
+    r.ul_est_sinr_db = s.ulEstSinrDb;
+    r.ul_est_age_ms = AgeMs(endNs, s.ulEstNs);
+    r.dl_sinr_db = s.dlSinrDb;
+    r.rsrp_dbm = s.rsrpDbm;
+    const Vector pos = s.mobility->GetPosition();
+    const Vector vel = s.mobility->GetVelocity();
+    r.x = static_cast<float>(pos.x);
+    r.y = static_cast<float>(pos.y);
+    r.z = static_cast<float>(pos.z);
+    r.speed = static_cast<float>(std::sqrt(vel.x * vel.x + vel.y * vel.y + vel.z * vel.z));
+    m_sink->PushSlot(r);
+  }
+}
+
+}  // namespace layersplit
