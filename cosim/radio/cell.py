@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from cosim.config.checks import COMMON_TOP, Choice, ConfigError, Int, ListOf, Num, Section, Str, Vec
+from cosim.config.checks import (COMMON_TOP, DERIVED, Choice, ConfigError, Int, ListOf, Num, Section, Str, Vec,
+                                 apply_overrides, deepcopy, drop_derived, load_yaml, settings)
 
 MAX_UES = 64
 
@@ -176,6 +177,39 @@ def check_cell(sc) -> None:
     if sc.ue_count > MAX_UES:
         raise ConfigError(f"ue_groups: {sc.ue_count} UEs in total, at most {MAX_UES} are allowed")
     check_positions(sc)
+
+
+def load_cell(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None,
+              extra_sections: Iterable[str], schema: Section, check: Callable[[Any, dict], None]) -> Any:
+    """The steps every built-in cell's loader takes: read (a YAML path or a parsed mapping), apply
+    the dotted overrides, drop a saved config's ``derived`` section, set aside the top-level
+    sections other packages own (kept as given in ``extra``), build the radio's ``schema``, then
+    run its own ``check(scenario, raw)`` and the checks every cell shares."""
+    raw = deepcopy(source) if isinstance(source, Mapping) else load_yaml(source, "scenario")
+    drop_derived(apply_overrides(raw, overrides))
+    extra_sections = set(extra_sections)
+    extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in CELL_KEYS}
+    sc = schema("", raw)
+    check(sc, raw)
+    check_cell(sc)
+    sc.extra = extra
+    return sc
+
+
+def resolved_cell(sc, radio_derived: dict, unsaved_radio_keys: Iterable[str] = ()) -> dict[str, Any]:
+    """For saving: every setting after defaults (it loads back as the same scenario) and, under
+    ``derived``, what the settings resolve to: the radio's ``radio_derived`` and the UE positions.
+    ``unsaved_radio_keys`` are radio settings another key holds once resolved."""
+    import dataclasses
+
+    d = dataclasses.asdict(sc)
+    extra = d.pop("extra")
+    for key in unsaved_radio_keys:
+        d["radio"].pop(key)
+    d = settings(d)
+    d.update(extra)
+    d[DERIVED] = {"radio": radio_derived, "ue_groups": derived_positions(sc)}
+    return d
 
 
 # ----------------------------------------------------------------------------- resolution

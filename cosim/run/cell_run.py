@@ -24,7 +24,6 @@ from cosim.run.estimate import check, estimate
 from cosim.run.probes import Probe, parse_probes
 from cosim.run.rundir import RunRecord, new_run_dir
 from cosim.radio.scenario import ProgramScenario, load_any, resolved, start_simulation
-from cosim.config.checks import ConfigError
 from cosim.radio.lte.schema import Scenario
 from cosim.outputs.traces import TraceWriter
 

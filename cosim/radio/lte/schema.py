@@ -28,14 +28,12 @@ Timing note: UEs attach at t = 0 (ideal RRC); their data bearer is up after abou
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.config.checks import (DERIVED, Bool, Choice, ConfigError, Int, Num, Section, Transfer, Vec, apply_overrides,
-                                 deepcopy, drop_derived, fmt_allowed, load_yaml, settings)
-from cosim.radio.cell import CELL_KEYS, CELL_TOP, Edge, UeGroup, check_cell, derived_positions
+from cosim.config.checks import Bool, Choice, ConfigError, Int, Num, Section, Transfer, Vec, fmt_allowed
+from cosim.radio.cell import CELL_TOP, Edge, UeGroup, load_cell, resolved_cell
 from cosim.radio.lte import bands as lte_bands
 
 BANDWIDTHS = (6, 15, 25, 50, 75, 100)
@@ -227,27 +225,17 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     Raises:
         ConfigError: any bad, unknown or missing value (message: key path, value, allowed values).
     """
-    raw = deepcopy(source) if isinstance(source, Mapping) else load_yaml(source, "scenario")
-    drop_derived(apply_overrides(raw, overrides))
-    extra_sections = set(extra_sections)
-    extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in CELL_KEYS}
-    sc = SCHEMA("", raw)
-    if "radio" not in raw:
+    return load_cell(source, overrides, extra_sections, SCHEMA, _default_radio)
+
+
+def _default_radio(sc: Scenario, raw: dict) -> None:
+    if "radio" not in raw:  # the default section still resolves its carrier
         sc.radio = _radio("radio", {})
-    check_cell(sc)
-    sc.extra = extra
-    return sc
 
 
 def resolved_dict(sc: Scenario) -> dict[str, Any]:
     """For saving: every setting after defaults (it loads back as the same scenario) and, under
     ``derived``, what the settings resolve to (UE positions, uplink EARFCN, frequency)."""
-    d = dataclasses.asdict(sc)
-    extra = d.pop("extra")
-    d["radio"].pop("dl_frequency_mhz")  # dl_earfcn holds it, and a file gives only one of the two
-    d = settings(d)
-    d.update(extra)
-    d[DERIVED] = {"radio": {"ul_earfcn": sc.radio.dl_earfcn + lte_bands.UL_OFFSET,
-                            "dl_frequency_mhz": dl_frequency_hz(sc.radio) / 1e6},
-                  "ue_groups": derived_positions(sc)}
-    return d
+    # dl_earfcn holds dl_frequency_mhz once resolved, and a file gives only one of the two
+    return resolved_cell(sc, {"ul_earfcn": sc.radio.dl_earfcn + lte_bands.UL_OFFSET,
+                              "dl_frequency_mhz": dl_frequency_hz(sc.radio) / 1e6}, ("dl_frequency_mhz",))

@@ -30,15 +30,12 @@ cosim.config.checks does, e.g. ``radio.numerology: 5 must be <= 4``.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.config.checks import (DERIVED, Bool, Choice, ConfigError, Fn, Int, Num, Section, Transfer, Vec,
-                                 apply_overrides, deepcopy, drop_derived, fmt_allowed, integer, load_yaml, settings,
-                                 string)
-from cosim.radio.cell import CELL_KEYS, CELL_TOP, Edge, UeGroup, check_cell, derived_positions
+from cosim.config.checks import (Bool, Choice, ConfigError, Fn, Int, Num, Section, Transfer, Vec, fmt_allowed, integer, string)
+from cosim.radio.cell import CELL_TOP, Edge, UeGroup, load_cell, resolved_cell
 
 SCHEDULERS = {
     f"{kind}_{alg}": f"ns3::NrMacScheduler{kind.capitalize()}{name}"
@@ -195,26 +192,16 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     Raises:
         ConfigError: any bad, unknown or missing value (message: key path, value, allowed values).
     """
-    raw = deepcopy(source) if isinstance(source, Mapping) else load_yaml(source, "scenario")
-    drop_derived(apply_overrides(raw, overrides))
-    extra_sections = set(extra_sections)
-    extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in CELL_KEYS}
-    sc = SCHEMA("", raw)
-    check_cell(sc)
+    return load_cell(source, overrides, extra_sections, SCHEMA, _check_beamforming)
+
+
+def _check_beamforming(sc: NrScenario, raw: dict) -> None:
     if sc.radio.beamforming in NEEDS_FADING and not sc.channel.fading:
         raise ConfigError(f"radio.beamforming: {sc.radio.beamforming!r} searches beams on the 38.901 channel "
                           f"matrix; it needs channel.fading: true (or use {fmt_allowed(sorted(set(BEAMFORMING) - NEEDS_FADING))})")
-    sc.extra = extra
-    return sc
 
 
 def resolved_dict(sc: NrScenario) -> dict[str, Any]:
     """For saving: every setting after defaults (it loads back as the same scenario) and, under
     ``derived``, what the settings resolve to (UE positions, resource blocks, slot)."""
-    d = dataclasses.asdict(sc)
-    extra = d.pop("extra")
-    d = settings(d)
-    d.update(extra)
-    d[DERIVED] = {"radio": {"bandwidth_rbs": sc.radio.bandwidth_rbs, "slot_ms": sc.radio.slot_ms},
-                  "ue_groups": derived_positions(sc)}
-    return d
+    return resolved_cell(sc, {"bandwidth_rbs": sc.radio.bandwidth_rbs, "slot_ms": sc.radio.slot_ms})
