@@ -63,6 +63,11 @@ def register(radio: Radio) -> Radio:
     return radio
 
 
+def unregister(name: str) -> None:
+    """Removes a radio that :func:`register` added (a test's own, when it ends)."""
+    _registered.pop(name, None)
+
+
 def _plugin_radios() -> dict[str, Radio]:
     from cosim.plugins import plugins
 

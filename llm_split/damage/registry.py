@@ -58,6 +58,11 @@ def register(model: DamageModel) -> DamageModel:
     return model
 
 
+def unregister(name: str) -> None:
+    """Removes a damage model that :func:`register` added (a test's own, when it ends)."""
+    _registered.pop(name, None)
+
+
 def _plugged() -> dict:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 

@@ -33,7 +33,7 @@ class RowErasure(registry.DamageModel):
 def row_erasure():
     model = registry.register(RowErasure())
     yield model
-    registry._registered.pop("row")
+    registry.unregister("row")
 
 
 def test_a_registered_damage_model_is_profiled(tmp_path, smol, row_erasure):

@@ -61,7 +61,7 @@ def _resolved(sc: ClockScenario) -> dict:
 def clock_radio():
     radio = registry.register(registry.Radio("clock", ClockScenario, _load, _launch, _resolved))
     yield radio
-    registry._registered.pop("clock")
+    registry.unregister("clock")
 
 
 def _write(tmp_path, **radio):
