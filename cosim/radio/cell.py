@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -180,17 +180,16 @@ def check_cell(sc) -> None:
 
 
 def load_cell(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None,
-              extra_sections: Iterable[str], schema: Section, check: Callable[[Any, dict], None]) -> Any:
+              extra_sections: Iterable[str], schema: Section) -> Any:
     """The steps every built-in cell's loader takes: read (a YAML path or a parsed mapping), apply
     the dotted overrides, drop a saved config's ``derived`` section, set aside the top-level
-    sections other packages own (kept as given in ``extra``), build the radio's ``schema``, then
-    run its own ``check(scenario, raw)`` and the checks every cell shares."""
+    sections other packages own (kept as given in ``extra``), build the radio's ``schema`` (its
+    own checks across keys included), then run the checks every cell shares."""
     raw = deepcopy(source) if isinstance(source, Mapping) else load_yaml(source, "scenario")
     drop_derived(apply_overrides(raw, overrides))
     extra_sections = set(extra_sections)
     extra = {k: raw.pop(k) for k in list(raw) if k in extra_sections and k not in CELL_KEYS}
     sc = schema("", raw)
-    check(sc, raw)
     check_cell(sc)
     sc.extra = extra
     return sc

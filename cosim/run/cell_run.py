@@ -102,9 +102,7 @@ def run_scenario_file(path: str | Path, out: str | Path | None = None, seed: int
     if seed is not None:
         overrides["seed"] = seed
     sc = load_any(path, overrides=overrides, extra_sections=extra_sections)
-    if sc.ue_count is not None:
-        parse_probes(sc.extra.get("probes"), sc.ue_count)  # fail before making a run folder
-    check_cell(sc)  # refuses a run that cannot finish in reasonable time or memory
+    check_cell(sc)  # checks the probes and refuses a run that cannot finish, before making a run folder
     run_dir = new_run_dir(out, sc.name)
     record = RunRecord(run_dir, resolved(sc), sc.seed)
     try:

@@ -208,7 +208,12 @@ _channel = Section(Channel, {
 }, check=_check_channel)
 
 # The whole LTE cell scenario (its extra sections aside), as load_scenario checks it.
-SCHEMA = Section(Scenario, {**CELL_TOP, "radio": _radio, "channel": _channel})
+def _default_radio(path: str, sc: Scenario) -> None:
+    if sc.radio.dl_earfcn is None:  # no radio section: the default one still resolves its carrier
+        sc.radio = _radio("radio", {})
+
+
+SCHEMA = Section(Scenario, {**CELL_TOP, "radio": _radio, "channel": _channel}, check=_default_radio)
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
@@ -225,12 +230,8 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     Raises:
         ConfigError: any bad, unknown or missing value (message: key path, value, allowed values).
     """
-    return load_cell(source, overrides, extra_sections, SCHEMA, _default_radio)
+    return load_cell(source, overrides, extra_sections, SCHEMA)
 
-
-def _default_radio(sc: Scenario, raw: dict) -> None:
-    if "radio" not in raw:  # the default section still resolves its carrier
-        sc.radio = _radio("radio", {})
 
 
 def resolved_dict(sc: Scenario) -> dict[str, Any]:

@@ -182,7 +182,13 @@ _channel = Section(NrChannel, {
 })
 
 # The whole NR cell scenario (its extra sections aside), as load_scenario checks it.
-SCHEMA = Section(NrScenario, {**CELL_TOP, "radio": _radio, "channel": _channel})
+def _check_beamforming(path: str, sc: NrScenario) -> None:
+    if sc.radio.beamforming in NEEDS_FADING and not sc.channel.fading:
+        raise ConfigError(f"radio.beamforming: {sc.radio.beamforming!r} searches beams on the 38.901 channel "
+                          f"matrix; it needs channel.fading: true (or use {fmt_allowed(sorted(set(BEAMFORMING) - NEEDS_FADING))})")
+
+
+SCHEMA = Section(NrScenario, {**CELL_TOP, "radio": _radio, "channel": _channel}, check=_check_beamforming)
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
@@ -192,13 +198,8 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     Raises:
         ConfigError: any bad, unknown or missing value (message: key path, value, allowed values).
     """
-    return load_cell(source, overrides, extra_sections, SCHEMA, _check_beamforming)
+    return load_cell(source, overrides, extra_sections, SCHEMA)
 
-
-def _check_beamforming(sc: NrScenario, raw: dict) -> None:
-    if sc.radio.beamforming in NEEDS_FADING and not sc.channel.fading:
-        raise ConfigError(f"radio.beamforming: {sc.radio.beamforming!r} searches beams on the 38.901 channel "
-                          f"matrix; it needs channel.fading: true (or use {fmt_allowed(sorted(set(BEAMFORMING) - NEEDS_FADING))})")
 
 
 def resolved_dict(sc: NrScenario) -> dict[str, Any]:
