@@ -191,7 +191,7 @@ class SplitSession:
         up = self.clock.send(ue, sum(map(len, packets)), max(map(len, packets)), uplink=True)
         yield from self._wait(up)
         parts["uplink_s"] += self.env.now - t0
-        return {i for i in range(up.n_packets) if not self._in_time(up, i)}
+        return self._lost_or_late(up)
 
     def _on_edge(self, parts: dict, seconds: float):
         t0 = self.env.now
@@ -208,7 +208,7 @@ class SplitSession:
         down = self.clock.send(ue, REPLY_BYTES_PER_TOKEN, REPLY_BYTES_PER_TOKEN, uplink=False)
         yield from self._wait(down)
         parts["downlink_s"] += self.env.now - t0
-        return not all(self._in_time(down, i) for i in range(down.n_packets))
+        return bool(self._lost_or_late(down))
 
     def _wait(self, transfer):
         if self._deadline_s is None:
@@ -216,9 +216,12 @@ class SplitSession:
         else:
             yield transfer.done | self.env.timeout(self._deadline_s)
 
-    def _in_time(self, transfer, i: int) -> bool:
-        t = transfer.arrival_s.get(i)
-        return t is not None and (self._deadline_s is None or t <= transfer.issued_s + self._deadline_s + 1e-12)
+    def _lost_or_late(self, transfer) -> set[int]:
+        """Indices of the packets lost or arrived after the deadline (llm_split's one rule)."""
+        from llm_split.damage.models import lost_from_fates  # torch: cell runs import this module too
+
+        due = None if self._deadline_s is None else transfer.issued_s + self._deadline_s + 1e-12
+        return lost_from_fates([transfer.arrival_s.get(i) for i in range(transfer.n_packets)], due)
 
 
 def write_requests(records: list[RequestRecord], path: Path) -> None:
