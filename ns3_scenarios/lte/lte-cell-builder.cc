@@ -1,5 +1,6 @@
 #include "lte-cell-builder.h"
 
+#include "common/cell-parts.h"
 #include "common/ue-setup.h"
 
 #include <ns3/applications-module.h>
@@ -16,7 +17,6 @@
 #include <ns3/point-to-point-helper.h>
 #include <ns3/pointer.h>
 #include <ns3/rectangle.h>
-#include <ns3/rng-seed-manager.h>
 #include <ns3/string.h>
 #include <ns3/uinteger.h>
 
@@ -29,32 +29,11 @@ namespace layersplit {
 
 using namespace ns3;
 
-namespace {
-
-TypeId LookupTypeOrThrow(const std::string& name, const std::string& key) {
-  TypeId tid;
-  if (!TypeId::LookupByNameFailSafe(name, &tid)) {
-    throw std::runtime_error("config: " + key + ": unknown ns-3 type '" + name + "'");
-  }
-  return tid;
-}
-
-}  // namespace
-
 void ApplyGlobalConfig(const ScenarioConfig& cfg) {
   const KeyValues& t = cfg.top;
-  RngSeedManager::SetSeed(static_cast<std::uint32_t>(t.Int("seed")));
-  RngSeedManager::SetRun(static_cast<std::uint64_t>(t.Int("run")));
-
-  const std::string& rlc = t.Str("rlc_mode");
-  if (rlc != "UM" && rlc != "AM") {
-    throw std::runtime_error("config: rlc_mode must be UM or AM, got '" + rlc + "'");
-  }
+  const bool um = ApplySharedDefaults(t, "Lte");
   Config::SetDefault("ns3::LteEnbRrc::EpsBearerToRlcMapping",
-                     EnumValue(rlc == "UM" ? LteEnbRrc::RLC_UM_ALWAYS : LteEnbRrc::RLC_AM_ALWAYS));
-  const UintegerValue rlcBuf(static_cast<std::uint32_t>(t.Int("rlc_max_tx_buffer_bytes")));
-  Config::SetDefault("ns3::LteRlcUm::MaxTxBufferSize", rlcBuf);
-  Config::SetDefault("ns3::LteRlcAm::MaxTxBufferSize", rlcBuf);
+                     EnumValue(um ? LteEnbRrc::RLC_UM_ALWAYS : LteEnbRrc::RLC_AM_ALWAYS));
   // See radio.rlc_am_retx_always_fits in cosim/radio/lte/schema.py: without it an AM bearer stalls for good
   // once a PDU waiting for retransmission is larger than every grant the channel now allows.
   Config::SetDefault("ns3::LteRlcAm::TxOpportunityForRetxAlwaysBigEnough",
@@ -67,8 +46,6 @@ void ApplyGlobalConfig(const ScenarioConfig& cfg) {
   // Radio link failure: with one cell there is nothing to re-attach to, so a UE that declares RLF
   // stays dead for the rest of the run; off unless the scenario asks for it.
   Config::SetDefault("ns3::LteUePhy::EnableRlfDetection", BooleanValue(t.Bool("rlf_detection")));
-  // Transfers put whole tensors on the wire at once: wired queues must not be the bottleneck.
-  Config::SetDefault("ns3::DropTailQueue<Packet>::MaxSize", StringValue("1000000p"));
 }
 
 LteCell BuildLteCell(const ScenarioConfig& cfg) {
@@ -113,29 +90,12 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
     throw std::runtime_error("config: fading must be none or trace");
   }
 
-  // Edge host behind the PGW.
-  Ptr<Node> pgw = cell.epc->GetPgwNode();
-  cell.edgeNode = CreateObject<Node>();
-  InternetStackHelper internet;
-  internet.Install(cell.edgeNode);
-  PointToPointHelper p2p;
-  p2p.SetDeviceAttribute("DataRate", DataRateValue(DataRate(t.Str("backhaul_rate"))));
-  p2p.SetDeviceAttribute("Mtu", UintegerValue(1500));
-  p2p.SetChannelAttribute("Delay", TimeValue(MilliSeconds(t.Num("backhaul_delay_ms"))));
-  NetDeviceContainer link = p2p.Install(pgw, cell.edgeNode);
-  Ipv4AddressHelper ipv4;
-  ipv4.SetBase("1.0.0.0", "255.0.0.0");
-  Ipv4InterfaceContainer ifs = ipv4.Assign(link);
-  cell.edgeAddress = ifs.GetAddress(1);
-  Ipv4StaticRoutingHelper routing;
-  routing.GetStaticRouting(cell.edgeNode->GetObject<Ipv4>())
-      ->AddNetworkRouteTo(Ipv4Address("7.0.0.0"), Ipv4Mask("255.0.0.0"), 1);
+  const EdgeHost edge = InstallEdgeHost(t, cell.epc->GetPgwNode());
+  cell.edgeNode = edge.node;
+  cell.edgeAddress = edge.address;
 
   // eNB and UEs with mobility.
-  cell.enbNode = CreateObject<Node>();
-  auto enbMob = CreateObject<ConstantPositionMobilityModel>();
-  enbMob->SetPosition(Vector(t.Num("enb_x"), t.Num("enb_y"), t.Num("enb_z")));
-  cell.enbNode->AggregateObject(enbMob);
+  cell.enbNode = CreateBaseStationNode(t, "enb");
   NodeContainer ueNodes = CreateUeNodes(cfg);
   const std::size_t nUe = ueNodes.GetN();
   for (std::size_t i = 0; i < nUe; ++i) {
@@ -145,8 +105,9 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
   NetDeviceContainer enbDevs = cell.lte->InstallEnbDevice(NodeContainer(cell.enbNode));
   NetDeviceContainer ueDevs = cell.lte->InstallUeDevice(ueNodes);
   cell.enbDevice = DynamicCast<LteEnbNetDevice>(enbDevs.Get(0));
-  internet.Install(ueNodes);
+  InternetStackHelper().Install(ueNodes);
   Ipv4InterfaceContainer ueIfs = cell.epc->AssignUeIpv4Address(ueDevs);
+  Ipv4StaticRoutingHelper routing;
   for (std::size_t i = 0; i < nUe; ++i) {
     cell.ueDevices.push_back(DynamicCast<LteUeNetDevice>(ueDevs.Get(i)));
     cell.ueAddresses.push_back(ueIfs.GetAddress(i));
@@ -154,11 +115,7 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
         ->SetDefaultRoute(cell.epc->GetUeDefaultGatewayAddress(), 1);
   }
   cell.lte->Attach(ueDevs, enbDevs.Get(0));
-
-  for (std::size_t i = 0; i < nUe; ++i) {
-    InstallTraffic(cfg.ues[i], cell.ueNodes[i], cell.ueAddresses[i], cell.edgeNode, cell.edgeAddress,
-                   static_cast<std::uint16_t>(9000 + i), static_cast<std::uint16_t>(9000));
-  }
+  InstallUeTraffic(cfg, cell.ueNodes, cell.ueAddresses, edge);
   return cell;
 }
 

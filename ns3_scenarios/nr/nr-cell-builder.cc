@@ -1,5 +1,6 @@
 #include "nr-cell-builder.h"
 
+#include "common/cell-parts.h"
 #include "common/ue-setup.h"
 
 #include <ns3/antenna-module.h>
@@ -16,7 +17,6 @@
 #include <ns3/nr-module.h>
 #include <ns3/point-to-point-helper.h>
 #include <ns3/pointer.h>
-#include <ns3/rng-seed-manager.h>
 #include <ns3/string.h>
 #include <ns3/uinteger.h>
 
@@ -27,14 +27,6 @@ namespace layersplit {
 using namespace ns3;
 
 namespace {
-
-TypeId LookupTypeOrThrow(const std::string& name, const std::string& key) {
-  TypeId tid;
-  if (!TypeId::LookupByNameFailSafe(name, &tid)) {
-    throw std::runtime_error("config: " + key + ": unknown ns-3 type '" + name + "'");
-  }
-  return tid;
-}
 
 Ptr<AntennaModel> AntennaElement(const std::string& kind) {
   if (kind == "isotropic") {
@@ -89,47 +81,17 @@ BandwidthPartInfoPtrVector ConfigureBand(const KeyValues& t, OperationBandInfo& 
   return CcBwpCreator::GetAllBwps({band});
 }
 
-// Edge host behind the core's user plane (PGW). Not NrEpcHelper::SetupRemoteHost: in NR-v4.0 it
-// returns the PGW's address on that link instead of the host's, so uplink packets sent to it end
-// at the PGW.
-void InstallEdge(const KeyValues& t, NrCell& cell) {
-  cell.edgeNode = CreateObject<Node>();
-  InternetStackHelper internet;
-  internet.Install(cell.edgeNode);
-  PointToPointHelper p2p;
-  p2p.SetDeviceAttribute("DataRate", DataRateValue(DataRate(t.Str("backhaul_rate"))));
-  p2p.SetDeviceAttribute("Mtu", UintegerValue(1500));
-  p2p.SetChannelAttribute("Delay", TimeValue(MilliSeconds(t.Num("backhaul_delay_ms"))));
-  NetDeviceContainer link = p2p.Install(cell.epc->GetPgwNode(), cell.edgeNode);
-  Ipv4AddressHelper ipv4;
-  ipv4.SetBase("1.0.0.0", "255.0.0.0");
-  cell.edgeAddress = ipv4.Assign(link).GetAddress(1);
-  Ipv4StaticRoutingHelper routing;
-  routing.GetStaticRouting(cell.edgeNode->GetObject<Ipv4>())
-      ->AddNetworkRouteTo(Ipv4Address("7.0.0.0"), Ipv4Mask("255.0.0.0"), 1);
-}
-
 }  // namespace
 
 void ApplyNrGlobalConfig(const ScenarioConfig& cfg) {
   const KeyValues& t = cfg.top;
-  RngSeedManager::SetSeed(static_cast<std::uint32_t>(t.Int("seed")));
-  RngSeedManager::SetRun(static_cast<std::uint64_t>(t.Int("run")));
-  const std::string& rlc = t.Str("rlc_mode");
-  if (rlc != "UM" && rlc != "AM") {
-    throw std::runtime_error("config: rlc_mode must be UM or AM, got '" + rlc + "'");
-  }
+  const bool um = ApplySharedDefaults(t, "Nr");
   Config::SetDefault("ns3::NrGnbRrc::EpsBearerToRlcMapping",
-                     EnumValue(rlc == "UM" ? NrGnbRrc::RLC_UM_ALWAYS : NrGnbRrc::RLC_AM_ALWAYS));
-  const UintegerValue rlcBuf(static_cast<std::uint32_t>(t.Int("rlc_max_tx_buffer_bytes")));
-  Config::SetDefault("ns3::NrRlcUm::MaxTxBufferSize", rlcBuf);
-  Config::SetDefault("ns3::NrRlcAm::MaxTxBufferSize", rlcBuf);
+                     EnumValue(um ? NrGnbRrc::RLC_UM_ALWAYS : NrGnbRrc::RLC_AM_ALWAYS));
   // Small-scale channel: a new 38.901 channel matrix every channel_update_ms (0: drawn once).
   Config::SetDefault("ns3::ThreeGppChannelModel::UpdatePeriod", TimeValue(MilliSeconds(t.Num("channel_update_ms"))));
   // With one cell there is nothing to re-attach to: radio link failure would end the UE for good.
   Config::SetDefault("ns3::NrUePhy::EnableRlfDetection", BooleanValue(false));
-  // Transfers put whole tensors on the wire at once: wired queues must not be the bottleneck.
-  Config::SetDefault("ns3::DropTailQueue<Packet>::MaxSize", StringValue("1000000p"));
 }
 
 NrCell BuildNrCell(const ScenarioConfig& cfg) {
@@ -142,13 +104,14 @@ NrCell BuildNrCell(const ScenarioConfig& cfg) {
   cell.band = std::make_shared<OperationBandInfo>();
   BandwidthPartInfoPtrVector bwps = ConfigureBand(t, *cell.band);
 
-  InstallEdge(t, cell);
+  // Not NrEpcHelper::SetupRemoteHost: in NR-v4.0 it returns the PGW's address on that link instead
+  // of the host's, so uplink packets sent to it end at the PGW.
+  const EdgeHost edge = InstallEdgeHost(t, cell.epc->GetPgwNode());
+  cell.edgeNode = edge.node;
+  cell.edgeAddress = edge.address;
 
   // gNB and UEs with mobility.
-  cell.gnbNode = CreateObject<Node>();
-  auto gnbMob = CreateObject<ConstantPositionMobilityModel>();
-  gnbMob->SetPosition(Vector(t.Num("gnb_x"), t.Num("gnb_y"), t.Num("gnb_z")));
-  cell.gnbNode->AggregateObject(gnbMob);
+  cell.gnbNode = CreateBaseStationNode(t, "gnb");
   NodeContainer ueNodes = CreateUeNodes(cfg);
   const std::size_t nUe = ueNodes.GetN();
   for (std::size_t i = 0; i < nUe; ++i) {
@@ -173,10 +136,7 @@ NrCell BuildNrCell(const ScenarioConfig& cfg) {
         ->SetDefaultRoute(cell.epc->GetUeDefaultGatewayAddress(), 1);
     cell.nr->AttachToGnb(ueDevs.Get(i), gnbDevs.Get(0));
   }
-  for (std::size_t i = 0; i < nUe; ++i) {
-    InstallTraffic(cfg.ues[i], cell.ueNodes[i], cell.ueAddresses[i], cell.edgeNode, cell.edgeAddress,
-                   static_cast<std::uint16_t>(9000 + i), static_cast<std::uint16_t>(9000));
-  }
+  InstallUeTraffic(cfg, cell.ueNodes, cell.ueAddresses, edge);
   return cell;
 }
 
