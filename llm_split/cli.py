@@ -59,7 +59,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "profile", help="split-point analysis: compute share, bytes and perplexity under erasure",
         formatter_class=_ConfigDefaults,
-        description="For every split point k: UE share of FLOPs, payload bytes per token and "
+        description="For every split point k: UE share of FLOPs, tensor bytes per token and "
                     "perplexity under element and packet erasure. Writes OUT/profile.csv and OUT/profile.png.")
     a = p.add_argument
     a("--model", help="'smollm2-135m' (bundled) or a local Hugging Face folder")
@@ -83,9 +83,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     a("--out", help="output folder")
     a("--cache-dir", help="model cache root (default $LAYERSPLIT_CACHE or ~/.cache/layersplit)")
     a("--wire-dtype", help="activation format: float32, float16, bfloat16, int8")
-    a("--payload-bytes", type=int, help="tensor bytes per packet")
+    a("--tensor-bytes", type=int, help="tensor bytes per packet (the 20-byte header and any protected "
+      "channels come on top; a session's transfer.payload_bytes counts the whole packet)")
+    a("--payload-bytes", type=int, dest="old_payload_bytes", help=argparse.SUPPRESS)  # deprecated: --tensor-bytes
     a("--fill", help="erased elements: zero (seed paper) or mean (per-channel mean)")
-    a("--sink", action="store_true", default=None, help="edge restores the BOS row from its own copy (free, helps a lot)")
+    a("--sink-row", "--sink", action="store_true", default=None, help="edge restores the BOS row from its own copy (free, helps a lot)")
     a("--protect", type=_int_list, help="channels repeated in every packet, e.g. 507")
     a("--interleave", action="store_true", default=None, help="packet mode: spread the elements over the packets, "
       "so a lost packet erases a scattered share of every token (float wire dtypes)")
@@ -104,6 +106,12 @@ def _config(args):
     from llm_split.profile import ProfileConfig
 
     given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(ProfileConfig)}
+    if getattr(args, "old_payload_bytes", None) is not None:
+        if given["tensor_bytes"] is not None:
+            raise ValueError("--payload-bytes: the old name of --tensor-bytes; give only --tensor-bytes")
+        print("layersplit profile: --payload-bytes is deprecated, it counts tensor bytes per packet: "
+              "use --tensor-bytes", file=sys.stderr)
+        given["tensor_bytes"] = args.old_payload_bytes
     return ProfileConfig(**{k: v for k, v in given.items() if v is not None})
 
 

@@ -29,21 +29,25 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llm_split.wire.codec import WIRE_DTYPES, Codec
+from cosim.config.checks import Choice, ConfigError, Fn, Int, ListOf, Num, Optional, Section, Str
 from llm_split.cost import resolve_profile
 from llm_split.damage.models import Damage
 from llm_split.damage.registry import get as get_damage_model
 from llm_split.damage.registry import names as damage_models
-from llm_split.wire.fill import check_fill
+from llm_split.model import DEVICES, DTYPES
+from llm_split.wire.codec import Codec
+from llm_split.wire.settings import WIRE_KEYS, check_wire
 
 PROFILE_MODES = ("element", "packet")  # the default; any damage model whose strength is p (by_p) can be profiled
 DEFAULT_PS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3)
 MAX_DECISIVE = 6
+MAX_LAYER = 1024  # checked against the model's layers once it is loaded
 
 
 @dataclass
 class ProfileConfig:
-    """Settings of a split-point analysis; checked when built (ValueError names the field)."""
+    """Settings of a split-point analysis; every field is checked when built, by the config engine
+    that checks scenarios (:data:`SCHEMA`; a ConfigError, a ValueError, names the field)."""
 
     model: str = "smollm2-135m"
     corpus: str = "lee"
@@ -64,9 +68,9 @@ class ProfileConfig:
     out: str = "profile_out"
     cache_dir: str | None = None
     wire_dtype: str = "float16"
-    payload_bytes: int = 1024
+    tensor_bytes: int = 1024  # per packet, header and side block on top (a session counts the whole packet)
     fill: str = "zero"
-    sink: bool = False
+    sink_row: bool = False
     protect: tuple[int, ...] = field(default=())
     interleave: bool = False  # packet mode: spread elements over the packets (llm_split.wire.codec)
     ue_device: str = "phone"
@@ -74,27 +78,51 @@ class ProfileConfig:
     max_cache_mb: float = 1024.0
 
     def __post_init__(self):
-        allowed = tuple(m for m in damage_models() if get_damage_model(m).by_p)
-        if not self.modes or any(m not in allowed for m in self.modes):
-            raise ValueError(f"modes: {list(self.modes)} must be a non-empty subset of {allowed}")
-        bad_ps = [p for p in self.ps if not 0.0 <= p <= 1.0]
-        if bad_ps or not self.ps:
-            raise ValueError(f"ps: {bad_ps or list(self.ps)} must be probabilities in [0, 1]")
-        if self.wire_dtype not in WIRE_DTYPES:
-            raise ValueError(f"wire_dtype: {self.wire_dtype!r} is not one of {WIRE_DTYPES}")
-        if self.max_tokens < 2:
-            raise ValueError(f"max_tokens: {self.max_tokens!r} must be >= 2")
-        if self.seeds < 1:
-            raise ValueError(f"seeds: {self.seeds!r} must be >= 1")
-        if self.max_seeds < self.seeds:
-            raise ValueError(f"max_seeds: {self.max_seeds!r} must be >= seeds ({self.seeds})")
-        if not self.ci_target > 0:
-            raise ValueError(f"ci_target: {self.ci_target!r} must be > 0")
-        if not 0 <= self.decisive <= MAX_DECISIVE:
-            raise ValueError(f"decisive: {self.decisive!r} must be in 0..{MAX_DECISIVE} (2^decisive passes per window)")
-        if not self.decisive_factor > 1:
-            raise ValueError(f"decisive_factor: {self.decisive_factor!r} must be > 1")
-        check_fill(self.fill)
+        for name, parse in SCHEMA.fields.items():
+            setattr(self, name, parse(name, getattr(self, name)))
+        SCHEMA.check("", self)
+
+
+def _modes(path: str, v) -> tuple[str, ...]:
+    allowed = tuple(m for m in damage_models() if get_damage_model(m).by_p)
+    modes = ListOf(Choice(allowed), len(allowed), into=tuple)(path, v)
+    if not modes:
+        raise ConfigError(f"{path}: [] must be a non-empty subset of {', '.join(allowed)}")
+    return modes
+
+
+def _ps(path: str, v) -> tuple[float, ...]:
+    ps = ListOf(Num(0, 1), 1000, into=tuple)(path, v)
+    if not ps:
+        raise ConfigError(f"{path}: [] must hold at least one probability in [0, 1]")
+    return ps
+
+
+def _check(path: str, cfg: ProfileConfig) -> None:
+    if cfg.max_seeds < cfg.seeds:
+        raise ConfigError(f"max_seeds: {cfg.max_seeds!r} must be >= seeds ({cfg.seeds})")
+    check_wire(path, cfg)
+
+
+# The profile's keys, as `layersplit profile` takes them (--max-tokens for max_tokens); also listed
+# on the reference page of every key (cosim.config.reference).
+SCHEMA = Section(ProfileConfig, {
+    "model": Str(), "corpus": Str(),
+    "window": Int(1, 32_768, unit="tokens"), "stride": Int(1, 32_768, unit="tokens"),
+    "max_tokens": Int(2, 100_000_000, unit="tokens"),
+    "ks": Optional(ListOf(Int(0, MAX_LAYER), MAX_LAYER + 1, into=tuple)),
+    "ps": Fn(_ps, "list of numbers", "probabilities, 0 <= x <= 1, at least one"),
+    "modes": Fn(_modes, "list of names", "damage models whose strength is p (element, packet, ...), at least one"),
+    "dtype": Choice(tuple(DTYPES)), "device": Choice(DEVICES),
+    "seed": Int(0, 2**32 - 1), "seeds": Int(1, 1000), "max_seeds": Int(1, 1000),
+    "ci_target": Num(0, 10, lo_open=True),
+    "decisive": Int(0, MAX_DECISIVE), "decisive_factor": Num(1, 1e6, lo_open=True),
+    "out": Str(), "cache_dir": Optional(Str()),
+    "tensor_bytes": Int(16, 1 << 20),
+    **WIRE_KEYS,
+    "ue_device": Str(), "edge_device": Str(),
+    "max_cache_mb": Num(0, 1e6, lo_open=True),
+}, check=_check)
 
 
 def _cells(cfg: ProfileConfig, ks, codec: Codec) -> list[tuple[int, Damage]]:
@@ -102,7 +130,7 @@ def _cells(cfg: ProfileConfig, ks, codec: Codec) -> list[tuple[int, Damage]]:
     for k in ks:
         for p in sorted(set(cfg.ps)):
             for mode in cfg.modes:
-                d = Damage("none") if p == 0 else Damage(mode, p, codec=codec, fill=cfg.fill, sink=cfg.sink)
+                d = Damage("none") if p == 0 else Damage(mode, p, codec=codec, fill=cfg.fill, sink=cfg.sink_row)
                 if (k, d) not in cells:
                     cells.append((k, d))
     return cells
@@ -122,8 +150,7 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
                         max_cache_mb=cfg.max_cache_mb)
     ev, windows = wb.evaluator, wb.windows
     ks = list(range(wb.n_layers + 1)) if cfg.ks is None else list(cfg.ks)
-    # profile's payload_bytes are the tensor bytes of a packet (not the packet on the air, as in a session)
-    codec = Codec(wb.hidden_size, cfg.wire_dtype, cfg.payload_bytes, tuple(cfg.protect), cfg.fill, cfg.interleave)
+    codec = Codec(wb.hidden_size, cfg.wire_dtype, cfg.tensor_bytes, cfg.protect, cfg.fill, cfg.interleave)
     cells = _cells(cfg, ks, codec)
     bar = tqdm(total=len(cells) * len(windows) * cfg.seeds + len(windows),
                desc="profile", disable=not progress, unit="pass")
@@ -141,7 +168,7 @@ def run_profile(cfg: ProfileConfig, progress: bool = True):
                     ue_time_s=ue_t, ue_energy_j=ue_e, edge_time_s=cost.edge_cost(k, tokens)[0])
         for p in sorted(set(cfg.ps)):
             for mode in cfg.modes:
-                d = Damage("none") if p == 0 else Damage(mode, p, codec=codec, fill=cfg.fill, sink=cfg.sink)
+                d = Damage("none") if p == 0 else Damage(mode, p, codec=codec, fill=cfg.fill, sink=cfg.sink_row)
                 ci = ppl_of[(k, d)]
                 rows.append(dict(k=k, p=p, mode=mode, ppl=ci.value, ppl_lo=ci.lo, ppl_hi=ci.hi, seeds=ci.n,
                                  ci_ok=ci.rel_half <= cfg.ci_target, **base))

@@ -85,7 +85,7 @@ def safe_name(path: str, v: Any) -> str:
 
 
 def list_of(path: str, v: Any, max_len: int = 100_000) -> list:
-    if not isinstance(v, list):
+    if not isinstance(v, (list, tuple)):  # YAML gives lists; configs built in Python, tuples
         raise ConfigError(f"{path}: {v!r} is not a list")
     if len(v) > max_len:
         raise ConfigError(f"{path}: {len(v)} items, at most {max_len} are allowed")

@@ -8,7 +8,8 @@ Each key's type and allowed values come from its parser object (cosim.config.che
 checks that the committed page is this output and that every dataclass field is on it.
 
 This module sits in cosim.config but reads the schemas of cosim.radio, cosim.run, cosim.session and
-cosim.sweep: it imports them when it runs, never when the engine is imported.
+cosim.sweep, and the profile command's (llm_split.profile): it imports them when it runs, never
+when the engine is imported.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def schemas() -> list[tuple[str, str, Section, str, tuple[str, ...]]]:
     from cosim.run.probes import probe_schema
     from cosim.session.config import SCHEMA as session
     from cosim.sweep.runner import schema as sweep_schema
+    from llm_split.profile import SCHEMA as profile
 
     common = (*COMMON_TOP, "edge", "ue_groups")
     return [
@@ -121,6 +123,9 @@ def schemas() -> list[tuple[str, str, Section, str, tuple[str, ...]]]:
          "and `stop_s`. Source: cosim.run.probes.", probe_schema(0), "probes[].", ()),
         ("Sweep files", "`layersplit sweep SWEEP.yaml`; `base` is required, relative to the sweep file. "
          "Source: cosim.sweep.runner.", sweep_schema(Path(".")), "", ()),
+        ("`layersplit profile` options", "Not a YAML file: each key is the option `--KEY` with `-` for `_` "
+         "(`max_tokens` is `--max-tokens`), lists comma-separated (`--ks 0-30:5`, `--ps 0,0.1`). "
+         "Source: llm_split.profile.", profile, "", ()),
     ]
 
 

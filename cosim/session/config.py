@@ -20,13 +20,12 @@ from cosim.config.checks import integer as _int
 from cosim.config.checks import list_of as _list
 from cosim.config.checks import num as _num
 from cosim.config.checks import string as _str
+from llm_split.wire.settings import WIRE_KEYS, check_wire
 
 MAX_LAYER = 1024  # the split point is checked against the model's layers once it is loaded
 
 SECTIONS = ("model", "requests", "ue_device", "edge_server", "split", "probes")
 POLICIES = ("fixed", "sinr_table", "agent")
-WIRE_DTYPES = ("float32", "float16", "bfloat16", "int8")
-FILL_MODES = ("zero", "mean")
 MODEL_DTYPES = ("float32", "bfloat16")
 MODEL_DEVICES = ("auto", "cpu", "cuda")  # llm_split.model.resolve_device; bfloat16 on a GPU
 
@@ -107,12 +106,6 @@ def _table(path: str, v: Any) -> tuple[tuple[float, int], ...]:
     return tuple(sorted(rows, reverse=True))
 
 
-def _check_model(path: str, m: ModelSection) -> None:
-    if m.interleave and m.wire_dtype == "int8":
-        raise ConfigError(f"{path}.interleave: true needs a float model.wire_dtype (float32, float16, bfloat16), "
-                          "not int8")
-
-
 _DEVICE = Fn(_device, "profile", "a profile name (llm_split.PROFILES: phone, edge-gpu, ...), measured, "
                                  "or a profile JSON file")
 
@@ -122,10 +115,8 @@ SCHEMA = Section(SessionConfig, {
         "name": Str(), "dtype": Choice(MODEL_DTYPES),
         "device": Choice(MODEL_DEVICES),
         "cache_dir": Fn(_folder, "string", "a folder that exists or can be made"),
-        "wire_dtype": Choice(WIRE_DTYPES),
-        "fill": Choice(FILL_MODES), "protect": ListOf(Int(0, 65_535), 4096, into=tuple), "sink_row": Bool(),
-        "interleave": Bool(),
-    }, check=_check_model),
+        **WIRE_KEYS,
+    }, check=check_wire),
     "requests": Section(RequestsSection, {
         "rate_per_s": Num(0, 1000, lo_open=True),
         "times_s": ListOf(Num(0, 1e6), into=lambda xs: tuple(sorted(xs))),

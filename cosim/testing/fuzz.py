@@ -14,7 +14,7 @@ except ImportError as exc:  # a test dependency, not a runtime one
     raise ImportError("cosim.testing.fuzz needs hypothesis: pip install 'layersplit[test]'") from exc
 
 from cosim.radio.lte.schema import BANDWIDTHS, PROPAGATION_MODELS, SCHEDULERS
-from cosim.session.config import WIRE_DTYPES
+from llm_split.wire.settings import WIRE_DTYPES
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 NOT_NUMBER = st.one_of(TEXT, st.booleans(), st.none(), st.lists(st.integers(), max_size=2))

@@ -43,7 +43,7 @@ def element_packets(codec, row: int, col: int) -> list[int]:
     scale = 4 if codec.dtype == "int8" else 0
     start = row * per_row + scale + col * eb
     spans = [(start, start + eb)] + ([(row * per_row, row * per_row + 4)] if scale else [])
-    return sorted({b // codec.payload_bytes for lo, hi in spans for b in (lo, hi - 1)})
+    return sorted({b // codec.tensor_bytes for lo, hi in spans for b in (lo, hi - 1)})
 
 
 def decisive_units(hidden: torch.Tensor, damage, max_units: int, factor: float) -> tuple[int, ...]:

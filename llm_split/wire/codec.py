@@ -4,7 +4,7 @@ Wire format of one packet (little endian)::
 
     header (20 bytes): magic b"LS", dtype code u8, flags u8, packet index u32,
                        packet count u32, tokens u32, hidden size u32
-    payload:           bytes [i * payload_bytes, (i + 1) * payload_bytes) of the tensor stream
+    payload:           bytes [i * tensor_bytes, (i + 1) * tensor_bytes) of the tensor stream
     side block:        only with ``protect``: the protected channels of every token
 
 Flags: bit 0 set when the packet carries a side block, bit 1 when the stream is interleaved.
@@ -36,8 +36,7 @@ import numpy as np
 import torch
 
 from llm_split.wire.fill import check_fill, fill_erased
-
-WIRE_DTYPES = ("float32", "float16", "bfloat16", "int8")
+from llm_split.wire.settings import WIRE_DTYPES
 _CODES = {name: i for i, name in enumerate(WIRE_DTYPES)}
 _HEADER = struct.Struct("<2sBBIIII")
 HEADER_BYTES = _HEADER.size
@@ -74,7 +73,8 @@ class Codec:
     Args:
         hidden_size: channels per token (e.g. 576 for SmolLM2-135M).
         dtype: wire format, one of :data:`WIRE_DTYPES`.
-        payload_bytes: tensor bytes per packet, >= 16 (the header and side block come on top).
+        tensor_bytes: tensor bytes per packet, >= 16 (the header and side block come on top;
+            ``payload_bytes`` elsewhere is the whole packet on the air, see llm_split.lossy.wire_codec).
         protect: channel indices repeated in every packet (side block; float16 for int8).
         fill: what erased elements become, see :mod:`llm_split.wire.fill`.
         interleave: spread the elements over the packets (see the module doc); float dtypes only.
@@ -82,7 +82,7 @@ class Codec:
 
     hidden_size: int
     dtype: str = "float16"
-    payload_bytes: int = 1024
+    tensor_bytes: int = 1024
     protect: tuple[int, ...] = field(default=())
     fill: str = "zero"
     interleave: bool = False
@@ -90,8 +90,8 @@ class Codec:
     def __post_init__(self):
         if self.dtype not in WIRE_DTYPES:
             raise ValueError(f"dtype: {self.dtype!r} is not one of {WIRE_DTYPES}")
-        if not isinstance(self.payload_bytes, int) or self.payload_bytes < 16:
-            raise ValueError(f"payload_bytes: {self.payload_bytes!r} must be an integer >= 16")
+        if not isinstance(self.tensor_bytes, int) or self.tensor_bytes < 16:
+            raise ValueError(f"tensor_bytes: {self.tensor_bytes!r} must be an integer >= 16")
         if not isinstance(self.hidden_size, int) or self.hidden_size < 1:
             raise ValueError(f"hidden_size: {self.hidden_size!r} must be a positive integer")
         bad = [c for c in self.protect if not 0 <= c < self.hidden_size]
@@ -123,13 +123,13 @@ class Codec:
 
     def n_packets(self, tokens: int) -> int:
         """Number of packets for ``tokens`` rows (at least 1)."""
-        return max(1, math.ceil(self.stream_bytes(tokens) / self.payload_bytes))
+        return max(1, math.ceil(self.stream_bytes(tokens) / self.tensor_bytes))
 
     def packet_sizes(self, tokens: int) -> list[int]:
         """Size in bytes of each packet for ``tokens`` rows (what the radio link must carry)."""
         n, total = self.n_packets(tokens), self.stream_bytes(tokens)
         extra = HEADER_BYTES + self.side_bytes(tokens)
-        return [extra + min(self.payload_bytes, total - i * self.payload_bytes) for i in range(n)]
+        return [extra + min(self.tensor_bytes, total - i * self.tensor_bytes) for i in range(n)]
 
     def wire_bytes(self, tokens: int) -> int:
         """Total bytes sent for ``tokens`` rows: payloads, headers and side blocks."""
@@ -166,7 +166,7 @@ class Codec:
             raise ValueError(f"hidden: shape {tuple(hidden.shape)} is not (tokens, {self.hidden_size})")
         tokens = hidden.shape[0]
         stream, side = self._to_stream(hidden), self._side(hidden)
-        n, p = self.n_packets(tokens), self.payload_bytes
+        n, p = self.n_packets(tokens), self.tensor_bytes
         return [
             _HEADER.pack(_MAGIC, _CODES[self.dtype], self._flags(side), i, n, tokens, self.hidden_size)
             + stream[i * p:(i + 1) * p] + side
@@ -216,7 +216,7 @@ class Codec:
         Returns:
             (hidden float32 (tokens, hidden) with erased elements filled, erased bool mask).
         """
-        n, p = self.n_packets(tokens), self.payload_bytes
+        n, p = self.n_packets(tokens), self.tensor_bytes
         total = self.stream_bytes(tokens)
         stream = np.zeros(total, dtype=np.uint8)
         byte_ok = np.zeros(total, dtype=bool)

@@ -29,7 +29,7 @@ packet, mean + sink + protect    57.2     47.8    47.2
 packet, mean + sink, interleave  43.4     39.3    40.3
 =============================  ======  =======  ======
 
-``mean`` + ``sink`` is the best and costs no bytes: use it (``--fill mean --sink``). Repeating
+``mean`` + ``sink`` is the best and costs no bytes: use it (``--fill mean --sink-row``). Repeating
 channel 507 in every packet (``Codec.protect``) helps alone at k = 15 but adds nothing on top of
 mean + sink while sending half as many bytes again. Interleaving the packets
 (``Codec.interleave``, free too) makes packet loss as mild as element erasure, most of all at
@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import torch
 
-FILL_MODES = ("zero", "mean")
+from llm_split.wire.settings import FILL_MODES
 
 
 def check_fill(mode: str) -> None:

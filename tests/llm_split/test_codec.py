@@ -15,7 +15,7 @@ def _hidden(tokens=37, hidden=64, seed=0):
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_round_trip_exact_for_float_formats(dtype):
     h = _hidden().to(getattr(torch, dtype)).to(torch.float32)  # representable in the wire format
-    codec = Codec(64, dtype, payload_bytes=100)
+    codec = Codec(64, dtype, tensor_bytes=100)
     out, erased = codec.rebuild(codec.encode(h), lost=[])
     assert torch.equal(out, h)
     assert not erased.any()
@@ -23,7 +23,7 @@ def test_round_trip_exact_for_float_formats(dtype):
 
 def test_int8_error_bounded_by_half_a_step_per_token():
     h = _hidden()
-    codec = Codec(64, "int8", payload_bytes=100)
+    codec = Codec(64, "int8", tensor_bytes=100)
     out, _ = codec.rebuild(codec.encode(h), lost=[])
     step = h.abs().amax(1, keepdim=True) / 127
     assert ((out - h).abs() <= step / 2 + 1e-6 * step).all()
@@ -32,7 +32,7 @@ def test_int8_error_bounded_by_half_a_step_per_token():
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
 def test_sizes_and_headers(dtype):
-    codec = Codec(64, dtype, payload_bytes=100)
+    codec = Codec(64, dtype, tensor_bytes=100)
     packets = codec.encode(_hidden())
     assert len(packets) == codec.n_packets(37)
     assert sum(len(p) for p in packets) == codec.wire_bytes(37)
@@ -41,7 +41,7 @@ def test_sizes_and_headers(dtype):
 
 def test_lost_packets_erase_exactly_their_elements():
     h = _hidden()
-    codec = Codec(64, "float16", payload_bytes=128)  # 64 elements per packet, rows of 64
+    codec = Codec(64, "float16", tensor_bytes=128)  # 64 elements per packet, rows of 64
     out, erased = codec.rebuild(codec.encode(h), lost={2, 5})
     expected = torch.zeros(37, 64, dtype=torch.bool)
     expected[[2, 5]] = True
@@ -53,7 +53,7 @@ def test_lost_packets_erase_exactly_their_elements():
 def test_int8_packet_loss_takes_values_and_scales():
     # int8 rows are 4 + 64 = 68 bytes; packet 1 holds stream bytes 100..199: values 28..63 of
     # row 1 (its scale sits in packet 0) and the scale of row 2, which erases all of row 2.
-    codec = Codec(64, "int8", payload_bytes=100)
+    codec = Codec(64, "int8", tensor_bytes=100)
     _, erased = codec.rebuild(codec.encode(_hidden()), lost={1})
     assert not erased[0].any()
     assert not erased[1, :28].any() and erased[1, 28:].all()
@@ -63,7 +63,7 @@ def test_int8_packet_loss_takes_values_and_scales():
 
 def test_protected_channels_survive_losses():
     h = _hidden()
-    codec = Codec(64, "float32", payload_bytes=256, protect=(5, 7))
+    codec = Codec(64, "float32", tensor_bytes=256, protect=(5, 7))
     packets = codec.encode(h)
     out, erased = codec.rebuild(packets, lost=set(range(1, len(packets))))
     assert erased.float().mean() > 0.9
@@ -73,7 +73,7 @@ def test_protected_channels_survive_losses():
 
 def test_decode_from_subset_matches_rebuild():
     h = _hidden()
-    codec = Codec(64, "bfloat16", payload_bytes=64, fill="mean")
+    codec = Codec(64, "bfloat16", tensor_bytes=64, fill="mean")
     packets = codec.encode(h)
     a, ea = codec.decode({i: p for i, p in enumerate(packets) if i % 3}, tokens=37)
     b, eb = codec.rebuild(packets, lost=range(0, len(packets), 3))
@@ -82,7 +82,7 @@ def test_decode_from_subset_matches_rebuild():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(dtype="fp8"), "dtype: 'fp8' is not one of"),
-    (dict(payload_bytes=8), "payload_bytes: 8 must be an integer >= 16"),
+    (dict(tensor_bytes=8), "tensor_bytes: 8 must be an integer >= 16"),
     (dict(protect=(64,)), r"protect: channels \[64\] are outside 0..63"),
     (dict(fill="median"), "fill: 'median' is not one of"),
     (dict(dtype="int8", interleave=True), "interleave: needs a float wire dtype"),
@@ -94,17 +94,17 @@ def test_bad_settings_raise(kwargs, match):
 
 
 def test_bad_lost_index_and_foreign_packet_raise():
-    codec = Codec(64, "float16", payload_bytes=128)
+    codec = Codec(64, "float16", tensor_bytes=128)
     packets = codec.encode(_hidden())
     with pytest.raises(ValueError, match=r"lost: packet indices \[99\] are outside"):
         codec.rebuild(packets, lost=[99])
-    other = Codec(64, "float32", payload_bytes=128)
+    other = Codec(64, "float32", tensor_bytes=128)
     with pytest.raises(ValueError, match="does not match this codec"):
         other.decode({0: packets[0]}, tokens=37)
 
 
 def test_packet_sizes_match_encoded_packets():
-    codec = Codec(64, "int8", payload_bytes=100, protect=(1,))
+    codec = Codec(64, "int8", tensor_bytes=100, protect=(1,))
     assert codec.packet_sizes(37) == [len(p) for p in codec.encode(_hidden())]
 
 
@@ -122,7 +122,7 @@ def test_interleaved_loss_erases_every_nth_element_across_all_tokens():
     # 37 x 64 float16 elements in packets of 64 elements: 37 packets, so packet i holds the flat
     # elements i, i + 37, i + 74, ...: one element of every token (64 = 37 + 27: two for some).
     h = _hidden()
-    codec = Codec(64, "float16", payload_bytes=128, interleave=True)
+    codec = Codec(64, "float16", tensor_bytes=128, interleave=True)
     packets = codec.encode(h)
     assert len(packets) == 37
     out, erased = codec.rebuild(packets, lost={2, 5})

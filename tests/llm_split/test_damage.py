@@ -27,7 +27,7 @@ def test_packet_loss_rate_matches_p():
 
 def test_same_seed_same_damage_other_seed_differs():
     h = torch.randn(64, 32)
-    for d in (Damage("element", 0.2), Damage("packet", 0.3, codec=Codec(32, payload_bytes=64)),
+    for d in (Damage("element", 0.2), Damage("packet", 0.3, codec=Codec(32, tensor_bytes=64)),
               Damage("noise", snr_db=10)):
         assert torch.equal(d.apply(h, _gen(7)), d.apply(h, _gen(7)))
         assert not torch.equal(d.apply(h, _gen(7)), d.apply(h, _gen(8)))
@@ -42,7 +42,7 @@ def test_gaussian_noise_snr():
 
 def test_packet_erasure_uses_codec():
     h = torch.randn(16, 32)
-    out, erased = packet_erasure(h, Codec(32, "float32", payload_bytes=128), lost={0})
+    out, erased = packet_erasure(h, Codec(32, "float32", tensor_bytes=128), lost={0})
     assert erased[0].all() and not erased[1:].any()
     assert torch.equal(out[1:], h[1:])
 

@@ -24,7 +24,7 @@ def test_strata_are_every_assignment_with_its_probability():
 def test_element_packets_are_the_packets_whose_loss_erases_it():
     hidden = torch.randn(6, 40)
     for dtype in ("float16", "int8"):
-        codec = Codec(40, dtype, payload_bytes=52)
+        codec = Codec(40, dtype, tensor_bytes=52)
         n = codec.n_packets(6)
         for row, col in ((0, 0), (2, 25), (5, 39)):
             carriers = element_packets(codec, row, col)
@@ -51,7 +51,7 @@ def test_forced_units_override_the_draw(lost):
     for seed_p in (0.0, 1.0):
         out = Damage("element", seed_p).apply(h, gen(), forced={17: lost})
         assert (out.view(-1)[17] == 0) == lost
-    codec = Codec(16, "float32", payload_bytes=16)  # 4 elements per packet
+    codec = Codec(16, "float32", tensor_bytes=16)  # 4 elements per packet
     out = Damage("packet", 0.0, codec=codec).apply(h, gen(), forced={2: lost})
     assert bool((out.view(-1)[8:12] == 0).all()) == lost
 

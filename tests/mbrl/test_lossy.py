@@ -24,4 +24,4 @@ def test_session_and_real_evaluator_give_the_same_nll(protect, interleave):
         assert q.nll == ev.nll(w, k, lost)
         assert ev.ppl(w, k, lost) == pytest.approx(math.exp(q.nll / q.n_scored), rel=1e-12)
     # 1200 bytes on the air = 20 header + the protected block (17 tokens x float16) + tensor bytes
-    assert ev.codec.payload_bytes == 1200 - 20 - 17 * 2 * len(protect)
+    assert ev.codec.tensor_bytes == 1200 - 20 - 17 * 2 * len(protect)
