@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import math
 import struct
+import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
@@ -105,6 +106,13 @@ class Codec:
             # loss erase whole tokens.
             raise ValueError("interleave: needs a float wire dtype (float32, float16, bfloat16), not int8")
         object.__setattr__(self, "protect", tuple(int(c) for c in self.protect))
+
+    @property
+    def payload_bytes(self) -> int:
+        """Deprecated: the old name of :attr:`tensor_bytes` (``payload_bytes`` now always means the
+        whole packet on the air, as a session's ``transfer.payload_bytes``)."""
+        warnings.warn("Codec.payload_bytes is deprecated: use Codec.tensor_bytes", DeprecationWarning, stacklevel=2)
+        return self.tensor_bytes
 
     # sizes -----------------------------------------------------------------
     @property

@@ -137,3 +137,8 @@ def test_interleaved_packets_are_refused_by_a_plain_codec():
     packets = Codec(64, "float16", 128, interleave=True).encode(_hidden())
     with pytest.raises(ValueError, match=r"1, 2, 0, 37, 37, 64\).*interleave False"):
         Codec(64, "float16", 128).decode({0: packets[0]}, tokens=37)
+
+
+def test_payload_bytes_is_the_deprecated_name_of_tensor_bytes():
+    with pytest.warns(DeprecationWarning, match="tensor_bytes"):
+        assert Codec(64, tensor_bytes=100).payload_bytes == 100
