@@ -35,11 +35,11 @@ PAGES = {"docs/benchmarks.md": None, "docs/reliability.md": {"reliability"}}  # 
 
 
 def num(x, digits: int = 3) -> str:
-    """``x`` to ``digits`` significant figures (integers in full), thousands separated."""
+    """``x`` to ``digits`` significant figures (whole numbers in full), thousands separated."""
     if isinstance(x, bool) or x is None or isinstance(x, str):
         return str(x).lower() if isinstance(x, bool) else str(x)
-    if isinstance(x, int) or float(x).is_integer() and abs(x) >= 10 ** (digits - 1):
-        return f"{int(round(x)):,}"
+    if isinstance(x, int) or float(x).is_integer():
+        return f"{int(x):,}"
     if x == 0:
         return "0"
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
@@ -189,7 +189,8 @@ def load_records(results: Path = RESULTS) -> list[dict]:
 def setup_text(s: dict) -> str:
     load = f"load {s['load_start'][0]:g} -> {s['load_end'][0]:g}" if s.get("load_end") else ""
     commit = (s.get("git_commit") or "no git")[:9] + (" + local changes" if s.get("git_dirty") else "")
-    parts = [f"{s.get('cpu', '?')} x {s.get('cores', '?')}", load, str(s.get("date", "?"))[:10], commit]
+    cpu = str(s.get("cpu", "?")).replace("(R)", "").replace("(TM)", "")
+    parts = [f"{cpu} x {s.get('cores', '?')}", load, str(s.get("date", "?"))[:10], commit]
     return ", ".join(p for p in parts if p)
 
 
