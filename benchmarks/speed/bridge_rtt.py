@@ -20,12 +20,17 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from cosim import Simulation
 from cosim.bridge.programs import program_path
+
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks.record
+from benchmarks import record  # noqa: E402
 
 PY_CPU, PEER_CPU = 0, 1
 TWO_CPUS = (os.cpu_count() or 1) > 1
@@ -97,7 +102,9 @@ def main() -> None:
     ap.add_argument("--stream-n", type=int, default=5_000_000, help="records for (f)")
     ap.add_argument("--spin-us", type=float, nargs="+", default=[20.0, 0.0],
                     help="spin-before-sleep settings to compare; the first is the bridge's default")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
     if TWO_CPUS:
         os.sched_setaffinity(0, {PY_CPU})
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -138,12 +145,14 @@ def main() -> None:
     rate = got / wall
     print(f"(f) streaming {got} records under one grant: {rate / 1e6:.2f} M records/s")
 
-    print(json.dumps({
+    out = {
         "bridge_rtt_us": results[default]["median"], "bridge_rtt_p99_us": results[default]["p99"],
         "zmq_rtt_us": zmq["median"], "floor_rtt_us": floor_med, "gap_work_us": work_us,
         "gap_bridge_added_us": gap[default], "gap_zmq_added_us": gap_zmq,
         "horizon_added_us_per_slot": horizon_us, "stream_records_per_s": rate,
-    }))
+    }
+    print(json.dumps(out))
+    rec.save(out)
 
 
 if __name__ == "__main__":

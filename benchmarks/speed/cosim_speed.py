@@ -15,12 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import yaml
 
 from cosim.session.runner import run_session_file
+
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks.record
+from benchmarks import record  # noqa: E402
 
 
 def scenario(ues: int, duration_s: float, rate: float, prompt_tokens: int) -> dict:
@@ -44,7 +48,9 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=10.0, help="simulated seconds per run")
     ap.add_argument("--rate", type=float, default=1.0, help="requests per second per UE")
     ap.add_argument("--prompt-tokens", type=int, default=64)
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"setup: {cpu}, {os.cpu_count()} vCPUs, load {os.getloadavg()[0]:.2f}; SmolLM2-135M float32 on CPU, "
           f"k = 8, {args.prompt_tokens}-token prompts, {args.rate} requests/s per UE, LTE 50 RBs, "
@@ -70,6 +76,7 @@ def main() -> None:
                   f"faster; identical slots/packets/requests: {out['same_traces'][i]}")
     out["load_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
+    rec.save(out)
 
 
 MODES = {"before": False, "after": True}

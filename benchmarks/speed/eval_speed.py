@@ -26,14 +26,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 import torch
 
 from llm_split import Evaluator, SplitModel, load_model, load_text, measure_profile, sliding_windows, tokenize
 from llm_split.model import device_dtype, resolve_device, resolve_dtype
 from llm_split.perplexity import nll_from_logits
+
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks.record
+from benchmarks import record  # noqa: E402
 
 KS = (1, 15, 29)
 
@@ -80,7 +85,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=0, help="also time the tail of this many windows in one pass")
     ap.add_argument("--architecture", default=None, help="folder with a config.json: random weights of it")
     ap.add_argument("--profile", action="store_true", help="also measure a compute profile on the device")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
 
     device = resolve_device(args.device, "--device")
     wait = torch.cuda.synchronize if device == "cuda" else (lambda: None)
@@ -129,6 +136,7 @@ def main() -> None:
         out["profile"] = asdict(prof)
         print(f"measured profile: {prof.flop_rate / 1e12:.2f} TFLOP/s, {prof.byte_rate / 1e9:.0f} GB/s ({prof.source})")
     print(json.dumps(out))
+    rec.save(out)
 
 
 if __name__ == "__main__":

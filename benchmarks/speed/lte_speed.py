@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +33,9 @@ from cosim.run.cell_run import run_cell
 from cosim.bridge.programs import program_path
 from cosim.radio.lte.schema import load_scenario
 from cosim.radio.lte.program_config import to_program_config
+
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks.record
+from benchmarks import record  # noqa: E402
 
 UES = (1, 8, 32)
 _RATE = re.compile(r"\(([0-9.]+) sim-s per wall-s\)")
@@ -87,7 +91,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the best counts (default 3)")
     ap.add_argument("--quick", action="store_true", help="shorter simulated times (a smoke run)")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
     durations = {1: 10.0, 8: 4.0, 32: 2.0} if not args.quick else {1: 1.0, 8: 0.5, 32: 0.3}
     for line in _setup_lines(durations, args.repeat):
         print(line, flush=True)
@@ -113,6 +119,7 @@ def main() -> None:
                                "streaming_end_to_end_sim_s_per_wall_s"), row):
                 result[key].append(round(v, 3))
     print(json.dumps(result))
+    rec.save(result)
 
 
 if __name__ == "__main__":

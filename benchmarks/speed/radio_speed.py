@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from cosim.run.cell_run import run_cell
 from cosim.radio.nr.program_config import to_program_config
 from cosim.radio.nr.schema import load_scenario
 from lte_speed import program_rate, run_standalone  # benchmarks/ is on the path when run as a script
+
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks.record
+from benchmarks import record  # noqa: E402
 
 NUMEROLOGIES = (0, 1, 3)
 UES = (1, 8, 32)
@@ -56,7 +60,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the best counts (default 3)")
     ap.add_argument("--quick", action="store_true", help="shorter simulated times (a smoke run)")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
     durations = {1: 2.0, 8: 1.0, 32: 0.5} if not args.quick else {1: 0.3, 8: 0.2, 32: 0.1}
     print(f"cpus: {os.cpu_count()}, load at start: {os.getloadavg()}; simulated s per UE count: {durations}; "
           f"best of {args.repeat}", flush=True)
@@ -81,6 +87,7 @@ def main() -> None:
             result["sim_s_per_wall_s"].append(stream_row)
             result["bridge_off_sim_s_per_wall_s"].append(off_row)
     print(json.dumps(result))
+    rec.save(result)
 
 
 if __name__ == "__main__":

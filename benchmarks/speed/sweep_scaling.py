@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +21,9 @@ import yaml
 
 from cosim.sweep.runner import run_sweep
 from cosim.sweep.store import SweepDir
+
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks.record
+from benchmarks import record  # noqa: E402
 
 
 def write_sweep(folder: Path, points: int, duration: float, ues: int) -> Path:
@@ -40,7 +44,9 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=8)
     ap.add_argument("--duration", type=float, default=4.0, help="simulated seconds per point")
     ap.add_argument("--ues", type=int, default=8)
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"setup: {cpu}, {os.cpu_count()} vCPUs, load {os.getloadavg()[0]:.2f}; {args.points} points of an LTE "
           f"cell, {args.ues} UEs, {args.duration} simulated s each, uplink probes")
@@ -66,6 +72,7 @@ def main() -> None:
           f"time; merged slots identical across executors: {same}")
     out["load_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
+    rec.save(out)
 
 
 if __name__ == "__main__":

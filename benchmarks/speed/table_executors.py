@@ -20,13 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks import record  # noqa: E402
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--keys", type=int, default=64, help="distinct (window, lost set) states")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--executors", default="serial,local,ray")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
 
     import numpy as np
 
@@ -51,6 +55,7 @@ def main() -> int:
            "speedup_vs_serial": {ex: round(walls["serial"] / w, 2) for ex, w in walls.items()} if "serial" in walls else {},
            "identical": all(np.array_equal(t.ppl, first.ppl) for t in tables.values())}
     print(json.dumps(out))
+    rec.save(out)
     return 0
 
 

@@ -16,13 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks import record  # noqa: E402
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--decisive", default="0,1", help="settings to compare (default 0,1)")
     ap.add_argument("--ks", default="3,15")
     ap.add_argument("--seeds", type=int, default=5)
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
     from llm_split.profile import ProfileConfig, run_profile
 
     out = {}
@@ -39,6 +43,7 @@ def main() -> int:
         out[f"decisive_{dec}"] = {"wall_s": round(wall, 1), "wall_measured": True,
                                   "half": {f"k{r.k}_p{r.p:g}_{r.mode}": round(float(r.half), 4) for r in df.itertuples()}}
     print(json.dumps(out))
+    rec.save(out)
     return 0
 
 

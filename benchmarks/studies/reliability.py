@@ -36,6 +36,9 @@ from pathlib import Path
 from cosim.testing.runs import CELL, LAYERSPLIT, write_config
 from cosim.testing.storm import STALL_S, expected_outcome, stop_once
 
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks.record
+from benchmarks import record  # noqa: E402
+
 
 def fuzz_configs(n: int, tmp: Path) -> dict:
     """Counts of invalid configs with a clean error, valid ones admitted or refused, and others."""
@@ -227,7 +230,9 @@ def main() -> None:
     ap.add_argument("--soak-period-ms", type=float, default=100.0)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--parts", default=",".join(PARTS), help=f"which to run, of {','.join(PARTS)}")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
     parts = args.parts.split(",")
     if set(parts) - set(PARTS):
         ap.error(f"--parts: {sorted(set(parts) - set(PARTS))} not among {list(PARTS)}")
@@ -263,6 +268,7 @@ def main() -> None:
             summary.update(soaked)
     summary["peak_child_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     print(json.dumps(summary))
+    rec.save(summary)
 
 
 if __name__ == "__main__":

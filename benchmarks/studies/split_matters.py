@@ -22,6 +22,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks import record  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 MIXTURES = {"all": None, "0|0.1": (0.0, 0.1), "0|0.2": (0.0, 0.2), "0|0.03|0.1": (0.0, 0.03, 0.1),
             "0.01-0.05": (0.01, 0.03, 0.05)}
@@ -46,7 +49,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(ROOT / "examples" / "mbrl_paper.yaml"))
     ap.add_argument("--b", default="1,3", help="UE-load weights to compare (default 1,3)")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
     import numpy as np
 
     from mbrl.paper_bank import build_bank, load_setup
@@ -68,6 +73,7 @@ def main() -> int:
                       f"(worst {row['worst_fixed']:8.3f})  skyline {row['skyline']:8.3f}  gain {row['skyline_gain']:.3f}  "
                       f"best fixed closes {row['best_fixed_share']:.3f} of random->skyline")
     print(json.dumps(out))
+    rec.save(out)
     return 0
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks import record  # noqa: E402
 from benchmarks.mbrl_cost import SIZES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,9 @@ def main() -> int:
     ap.add_argument("--config", default=str(ROOT / "examples" / "mbrl_default.yaml"))
     ap.add_argument("--size", choices=sorted(SIZES), default="large", help="a size of benchmarks/mbrl_cost.py")
     ap.add_argument("--b", default="1,2,3", help="UE-load weights to compare (default 1,2,3)")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
     from mbrl.config import load_config, with_overrides
     from mbrl.dataset import prepare
 
@@ -69,7 +72,9 @@ def main() -> int:
               f"{row['worst_fixed']:.3f}), random {row['random']:.3f}, skyline {row['skyline']:.3f} "
               f"(gain {row['skyline_gain']:.3f}/decision; best fixed closes {row['best_fixed_share']:.2f} of the "
               f"random -> skyline gap), oracle {row['oracle']:.3f}")
-    print(json.dumps({"size": args.size, "rows": rows}))
+    out = {"size": args.size, "rows": rows}
+    print(json.dumps(out))
+    rec.save(out)
     return 0
 
 
