@@ -12,6 +12,8 @@ def _load(raw: dict, extra_sections) -> Scenario:
     return load_scenario(raw, None, extra_sections)
 
 
-# 25 us of wall time per UE per 1 ms TTI, streaming (docs/benchmarks.md: 1.19 sim-s per wall-s at 32 UEs)
+# 25 us of wall time per UE per 1 ms TTI, streaming: 1.19 sim-s per wall-s at 32 UEs on the AMD EPYC of
+# docs/benchmarks.md's earlier figures (1.01, 31 us, on the Intel Xeon of its generated table); the
+# estimate only refuses runs far past its limits, so either serves
 RADIO = Radio("lte", Scenario, _load, program_with_config("lte_cell", to_program_config), resolved_dict,
               wall_s_per_ue_slot=25e-6, slot_s=lambda sc: 1e-3)
