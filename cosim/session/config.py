@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from cosim.config.checks import Bool, Choice, ConfigError, Fn, Int, ListOf, Num, Optional, Section, Str
+from cosim.config.checks import Choice, ConfigError, Fn, Int, ListOf, Num, Optional, Section, Str
 from cosim.config.checks import integer as _int
 from cosim.config.checks import list_of as _list
 from cosim.config.checks import num as _num

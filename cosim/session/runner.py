@@ -20,6 +20,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -33,6 +34,9 @@ from cosim.radio.scenario import ProgramScenario, load_any, resolved, start_simu
 from cosim.radio.lte.schema import Scenario
 from cosim.session.config import SECTIONS, SessionConfig, parse_session
 from cosim.outputs.traces import TraceWriter
+
+if TYPE_CHECKING:  # torch: imported only by runs that use the model
+    from cosim.session.inference import SplitInference
 
 REQUESTS_FILE = "requests.parquet"
 REPLY_BYTES_PER_TOKEN = 4  # a token id

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from testkit.cells import HARQ_FAIL, HARQ_OK, NO_VALUE, nr_scenario
