@@ -107,7 +107,7 @@ def main() -> None:
     rec = record.Run(args)
     if TWO_CPUS:
         os.sched_setaffinity(0, {PY_CPU})
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    cpu = rec.setup["cpu"]
     print(f"setup: {platform.node()} {cpu}, {os.cpu_count()} vCPUs, Python pinned to CPU {PY_CPU}, "
           f"C++ side to CPU {PEER_CPU if TWO_CPUS else 'same'}; record 64 B, reply 16 B")
 

@@ -51,7 +51,7 @@ def main() -> None:
     record.add_save_option(ap)
     args = ap.parse_args()
     rec = record.Run(args)
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    cpu = rec.setup["cpu"]
     print(f"setup: {cpu}, {os.cpu_count()} vCPUs, load {os.getloadavg()[0]:.2f}; SmolLM2-135M float32 on CPU, "
           f"k = 8, {args.prompt_tokens}-token prompts, {args.rate} requests/s per UE, LTE 50 RBs, "
           f"{args.duration} simulated s per run")

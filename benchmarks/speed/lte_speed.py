@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -79,9 +78,7 @@ def run_streaming(sc_dict: dict, work: Path) -> tuple[float, float]:
     return program_rate((run_dir / "ns3.log").read_text()), sc.duration_s / wall
 
 
-def _setup_lines(durations: dict[int, float], repeat: int) -> list[str]:
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
+def _setup_lines(cpu: str, durations: dict[int, float], repeat: int) -> list[str]:
     return [f"cpu: {cpu} x {os.cpu_count()}", f"load (1/5/15 min) at start: {os.getloadavg()}",
             "scenario: " + json.dumps(bench_scenario(0, 0)).replace('"count": 0', '"count": N'),
             f"simulated seconds per size: {durations}; best of {repeat}"]
@@ -95,7 +92,7 @@ def main() -> None:
     args = ap.parse_args()
     rec = record.Run(args)
     durations = {1: 10.0, 8: 4.0, 32: 2.0} if not args.quick else {1: 1.0, 8: 0.5, 32: 0.3}
-    for line in _setup_lines(durations, args.repeat):
+    for line in _setup_lines(rec.setup["cpu"], durations, args.repeat):
         print(line, flush=True)
     result = {"ues": list(UES), "sim_s_per_wall_s": [], "bridge_off_sim_s_per_wall_s": [],
               "no_records_sim_s_per_wall_s": [], "streaming_end_to_end_sim_s_per_wall_s": []}

@@ -47,7 +47,7 @@ def main() -> None:
     record.add_save_option(ap)
     args = ap.parse_args()
     rec = record.Run(args)
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    cpu = rec.setup["cpu"]
     print(f"setup: {cpu}, {os.cpu_count()} vCPUs, load {os.getloadavg()[0]:.2f}; {args.points} points of an LTE "
           f"cell, {args.ues} UEs, {args.duration} simulated s each, uplink probes")
     runs = {"local_1": ("local", 1), "local_2": ("local", 2), "ray_2": ("ray", 2)}
