@@ -234,9 +234,9 @@ class Decisions:
 
 def _loss_timeout_ms(run: Path) -> float:
     """When the run's ns-3 reported a loss after the send (its resolved config)."""
-    import yaml
+    from cosim.config.checks import load_yaml
 
-    cfg = yaml.safe_load((run / "config.yaml").read_text()) or {}
+    cfg = load_yaml(run / "config.yaml", "run config")
     return float((cfg.get("transfer") or {}).get("loss_timeout_ms", 1000.0))
 
 

@@ -34,9 +34,18 @@ def fmt_allowed(allowed: Iterable[Any]) -> str:
     return ", ".join(str(a) for a in allowed)
 
 
+def _not_a(what: str, path: str, v: Any) -> ConfigError:
+    """'is not a number', saying why when ``v`` is a number written as text (quoted in YAML)."""
+    try:
+        quoted = isinstance(v, str) and math.isfinite(float(v))
+    except ValueError:
+        quoted = False
+    return ConfigError(f"{path}: {v!r} is not {what}" + (" (it is text: write it without quotes)" if quoted else ""))
+
+
 def num(path: str, v: Any, lo: float | None = None, hi: float | None = None, lo_open: bool = False) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ConfigError(f"{path}: {v!r} is not a number")
+        raise _not_a("a number", path, v)
     if lo is not None and (v < lo or (lo_open and v == lo)):
         raise ConfigError(f"{path}: {v!r} must be {'>' if lo_open else '>='} {lo}")
     if hi is not None and v > hi:
@@ -46,7 +55,7 @@ def num(path: str, v: Any, lo: float | None = None, hi: float | None = None, lo_
 
 def integer(path: str, v: Any, lo: int | None = None, hi: int | None = None) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
-        raise ConfigError(f"{path}: {v!r} is not an integer")
+        raise _not_a("an integer", path, v)
     if lo is not None and v < lo:
         raise ConfigError(f"{path}: {v!r} must be >= {lo}")
     if hi is not None and v > hi:
@@ -336,11 +345,46 @@ COMMON_TOP: dict[str, Field] = {
 
 
 # ----------------------------------------------------------------------------- strict YAML
+MAX_YAML_NODES = 1_000_000  # counted with every alias expanded: far above any real config (a 100,000-item
+                            # list is 100,001 nodes), far below what an alias bomb expands to
+# YAML 1.2's exponent floats without a dot (1e12, 5E-3): YAML 1.1, PyYAML's, reads them as text.
+_EXP_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+
+
 def _strict_loader():
     import yaml
 
     class StrictLoader(yaml.SafeLoader):
-        """SafeLoader that refuses a key given twice in one mapping (PyYAML lets the last win)."""
+        """SafeLoader that refuses a key given twice in one mapping (PyYAML lets the last win) and
+        a document of more than MAX_YAML_NODES nodes once aliases are expanded, counted while it is
+        composed: an alias bomb (9 levels of 9 aliases) stops at its seventh level, before anything
+        downstream (a deep copy, a dump) expands it into gigabytes."""
+
+        def compose_document(self):
+            self._sizes: dict[int, int] = {}  # id(node) -> its nodes, aliases expanded
+            try:
+                return super().compose_document()
+            finally:
+                self._sizes = {}
+
+        def compose_node(self, parent, index):
+            node = super().compose_node(parent, index)
+            size = self._sizes.get(id(node))  # known for an alias: the anchored node's own
+            if size is None:
+                size = 1 + sum(self._sizes[id(n)] for n in _children(node))
+                self._sizes[id(node)] = size
+            if size > MAX_YAML_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_YAML_NODES} nodes once aliases are expanded (an alias bomb?)",
+                    node.start_mark)
+            return node
+
+    def _children(node):
+        if isinstance(node, yaml.SequenceNode):
+            return node.value
+        if isinstance(node, yaml.MappingNode):
+            return [n for pair in node.value for n in pair]
+        return ()
 
     def mapping(loader, node, deep=False):
         loader.flatten_mapping(node)
@@ -359,38 +403,49 @@ def _strict_loader():
         return loader.construct_mapping(node, deep)
 
     StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789."))
     return StrictLoader
 
 
 def load_yaml(path: str | Path, what: str = "config") -> dict:
     """The top-level mapping of a YAML config file. ConfigError (one line naming the file and the
-    line) for a missing, empty, oversized or non-text file, bad syntax, a duplicate key, or a top
-    level that is not a mapping."""
-    import yaml
-
+    line) for a missing, empty, oversized or non-text file, bad syntax, a duplicate key, too many
+    nodes (:func:`parse_yaml`), or a top level that is not a mapping. The size is checked before
+    anything is read: parsing is about 1 s per MB."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: {what} file not found" if not p.exists() else f"{p}: is not a file")
     if p.stat().st_size > MAX_FILE_BYTES:
-        raise ConfigError(f"{p}: {p.stat().st_size} bytes; a {what} file is at most {MAX_FILE_BYTES}")
+        raise ConfigError(f"{p}: {p.stat().st_size} bytes; a {what} file is at most {MAX_FILE_BYTES} "
+                          f"({MAX_FILE_BYTES // 2**20} MiB)")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{p}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
-    try:
-        raw = yaml.load(text, Loader=_strict_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = " ".join(str(exc.problem or exc.context or "").split())
-        raise ConfigError(f"{p}: {where}not valid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {' '.join(str(exc).split())}") from None
+    raw = parse_yaml(text, str(p))
     if raw is None:
         raise ConfigError(f"{p}: the file is empty (expected a mapping of {what} keys)")
     if not isinstance(raw, dict):
         raise ConfigError(f"{p}: the top level must be a mapping of {what} keys, got {type(raw).__name__}")
     return raw
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """One YAML document read strictly (duplicate keys and more than MAX_YAML_NODES expanded nodes
+    refused; ``1e12`` a number as YAML 1.2 reads it); ConfigError naming ``where`` and the line."""
+    import yaml
+
+    if len(text) > MAX_FILE_BYTES:
+        raise ConfigError(f"{where}: {len(text)} characters; at most {MAX_FILE_BYTES} are read")
+    try:
+        return yaml.load(text, Loader=_strict_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = " ".join(str(exc.problem or exc.context or "").split())
+        raise ConfigError(f"{where}: {line}not valid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {' '.join(str(exc).split())}") from None
 
 
 # ----------------------------------------------------------------------------- overrides

@@ -18,9 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import yaml
-
-from cosim.config.checks import DERIVED
+from cosim.config.checks import DERIVED, load_yaml
 from cosim.outputs.page import PAGE, png
 from cosim.outputs.report import load_requests, pooled_ppl
 
@@ -39,7 +37,7 @@ def policy_label(split: dict) -> str:
 
 
 def _config(run: Path) -> dict:
-    return yaml.safe_load((run / "config.yaml").read_text()) or {}
+    return load_yaml(run / "config.yaml", "run config")
 
 
 def differences(configs: list[dict]) -> list[str]:

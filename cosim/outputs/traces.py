@@ -191,14 +191,14 @@ def enb_position(run_dir: str | Path) -> tuple[float, float, float]:
     the run's resolved config (runs made before programs reported it); origin if neither."""
     import json
 
-    import yaml
+    from cosim.config.checks import load_yaml
 
     geometry = Path(run_dir) / "geometry.json"
     if geometry.exists():
         return tuple(float(v) for v in json.loads(geometry.read_text())["cell_position"])
     path = Path(run_dir) / "config.yaml"
     if path.exists():
-        pos = (yaml.safe_load(path.read_text()) or {}).get("radio", {}).get("enb_position")
+        pos = load_yaml(path, "run config").get("radio", {}).get("enb_position")
         if pos:
             return tuple(float(v) for v in pos)
     return (0.0, 0.0, 0.0)

@@ -13,9 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
-
-from cosim.config.checks import ConfigError
+from cosim.config.checks import ConfigError, load_yaml, parse_yaml
 
 KINDS = ("cell", "session", "training")
 
@@ -27,11 +25,17 @@ def parse_sets(items: Iterable[str]) -> dict[str, Any]:
         key, eq, text = item.partition("=")
         if not eq or not key.strip():
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. radio.rlc_mode=AM")
-        try:
-            out[key.strip()] = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"--set {key}: {text!r} is not a YAML value ({exc})") from None
+        out[key.strip()] = parse_yaml(text, f"--set {key.strip()}")  # strictly, as config files are
     return out
+
+
+def peek(path: str | Path) -> dict | None:
+    """The config file's top-level mapping, read strictly (cosim.config.checks.load_yaml), to tell
+    its kind; None when it cannot be read: the loader of its kind then says why."""
+    try:
+        return load_yaml(path)
+    except ConfigError:
+        return None
 
 
 def config_kind(path: str | Path) -> str:
@@ -49,10 +53,7 @@ def _plugin_kind(path: str | Path):
     from cosim.radio.cell import CELL_KEYS
     from cosim.plugins import config_runner
 
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError):
-        return None  # the scenario loader reports what is wrong with the file
+    raw = peek(path)
     cell_only = (set(CELL_KEYS) - {"seed", "run"}) | {"program", "probes"}
     if isinstance(raw, dict) and raw and not cell_only & set(raw):
         return config_runner(raw)

@@ -280,12 +280,9 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
 
 def is_session_file(path) -> bool:
     """True when the YAML file has split-inference sections (else it is a plain cell scenario)."""
-    import yaml
+    from cosim.run.dispatch import peek
 
-    try:
-        raw = yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError):
-        return False  # let the scenario loader report it
+    raw = peek(path)  # None: let the scenario loader report it
     return isinstance(raw, dict) and any(k in raw for k in SECTIONS if k != "probes")
 
 

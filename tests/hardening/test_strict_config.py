@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from cosim.config.checks import ConfigError, load_yaml
+from cosim.config.checks import MAX_FILE_BYTES, MAX_YAML_NODES, ConfigError, load_yaml
 from cosim.radio.scenario import ProgramScenario, load_any
 from cosim.radio.lte.schema import load_scenario
 from cosim.session.config import parse_session
@@ -102,3 +104,65 @@ def test_anchors_still_work_for_repeated_groups(tmp_path):
     text = ("name: t\nue_groups:\n  - &g {count: 1, placement: {kind: disc, radius_max_m: 50}}\n"
             "  - *g\n")
     assert load_scenario(_write(tmp_path, text)).ue_count == 2
+
+
+def _alias_bomb(levels: int = 9, width: int = 9) -> str:
+    lines = ["name: t", 'l0: &l0 ["lol"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_stops_while_it_is_parsed(tmp_path):
+    path = _write(tmp_path, _alias_bomb())  # 9^9 = 387 million nodes once expanded
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError) as exc:
+        load_scenario(path)
+    assert time.perf_counter() - t0 < 1.0
+    assert str(exc.value).startswith(f"{path}: line 8, ") and f"more than {MAX_YAML_NODES} nodes" in str(exc.value)
+
+
+def test_the_node_budget_leaves_room_for_real_configs(tmp_path):
+    text = _alias_bomb(levels=5, width=9)  # 9^5 = 59,049 leaves: a long list, far below the budget
+    assert len(load_yaml(_write(tmp_path, text))["l5"]) == 9
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "big.yaml"
+    with open(path, "w") as f:
+        f.write("name: t\nl: [")
+        f.write("1, " * 20_000_000)  # 60 MB: about a minute of parsing
+        f.write("]\n")
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match=rf"^{path}: \d+ bytes; a scenario file is at most {MAX_FILE_BYTES} \(4 MiB\)$"):
+        load_scenario(path)
+    assert time.perf_counter() - t0 < 0.5
+
+
+def test_every_user_yaml_reader_is_the_strict_one(tmp_path):
+    """Kind detection (`layersplit run`), --set values and a run's config.yaml read back."""
+    from cosim.outputs.traces import enb_position
+    from cosim.run.dispatch import config_kind, parse_sets
+
+    bomb = _write(tmp_path, _alias_bomb(), "bomb.yaml")
+    assert config_kind(_write(tmp_path, CELL)) == "cell"  # imports done before the clock starts
+    t0 = time.perf_counter()
+    assert config_kind(bomb) == "cell"  # unreadable: the scenario loader then says why
+    assert time.perf_counter() - t0 < 1.0
+    with pytest.raises(ConfigError, match=r"^--set radio: line 1, column 11: not valid YAML: duplicate key 'harq'"):
+        parse_sets(["radio={harq: 1, harq: 2}"])
+    (tmp_path / "run").mkdir()
+    _write(tmp_path / "run", _alias_bomb(), "config.yaml")
+    with pytest.raises(ConfigError, match="nodes once aliases are expanded"):
+        enb_position(tmp_path / "run")
+
+
+@pytest.mark.parametrize("spelling,value", [("1e12", 1e12), ("-2.5E-3", -2.5e-3), ("1_000e2", 1e5), (".5e1", 5.0)])
+def test_exponent_floats_are_numbers_as_yaml_1_2_reads_them(tmp_path, spelling, value):
+    assert load_yaml(_write(tmp_path, f"x: {spelling}\n"))["x"] == value
+    with pytest.raises(ConfigError, match=r"^duration_s: 1000000000000.0 must be <= 1000000.0$"):
+        load_scenario(_write(tmp_path, CELL.replace("0.3", "1e12")))
+
+
+def test_a_quoted_number_is_refused_saying_it_is_text(tmp_path):
+    with pytest.raises(ConfigError, match=r"^duration_s: '2' is not a number \(it is text: write it without quotes\)$"):
+        load_scenario(_write(tmp_path, CELL.replace("0.3", "'2'")))
