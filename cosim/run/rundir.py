@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import fcntl
 import json
 import os
 import platform
@@ -10,13 +12,14 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
 CONFIG_FILE = "config.yaml"
 META_FILE = "meta.json"
 CLAIM_FILE = ".layersplit-run"  # created exclusively by the run that owns the folder
+LOCK_FILE = ".layersplit-lock"  # locked by the process writing into a folder it may come back to
 
 
 def new_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -> Path:
@@ -55,6 +58,37 @@ def _claim(path: Path) -> bool:
         (path / CLAIM_FILE).unlink()
         return False
     return True
+
+
+@contextlib.contextmanager
+def folder_lock(path: str | Path, flag: str = "--out") -> Iterator[Path]:
+    """Holds ``path`` (created) for this process while the block runs: a second writer, in this
+    process or another, gets FileExistsError at once naming the folder and the holder. Unlike a run
+    folder's claim (one run, once), a sweep folder is written again by a later call, so the lock
+    is an flock: the kernel releases it when its holder ends, even by SIGKILL, and no stale marker
+    ever blocks a resume. (The lock file's descriptor is not inherited by the workers, which
+    Python starts with its descriptors closed.)"""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 512, 0).decode(errors="replace").strip() or "another process"
+            raise FileExistsError(f"{flag}: {path} is in use by {holder}; wait for it to end or choose "
+                                  f"another folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {platform.node()} since "
+                      f"{_dt.datetime.now().isoformat(timespec='seconds')} ({_command()})\n".encode(), 0)
+        yield path
+    finally:
+        os.close(fd)  # releases the lock; the file stays (removing it would race with a new holder)
+
+
+def _command() -> str:
+    """This process's command line on one line (an argument may hold a newline), at most 200 characters."""
+    return " ".join(sys.argv).encode("unicode_escape").decode("ascii")[:200]
 
 
 def _versions() -> dict[str, str]:

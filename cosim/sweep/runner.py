@@ -42,6 +42,7 @@ from pathlib import Path
 from cosim.config.checks import Choice, ConfigError, Fn, Int, Optional, Section, Str, load_yaml
 from cosim.sweep.executors import run_tasks
 
+WORKERS = Int(1, 4096)
 EXECUTORS = ("local", "ray")  # of cosim.sweep.executors: a sweep's points run in workers, never serially here
 
 
@@ -94,7 +95,7 @@ def schema(folder: Path) -> Section:
         "grid": Fn(_grid, "mapping", "dotted key -> non-empty list of values"),
         "points": Fn(_points, "list of mappings", "each dotted key -> value"),
         "executor": Choice(EXECUTORS),
-        "workers": Optional(Int(1, 4096)),
+        "workers": Optional(WORKERS),
         "address": Optional(Str()),
         "threads": Int(1, 1024),
     }, check=partial(_check_base, folder))
@@ -189,23 +190,31 @@ def run_sweep(path: str | Path, out: str | Path | None = None, executor: str | N
               workers: int | None = None, address: str | None = None, progress: bool = True) -> dict:
     """Runs the sweep's missing or failed points into ``out`` (default: runs/<sweep file name>).
 
-    Returns {"dir": folder, "ran": ids of the points run now, "counts": statuses of all points}."""
+    Returns {"dir": folder, "ran": ids of the points run now, "counts": statuses of all points}.
+    The folder is locked while the sweep runs (cosim.run.rundir.folder_lock): a second sweep on it
+    is refused at once."""
+    from cosim.run.rundir import folder_lock
+
+    spec = load_sweep(path)
+    executor = Choice(EXECUTORS)("--executor", executor or spec.executor)
+    workers = Optional(WORKERS)("--workers", workers) or spec.workers
+    root = Path(out) if out else Path("runs") / Path(path).stem
+    with folder_lock(root, "--out" if out else "sweep folder"):
+        return _run_locked(path, spec, root, executor, workers, address or spec.address, progress)
+
+
+def _run_locked(path, spec: SweepSpec, root: Path, executor: str, workers, address, progress: bool) -> dict:
     from tqdm import tqdm
 
     from cosim.sweep.store import SweepDir
 
-    spec = load_sweep(path)
-    executor = executor or spec.executor
-    if executor not in EXECUTORS:
-        raise ConfigError(f"--executor: {executor!r} is not one of {', '.join(EXECUTORS)}")
-    root = Path(out) if out else Path("runs") / Path(path).stem
     store = SweepDir(root)
     points = expand(spec)
     store.register(points, swept_fields(points))
     (root / "sweep.yaml").write_text(Path(path).read_text())
     todo = [(p, p.overrides(spec.set)) for p in store.todo(points)]
-    results = run_tasks(partial(run_point, str(spec.base)), [ov for _, ov in todo], executor,
-                        workers or spec.workers, address or spec.address, spec.threads)
+    results = run_tasks(partial(run_point, str(spec.base)), [ov for _, ov in todo], executor, workers, address,
+                        spec.threads)
     with tqdm(total=len(points), initial=len(points) - len(todo), unit="point", disable=not progress,
               desc=Path(path).stem) as bar:
         for i, result, error in results:

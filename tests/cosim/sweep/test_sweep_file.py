@@ -1,9 +1,12 @@
 """A sweep file through the config engine: strict YAML, and errors naming the key."""
 
+import subprocess
+
 import pytest
 
 from cosim.config.checks import ConfigError
 from cosim.sweep.runner import load_sweep
+from cosim.testing.runs import LAYERSPLIT
 
 
 def _sweep(tmp_path, text: str):
@@ -15,6 +18,10 @@ def _sweep(tmp_path, text: str):
 @pytest.mark.parametrize("text, message", [
     ("base: base.yaml\nworkers: 0\n", r"^workers: 0 must be >= 1$"),
     ("base: base.yaml\nworkers: 1.5\n", r"^workers: 1.5 is not an integer$"),
+    ("base: base.yaml\nworkers: many\n", r"^workers: 'many' is not an integer$"),
+    ("base: base.yaml\nworkers: -3\n", r"^workers: -3 must be >= 1$"),
+    ("base: base.yaml\nworkers: 5000\n", r"^workers: 5000 must be <= 4096$"),
+    ("base: base.yaml\nthreads: lots\n", r"^threads: 'lots' is not an integer$"),
     ("base: base.yaml\nthreads: 0\n", r"^threads: 0 must be >= 1$"),
     ("base: base.yaml\nseed: true\n", r"^seed: True is not an integer$"),
     ("base: base.yaml\nexecutor: slurm\n", r"^executor: 'slurm' is not one of local, ray$"),
@@ -23,6 +30,8 @@ def _sweep(tmp_path, text: str):
     ("seed: 3\n", r"^base: required"),
     ("base: missing.yaml\n", r"^base: .*missing\.yaml is not a file$"),
     ("base: base.yaml\nseed: 1\nseed: 2\n", r"s\.yaml: line 3, column 1: not valid YAML: duplicate key 'seed'"),
+    ("base: base.yaml\ngrid: {seed: [1]}\ngrid: {seed: [2]}\n", r"duplicate key 'grid'"),
+    ("base: /etc/passwd\nbase: base.yaml\n", r"duplicate key 'base'"),
 ])
 def test_a_bad_sweep_file_names_its_key(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
@@ -34,3 +43,15 @@ def test_a_sweep_file_keeps_its_defaults(tmp_path):
     assert spec.base == (tmp_path / "base.yaml").resolve() and spec.grid == {"seed": [1, 2]}
     assert (spec.seed, spec.set, spec.points, spec.executor, spec.workers, spec.address, spec.threads) \
         == (1, {}, [], "local", None, None, 1)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--workers", "0"], "--workers: 0 must be >= 1"),
+    (["--workers", "-3"], "--workers: -3 must be >= 1"),
+])
+def test_the_command_line_flags_are_checked_as_the_file_is(tmp_path, flags, message):
+    _sweep(tmp_path, "base: base.yaml\n")
+    done = subprocess.run([*LAYERSPLIT, "sweep", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out"), *flags],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.strip() == f"layersplit sweep: error: {message}", done.stderr
+    assert not (tmp_path / "out" / "manifest.json").exists()
