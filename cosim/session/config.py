@@ -20,9 +20,10 @@ from cosim.config.checks import integer as _int
 from cosim.config.checks import list_of as _list
 from cosim.config.checks import num as _num
 from cosim.config.checks import string as _str
+from llm_split.layers import BUNDLED_LAYERS, layer_count
 from llm_split.wire.settings import WIRE_KEYS, check_wire
 
-MAX_LAYER = 1024  # the split point is checked against the model's layers once it is loaded
+MAX_LAYER = 1024  # the bound of any model; parse_session checks the split points against the model's own
 
 SECTIONS = ("model", "requests", "ue_device", "edge_server", "split", "probes")
 POLICIES = ("fixed", "sinr_table", "agent")
@@ -103,8 +104,14 @@ def _table(path: str, v: Any) -> tuple[tuple[float, int], ...]:
         if not isinstance(row, (list, tuple)) or len(row) != 2:
             raise ConfigError(f"{path}[{i}]: {row!r} is not a pair [min_sinr_db, k]")
         rows.append((_num(f"{path}[{i}][0]", row[0], -200, 200), _int(f"{path}[{i}][1]", row[1], 0, MAX_LAYER)))
-    return tuple(sorted(rows, reverse=True))
+    return tuple(rows)  # in the order given, so that errors name rows as written; sorted by parse_session
 
+
+def _k(path: str, v: Any) -> int:
+    return _int(path, v, 0, MAX_LAYER)
+
+
+_LAYERS_SAID = ", ".join(f"{name}: {n}" for name, n in BUNDLED_LAYERS.items()) + f"; any model: at most {MAX_LAYER}"
 
 _DEVICE = Fn(_device, "profile", "a profile name (llm_split.PROFILES: phone, edge-gpu, ...), measured, "
                                  "or a profile JSON file")
@@ -131,9 +138,9 @@ SCHEMA = Section(SessionConfig, {
         "capacity": Int(1, 1024), "device": _DEVICE,
     }),
     "split": Section(SplitSection, {
-        "policy": Choice(POLICIES), "k": Int(0, MAX_LAYER),
+        "policy": Choice(POLICIES), "k": Fn(_k, "integer", f"0 <= x <= the model's layers ({_LAYERS_SAID})"),
         "table": Fn(_table, "list of [min_sinr_db, k] pairs",
-                    f"min_sinr_db: -200 <= x <= 200 (dB), k: 0 <= x <= {MAX_LAYER}; sorted best first"),
+                    "min_sinr_db: -200 <= x <= 200 (dB), k: 0 <= x <= the model's layers; sorted best first"),
         "agent": Str(),
         "switch_cost_ms_per_layer": Num(0, 10_000),
     }),
@@ -145,7 +152,22 @@ def parse_session(extra: Mapping[str, Any]) -> SessionConfig:
     given = {k: extra[k] for k in SCHEMA.fields if k in extra}  # in SCHEMA's order, other sections aside
     cfg = SCHEMA("", given)
     _check_policy(cfg.split)
+    check_layers(cfg.split, layer_count(cfg.model.name), cfg.model.name)
+    cfg.split.table = tuple(sorted(cfg.split.table, reverse=True))  # best first, as SinrTable reads it
     return cfg
+
+
+def check_layers(s: SplitSection, n_layers: int | None, model: str) -> None:
+    """Every split point of the section within the model's 0..n_layers, whatever the policy (a
+    table's default k and every row included); None: the count is known only once the model loads."""
+    if n_layers is None:
+        return
+    where = f"is not in 0..{n_layers} ({model} has {n_layers} layers; k of them run on the UE)"
+    if s.k > n_layers:
+        raise ConfigError(f"split.k: {s.k} {where}")
+    for i, (_, k) in enumerate(s.table):
+        if k > n_layers:
+            raise ConfigError(f"split.table[{i}][1]: {k} {where}")
 
 
 def _check_policy(s: SplitSection) -> None:

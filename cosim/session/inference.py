@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from cosim.config.checks import ConfigError
-from cosim.session.config import SessionConfig
+from cosim.session.config import SessionConfig, check_layers
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,7 @@ class SplitInference:
         self.load_wall_s = wb.load_wall_s
         self.model_wall_s = 0.0  # wall time of head and tail passes during the session
         self.split, self.evaluator, self.n_layers = wb.split, wb.evaluator, wb.n_layers
-        if cfg.split.policy == "fixed" and not 0 <= cfg.split.k <= self.n_layers:
-            raise ConfigError(f"split.k: {cfg.split.k} is not in 0..{self.n_layers} (layers of {m.name})")
+        check_layers(cfg.split, self.n_layers, m.name)  # a model whose config.json did not say (llm_split.layers)
         if not wb.windows:
             raise ConfigError(f"requests.corpus: {r.corpus!r} has fewer than {r.prompt_tokens} tokens")
         for i, c in enumerate(m.protect):
