@@ -42,7 +42,9 @@ class Radio:
         resolved: scenario -> the mapping saved as the run's config.yaml (it loads back as the
             same scenario).
         wall_s_per_ue_slot: wall seconds one UE costs per slot of the radio, for cosim.run.estimate.
-        slot_s: scenario -> the slot length in seconds.
+        slot_s: scenario -> the seconds its cost is counted per (wall_s_per_ue_slot's unit).
+        timing: scenario -> what a reader of the traces needs to know of its time grid (slot
+            length, numerology, ...), written into the run's meta.json under ``radio``.
     """
 
     name: str
@@ -52,6 +54,7 @@ class Radio:
     resolved: Callable[[Any], dict]
     wall_s_per_ue_slot: float = 25e-6
     slot_s: Callable[[Any], float] = lambda sc: 1e-3
+    timing: Callable[[Any], dict] = lambda sc: {}
 
 
 _registered: dict[str, Radio] = {}
@@ -104,6 +107,12 @@ def of_scenario(sc: Any) -> Radio | None:
         if type(sc) is radio.scenario_type:
             return radio
     return None
+
+
+def run_facts(sc: Any) -> dict:
+    """meta.json's ``radio``: the radio's name and its time grid; empty for a user's own program."""
+    radio = of_scenario(sc)
+    return {} if radio is None else {"radio": {"technology": radio.name, **radio.timing(sc)}}
 
 
 def program_with_config(program: str, writer: Callable[[Any], str]) -> Callable[[Any, Path], tuple[str, list[str]]]:

@@ -23,6 +23,7 @@ from cosim.bridge.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE
 from cosim.run.estimate import check, estimate
 from cosim.run.probes import Probe, parse_probes
 from cosim.run.rundir import RunRecord, new_run_dir
+from cosim.radio.registry import run_facts
 from cosim.radio.scenario import ProgramScenario, load_any, resolved, start_simulation
 from cosim.radio.lte.schema import Scenario
 from cosim.outputs.traces import TraceWriter
@@ -104,7 +105,7 @@ def run_scenario_file(path: str | Path, out: str | Path | None = None, seed: int
     sc = load_any(path, overrides=overrides, extra_sections=extra_sections)
     check_cell(sc)  # checks the probes and refuses a run that cannot finish, before making a run folder
     run_dir = new_run_dir(out, sc.name)
-    record = RunRecord(run_dir, resolved(sc), sc.seed)
+    record = RunRecord(run_dir, resolved(sc), sc.seed, run_facts(sc))
     try:
         counts = run_cell(sc, run_dir, sc.extra.get("probes"), progress=progress)
     except BaseException as exc:

@@ -113,7 +113,7 @@ def _plain(x: Any) -> Any:
 class RunRecord:
     """Writes config.yaml at the start and meta.json at the start and the end of a run."""
 
-    def __init__(self, run_dir: Path, resolved_config: dict[str, Any], seed: int):
+    def __init__(self, run_dir: Path, resolved_config: dict[str, Any], seed: int, facts: dict | None = None):
         self.run_dir = run_dir
         self._t0 = time.perf_counter()
         (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(_plain(resolved_config), sort_keys=False))
@@ -124,6 +124,7 @@ class RunRecord:
             "started": _dt.datetime.now().isoformat(timespec="seconds"),
             "versions": _versions(),
             "host": platform.node(),
+            **(facts or {}),  # e.g. the radio's time grid (cosim.radio.registry.run_facts)
         }
         self._save()
 

@@ -30,6 +30,7 @@ from cosim.session.policies import SplitPolicy, make_policy
 from cosim.run.estimate import check_session
 from cosim.config.checks import DERIVED, settings
 from cosim.run.rundir import RunRecord, new_run_dir
+from cosim.radio.registry import run_facts
 from cosim.radio.scenario import ProgramScenario, load_any, resolved, start_simulation
 from cosim.radio.lte.schema import Scenario
 from cosim.session.config import SECTIONS, SessionConfig, parse_session
@@ -306,7 +307,7 @@ def run_session_file(path, out=None, seed=None, progress: bool = True, overrides
     cfg = parse_session(sc.extra)
     check_session(sc, cfg)  # refuses a run that cannot finish in reasonable time or memory
     run_dir = new_run_dir(out, sc.name)
-    record = RunRecord(run_dir, saved_config(sc, cfg), sc.seed)
+    record = RunRecord(run_dir, saved_config(sc, cfg), sc.seed, run_facts(sc))
     try:
         counts = run_session(sc, cfg, run_dir, progress, event_grants, batch_quality)
     except BaseException as exc:

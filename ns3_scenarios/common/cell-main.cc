@@ -6,6 +6,7 @@
 #include <exception>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 namespace layersplit {
 
@@ -38,6 +39,25 @@ int CellRun::Run(CosimHelperBase& cosim, std::size_t ueCount) const {
   return cosim.Run();
 }
 
+namespace {
+
+// ns-3's CommandLine reads a std::string value with operator>>, which stops at the first blank:
+// --config="D/fs out/x.cfg" would open "D/fs". A path is data, so the text after '=' of the last
+// --NAME= (or -NAME=, which CommandLine takes too) replaces what it parsed, whole.
+void TakeWhole(int argc, char* argv[], const std::string& name, std::string& value) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg(argv[i]);
+    for (const std::string prefix : {"--" + name + "=", "-" + name + "="}) {
+      if (arg.compare(0, prefix.size(), prefix) == 0) {
+        value = arg.substr(prefix.size());
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 int CellMain(int argc, char* argv[], const CellProgram& program) {
   std::string configPath;
   std::string csvPrefix;
@@ -55,6 +75,8 @@ int CellMain(int argc, char* argv[], const CellProgram& program) {
     cmd.AddValue(program.tools[i].option, program.tools[i].help, toolAsked[i]);
   }
   cmd.Parse(argc, argv);
+  TakeWhole(argc, argv, "config", configPath);
+  TakeWhole(argc, argv, "csv", csvPrefix);
 
   for (std::size_t i = 0; i < program.tools.size(); ++i) {
     if (toolAsked[i]) {

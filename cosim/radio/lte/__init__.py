@@ -16,4 +16,5 @@ def _load(raw: dict, extra_sections) -> Scenario:
 # docs/benchmarks.md's earlier figures (1.01, 31 us, on the Intel Xeon of its generated table); the
 # estimate only refuses runs far past its limits, so either serves
 RADIO = Radio("lte", Scenario, _load, program_with_config("lte_cell", to_program_config), resolved_dict,
-              wall_s_per_ue_slot=25e-6, slot_s=lambda sc: 1e-3)
+              wall_s_per_ue_slot=25e-6, slot_s=lambda sc: 1e-3,
+              timing=lambda sc: {"slot_ms": 1.0, "subcarrier_khz": 15, "bandwidth_rbs": sc.radio.bandwidth_rbs})

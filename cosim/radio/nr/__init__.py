@@ -8,4 +8,6 @@ from cosim.radio.registry import Radio, program_with_config
 # (per 1 ms, whatever the numerology), so the estimate only tells minutes from days.
 RADIO = Radio("nr", NrScenario, lambda raw, extra: load_scenario(raw, None, extra),
               program_with_config("nr_cell", to_program_config), resolved_dict,
-              wall_s_per_ue_slot=25e-6, slot_s=lambda sc: 1e-3)
+              wall_s_per_ue_slot=25e-6, slot_s=lambda sc: 1e-3, timing=lambda sc: {
+                  "numerology": sc.radio.numerology, "slot_ms": sc.radio.slot_ms,
+                  "subcarrier_khz": 15 * 2**sc.radio.numerology, "bandwidth_rbs": sc.radio.bandwidth_rbs})
