@@ -155,7 +155,7 @@ def _add_commands(sub) -> None:
                                    "perplexity against uplink SINR, one UE's timeline, per-split means. With "
                                    "several runs (e.g. one scenario under different split policies) it also "
                                    "writes a page comparing them: per policy the median and mean log perplexity "
-                                   "per request with a 95%% interval (cosim/outputs/compare.py).")
+                                   "per request with a 95% interval (cosim/outputs/compare.py).")
     p.add_argument("run", nargs="+", help="run folder(s) made by `layersplit run` on a split scenario")
     p.add_argument("--out", help="HTML file to write (default: RUN/report.html; with several runs the "
                                  "comparison, default: compare.html beside the first run)")

@@ -64,3 +64,28 @@ def test_full_disk_is_one_line_and_the_traces_so_far_stay_readable(tmp_path):
     _one_line_error(proc, f"{out / 'slots.parquet.arrows'}: cannot write the trace: File too large")
     assert meta(out)["status"] == "failed"
     assert check_traces(out, parquet=False) > 50_000  # whole batches up to the full disk
+
+
+def test_an_alias_bomb_is_one_line_in_well_under_a_second_of_parsing(tmp_path):
+    cfg = tmp_path / "bomb.yaml"
+    cfg.write_text("name: t\nl0: &l0 [x]\n" + "".join(
+        f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10)))
+    _one_line_error(_run("run", cfg), f"{cfg}: line 8, ", "nodes once aliases are expanded")
+
+
+def test_every_help_page_prints_its_percent_signs_once():
+    """argparse %-formats help= texts (so they write %%) but not descriptions (which write %)."""
+    import argparse
+
+    from cosim.cli import build_parser
+
+    def pages(parser):
+        yield parser.prog, parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from pages(sub)
+
+    shown = dict(pages(build_parser()))
+    assert "layersplit report" in shown and "95% interval" in shown["layersplit report"]
+    assert [prog for prog, text in shown.items() if "%%" in text] == []
