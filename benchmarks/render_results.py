@@ -130,6 +130,13 @@ def reliability(f: dict, o: dict) -> list[tuple[str, str]]:
              num(f["mismatched_concurrent_runs"])),
             ("4 runs started on one `--out`: runs that ran (the others are refused)", num(f["same_out_winners"])),
         ]
+    if "input_probes" in f:
+        rows += [
+            ("hostile inputs (alias bomb, 50 MB config, `--out` with a space or a newline on LTE and NR, two sweeps "
+             "on one folder) ending as stated", f"{num(f['input_probes_clean'])} / {num(f['input_probes'])}"),
+            ("time to the one-line error: alias bomb (9 levels x 9 aliases), 50 MB config",
+             f"{num(f['alias_bomb_error_s'], 2)} s, {num(f['file_50mb_error_s'], 2)} s (the command's whole run)"),
+        ]
     if "soak_sim_s" in f:
         soak = (f"{f['soak_ues']}-UE soak, {num(f['soak_sim_s'])} simulated s, 2000 B per UE every "
                 f"{num(f['soak_period_ms'])} ms ({num(f['soak_offered_mbit_s'])} Mbit/s offered to 50 RBs)")

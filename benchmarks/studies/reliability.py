@@ -13,9 +13,13 @@
    bytes left queued in the UEs' uplink RLC buffers at the end (their last ``ul_buffer_bytes``:
    what the cell could not carry, to set beside the RSS growth) and the Parquet conversion's
    peak Arrow memory.
+5. inputs (issue 29): an alias bomb (9 levels x 9 aliases) and a 50 MB config, each refused in a
+   one-line error (time to it); `--out` with a space and with a newline on an LTE and an NR cell
+   (1 simulated s), each ending ok; two sweeps started on one folder, one running and the other
+   refused naming the holder. A probe is clean when it ends as stated.
 
     python benchmarks/studies/reliability.py [--stops 100] [--configs 300] [--soak-s 20] [--soak-period-ms 100]
-                                     [--parts configs,storm,concurrency,soak]
+                                     [--parts configs,storm,concurrency,soak,inputs]
 
 The last line is one JSON object with the counts.
 """
@@ -148,7 +152,61 @@ def concurrency(tmp: Path, k: int = 4) -> dict:
             "same_out_winners": race_codes.count(0), "same_out_refused": race_codes.count(1)}
 
 
-PARTS = ("configs", "storm", "concurrency", "soak")
+NR_CELL = {"name": "n", "duration_s": 1.0, "seed": 1, "radio": {"technology": "nr"}, "ue_groups": [{"count": 2}],
+           "probes": [{"direction": "ul", "bytes": 3000, "period_ms": 100, "start_s": 0.1}]}
+
+
+def _refused(cfg: Path, expected: str) -> dict:
+    t0 = time.perf_counter()
+    p = subprocess.run([*LAYERSPLIT, "run", str(cfg), "--no-progress"], capture_output=True, text=True)
+    one_line = p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+    return {"clean": p.returncode == 1 and one_line and expected in p.stderr, "s": round(time.perf_counter() - t0, 2),
+            "stderr": p.stderr.strip()[:300]}
+
+
+def _ran(cfg: Path, out: Path) -> dict:
+    p = _run(cfg, out)
+    _, err = p.communicate()
+    meta = json.loads((out / "meta.json").read_text()) if (out / "meta.json").is_file() else {}
+    return {"clean": p.returncode == 0 and meta.get("status") == "ok" and (out / "slots.parquet").is_file(),
+            "stderr": err.strip()[-300:]}
+
+
+def _two_sweeps(tmp: Path) -> dict:
+    write_config(tmp / "sweep_cell.yaml", {**CELL, "duration_s": 1.0})
+    spec = write_config(tmp / "two.yaml", {"base": "sweep_cell.yaml", "points": [{"seed": 1}, {"seed": 2}], "workers": 1})
+    out = tmp / "two sweeps"
+    procs = [subprocess.Popen([*LAYERSPLIT, "sweep", str(spec), "--out", str(out), "--no-progress"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errs = [p.communicate()[1] for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    manifest = json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").is_file() else {"points": {}}
+    all_ok = [e["status"] for e in manifest["points"].values()] == ["ok", "ok"]
+    return {"clean": codes == [0, 1] and all_ok and any("is in use by pid" in e for e in errs), "codes": codes,
+            "stderr": " | ".join(e.strip()[:200] for e in errs)}
+
+
+def hostile_inputs(tmp: Path) -> dict:
+    """Each probe of part 5 with whether it ended as stated."""
+    bomb = tmp / "bomb.yaml"
+    bomb.write_text("name: t\nl0: &l0 [x]\n" + "".join(
+        f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10)))
+    big = tmp / "big.yaml"
+    with open(big, "w") as f:
+        f.write("name: t\nl: [" + "1, " * 17_000_000 + "]\n")
+    probes = {"alias_bomb": _refused(bomb, "nodes once aliases are expanded"),
+              "file_50mb": _refused(big, "bytes; a scenario file is at most")}
+    for tech, sc in (("lte", {**CELL, "duration_s": 1.0}), ("nr", NR_CELL)):
+        cfg = write_config(tmp / f"path_{tech}.yaml", sc)
+        for label, folder in (("space", "fs out"), ("newline", "line\nbreak")):
+            probes[f"out_with_{label}_{tech}"] = _ran(cfg, tmp / folder / tech)
+    probes["two_sweeps_one_folder"] = _two_sweeps(tmp)
+    for name, result in probes.items():
+        print(f"  {name:28s} {'clean' if result['clean'] else 'NOT CLEAN'}: {result}", flush=True)
+    return probes
+
+
+PARTS = ("configs", "storm", "concurrency", "soak", "inputs")
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -266,6 +324,11 @@ def main() -> None:
             soaked = {**soak(tmp, args.soak_s, args.soak_period_ms), **conversion_peak(tmp / "conv")}
             print(f"soak: {soaked}", flush=True)
             summary.update(soaked)
+        if "inputs" in parts:
+            probes = hostile_inputs(tmp)
+            summary.update(input_probes=len(probes), input_probes_clean=sum(p["clean"] for p in probes.values()),
+                           input_probes_not_clean=sorted(k for k, p in probes.items() if not p["clean"]),
+                           alias_bomb_error_s=probes["alias_bomb"]["s"], file_50mb_error_s=probes["file_50mb"]["s"])
     summary["peak_child_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     print(json.dumps(summary))
     rec.save(summary)
