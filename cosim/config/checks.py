@@ -34,32 +34,37 @@ def fmt_allowed(allowed: Iterable[Any]) -> str:
     return ", ".join(str(a) for a in allowed)
 
 
-def _not_a(what: str, path: str, v: Any) -> ConfigError:
+def _range(lo: float | None, hi: float | None, lo_open: bool = False) -> str:
+    """' (allowed: 1 <= x <= 4096)' where a message names one bound and there are two."""
+    return f" (allowed: {fmt_bounds(lo, hi, lo_open)})" if lo is not None and hi is not None else ""
+
+
+def _not_a(what: str, path: str, v: Any, allowed: str = "") -> ConfigError:
     """'is not a number', saying why when ``v`` is a number written as text (quoted in YAML)."""
     try:
         quoted = isinstance(v, str) and math.isfinite(float(v))
     except ValueError:
         quoted = False
-    return ConfigError(f"{path}: {v!r} is not {what}" + (" (it is text: write it without quotes)" if quoted else ""))
+    return ConfigError(f"{path}: {v!r} is not {what}" + (" (it is text: write it without quotes)" if quoted else allowed))
 
 
 def num(path: str, v: Any, lo: float | None = None, hi: float | None = None, lo_open: bool = False) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise _not_a("a number", path, v)
+        raise _not_a("a number", path, v, _range(lo, hi, lo_open))
     if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise ConfigError(f"{path}: {v!r} must be {'>' if lo_open else '>='} {lo}")
+        raise ConfigError(f"{path}: {v!r} must be {'>' if lo_open else '>='} {lo}{_range(lo, hi, lo_open)}")
     if hi is not None and v > hi:
-        raise ConfigError(f"{path}: {v!r} must be <= {hi}")
+        raise ConfigError(f"{path}: {v!r} must be <= {hi}{_range(lo, hi, lo_open)}")
     return float(v)
 
 
 def integer(path: str, v: Any, lo: int | None = None, hi: int | None = None) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
-        raise _not_a("an integer", path, v)
+        raise _not_a("an integer", path, v, _range(lo, hi))
     if lo is not None and v < lo:
-        raise ConfigError(f"{path}: {v!r} must be >= {lo}")
+        raise ConfigError(f"{path}: {v!r} must be >= {lo}{_range(lo, hi)}")
     if hi is not None and v > hi:
-        raise ConfigError(f"{path}: {v!r} must be <= {hi}")
+        raise ConfigError(f"{path}: {v!r} must be <= {hi}{_range(lo, hi)}")
     return v
 
 

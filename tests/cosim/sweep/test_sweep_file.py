@@ -16,14 +16,14 @@ def _sweep(tmp_path, text: str):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("base: base.yaml\nworkers: 0\n", r"^workers: 0 must be >= 1$"),
-    ("base: base.yaml\nworkers: 1.5\n", r"^workers: 1.5 is not an integer$"),
-    ("base: base.yaml\nworkers: many\n", r"^workers: 'many' is not an integer$"),
-    ("base: base.yaml\nworkers: -3\n", r"^workers: -3 must be >= 1$"),
-    ("base: base.yaml\nworkers: 5000\n", r"^workers: 5000 must be <= 4096$"),
-    ("base: base.yaml\nthreads: lots\n", r"^threads: 'lots' is not an integer$"),
-    ("base: base.yaml\nthreads: 0\n", r"^threads: 0 must be >= 1$"),
-    ("base: base.yaml\nseed: true\n", r"^seed: True is not an integer$"),
+    ("base: base.yaml\nworkers: 0\n", r"^workers: 0 must be >= 1 \(allowed: 1 <= x <= 4096\)$"),
+    ("base: base.yaml\nworkers: 1.5\n", r"^workers: 1.5 is not an integer \(allowed: 1 <= x <= 4096\)$"),
+    ("base: base.yaml\nworkers: many\n", r"^workers: 'many' is not an integer \(allowed: 1 <= x <= 4096\)$"),
+    ("base: base.yaml\nworkers: -3\n", r"^workers: -3 must be >= 1 \(allowed: 1 <= x <= 4096\)$"),
+    ("base: base.yaml\nworkers: 5000\n", r"^workers: 5000 must be <= 4096 \(allowed: 1 <= x <= 4096\)$"),
+    ("base: base.yaml\nthreads: lots\n", r"^threads: 'lots' is not an integer \(allowed: 1 <= x <= 1024\)$"),
+    ("base: base.yaml\nthreads: 0\n", r"^threads: 0 must be >= 1 \(allowed: 1 <= x <= 1024\)$"),
+    ("base: base.yaml\nseed: true\n", r"^seed: True is not an integer \(allowed: 0 <= x <= 9223372036854775807\)$"),
     ("base: base.yaml\nexecutor: slurm\n", r"^executor: 'slurm' is not one of local, ray$"),
     ("base: base.yaml\ngrid: {radio.rlc_mode: []}\n", r"^grid\.radio\.rlc_mode: expected a non-empty list of values$"),
     ("base: base.yaml\nworker: 2\n", r"^worker: unknown key \(allowed: base, seed, set, grid, points"),
@@ -46,8 +46,8 @@ def test_a_sweep_file_keeps_its_defaults(tmp_path):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--workers", "0"], "--workers: 0 must be >= 1"),
-    (["--workers", "-3"], "--workers: -3 must be >= 1"),
+    (["--workers", "0"], "--workers: 0 must be >= 1 (allowed: 1 <= x <= 4096)"),
+    (["--workers", "-3"], "--workers: -3 must be >= 1 (allowed: 1 <= x <= 4096)"),
 ])
 def test_the_command_line_flags_are_checked_as_the_file_is(tmp_path, flags, message):
     _sweep(tmp_path, "base: base.yaml\n")
