@@ -119,51 +119,25 @@ def load_selection(path: str) -> dict:
 
 def figures(runs: list[dict], cfg, target: float, selection: dict) -> tuple[dict, dict]:
     """The JSON line's figures (module doc) and the summary's detail (curves, profiles)."""
-    from mbrl.harness import summarise
+    from mbrl.harness import headline, summarise
 
     methods = list(cfg.learners.methods)
     per_seed = [{ln: {"final": m["methods"][ln]["final"], "curve": m["methods"][ln]["curve"]} for ln in methods}
                 for m in runs]
     s = summarise(per_seed, methods, target, "mbrl_ppo")
-    gain = runs[0]["references"]["adaptive_gain"]
-    out = {"seeds": len(runs), "target": target, "adaptive_gain": round(gain["per_step"], 4),
-           "adaptive_gain_ci95": [round(v, 4) for v in gain["ci95"]], "measurable": gain["measurable"],
-           "best_fixed_k": runs[0]["references"]["best_fixed_k"],
-           "hindsight_fixed_k": runs[0]["references"]["hindsight_fixed_k"]}
-    for key in ("gain_share_iqm", "random_share_iqm", "reached", "paid_to_target_median"):
-        out[key] = {ln: _r(s[ln][key]) for ln in methods}
-    out["gain_share_ci95"] = {ln: [_r(v) for v in s[ln]["gain_share_ci95"]] for ln in methods}
+    refs = runs[0]["references"]
+    rates = {ln: [m["methods"][ln]["ledger"]["banks"].get("train", {}).get("repeat_rate", 0.0) for m in runs]
+             for ln in methods}
+    out = headline(s, methods, "mbrl_ppo", refs["adaptive_gain"], target, len(runs),
+                   selection.get("selection_evals", 0), rates)
+    out.update(adaptive_gain=round(refs["adaptive_gain"]["per_step"], 4), best_fixed_k=refs["best_fixed_k"],
+               hindsight_fixed_k=refs["hindsight_fixed_k"])
     for ln in methods:
         col = [m["methods"][ln] for m in runs]
         out[f"{ln}_paid"] = float(np.median([r["paid"] for r in col]))
         out[f"{ln}_wall_s"] = round(float(np.median([r["wall_s"] for r in col])), 1)
         out[f"{ln}_wall_measured"] = all(r["wall_measured"] for r in col)
-    sel = int(selection.get("selection_evals", 0))
-    out["selection_evals"] = sel
-    if "mf_best" in s:
-        best = s["mf_best"]
-        rates = [m["methods"][best]["ledger"]["banks"]["train"]["repeat_rate"] for m in runs]
-        ratio = s["evals_ratio"]
-        out.update(mf_best=best, mf_repeat_rate=round(float(np.median(rates)), 4),
-                   probability_of_improvement={k: _r(v) if not isinstance(v, list) else [_r(x) for x in v]
-                                               for k, v in s["probability_of_improvement"].items()})
-        if gain["measurable"]:
-            mb = s["mbrl_ppo"]["paid_to_target_median"]
-            out["evals_ratio"] = round(ratio["value"], 2)
-            out["evals_ratio_lower_bound"] = ratio["lower_bound"]
-            out["evals_ratio_with_selection"] = round(
-                (s[best]["paid_to_target_median"] + sel) / max(mb + sel, 1), 2)
-            ci = s["mbrl_ppo"]["gain_share_ci95"]
-            out["target_met"] = bool(s["mbrl_ppo"]["gain_share_iqm"] >= target and ci[0] > 0
-                                     and s["mbrl_ppo"]["reached"] == len(runs) and ratio["value"] >= 20)
-        else:
-            out["evals_ratio"] = "adaptive gain not measurable: its 95 % interval includes 0"
-            out["target_met"] = False
     return out, {ln: {k: s[ln][k] for k in ("gain_share", "to_target", "profile", "efficiency")} for ln in methods}
-
-
-def _r(v):
-    return round(float(v), 4) if isinstance(v, (float, np.floating)) else v
 
 
 def report(m: dict, out: dict) -> None:

@@ -15,8 +15,9 @@ once (the criterion reads its mean reward).
    smallest m in 1, 2 whose best k per fitted p (from m masks) equals the one from the other
    masks of the cell for every p and every split of the masks; else the cap.
 2. ``env.obs`` x ``learners.norm_reward`` (--combos): every learner trained per combination and
-   seed; the criterion is its deployed policy's gain share (the share of the gap from the best
-   fixed split to the optimum) on selection episodes with the training bank's reward; the
+   seed; the criterion is its deployed policy's mean reward per step on selection episodes with
+   the training bank's reward (in reward units, so that no learner's share of a small gap weighs
+   more than another's); the
    combination with the highest mean over learners and seeds wins.
 3. ``learners.step_sizes``: every learner trained at every value of ``learners.grid`` (the same
    grid for each: PPO, A2C, DQN and MBRL's PPO), step 2's combination, per seed; each learner's
@@ -55,7 +56,7 @@ def main() -> int:
     rec = record.Run(args)
 
     from mbrl.ledger import SELECTION, Ledger
-    from mbrl.paper import build_world
+    from mbrl.paper import build_world, fit_mbrl
     from mbrl.paper_config import load_paper_config, with_paper_overrides
 
     cfg = load_paper_config(args.config)
@@ -69,23 +70,27 @@ def main() -> int:
         bank_read.draw(SELECTION, float(bank.secs[i, j, m]), charge=int(bank.evals[i, j, m]), bank="train",
                        bank_entry=eid)
     spent, out = [bank_read.totals()["all"]], {"chosen": {}}  # every ledger's tally, all purposes
+    fits = {}  # seed -> MBRL's surrogate, fitted once per seed (and paid once) for every selection run
     if 1 in steps:
-        out["forms"], led = choose_form(cfg, world, seeds)
-        spent.append(led.totals()["all"])
+        out["forms"], led, evals = choose_form(cfg, world, seeds)
         out["chosen"].update(form=out["forms"]["form"], masks=out["forms"]["masks"])
         cfg = with_paper_overrides(cfg, {"surrogate": {"form": out["forms"]["form"], "masks": out["forms"]["masks"]}})
+        if cfg.surrogate.masks == evals[seeds[0]]["ppl"].shape[1]:  # step 1's evaluations are the fit's
+            fits = {seed: fit_mbrl(with_paper_overrides(cfg, {"seed": seed}), world, led, SELECTION, evals[seed])
+                    for seed in seeds}
+        spent.append(led.totals()["all"])
     if 2 in steps:
         out["combos"] = {}
         for combo in filter(None, args.combos.split(",")):
             obs, norm = combo.split(":")
             c = with_paper_overrides(cfg, {"env": {"obs": obs}, "learners": {"norm_reward": bool(int(norm))}})
-            out["combos"][combo] = criterion(c, world, seeds, spent, combo)
+            out["combos"][combo] = criterion(c, world, seeds, spent, combo, fits)
         best = max(out["combos"], key=lambda k: out["combos"][k]["mean"])
         obs, norm = best.split(":")
         out["chosen"].update(obs=obs, norm_reward=bool(int(norm)))
         cfg = with_paper_overrides(cfg, {"env": {"obs": obs}, "learners": {"norm_reward": bool(int(norm))}})
     if 3 in steps:
-        out["step_sizes"] = {f"{lr:g}": criterion(cfg, world, seeds, spent, f"step size {lr:g}", lr)
+        out["step_sizes"] = {f"{lr:g}": criterion(cfg, world, seeds, spent, f"step size {lr:g}", fits, lr)
                              for lr in cfg.learners.grid}
         out["chosen"]["step_sizes"] = {
             m: float(max(cfg.learners.grid, key=lambda lr: out["step_sizes"][f"{lr:g}"]["per_learner"][m]))
@@ -99,9 +104,10 @@ def main() -> int:
     return 0
 
 
-def criterion(cfg, world, seeds: list, spent: list, label: str, lr: float | None = None) -> dict:
+def criterion(cfg, world, seeds: list, spent: list, label: str, fits: dict, lr: float | None = None) -> dict:
     """Every learner trained per seed (its evaluations paid for setting selection, its ledger's
-    tally appended to ``spent``); per learner the mean over seeds of its deployed policy's gain share on
+    tally appended to ``spent``; MBRL on the seed's surrogate in ``fits``, fitted there if
+    missing); per learner the mean over seeds of its deployed policy's mean reward per step on
     the training bank's selection episodes, and the mean over learners."""
     from mbrl.paper import run_learner
     from mbrl.paper_config import with_paper_overrides
@@ -112,17 +118,20 @@ def criterion(cfg, world, seeds: list, spent: list, label: str, lr: float | None
         for seed in seeds:
             t0 = time.perf_counter()
             r = run_learner(method, with_paper_overrides(cfg, {"seed": seed}), world, learning_rate=lr,
-                            purpose="setting_selection")
+                            purpose="setting_selection", sur=fits.get(seed) if method == "mbrl_ppo" else None)
+            if method == "mbrl_ppo":
+                fits[seed] = r["surrogate"]
             spent.append(r["ledger"]["all"])
-            vals.append(r["final"]["gain_share"])
-            print(f"  {label} {method} seed {seed}: deployed gain share {vals[-1]:.3f} on training data, "
+            vals.append(r["final"]["mean_reward"])
+            print(f"  {label} {method} seed {seed}: deployed mean reward {vals[-1]:.3f} on training data, "
                   f"{r['paid']} paid ({time.perf_counter() - t0:.0f} s)", flush=True)
         per[method] = float(np.mean(vals))
     return {"per_learner": per, "mean": float(np.mean(list(per.values())))}
 
 
-def choose_form(cfg, world, seeds: list) -> tuple[dict, object]:
-    """Step 1 (module doc): the surrogate's form and masks per cell, from each seed's fit evaluations."""
+def choose_form(cfg, world, seeds: list) -> tuple[dict, object, dict]:
+    """Step 1 (module doc): the surrogate's form and masks per cell, from each seed's fit
+    evaluations; also its ledger and those evaluations (seed -> fit_evals' dict)."""
     from mbrl.ledger import SELECTION, Ledger
     from mbrl.paper_bank import cell_reward, cell_table, cross_validate, fit_evals
     from mbrl.paper_config import with_paper_overrides
@@ -160,7 +169,7 @@ def choose_form(cfg, world, seeds: list) -> tuple[dict, object]:
             agree[m] = float(np.mean(hits))
     masks = next((m for m in (1, 2) if agree.get(m) == 1.0), M)
     print(f"form: {cv} -> {form}; masks: best-k agreement with the other masks {agree} -> {masks}", flush=True)
-    return {"cv": cv, "per_seed": per_seed, "form": form, "masks_agreement": agree, "masks": masks}, led
+    return {"cv": cv, "per_seed": per_seed, "form": form, "masks_agreement": agree, "masks": masks}, led, evs
 
 
 if __name__ == "__main__":

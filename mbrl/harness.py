@@ -192,3 +192,36 @@ def _efficiency(runs: list[dict], ln: str, x: str, seed: int) -> dict:
     xs = xs[xs >= lo]
     c = stats.sample_efficiency_curve(pts, xs, seed=seed, reps=500)
     return {"x": c.x.tolist(), "iqm": c.point.tolist(), "lo": c.lo.tolist(), "hi": c.hi.tolist()}
+
+
+def headline(s: dict, learners: list[str], mbrl: str, gain: dict, target: float, seeds: int,
+             selection_evals: int, repeat_rates: dict) -> dict:
+    """The JSON keys both agent benchmarks end with, from :func:`summarise`'s ``s``: ``gain``
+    (the adaptive gain: ``ci95`` and ``measurable``), ``repeat_rates`` (learner -> per-seed repeat
+    rates of its paid draws or questions). Where the gain is not measurable, ``evals_ratio`` says
+    so instead of a ratio, and the target is not met."""
+    out = {"seeds": seeds, "target": target, "adaptive_gain_ci95": [_r(v) for v in gain["ci95"]],
+           "measurable": gain["measurable"], "selection_evals": int(selection_evals)}
+    for key in ("gain_share_iqm", "random_share_iqm", "reached", "paid_to_target_median"):
+        out[key] = {ln: _r(s[ln][key]) for ln in learners}
+    out["gain_share_ci95"] = {ln: [_r(v) for v in s[ln]["gain_share_ci95"]] for ln in learners}
+    if "mf_best" not in s:
+        return out
+    best, ratio, m = s["mf_best"], s["evals_ratio"], s[mbrl]
+    poi = s["probability_of_improvement"]
+    out.update(mf_best=best, mf_repeat_rate=_r(float(np.median(repeat_rates[best]))),
+               probability_of_improvement={"over": best, "point": _r(poi["point"]), "ci95": [_r(v) for v in poi["ci95"]]})
+    if not gain["measurable"]:
+        out.update(evals_ratio="adaptive gain not measurable: its 95 % interval includes 0", target_met=False)
+        return out
+    sel = int(selection_evals)
+    out.update(evals_ratio=round(ratio["value"], 2), evals_ratio_lower_bound=ratio["lower_bound"],
+               evals_ratio_with_selection=round((s[best]["paid_to_target_median"] + sel)
+                                                / max(m["paid_to_target_median"] + sel, 1), 2),
+               target_met=bool(m["gain_share_iqm"] >= target and m["gain_share_ci95"][0] > 0
+                               and m["reached"] == seeds and ratio["value"] >= 20))
+    return out
+
+
+def _r(v):
+    return round(float(v), 4) if isinstance(v, (float, np.floating)) else v

@@ -87,8 +87,9 @@ class Referee:
         self.R, self.episodes = R, episodes
         self.refs = references(R, episodes, cfg, bank.ks, bank.L, fixed_j)
 
-    def __call__(self, act) -> dict:
-        r = score(act, self.episodes, self.R, self.cfg, self.ks, self.L)
+    def __call__(self, act, cfg: PaperConfig | None = None) -> dict:
+        """``act``'s figures; ``cfg``: the learner's, for how it observes (env.obs may differ in selection)."""
+        r = score(act, self.episodes, self.R, cfg or self.cfg, self.ks, self.L)
         return {"mean_reward": r, **shares(r, self.refs)}
 
 
@@ -116,11 +117,13 @@ def build_world(cfg: PaperConfig, progress: bool = False, cache: bool = True, sc
     return World(setup, bank, train_R, guard, referee)
 
 
-def fit_mbrl(cfg: PaperConfig, world: World, ledger: Ledger, purpose: str = "surrogate_fit") -> dict:
-    """The surrogate (each evaluation paid in ``ledger`` for ``purpose``, measured) and its reward
-    table ``R`` (P, K)."""
+def fit_mbrl(cfg: PaperConfig, world: World, ledger: Ledger, purpose: str = "surrogate_fit",
+             evals: dict | None = None) -> dict:
+    """The surrogate (each new evaluation paid in ``ledger`` for ``purpose``, measured; ``evals``:
+    fit evaluations already paid, as mbrl.paper_bank.fit_surrogate) and its reward table ``R``."""
     bank, src = world.bank, ("windows", world.setup.first_window)
-    sur = fit_surrogate(cfg, world.setup, pay=lambda e: ledger.draw(purpose, e.secs, charge=e.charge, source=src))
+    sur = fit_surrogate(cfg, world.setup, evals,
+                        pay=lambda e: ledger.draw(purpose, e.secs, charge=e.charge, source=src))
     sur["q"] = cfg.reward.q(bank.clean * np.exp(sur["log_ratio"]), bank.clean)
     sur["R"] = cfg.reward.reward(sur["q"], np.asarray(bank.ks)[None, :], bank.L)
     # what MBRL would reach with a planner instead of PPO: the optimum on the surrogate's table (referee figure)
@@ -129,17 +132,17 @@ def fit_mbrl(cfg: PaperConfig, world: World, ledger: Ledger, purpose: str = "sur
 
 
 def run_learner(method: str, cfg: PaperConfig, world: World, seed: int | None = None,
-                learning_rate: float | None = None, purpose: str = "training_step") -> dict:
+                learning_rate: float | None = None, purpose: str = "training_step", sur: dict | None = None) -> dict:
     """Trains one learner on its own ledger; checkpoints every eval_every steps (module doc).
     ``purpose``: what its paid evaluations are for (``setting_selection`` in a selection run,
-    whose world has no scoring data: build_world(scoring=False))."""
+    whose world has no scoring data: build_world(scoring=False)); ``sur``: MBRL's surrogate
+    (fit_mbrl) when the caller has fitted and paid for it already (selection runs of one seed)."""
     bank, referee = world.bank, world.referee
     ledger = Ledger(method, world.scoring)
     clock = Clock(lambda: ledger.totals()["all"]["measured_s"])
     seed = cfg.seed * 10 + _SEED_OFFSET[method] if seed is None else seed
-    sur = None
     if method == "mbrl_ppo":
-        sur = fit_mbrl(cfg, world, ledger, "surrogate_fit" if purpose == "training_step" else purpose)
+        sur = sur or fit_mbrl(cfg, world, ledger, "surrogate_fit" if purpose == "training_step" else purpose)
         scorer = TableScorer(sur["q"])
         own_R = lambda: sur["R"]  # noqa: E731
     else:
@@ -153,7 +156,7 @@ def run_learner(method: str, cfg: PaperConfig, world: World, seed: int | None = 
         model.learn(min(cfg.learners.eval_every, cfg.learners.timesteps - model.num_timesteps),
                     reset_num_timesteps=False)
         own = score(sb3_act(model), own_episodes, own_R(), cfg, bank.ks, bank.L)
-        cps.offer(model, model.num_timesteps, own, clock.referee(referee, sb3_act(model)), cost_point(ledger, clock))
+        cps.offer(model, model.num_timesteps, own, clock.referee(referee, sb3_act(model), cfg), cost_point(ledger, clock))
     tail = env.rewards[-max(1, len(env.rewards) // 4):]
     last = cps.curve[-1]
     out = {"final": cps.deployed, "train_reward": float(np.mean(tail)), "env_steps": scorer.steps,
@@ -161,7 +164,7 @@ def run_learner(method: str, cfg: PaperConfig, world: World, seed: int | None = 
            "measured_s": last["measured_s"], "estimated_s": last["estimated_s"],
            "wall_measured": last["wall_measured"], "learning_rate": model.learning_rate, "curve": cps.curve,
            "ledger": ledger.to_dict()}
-    if sur is not None:
+    if method == "mbrl_ppo":
         out["surrogate"] = sur
     return out
 
