@@ -46,8 +46,17 @@ mbrl_/mf_eval_s (estimated part) there, mbrl_frac_skyline, mf_frac_skyline, mbrl
 mf_frac_oracle (deployed policies at the end), skyline_frac_oracle, causal_ref_frac_skyline,
 best_fixed_frac_skyline, mbrl_/mf_total_real_evals (at the end), eval_cost_s (the charge per
 evaluation, measured before the run), distinct_evals_total (train and
-held-out tables, every k: the exhaustive table), distinct_evals_train, and wall_measured (a flag
-per wall figure).
+held-out tables, every k: the exhaustive table), distinct_evals_train, wall_measured (a flag
+per wall figure) and best_fixed_k_train (the best fixed split on the train states' real table).
+Then issue 28's keys over the seeds (mbrl.harness.headline), on the scale of the adaptive gain
+(the best fixed split chosen on the train states -> the skyline, --gain-target of it):
+gain_share_iqm, gain_share_ci95, random_share_iqm, reached, paid_to_target_median (per
+learner), adaptive_gain_ci95 and measurable (skyline minus best fixed, per held-out decision),
+mf_best, mf_repeat_rate (the share of its questions answered without a new charge: repeats and
+intact states), probability_of_improvement, evals_ratio (or why there is none),
+evals_ratio_with_selection, selection_evals (0: this benchmark's settings were chosen before the
+selection ledger existed, see docs/agent.md) and target_met. --save writes
+benchmarks/results/mbrl_cost.json.
 """
 from __future__ import annotations
 
@@ -57,7 +66,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks.record
+from benchmarks import record  # noqa: E402
 
 
 _MEDIUM_TRAIN, _MEDIUM_TEST = [1, 2, 4, 5, 7, 8, 9, 10], [3, 6, 11, 12]
@@ -74,27 +84,48 @@ def main() -> int:
     ap.add_argument("--config", default=str(Path(__file__).resolve().parents[1] / "examples" / "mbrl_default.yaml"))
     ap.add_argument("--size", choices=sorted(SIZES), default="large",
                     help="state-space size (module doc); default large, where issue 14 sets its target")
-    ap.add_argument("--target", type=float, default=0.95)
+    ap.add_argument("--target", type=float, default=0.95, help="share of the skyline gap from random (old scale)")
+    ap.add_argument("--gain-target", type=float, default=0.5,
+                    help="share of the adaptive gain (best fixed split on the train states -> skyline; issue 28)")
+    record.add_save_option(ap)
     ap.add_argument("--seeds", help="comma-separated seeds, each setting seed and surrogate.seed (default: the "
                     "config's); with several, the last line holds a list per key")
     ap.add_argument("--measure-mf", type=int, action="append", default=[], metavar="SEED",
                     help="in this seed, model-free PPO's evaluations are real tail passes, timed (repeatable)")
     args = ap.parse_args()
+    rec = record.Run(args)
 
     from mbrl.config import load_config, with_overrides
 
     cfg = with_overrides(load_config(args.config), SIZES[args.size])
-    if not args.seeds:
-        print(json.dumps({"size": args.size, **measure(cfg, args.config, args.target, cfg.seed in args.measure_mf)}))
-        return 0
     runs = []
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in [int(s) for s in args.seeds.split(",")] if args.seeds else [cfg.seed]:
         print(f"--- seed {seed}")
         runs.append(measure(with_overrides(cfg, {"seed": seed, "surrogate": {"seed": seed}}), args.config, args.target,
                             seed in args.measure_mf))
-        print(json.dumps(runs[-1]), flush=True)
-    print(json.dumps({"size": args.size, **{key: [r[key] for r in runs] for key in runs[0]}}))
+        print(json.dumps(_public(runs[-1])), flush=True)
+    out = {"size": args.size, **{key: [r[key] for r in runs] for key in _public(runs[0])},
+           **headline_figures(runs, args.gain_target)}
+    print(json.dumps(out))
+    rec.save(out)
     return 0
+
+
+def _public(run: dict) -> dict:
+    return {k: v for k, v in run.items() if not k.startswith("_")}
+
+
+def headline_figures(runs: list[dict], target: float) -> dict:
+    """Issue 28's keys over the seeds (mbrl.harness.headline): deployed gain shares, evaluations
+    to ``target`` of the adaptive gain, the adaptive gain's interval (the first seed's: the
+    held-out traces are the same in every seed)."""
+    from mbrl.harness import headline, summarise
+
+    learners = ["mbrl", "model_free"]
+    per_seed = [r["_learners"] for r in runs]
+    s = summarise(per_seed, learners, target, "mbrl")
+    rates = {ln: [r["_learners"][ln]["repeat_rate"] for r in runs] for ln in learners}
+    return headline(s, learners, "mbrl", runs[0]["_refs"]["adaptive_gain"], target, len(runs), 0, rates)
 
 
 def reach(curve: list, target: float) -> dict:
@@ -157,7 +188,11 @@ def measure(cfg, config_path: str, target: float, measure_mf: bool = False) -> d
                 "best_fixed_frac_skyline": round(c[m["best_fixed"]]["frac_skyline"], 4),
                 "eval_cost_s": round(m["real_eval_cost_s"], 4),
                 "distinct_evals_total": m["distinct_evals"]["total"], "distinct_evals_train": m["distinct_evals"]["train"],
-                "wall_measured": flags})
+                "wall_measured": flags, "best_fixed_k_train": m["refs"]["best_fixed_k"]})
+    out["_refs"] = m["refs"]
+    out["_learners"] = {ln: {"final": learner["deployed"], "curve": learner["curve"],
+                             "repeat_rate": 1 - learner["real_evals"] / max(learner["lookups"], 1)}
+                        for ln, learner in m["learners"].items()}
     return out
 
 

@@ -1,30 +1,39 @@
-"""The seed paper's experiment: real evaluations and wall time of PPO on an offline surrogate
-against PPO, A2C and DQN trained on real evaluations (issue 14, item 4).
+"""The seed paper's experiment on the one referee (issue 28): PPO on an offline surrogate against
+PPO, A2C and DQN trained on real evaluations, over seeds, scored on fresh data by what each
+learner deploys.
 
-Setup: examples/mbrl_paper.yaml (or --config); mbrl.paper runs it per seed (--seeds sets
-``seed``: the learners, the surrogate's fit masks and initialisation; the bank of real
-evaluations and the held-out episodes stay the same). Run folders under --out, one per seed,
-with the figures (ppl_vs_k.png, reward_vs_steps.png, reward_vs_evals.png, cost_ratio.png).
+Setup: examples/mbrl_paper.yaml (or --config), its settings frozen by
+benchmarks/mbrl_paper_select.py on training data. The training bank and the scoring bank (later
+corpus windows, masks of their own: mbrl.paper) are built once and shared by the seeds; --seeds
+sets ``seed`` (the learners, the surrogate's fit masks and initialisation, each learner's
+training episodes). Run folders under --out, one per seed, with the figures.
 
-Charging (one rule for all, mbrl.paper): a real evaluation is one perplexity of the eval
-windows under one fresh i.i.d. element mask at a damaged (p, k) cell (p = 0 free for all); one
-stratified on its decisive elements (``bank.decisive``, ``surrogate.decisive``) is charged 2.
-MBRL's evaluations are real tail passes, timed: measured. A model-free step's evaluation is a
-draw from the bank, charged at that entry's seconds measured when the bank was built: an
-ESTIMATE of the live cost (wall_measured false). --measure-live STEPS runs model-free A2C for
-STEPS steps with a real evaluation at every damaged step (seed of the first --seeds), timed end to
-end, to check that estimate (with --seeds none: only that).
+Charging (one rule for all, mbrl.ledger): a real evaluation is one perplexity of the eval
+windows under one fresh mask at a damaged (p, k) cell (p = 0 free); one stratified on its
+decisive elements is charged 2. Every draw is paid, a repeated bank entry included (the bank
+stands in for fresh draws). MBRL's evaluations are real tail passes, timed (measured);
+model-free draws are charged at the entry's seconds measured when the bank was built, an
+ESTIMATE (``wall_measured`` false). Setting selection's evaluations are reported beside each
+learner's own (``selection_evals``, from the selection script's saved JSON, --selection).
 
-Scores: mean true reward per step (bank means) of the last policy on fixed held-out episodes, as
-a share of the gap from the random policy to the optimum (dynamic programming on the true
-reward). Last line: one JSON object, a list per key over the seeds: per method
-``<m>_real_evals``, ``<m>_wall_s``, ``<m>_wall_measured``, ``<m>_final_frac``,
-``<m>_final_reward``, ``<m>_train_reward`` (last quarter of training, as received),
-``<m>_steps_to_95``, ``<m>_evals_to_95`` ("not reached" where not), then
-``evals_ratio_<m>`` and ``wall_ratio_<m>`` (model-free over MBRL, wall ratios estimated),
-``best_fixed_frac``, ``surrogate_mae_q``, ``surrogate_best_k_agreement`` (against the bank),
-``surrogate_cv_best_k_agreement`` and ``surrogate_cv_best_k_regret`` (on its own fit evaluations), ``eval_s_mean``; with
---measure-live a ``live`` object.
+Scores: the deployed policy (each learner's best checkpoint by its own criterion on its own
+data) on the scoring episodes with the scoring bank's true reward, as ``gain_share`` (the share
+of the gap from the best fixed split, chosen on training data, to the optimum) beside
+``random_share``. Over the seeds: interquartile mean with a 95 % stratified-bootstrap interval
+(mbrl.stats). Evaluations to --target (a gain share; default 0.5): the first checkpoint at which
+the deployed policy reaches it; a learner that never does contributes its spending at the end
+(a lower bound). Where the adaptive gain's interval includes 0, no ratio is printed.
+
+Last line: one JSON object with ``seeds``, ``target``, ``adaptive_gain`` and
+``adaptive_gain_ci95`` (optimum minus best fixed, per decision), ``measurable``,
+``gain_share_iqm``, ``gain_share_ci95``, ``random_share_iqm``, ``paid_to_target_median`` and
+``reached`` (each a mapping per learner), ``mf_best`` (the model-free learner with the highest
+gain-share IQM), ``mf_repeat_rate`` (the share of its bank draws that reused an entry, median over
+seeds), ``evals_ratio`` (``mf_best``'s median evaluations to the target over MBRL's; a lower
+bound where it did not always reach it), ``evals_ratio_with_selection``, ``selection_evals``,
+``probability_of_improvement``, ``target_met`` and the per-learner ``<m>_paid``, ``<m>_wall_s``,
+``<m>_wall_measured`` (medians over seeds). --save writes it with the setup to
+benchmarks/results/mbrl_paper.json (mbrl.harness.summarise's curves and profiles included).
 """
 from __future__ import annotations
 
@@ -34,35 +43,49 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks.record
+from benchmarks import record  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(ROOT / "examples" / "mbrl_paper.yaml"))
-    ap.add_argument("--seeds", default="0", help="comma-separated seeds ('none': only --measure-live)")
+    ap.add_argument("--seeds", default="0-9", help="seeds: a range 0-9 or a comma list ('none': only --measure-live)")
+    ap.add_argument("--target", type=float, default=0.5, help="share of the adaptive gain (default 0.5)")
+    ap.add_argument("--selection", default=str(ROOT / "benchmarks" / "results" / "mbrl_paper_select.json"),
+                    help="the selection script's saved JSON, for the selection cost")
     ap.add_argument("--out", default=None, help="folder for the run folders (default: a new one under runs/)")
     ap.add_argument("--measure-live", type=int, default=0, metavar="STEPS",
                     help="also run model-free A2C for STEPS steps on live real evaluations, timed end to end")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
 
     from cosim.run.rundir import new_run_dir
-    from mbrl.paper import measure_live, run_paper
+    from mbrl.paper import build_world, measure_live, run_paper
     from mbrl.paper_config import load_paper_config, with_paper_overrides
 
     cfg = load_paper_config(args.config)
     base = new_run_dir(args.out, "paper_bench")
-    seeds = [] if args.seeds == "none" else [int(s) for s in args.seeds.split(",")]
-    rows = []
-    for seed in seeds:
-        c = with_paper_overrides(cfg, {"seed": seed})
-        t0 = time.perf_counter()
-        m = run_paper(c, out=base / f"seed{seed}", progress=True)
-        report(m, seed, time.perf_counter() - t0)
-        rows.append(figures(m))
-        print(json.dumps(rows[-1]), flush=True)
-    out = {key: [r[key] for r in rows] for key in rows[0]} if rows else {}
+    seeds = parse_seeds(args.seeds)
+    out, detail = {}, {}
+    if seeds:
+        world = build_world(cfg, progress=True)
+        runs = []
+        for seed in seeds:
+            t0 = time.perf_counter()
+            m = run_paper(with_paper_overrides(cfg, {"seed": seed}), out=base / f"seed{seed}", progress=True,
+                          world=world)
+            print(f"--- seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+            runs.append(m)
+        out, detail = figures(runs, cfg, args.target, load_selection(args.selection))
+        report(runs[0], out)
+        rec.setup.update(config=str(Path(args.config).relative_to(ROOT)) if args.config.startswith(str(ROOT))
+                         else args.config, bank=runs[0]["setup"], references=runs[0]["references"])
     if args.measure_live:
         live = measure_live(with_paper_overrides(cfg, {"seed": seeds[0] if seeds else cfg.seed}), args.measure_live)
         print(f"live model-free {live['method']}, {live['env_steps']} steps: {live['real_evals']} real tail passes, "
@@ -71,60 +94,72 @@ def main() -> int:
         out["live"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in live.items()}
     print(f"run folders: {base}")
     print(json.dumps(out))
+    if args.save:
+        rec.save({**out, "detail": detail})
     return 0
 
 
-def report(m: dict, seed: int, wall: float) -> None:
+def parse_seeds(text: str) -> list[int]:
+    if text == "none":
+        return []
+    if "-" in text:
+        a, b = text.split("-")
+        return list(range(int(a), int(b) + 1))
+    return [int(s) for s in text.split(",")]
+
+
+def load_selection(path: str) -> dict:
+    """The selection script's saved figures: its real evaluations ({} when it has not been run)."""
+    p = Path(path)
+    if not p.is_file():
+        print(f"no selection record at {p}: selection cost not reported", flush=True)
+        return {}
+    return json.loads(p.read_text())
+
+
+def figures(runs: list[dict], cfg, target: float, selection: dict) -> tuple[dict, dict]:
+    """The JSON line's figures (module doc) and the summary's detail (curves, profiles)."""
+    from mbrl.harness import headline, summarise
+
+    methods = list(cfg.learners.methods)
+    per_seed = [{ln: {"final": m["methods"][ln]["final"], "curve": m["methods"][ln]["curve"]} for ln in methods}
+                for m in runs]
+    s = summarise(per_seed, methods, target, "mbrl_ppo")
+    refs = runs[0]["references"]
+    rates = {ln: [m["methods"][ln]["ledger"]["banks"].get("train", {}).get("repeat_rate", 0.0) for m in runs]
+             for ln in methods}
+    out = headline(s, methods, "mbrl_ppo", refs["adaptive_gain"], target, len(runs),
+                   selection.get("selection_evals", 0), rates)
+    out.update(adaptive_gain=round(refs["adaptive_gain"]["per_step"], 4), best_fixed_k=refs["best_fixed_k"],
+               hindsight_fixed_k=refs["hindsight_fixed_k"])
+    for ln in methods:
+        col = [m["methods"][ln] for m in runs]
+        out[f"{ln}_paid"] = float(np.median([r["paid"] for r in col]))
+        out[f"{ln}_wall_s"] = round(float(np.median([r["wall_s"] for r in col])), 1)
+        out[f"{ln}_wall_measured"] = all(r["wall_measured"] for r in col)
+    return out, {ln: {k: s[ln][k] for k in ("gain_share", "to_target", "profile", "efficiency")} for ln in methods}
+
+
+def report(m: dict, out: dict) -> None:
     s, refs = m["setup"], m["references"]
-    print(f"--- seed {seed}: {wall:.0f} s. SmolLM2 L = {s['L']}, ks {s['ks']}, ps {s['ps']}, clean perplexity "
-          f"{s['clean_ppl']:.2f} on {s['scored_tokens_per_eval']} tokens per evaluation; bank {s['bank_entries']} "
-          f"entries charged as {s['bank_evals']} real evaluations ({s['bank_masks']} masks per damaged cell, "
-          f"decisive {s['bank_decisive']}, built {s['bank_built']}), {s['eval_s_mean']:.3f} s per entry (measured)")
-    print(f"best k per p (true reward): {refs['best_k_per_p']}")
-    print(f"held-out reward per step: optimum {refs['optimum']:.3f}, best fixed k = {refs['best_fixed_k']} "
-          f"{refs['best_fixed']:.3f}, random {refs['random']:.3f}")
-    su = m.get("surrogate")
-    if su:
-        print(f"surrogate ({su['form']}): {su['real_evals']} real evals ({su['evaluations']} made, "
-              f"{su['refined']} cells refined; {su['eval_s']:.1f} s measured), fit "
-              f"{su['fit_s']:.1f} s; on its own fit evaluations (each mask left out in turn): MAE of ln(PPL/clean) "
-              f"{su['cv_mae_log_ratio']:.3f}, best k agreement {su['cv_best_k_agreement']:.0%}, regret {su['cv_best_k_regret']:.3f}; against the bank: MAE of ln(PPL/clean) {su['mae_log_ratio']:.3f}, of Q {su['mae_q']:.3f}; best k right for "
-              f"{su['best_k_agreement']:.0%} of the damaged p; planned on it (the optimum on its table, true reward) "
-              f"{su['planned_frac']:.3f} of the gap")
-    for name, r in m["methods"].items():
-        t = m["target_95"][name]
-        print(f"  {name:9s} real evals {r['real_evals']:7d}  wall {r['wall_s']:8.1f} s "
-              f"({'measured' if r['wall_measured'] else 'evaluations ESTIMATED'})  final {r['final_reward']:7.3f} = "
-              f"{r['final_frac']:.3f} of the gap; 95 % at {t['steps']} steps / {t['real_evals']} real evals")
-    for name, c in m.get("cost_ratio", {}).items():
-        if name != "paper":
-            print(f"  cost ratio {name}/mbrl_ppo: {c['real_evals']:.0f}x real evaluations, {c['wall_s']:.0f}x wall "
-                  f"(estimated)")
-    print(f"  paper: {m['cost_ratio']['paper']['wall_s']:.0f}x (24 days / 7.7 min)" if "cost_ratio" in m else "")
-
-
-def figures(m: dict) -> dict:
-    out = {}
-    for name, r in m["methods"].items():
-        t = m["target_95"][name]
-        out.update({f"{name}_real_evals": r["real_evals"], f"{name}_wall_s": round(r["wall_s"], 1),
-                    f"{name}_wall_measured": r["wall_measured"], f"{name}_final_frac": round(r["final_frac"], 4),
-                    f"{name}_final_reward": round(r["final_reward"], 4),
-                    f"{name}_train_reward": round(r["train_reward"], 4), f"{name}_steps_to_95": t["steps"],
-                    f"{name}_evals_to_95": t["real_evals"]})
-    for name, c in m.get("cost_ratio", {}).items():
-        if name != "paper":
-            out[f"evals_ratio_{name}"], out[f"wall_ratio_{name}"] = round(c["real_evals"], 1), round(c["wall_s"], 1)
-    refs = m["references"]
-    out["best_fixed_frac"] = round((refs["best_fixed"] - refs["random"]) / (refs["optimum"] - refs["random"]), 4)
-    if "surrogate" in m:
-        out["surrogate_mae_q"] = round(m["surrogate"]["mae_q"], 4)
-        out["surrogate_best_k_agreement"] = round(m["surrogate"]["best_k_agreement"], 3)
-        out["surrogate_planned_frac"] = round(m["surrogate"]["planned_frac"], 4)
-        out["surrogate_cv_best_k_agreement"] = round(m["surrogate"]["cv_best_k_agreement"], 3)
-        out["surrogate_cv_best_k_regret"] = round(m["surrogate"]["cv_best_k_regret"], 4)
-    out["eval_s_mean"] = round(m["setup"]["eval_s_mean"], 4)
-    return out
+    print(f"SmolLM2 L = {s['L']}, ks {s['ks']}, ps {s['ps']}; training bank: clean perplexity {s['clean_ppl']:.2f}, "
+          f"{s['bank_entries']} entries charged as {s['bank_evals']} ({s['bank_masks']} masks per damaged cell, "
+          f"built {s['bank_built']}, {s['eval_s_mean']:.3f} s per entry measured); scoring bank: windows from "
+          f"{s['scoring_windows_from']}, {s['scoring_masks']} masks, clean perplexity {s['scoring_clean_ppl']:.2f}")
+    print(f"scoring data, mean reward per step: optimum {refs['optimum']:.3f}, best fixed k = {refs['best_fixed_k']} "
+          f"(chosen on training data) {refs['best_fixed']:.3f}, in hindsight k = {refs['hindsight_fixed_k']} "
+          f"{refs['hindsight_fixed']:.3f}, random {refs['random']:.3f}; adaptive gain {out['adaptive_gain']:.3f} "
+          f"per step, 95 % CI {out['adaptive_gain_ci95']} ({'measurable' if out['measurable'] else 'NOT measurable'})")
+    for ln, g in out["gain_share_iqm"].items():
+        print(f"  {ln:9s} gain share IQM {g:.3f} {out['gain_share_ci95'][ln]}, random share IQM "
+              f"{out['random_share_iqm'][ln]:.3f}; reached {out['target']:.2f} in {out['reached'][ln]}/{out['seeds']} "
+              f"seeds at median {out['paid_to_target_median'][ln]:.0f} paid evaluations; spent {out[f'{ln}_paid']:.0f}, "
+              f"wall {out[f'{ln}_wall_s']:.0f} s ({'measured' if out[f'{ln}_wall_measured'] else 'ESTIMATED part'})")
+    if "mf_best" in out:
+        print(f"best model-free: {out['mf_best']} (bank repeat rate {out['mf_repeat_rate']:.1%}); evaluations ratio "
+              f"{out['evals_ratio']}{' (lower bound)' if out.get('evals_ratio_lower_bound') else ''}, with selection "
+              f"cost {out.get('evals_ratio_with_selection')} ({out['selection_evals']} selection evaluations); "
+              f"P(MBRL > {out['mf_best']}) {out['probability_of_improvement']}; target met: {out['target_met']}")
 
 
 if __name__ == "__main__":

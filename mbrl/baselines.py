@@ -34,8 +34,9 @@ def heldout_q(table, reward: RewardConfig) -> np.ndarray:
     return reward.q(table.ppl, table.clean[:, None])
 
 
-def run_policy(act: Callable, dec, table, reward: RewardConfig, start_k: int) -> dict:
-    """Replays ``act`` over every held-out episode; returns mean reward, PPL, UE share, latency."""
+def run_policy(act: Callable, dec, table, reward: RewardConfig, start_k: int, keep_rewards: bool = False) -> dict:
+    """Replays ``act`` over every held-out episode; returns mean reward, PPL, UE share, latency
+    (and with ``keep_rewards`` every decision's reward, ``rewards``, in decision order)."""
     L = table.n_layers
     q = heldout_q(table, reward)
     rewards, ppl, ks, lat = [], [], [], []
@@ -50,9 +51,12 @@ def run_policy(act: Callable, dec, table, reward: RewardConfig, start_k: int) ->
             lat.append(latency)
             k = k_new
     ppl_arr = np.array(ppl)
-    return {"mean_reward": float(np.mean(rewards)), "reward_ci95": ci95(rewards), "mean_ppl": float(np.mean(ppl_arr)),
-            "median_ppl": float(np.median(ppl_arr)), "ue_share": float(np.mean(ks) / L),
-            "mean_k": float(np.mean(ks)), "latency_ms": float(np.mean(lat) * 1000), "decisions": len(ks)}
+    out = {"mean_reward": float(np.mean(rewards)), "reward_ci95": ci95(rewards), "mean_ppl": float(np.mean(ppl_arr)),
+           "median_ppl": float(np.median(ppl_arr)), "ue_share": float(np.mean(ks) / L),
+           "mean_k": float(np.mean(ks)), "latency_ms": float(np.mean(lat) * 1000), "decisions": len(ks)}
+    if keep_rewards:
+        out["rewards"] = np.array(rewards)
+    return out
 
 
 def ci95(values) -> float:

@@ -33,6 +33,7 @@ from . import baselines as B
 from .config import TrainConfig
 from .env import MatrixScorer, SplitEnv, TableScorer
 from .evaluator import MeasuredLedger, TableEvaluator
+from .harness import sb3_model
 from .surrogate import answer_groups, fit_surrogate, predict_q, surrogate_metrics
 
 
@@ -99,23 +100,12 @@ class _Clock:
         return out
 
 
-def reward_normalised(env, gamma: float):
-    """``env`` with its rewards divided by a running estimate of their spread (SB3 VecNormalize;
-    observations untouched)."""
-    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
-
-    return VecNormalize(DummyVecEnv([lambda: env]), norm_obs=False, norm_reward=True, gamma=gamma)
-
-
 def ppo(env, cfg: TrainConfig, seed: int):
-    from stable_baselines3 import PPO
-
+    """PPO with the config's settings, from the one SB3 factory (mbrl.harness.sb3_model)."""
     p = cfg.ppo
-    if p.norm_reward:
-        env = reward_normalised(env, p.gamma)
-    return PPO("MlpPolicy", env, n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
-               learning_rate=p.learning_rate, ent_coef=p.ent_coef, gamma=p.gamma, seed=seed, device="cpu", verbose=0,
-               policy_kwargs={"net_arch": [p.hidden, p.hidden]})
+    return sb3_model("ppo", env, seed=seed, learning_rate=p.learning_rate, gamma=p.gamma, hidden=p.hidden,
+                     norm_reward=p.norm_reward, n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
+                     ent_coef=p.ent_coef)
 
 
 def learn(model, timesteps: int, eval_every: int, check) -> None:
@@ -143,8 +133,8 @@ class Selector:
 
     def deployed(self) -> dict:
         """What stopping now would deploy: its held-out figures and where it came from."""
-        return {"mean_reward": self.info["mean_reward"], "frac_oracle": self.info["frac_oracle"],
-                "frac_skyline": self.info["frac_skyline"],
+        return {**{k: self.info[k] for k in ("mean_reward", "frac_oracle", "frac_skyline", "gain_share",
+                                             "random_share")},
                 "deployed": {k: self.info[k] for k in ("seed", "steps", "own_score")}}
 
     def restore(self):
@@ -155,7 +145,8 @@ class Selector:
 def curve_point(sel: Selector, held: dict, own: float, ledger: TableEvaluator, clock: _Clock, **more) -> dict:
     """One learning-curve point: what stopping now deploys and what the learner has spent."""
     compute_s = clock.compute_s()
-    return {**sel.deployed(), **more, "real_evals": ledger.real_evals, "lookups": ledger.lookups, "own_score": own,
+    return {**sel.deployed(), **more, "real_evals": ledger.real_evals, "paid": ledger.real_evals,
+            "lookups": ledger.lookups, "own_score": own,
             "frac_oracle_last": held["frac_oracle"], "frac_skyline_last": held["frac_skyline"],
             "compute_s": compute_s, "eval_s": ledger.charged_s, "wall_s": compute_s + ledger.charged_s,
             "wall_measured": ledger.measured}

@@ -53,10 +53,12 @@ class Setup:
     ks: list
     L: int
     clean: float
+    first_window: int = 0  # index of the corpus window the evaluations start at
 
 
-def load_setup(cfg: PaperConfig) -> Setup:
-    """Loads the model and text windows; checks env.ks against the model's layers."""
+def load_setup(cfg: PaperConfig, first_window: int = 0) -> Setup:
+    """Loads the model and ``model.windows`` text windows from corpus window ``first_window`` on
+    (the scoring bank's: ``scoring.windows_from``); checks env.ks against the model's layers."""
     import torch
 
     from llm_split.corpus import load_text, sliding_windows, tokenize
@@ -72,13 +74,21 @@ def load_setup(cfg: PaperConfig) -> Setup:
     bad = [k for k in ks if k > split.n_layers]
     if bad:
         raise ValueError(f"env.ks: {bad} are not split points of {m.name} (0..{split.n_layers})")
-    ids = tokenize(load_text(m.corpus), tok, m.window * m.windows)
-    windows = sliding_windows(ids, m.window, m.window, tok.bos_token_id)[:m.windows]
+    ids = tokenize(load_text(m.corpus), tok, m.window * (first_window + m.windows))
+    windows = sliding_windows(ids, m.window, m.window, tok.bos_token_id)[first_window:first_window + m.windows]
     if len(windows) < m.windows:
-        raise ValueError(f"model.windows: {m.windows} windows of {m.window} tokens need a longer corpus than "
-                         f"{m.corpus!r}")
+        raise ValueError(f"model.windows: windows {first_window}..{first_window + m.windows - 1} of {m.window} tokens "
+                         f"need a longer corpus than {m.corpus!r}")
     ev = Evaluator(split, windows, ks)
-    return Setup(ev, ks, split.n_layers, ev.perplexity(split.n_layers))
+    return Setup(ev, ks, split.n_layers, ev.perplexity(split.n_layers), first_window)
+
+
+def scoring_section(cfg: PaperConfig):
+    """The bank section the scoring bank is built by: ``scoring.masks`` masks per cell from mask
+    seeds ``10_000 * scoring.seed + m`` (never the training bank's), stratified as ``bank``."""
+    from dataclasses import replace
+
+    return replace(cfg.bank, masks=cfg.scoring.masks, seed=cfg.scoring.seed)
 
 
 DECISIVE_FACTOR = 100.0  # llm_split.profile's default: decisive at 100x the median magnitude
@@ -150,6 +160,8 @@ class Bank:
     secs: np.ndarray
     evals: np.ndarray
     built: str
+    first_window: int = 0  # the evaluations' text: model.windows corpus windows from this one
+    seed: int = 0  # mask seeds 10_000 * seed + m
 
     @property
     def ppl(self) -> np.ndarray:
@@ -173,34 +185,50 @@ class Bank:
         """Mean measured seconds of one bank entry."""
         return float(self.secs[self.damaged()].mean())
 
+    @property
+    def source(self) -> tuple:
+        """What its evaluations read: the block of corpus windows starting at ``first_window``."""
+        return ("windows", self.first_window)
 
-def _bank_key(cfg: PaperConfig, ks: list) -> str:
-    key = {"model": asdict(cfg.model), "ps": list(cfg.channel.ps), "ks": ks, "masks": cfg.bank.masks,
-           "seed": cfg.bank.seed, "v": 1}
-    if cfg.bank.decisive:  # plain banks keep their old key (and cache)
-        key.update(decisive=cfg.bank.decisive, factor=DECISIVE_FACTOR)
+    def entry_ids(self) -> dict:
+        """(p index, k index, mask index) -> a global id of each damaged entry (its windows, mask
+        seed and cell): equal ids mean the same evaluation, whichever bank holds it."""
+        M = self.secs.shape[2]
+        return {(i, j, m): ("entry", self.first_window, 10_000 * self.seed + m, i, j)
+                for i in map(int, np.flatnonzero(self.damaged())) for j in range(len(self.ks)) for m in range(M)}
+
+
+def _bank_key(cfg: PaperConfig, b, ks: list, first_window: int = 0) -> str:
+    key = {"model": asdict(cfg.model), "ps": list(cfg.channel.ps), "ks": ks, "masks": b.masks, "seed": b.seed, "v": 1}
+    if first_window:  # banks on the first windows keep their old key (and cache)
+        key["first_window"] = first_window
+    if b.decisive:  # plain banks keep their old key (and cache)
+        key.update(decisive=b.decisive, factor=DECISIVE_FACTOR)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _load_bank(cfg: PaperConfig, setup: Setup, path) -> Bank:
+def _load_bank(cfg: PaperConfig, b, setup: Setup, path) -> Bank:
     z = np.load(path)
     if "strata_ppl" in z:
         sp, sw, ev = z["strata_ppl"], z["strata_w"], z["evals"]
     else:  # a plain bank cached before strata: one stratum per entry, one evaluation each
         sp, sw, ev = z["ppl"][..., None], np.ones(z["ppl"].shape + (1,)), np.ones(z["ppl"].shape, int)
         ev[~(np.asarray(cfg.channel.ps) > 0)] = 0
-    return Bank(list(cfg.channel.ps), setup.ks, setup.L, float(z["clean"]), sp, sw, z["secs"], ev, str(z["built"]))
+    return Bank(list(cfg.channel.ps), setup.ks, setup.L, float(z["clean"]), sp, sw, z["secs"], ev, str(z["built"]),
+                setup.first_window, b.seed)
 
 
-def build_bank(cfg: PaperConfig, setup: Setup, progress: bool = False, cache: bool = True) -> Bank:
-    """The bank (module doc), from the disk cache when its settings match."""
+def build_bank(cfg: PaperConfig, setup: Setup, progress: bool = False, cache: bool = True, section=None) -> Bank:
+    """The bank (module doc) by ``section`` (default ``cfg.bank``; the scoring bank's:
+    scoring_section), from the disk cache when its settings match."""
     from llm_split.model import default_cache_dir
 
-    path = default_cache_dir() / "mbrl_paper" / f"{_bank_key(cfg, setup.ks)}.npz"
+    b = section or cfg.bank
+    path = default_cache_dir() / "mbrl_paper" / f"{_bank_key(cfg, b, setup.ks, setup.first_window)}.npz"
     if cache and path.is_file():
-        return _load_bank(cfg, setup, path)
-    P, K, M = len(cfg.channel.ps), len(setup.ks), cfg.bank.masks
-    C = 2 ** (cfg.bank.decisive * cfg.model.windows)
+        return _load_bank(cfg, b, setup, path)
+    P, K, M = len(cfg.channel.ps), len(setup.ks), b.masks
+    C = 2 ** (b.decisive * cfg.model.windows)
     sp, sw = np.full((P, K, M, C), setup.clean), np.zeros((P, K, M, C))
     sw[..., 0] = 1.0
     secs, evals = np.zeros((P, K, M)), np.zeros((P, K, M), int)
@@ -208,8 +236,7 @@ def build_bank(cfg: PaperConfig, setup: Setup, progress: bool = False, cache: bo
     t0 = time.perf_counter()
     for n, (i, j) in enumerate(todo):
         for m in range(M):
-            e = real_eval(setup, setup.ks[j], cfg.channel.ps[i], 10_000 * cfg.bank.seed + m, cfg.model.fill,
-                          cfg.bank.decisive)
+            e = real_eval(setup, setup.ks[j], cfg.channel.ps[i], 10_000 * b.seed + m, cfg.model.fill, b.decisive)
             c = len(e.w)
             sp[i, j, m, :c], sw[i, j, m, :c], secs[i, j, m], evals[i, j, m] = e.ppl, e.w, e.secs, e.charge
         if progress and (n + 1) % max(1, len(todo) // 10) == 0:
@@ -220,7 +247,8 @@ def build_bank(cfg: PaperConfig, setup: Setup, progress: bool = False, cache: bo
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, strata_ppl=sp, strata_w=sw, secs=secs, evals=evals, clean=setup.clean, built=built)
         tmp.replace(path)
-    return Bank(list(cfg.channel.ps), setup.ks, setup.L, setup.clean, sp, sw, secs, evals, built)
+    return Bank(list(cfg.channel.ps), setup.ks, setup.L, setup.clean, sp, sw, secs, evals, built, setup.first_window,
+                b.seed)
 
 
 def fit_grid(cfg: PaperConfig, ks: list) -> list[tuple[int, int]]:
@@ -238,20 +266,21 @@ def _features(ps, ks, L: int):
     return torch.tensor([[p / p_max, k / L] for p, k in zip(ps, ks)], dtype=torch.float32)
 
 
-def fit_evals(cfg: PaperConfig, setup: Setup) -> dict:
+def fit_evals(cfg: PaperConfig, setup: Setup, pay=None) -> dict:
     """The surrogate's real evaluations (timed): ``surrogate.masks`` fresh masks per cell of
     fit_grid, mask seeds ``1_000_000 + 10_000 * seed + j``, each over ``surrogate.decisive``
     decisive elements. Returns ``cells`` (p index, k index), ``ppl`` (cells, masks: each
     evaluation's effective_ppl), ``real_evals`` (charged: 2 per stratified evaluation),
-    ``evaluations`` (made) and ``eval_s`` (measured)."""
+    ``evaluations`` (made) and ``eval_s`` (measured). ``pay(evaluation)``, when given, is called
+    with each :class:`Eval` made (the caller pays it in a ledger)."""
     cells = fit_grid(cfg, setup.ks)
     ev = {"cells": cells, "ppl": np.zeros((len(cells), 0)), "real_evals": 0, "evaluations": 0, "eval_s": 0.0}
-    return _more_masks(cfg, setup, ev, list(range(len(cells))), cfg.surrogate.masks)
+    return _more_masks(cfg, setup, ev, list(range(len(cells))), cfg.surrogate.masks, pay)
 
 
-def _more_masks(cfg: PaperConfig, setup: Setup, ev: dict, rows: list, n: int) -> dict:
+def _more_masks(cfg: PaperConfig, setup: Setup, ev: dict, rows: list, n: int, pay=None) -> dict:
     """``ev`` with ``n`` more fresh masks at its cells ``rows`` (NaN elsewhere), timed and
-    charged; mask seeds go on from the last one used."""
+    charged (each passed to ``pay``); mask seeds go on from the last one used."""
     s, ps = cfg.surrogate, cfg.channel.ps
     add = np.full((len(ev["cells"]), n), np.nan)
     eval_s, charged, j = ev["eval_s"], ev["real_evals"], ev["evaluations"]
@@ -261,6 +290,8 @@ def _more_masks(cfg: PaperConfig, setup: Setup, ev: dict, rows: list, n: int) ->
             e = real_eval(setup, setup.ks[kj], ps[i], 1_000_000 + 10_000 * cfg.seed + j, cfg.model.fill, s.decisive)
             add[c, m] = effective_ppl(cfg.reward, e.ppl, e.w, setup.clean)
             eval_s, charged, j = eval_s + e.secs, charged + e.charge, j + 1
+            if pay is not None:
+                pay(e)
     return {**ev, "ppl": np.hstack([ev["ppl"], add]), "real_evals": charged, "evaluations": j, "eval_s": eval_s}
 
 
@@ -278,7 +309,7 @@ def cell_reward(reward, log_ratio: np.ndarray, clean: float, ks, L: int) -> np.n
     return reward.reward(reward.q(clean * np.exp(log_ratio), clean), np.asarray(ks)[None, :], L)
 
 
-def refine_evals(cfg: PaperConfig, setup: Setup, ev: dict, pred: np.ndarray) -> dict:
+def refine_evals(cfg: PaperConfig, setup: Setup, ev: dict, pred: np.ndarray, pay=None) -> dict:
     """Where the plan is decided: per fitted damaged p, the ``surrogate.refine_top`` ks whose
     reward the surrogate fitted on ``ev`` rates best (``pred``: its (P, K) prediction) get
     ``surrogate.refine`` more masks. A heavy-tailed cell's few masks can miss its tail (seed 1:
@@ -294,7 +325,7 @@ def refine_evals(cfg: PaperConfig, setup: Setup, ev: dict, pred: np.ndarray) -> 
         mine = [c for c, (pi, _) in enumerate(cells) if pi == i]
         rows += sorted(mine, key=lambda c: -r[i, cells[c][1]])[:s.refine_top]
     rows.sort()
-    return {**_more_masks(cfg, setup, ev, rows, s.refine), "refined": rows}
+    return {**_more_masks(cfg, setup, ev, rows, s.refine, pay), "refined": rows}
 
 
 def predict_table(cfg: PaperConfig, ks: list, cells: list, log_ratio: np.ndarray) -> np.ndarray:
@@ -383,19 +414,20 @@ def cross_validate(cfg: PaperConfig, ks: list, L: int, cells: list, ppl: np.ndar
             "cv_best_k_regret": float(np.mean(regret))}
 
 
-def fit_surrogate(cfg: PaperConfig, setup: Setup, evals: dict | None = None) -> dict:
+def fit_surrogate(cfg: PaperConfig, setup: Setup, evals: dict | None = None, pay=None) -> dict:
     """Real evaluations on the fit grid (timed; ``evals`` from fit_evals to reuse them), the
     refinement where the plan is decided (refine_evals), then the surrogate (``surrogate.form``,
     timed). Returns ``log_ratio`` (P, K): the predicted ln(mean PPL / PPL_clean) of every cell (0
     at p = 0), ``real_evals`` (charged), ``evaluations`` (made), ``eval_s`` and ``fit_s`` (both
     measured), its cross-validated error on the first ``surrogate.masks`` fit masks of every
     cell (the refinement picks its cells from the data, so it is left out of the folds),
-    ``cells`` and ``refined`` (cells given more masks)."""
-    ev = fit_evals(cfg, setup) if evals is None else evals
+    ``cells`` and ``refined`` (cells given more masks). ``pay``: called with each new
+    evaluation (fit_evals)."""
+    ev = fit_evals(cfg, setup, pay) if evals is None else evals
     t0 = time.perf_counter()
     pred, loss = predict(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"], setup.clean)
     fit_s = time.perf_counter() - t0
-    ev = refine_evals(cfg, setup, ev, pred)
+    ev = refine_evals(cfg, setup, ev, pred, pay)
     if ev["refined"]:
         t0 = time.perf_counter()
         pred, loss = predict(cfg, setup.ks, setup.L, ev["cells"], ev["ppl"], setup.clean)

@@ -16,6 +16,7 @@ OBS_FORMS = ("onehot", "scalar")
 METHODS = ("mbrl_ppo", "ppo", "a2c", "dqn")
 SURROGATE_FORMS = ("table", "mlp")
 MAX_DECISIVE = 2  # per window; an evaluation of W windows holds 2^(decisive * W) strata
+MAX_MASKS = 1000  # per cell: mask seeds 10_000 * seed + m must not reach the next seed's
 
 
 def _decisive(key: str, value) -> None:
@@ -131,9 +132,46 @@ class BankSection:
     decisive: int = 1
 
     def __post_init__(self):
-        if not isinstance(self.masks, int) or self.masks < 2:
-            raise ValueError(f"bank.masks: {self.masks!r} must be an integer >= 2")
+        if not isinstance(self.masks, int) or not 2 <= self.masks <= MAX_MASKS:
+            raise ValueError(f"bank.masks: {self.masks!r} must be an integer in 2..{MAX_MASKS}")
         _decisive("bank.decisive", self.decisive)
+
+
+@dataclass(frozen=True)
+class ScoringSection:
+    """The scoring data (issue 28: the truth is never training data). Args: windows_from (the
+    first corpus window of the scoring bank's evaluations; null: right after the training
+    windows, ``model.windows``; its windows must not overlap the training ones); seed (its mask
+    seeds ``10_000 * seed + m``, never ``bank.seed``); masks (per damaged (p, k) cell: the
+    scoring bank's mean is the true reward every policy is scored with). The training bank
+    (``bank``) and the surrogate's fits read only the first ``model.windows`` windows."""
+
+    windows_from: int | None = None
+    seed: int = 1
+    masks: int = 8
+
+    def __post_init__(self):
+        if self.windows_from is not None and (not isinstance(self.windows_from, int) or self.windows_from < 0):
+            raise ValueError(f"scoring.windows_from: {self.windows_from!r} must be an integer >= 0 or null")
+        if not isinstance(self.masks, int) or not 2 <= self.masks <= MAX_MASKS:
+            raise ValueError(f"scoring.masks: {self.masks!r} must be an integer in 2..{MAX_MASKS}")
+
+
+@dataclass(frozen=True)
+class StepSizes:
+    """Each learner's step size, chosen from ``learners.grid`` on training data
+    (benchmarks/mbrl_paper_select.py)."""
+
+    mbrl_ppo: float = 3e-4
+    ppo: float = 3e-4
+    a2c: float = 7e-4
+    dqn: float = 1e-4
+
+    def __post_init__(self):
+        for m in METHODS:
+            v = getattr(self, m)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+                raise ValueError(f"learners.step_sizes.{m}: {v!r} must be a number in (0, 1]")
 
 
 @dataclass(frozen=True)
@@ -176,8 +214,10 @@ class LearnersSection:
     heldout_episodes (fixed test episodes, drawn from ``heldout_seed``, never from a training
     seed); gamma; hidden (units of the two hidden layers of every policy); n_steps (PPO's
     rollout length; PPO's curve points fall on its multiples; A2C and DQN keep SB3's defaults);
-    learning_rate (PPO's step size, mbrl_ppo and ppo alike; A2C and DQN keep SB3's);
-    norm_reward (every learner's rewards divided by a running estimate of their spread, SB3
+    step_sizes (each learner's step size: mbrl_ppo, ppo, a2c, dqn); grid (the step sizes the
+    selection script tries, the same for every learner); own_episodes (training episodes, drawn
+    from ``seed``, on which each learner scores its own checkpoints and the best fixed split is
+    chosen, with the learner's own data); norm_reward (every learner's rewards divided by a running estimate of their spread, SB3
     VecNormalize, observations untouched: the ratio reward spans -105..1 here, and on that
     scale PPO's value loss takes its gradient-norm clip from the policy)."""
 
@@ -189,21 +229,23 @@ class LearnersSection:
     gamma: float = 0.9
     hidden: int = 64
     n_steps: int = 1024
-    learning_rate: float = 0.0003
+    step_sizes: StepSizes = field(default_factory=StepSizes)
+    grid: tuple = (3e-4, 1e-3, 3e-3)
+    own_episodes: int = 300
     norm_reward: bool = True
 
     def __post_init__(self):
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods or len(set(self.methods)) != len(self.methods):
             raise ValueError(f"learners.methods: {list(self.methods)} must be distinct values of {', '.join(METHODS)}")
-        for key in ("timesteps", "eval_every", "heldout_episodes", "hidden", "n_steps"):
+        for key in ("timesteps", "eval_every", "heldout_episodes", "hidden", "n_steps", "own_episodes"):
             if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
                 raise ValueError(f"learners.{key}: {getattr(self, key)!r} must be an integer >= 1")
         if not 0 <= self.gamma <= 1:
             raise ValueError(f"learners.gamma: {self.gamma!r} must be in [0, 1]")
-        if isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, (int, float)) \
-                or not 0 < self.learning_rate <= 1:
-            raise ValueError(f"learners.learning_rate: {self.learning_rate!r} must be a number in (0, 1]")
+        if not self.grid or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1
+                                for v in self.grid):
+            raise ValueError(f"learners.grid: {list(self.grid)} must be a non-empty list of numbers in (0, 1]")
 
 
 @dataclass(frozen=True)
@@ -217,16 +259,26 @@ class PaperConfig:
     bank: BankSection = field(default_factory=BankSection)
     surrogate: SurrogateSection = field(default_factory=SurrogateSection)
     learners: LearnersSection = field(default_factory=LearnersSection)
+    scoring: ScoringSection = field(default_factory=ScoringSection)
 
     def __post_init__(self):
         if not isinstance(self.threads, int) or self.threads < 1:
             raise ValueError(f"threads: {self.threads!r} must be an integer >= 1")
+        if self.scoring_first_window < self.model.windows:
+            raise ValueError(f"scoring.windows_from: {self.scoring.windows_from} overlaps the training windows "
+                             f"0..{self.model.windows - 1} (model.windows); it must be >= {self.model.windows}")
+        if self.scoring.seed == self.bank.seed:
+            raise ValueError(f"scoring.seed: {self.scoring.seed} is bank.seed: the scoring bank needs masks of its own")
         s = self.surrogate
         if s.ps is not None and (not s.ps or set(s.ps) - set(self.channel.ps)):
             raise ValueError(f"surrogate.ps: {list(s.ps)} must be a non-empty subset of channel.ps "
                              f"{list(self.channel.ps)}")
         if s.ks is not None and self.env.ks is not None and (not s.ks or set(s.ks) - set(self.env.ks)):
             raise ValueError(f"surrogate.ks: {list(s.ks)} must be a non-empty subset of env.ks {list(self.env.ks)}")
+
+    @property
+    def scoring_first_window(self) -> int:
+        return self.model.windows if self.scoring.windows_from is None else self.scoring.windows_from
 
 
 def parse_paper_config(raw: dict) -> PaperConfig:

@@ -42,31 +42,46 @@ import numpy as np
 
 
 class BankScorer:
-    """Q from a random bank entry of the cell: a real evaluation, charged when p > 0 at that
-    entry's charge (2 for an entry stratified on its decisive elements: twice the tail passes)
-    and measured seconds. ``draws`` counts the damaged draws."""
+    """Q from a random entry of the training bank's cell: a real evaluation that the bank stands
+    in for, paid in the learner's ledger when p > 0 (a draw: at that entry's charge, 2 for an
+    entry stratified on its decisive elements, and its measured seconds, an estimate of a live
+    draw's). It keeps the mean Q received per cell: the learner's own data (:meth:`own_reward`)."""
 
-    def __init__(self, bank, reward, seed: int):
-        self.q_all, self.secs, self.damaged = bank.q(reward), bank.secs, bank.damaged()
-        self.evals = bank.evals
+    def __init__(self, bank, reward, seed: int, ledger, name: str = "train", purpose: str = "training_step"):
+        self.q_all, self.secs, self.damaged, self.evals = bank.q(reward), bank.secs, bank.damaged(), bank.evals
+        self.reward, self.ks, self.L = reward, np.asarray(bank.ks), bank.L
+        self.ledger, self.name, self.purpose, self.source = ledger, name, purpose, bank.source
+        self.ids = bank.entry_ids()
+        ledger.add_bank(name, self.ids.values())
         self.rng = np.random.default_rng(seed)
-        self.real_evals, self.eval_s, self.steps, self.draws = 0, 0.0, 0, 0
+        self.sum, self.n = np.zeros(self.q_all.shape[:2]), np.zeros(self.q_all.shape[:2], int)
+        self.steps = 0
 
     def quality(self, pi: int, ki: int) -> float:
         m = int(self.rng.integers(self.q_all.shape[2]))
         self.steps += 1
         if self.damaged[pi]:
-            self.draws += 1
-            self.real_evals += int(self.evals[pi, ki, m])
-            self.eval_s += float(self.secs[pi, ki, m])
-        return float(self.q_all[pi, ki, m])
+            self.ledger.draw(self.purpose, float(self.secs[pi, ki, m]), charge=int(self.evals[pi, ki, m]),
+                             bank=self.name, bank_entry=self.ids[pi, ki, m], source=self.source)
+        q = float(self.q_all[pi, ki, m])
+        self.sum[pi, ki] += q
+        self.n[pi, ki] += 1
+        return q
+
+    def own_reward(self) -> np.ndarray:
+        """The learner's estimate of the reward table (P, K) from the draws it received: the mean
+        Q per cell; a cell never tried counts as the worst mean seen (p = 0 cells are exact)."""
+        q = np.where(self.n > 0, self.sum / np.maximum(self.n, 1), np.nan)
+        q[~self.damaged] = 0.0
+        q = np.where(np.isnan(q), np.nanmin(q), q)
+        return self.reward.reward(q, self.ks[None, :], self.L)
 
 
 class TableScorer:
     """Q from a (P, K) table (the surrogate's predictions): free."""
 
     def __init__(self, q: np.ndarray):
-        self.q, self.real_evals, self.eval_s, self.steps, self.draws = np.asarray(q, float), 0, 0.0, 0, 0
+        self.q, self.steps = np.asarray(q, float), 0
 
     def quality(self, pi: int, ki: int) -> float:
         self.steps += 1
@@ -130,10 +145,14 @@ def observe(cfg, ks: list, L: int, pi: np.ndarray, ki: np.ndarray) -> np.ndarray
     return out
 
 
-def heldout_episodes(cfg, n_ks: int) -> dict:
-    """Fixed test episodes: p index per step (n, H) and starting split index (n,)."""
-    rng = np.random.default_rng(cfg.learners.heldout_seed)
-    n, H, P = cfg.learners.heldout_episodes, cfg.env.episode_len, len(cfg.channel.ps)
+def heldout_episodes(cfg, n_ks: int, own: bool = False, stream: int = 1) -> dict:
+    """Fixed episodes: p index per step (n, H) and starting split index (n,). The scoring
+    episodes (``learners.heldout_episodes`` from ``heldout_seed``), or with ``own`` training
+    episodes (``learners.own_episodes`` from the run's ``seed``, ``stream`` 1: a learner's own,
+    for its checkpoint choice and the best fixed split; 2: setting selection's)."""
+    rng = np.random.default_rng([cfg.seed, stream] if own else cfg.learners.heldout_seed)
+    n = cfg.learners.own_episodes if own else cfg.learners.heldout_episodes
+    H, P = cfg.env.episode_len, len(cfg.channel.ps)
     pis = np.empty((n, H), int)
     pis[:, 0] = rng.integers(P, size=n)
     for t in range(1, H):
@@ -142,19 +161,25 @@ def heldout_episodes(cfg, n_ks: int) -> dict:
     return {"pi": pis, "ki0": rng.integers(n_ks, size=n)}
 
 
-def score(act: Callable, episodes: dict, R: np.ndarray, cfg, ks: list, L: int) -> float:
-    """Mean reward per step of ``act(obs (n, dim), t, pi, ki) -> actions (n,)`` over the held-out
-    episodes, with the true reward table ``R`` (P, K) and the switching term."""
+def episode_rewards(act: Callable, episodes: dict, R: np.ndarray, cfg, ks: list, L: int) -> np.ndarray:
+    """Mean reward per step of each episode (n,) under ``act(obs (n, dim), t, pi, ki) -> actions
+    (n,)``, with the reward table ``R`` (P, K) and the switching term."""
     moves, ks_a = np.asarray(cfg.env.moves), np.asarray(ks)
-    ki, total = episodes["ki0"].copy(), 0.0
+    ki = episodes["ki0"].copy()
     pis = episodes["pi"]
+    total = np.zeros(len(ki))
     for t in range(pis.shape[1]):
         pi = pis[:, t]
         obs = observe(cfg, ks, L, pi, ki)
         new = np.clip(ki + moves[np.asarray(act(obs, t, pi, ki))], 0, len(ks) - 1)
-        total += float((R[pi, new] - cfg.reward.switch_weight * np.abs(ks_a[new] - ks_a[ki]) / L).sum())
+        total += R[pi, new] - cfg.reward.switch_weight * np.abs(ks_a[new] - ks_a[ki]) / L
         ki = new
-    return total / pis.size
+    return total / pis.shape[1]
+
+
+def score(act: Callable, episodes: dict, R: np.ndarray, cfg, ks: list, L: int) -> float:
+    """Mean reward per step of ``act`` over ``episodes`` (episode_rewards' arguments)."""
+    return float(episode_rewards(act, episodes, R, cfg, ks, L).mean())
 
 
 def sb3_act(model) -> Callable:
@@ -194,14 +219,30 @@ def target_act(target: int, cfg) -> Callable:
     return act
 
 
-def references(R: np.ndarray, episodes: dict, cfg, ks: list, L: int) -> dict:
-    """Optimum, best single target split (with its k) and random policy on the held-out episodes."""
-    opt = score(optimum_act(R, cfg, ks, L), episodes, R, cfg, ks, L)
+def best_fixed_index(R: np.ndarray, episodes: dict, cfg, ks: list, L: int) -> int:
+    """The split index whose target policy scores best with ``R`` on ``episodes``: with the
+    training bank's R and training episodes, the best fixed split chosen on training data."""
+    return int(np.argmax([score(target_act(j, cfg), episodes, R, cfg, ks, L) for j in range(len(ks))]))
+
+
+def references(R: np.ndarray, episodes: dict, cfg, ks: list, L: int, fixed_j: int) -> dict:
+    """On ``episodes`` with reward table ``R`` (the scoring data): the optimum, the fixed split
+    ``fixed_j`` (chosen on training data: best_fixed_index) as ``best_fixed``, the best fixed split
+    in hindsight, every fixed split, the random policy, and the adaptive gain per decision: the
+    optimum's mean reward per step minus the best fixed split's, per episode, with its 95 %
+    bootstrap interval (``measurable``: the interval excludes 0; mbrl.stats)."""
+    from .stats import adaptive_gain_measurable
+
+    opt = episode_rewards(optimum_act(R, cfg, ks, L), episodes, R, cfg, ks, L)
+    fix = episode_rewards(target_act(fixed_j, cfg), episodes, R, cfg, ks, L)
     fixed = [score(target_act(j, cfg), episodes, R, cfg, ks, L) for j in range(len(ks))]
     rng = np.random.default_rng(cfg.learners.heldout_seed + 1)
     n_a = len(cfg.env.moves)
     rand = np.mean([score(lambda obs, t, pi, ki: rng.integers(n_a, size=len(ki)), episodes, R, cfg, ks, L)
                     for _ in range(20)])
+    gain = adaptive_gain_measurable(opt, fix)
     j = int(np.argmax(fixed))
-    return {"optimum": opt, "best_fixed": fixed[j], "best_fixed_k": int(ks[j]), "random": float(rand),
-            "fixed": {int(k): f for k, f in zip(ks, fixed)}}
+    return {"optimum": float(opt.mean()), "best_fixed": float(fix.mean()), "best_fixed_k": int(ks[fixed_j]),
+            "hindsight_fixed": fixed[j], "hindsight_fixed_k": int(ks[j]), "random": float(rand),
+            "fixed": {int(k): f for k, f in zip(ks, fixed)},
+            "adaptive_gain": {"per_step": gain.point, "ci95": [gain.lo, gain.hi], "measurable": gain.measurable}}

@@ -50,20 +50,20 @@ def plot_curves(metrics: dict, path: str | Path, x: str) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, r in metrics["methods"].items():
         c = r["curve"]
-        xs = [max(p[x], 1) for p in c] if x == "real_evals" else [p[x] for p in c]
+        xs = [max(p[x], 1) for p in c] if x == "paid" else [p[x] for p in c]
         ax.plot(xs, [p["mean_reward"] for p in c], marker="." if x == "steps" else "o", ms=4,
                 color=_COLORS.get(name), label=_LABELS.get(name, name))
     refs = metrics["references"]
     for key, style, label in (("optimum", "-", "optimum"),
-                              ("best_fixed", "--", f"best fixed k = {refs['best_fixed_k']}"),
+                              ("best_fixed", "--", f"best fixed k = {refs['best_fixed_k']} (chosen on training data)"),
                               ("random", ":", "random")):
         ax.axhline(refs[key], color="gray", ls=style, lw=1, label=label)
-    if x == "real_evals":
+    if x == "paid":
         ax.set_xscale("log")
         ax.set_xlabel("real evaluations charged (MBRL: its surrogate's fit; p = 0 free for all)")
     else:
         ax.set_xlabel("training steps")
-    ax.set_ylabel("mean reward per step, held-out episodes")
+    ax.set_ylabel("deployed policy: mean reward per step, scoring data")
     rewards = [p["mean_reward"] for r in metrics["methods"].values() for p in r["curve"]]
     lo = min([refs["random"], *rewards])
     ax.set_ylim(lo - 0.1 * abs(lo), refs["optimum"] + 0.1 * (refs["optimum"] - lo + 1e-9))
@@ -78,7 +78,7 @@ def plot_cost_ratio(metrics: dict, path: str | Path) -> None:
     plt = _plt()
     names = list(metrics["methods"])
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-    for ax, key, label in ((axes[0], "real_evals", "real evaluations"), (axes[1], "wall_s", "wall seconds")):
+    for ax, key, label in ((axes[0], "paid", "real evaluations paid"), (axes[1], "wall_s", "wall seconds")):
         vals = [max(metrics["methods"][n][key], 1e-3) for n in names]
         for i, (n, v) in enumerate(zip(names, vals)):
             est = key == "wall_s" and not metrics["methods"][n]["wall_measured"]

@@ -37,18 +37,38 @@ def gap_share(r: float, low: float, high: float) -> float:
     return float((r - low) / (high - low)) if high > low else float("nan")
 
 
+def best_fixed_on_train(ds, cfg: TrainConfig) -> int:
+    """The fixed split with the best mean reward on the train states' real table: the best fixed
+    split chosen on training data (issue 28), never on the held-out traces."""
+    fixed = {k: B.fixed(k) for k in range(ds.n_layers + 1)}
+    res = B.compare(fixed, ds.train, ds.train_table, cfg.reward, cfg.env.start_k)
+    return max(range(ds.n_layers + 1), key=lambda k: res[k]["mean_reward"])
+
+
 def heldout_refs(ds, cfg: TrainConfig) -> tuple[dict, dict]:
-    """Mean held-out rewards of random, oracle and skyline, and the skyline's policy info."""
+    """Mean held-out rewards of random, oracle, skyline and the best fixed split chosen on the
+    train states (``best_fixed``, its k ``best_fixed_k``), and the skyline's policy info."""
+    from .stats import adaptive_gain_measurable
+
     r, L = cfg.reward, ds.n_layers
     sky, sky_info = skyline_policy(ds, r)
-    res = B.compare({"oracle": B.oracle(ds.test_table, ds.test, r), "random": B.random_policy(L, cfg.seed),
-                     "skyline": sky}, ds.test, ds.test_table, r, cfg.env.start_k)
-    return {k: v["mean_reward"] for k, v in res.items()}, {**sky_info, "policy": sky}
+    k = best_fixed_on_train(ds, cfg)
+    res = {n: B.run_policy(act, ds.test, ds.test_table, r, cfg.env.start_k, keep_rewards=True) for n, act in
+           {"oracle": B.oracle(ds.test_table, ds.test, r), "random": B.random_policy(L, cfg.seed), "skyline": sky,
+            "best_fixed": B.fixed(k)}.items()}
+    gain = adaptive_gain_measurable(res["skyline"]["rewards"], res["best_fixed"]["rewards"])
+    refs = {**{n: v["mean_reward"] for n, v in res.items()}, "best_fixed_k": k,
+            "adaptive_gain": {"per_decision": gain.point, "ci95": [gain.lo, gain.hi], "measurable": gain.measurable}}
+    return refs, {**sky_info, "policy": sky}
 
 
 def fractions(mean_reward: float, refs: dict) -> dict:
-    return {"frac_oracle": gap_share(mean_reward, refs["random"], refs["oracle"]),
-            "frac_skyline": gap_share(mean_reward, refs["random"], refs["skyline"])}
+    """``frac_oracle``, ``frac_skyline`` (shares of the gap from random), and issue 28's
+    ``gain_share`` (of the gap from the best fixed split chosen on training data to the skyline)
+    with ``random_share`` (= frac_skyline)."""
+    sky = gap_share(mean_reward, refs["random"], refs["skyline"])
+    return {"frac_oracle": gap_share(mean_reward, refs["random"], refs["oracle"]), "frac_skyline": sky,
+            "gain_share": gap_share(mean_reward, refs["best_fixed"], refs["skyline"]), "random_share": sky}
 
 
 def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = False, real: dict | None = None) -> dict:

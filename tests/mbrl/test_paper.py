@@ -13,7 +13,8 @@ TINY = {"model": {"window": 32, "windows": 1}, "channel": {"ps": [0.0, 0.1, 0.2]
         "env": {"ks": [0, 5, 10, 20, 30], "moves": [-1, 0, 1], "episode_len": 3},
         "bank": {"masks": 2}, "surrogate": {"epochs": 200, "ks": [0, 10, 30], "masks": 2,
                                        "refine": 1, "refine_top": 1},
-        "learners": {"timesteps": 256, "eval_every": 128, "heldout_episodes": 20, "n_steps": 128}}
+        "learners": {"timesteps": 256, "eval_every": 128, "heldout_episodes": 20, "n_steps": 128},
+        "scoring": {"masks": 2}}
 
 
 @pytest.fixture(scope="module")
@@ -31,36 +32,68 @@ def test_every_learner_is_charged_by_the_same_rule(runs):
     mb = m["methods"]["mbrl_ppo"]
     assert m["surrogate"]["refined"] == 2 and m["surrogate"]["evaluations"] == fit + 2  # 1 more mask, 1 k per p
     # stratified (decisive: 1, the default): 2 charged where a decisive element was found (k > 0 here), k = 0: 1
-    assert mb["real_evals"] == m["surrogate"]["real_evals"]  # nothing beyond the fit and its refinement
-    assert 2 * (fit + 2) - 6 <= mb["real_evals"] <= 2 * (fit + 2) - 4
-    assert mb["wall_measured"] and mb["eval_s"] == pytest.approx(m["surrogate"]["eval_s"])
+    assert mb["paid"] == m["surrogate"]["real_evals"]  # nothing beyond the fit and its refinement
+    assert 2 * (fit + 2) - 6 <= mb["paid"] <= 2 * (fit + 2) - 4
+    fit_purpose = mb["ledger"]["by_purpose"]["surrogate_fit"]
+    assert fit_purpose["draws"] == fit + 2 and fit_purpose["paid"] == mb["paid"]
+    assert mb["wall_measured"] and mb["measured_s"] == pytest.approx(m["surrogate"]["eval_s"])
     for name in ("ppo", "a2c", "dqn"):
         r = m["methods"][name]
-        draws = r["env_steps"] - r["free_steps"]
+        steps = r["ledger"]["by_purpose"]["training_step"]
         assert r["env_steps"] == r["curve"][-1]["steps"] >= cfg.learners.timesteps
-        assert draws < r["real_evals"] <= 2 * draws and r["free_steps"] > 0
-        assert not r["wall_measured"] and r["eval_s"] > 0  # draws x measured seconds: an estimate
-        assert m["cost_ratio"][name]["real_evals"] == pytest.approx(r["real_evals"] / mb["real_evals"])
+        # every damaged draw paid, a repeated bank entry too: the bank stands in for fresh draws
+        assert 0 < steps["draws"] < r["env_steps"] and steps["draws"] < r["paid"] <= 2 * steps["draws"]
+        bank = r["ledger"]["banks"]["train"]
+        assert bank["draws"] == steps["draws"] and bank["size"] == 2 * 5 * cfg.bank.masks
+        assert bank["repeat_rate"] == pytest.approx(1 - bank["distinct"] / bank["draws"]) and bank["repeat_rate"] > 0.5
+        assert not r["wall_measured"] and r["estimated_s"] > 0 and r["measured_s"] == 0  # bank seconds: an estimate
+        assert m["cost_ratio"][name]["paid"] == pytest.approx(r["paid"] / mb["paid"])
 
 
-def test_the_optimum_bounds_every_policy(runs):
-    _, _, m, _ = runs
-    refs = m["references"]
-    assert refs["random"] < refs["best_fixed"] <= refs["optimum"] + 1e-9
-    assert max(refs["fixed"].values()) == refs["best_fixed"]
-    for r in m["methods"].values():
-        assert all(p["mean_reward"] <= refs["optimum"] + 1e-9 for p in r["curve"])
-        assert all(p["frac"] <= 1 + 1e-9 for p in r["curve"])
-
-
-def test_surrogate_is_scored_on_its_own_fit_evaluations_and_learners_on_training_rewards(runs):
+def test_the_optimum_bounds_every_policy_and_the_best_fixed_split_comes_from_training_data(runs):
     cfg, _, m, _ = runs
-    su = m["surrogate"]
-    assert su["form"] == "table" and su["fit_loss"] == 0.0
-    assert 0 <= su["cv_best_k_agreement"] <= 1 and su["cv_mae_log_ratio"] >= 0 and su["cv_best_k_regret"] >= 0
-    assert m["references"]["random"] <= su["planned_reward"] <= m["references"]["optimum"] + 1e-9
+    refs = m["references"]
+    assert refs["random"] < refs["best_fixed"] <= refs["hindsight_fixed"] <= refs["optimum"] + 1e-9
+    assert max(refs["fixed"].values()) == refs["hindsight_fixed"] and refs["fixed"][refs["best_fixed_k"]] == \
+        pytest.approx(refs["best_fixed"])
+    gain = refs["adaptive_gain"]
+    assert gain["per_step"] == pytest.approx(refs["optimum"] - refs["best_fixed"])
+    assert gain["ci95"][0] <= gain["per_step"] <= gain["ci95"][1] and gain["measurable"] == (gain["ci95"][0] > 0)
     for r in m["methods"].values():
-        assert math.isfinite(r["train_reward"]) and r["train_reward"] <= 1.0  # the reward's ceiling: b * L / L
+        assert all(p["mean_reward"] <= refs["optimum"] + 1e-9 and p["gain_share"] <= 1 + 1e-9 for p in r["curve"])
+
+
+def test_only_the_deployed_policy_is_scored(runs):
+    _, _, m, _ = runs
+    for r in m["methods"].values():
+        best = -math.inf
+        for p in r["curve"]:  # deployed = the best own score so far; its referee figures, not the last one's
+            if p["own_score"] > best:
+                best, deployed = p["own_score"], p
+            assert p["deployed_steps"] == deployed["steps"]
+            assert p["gain_share"] == deployed["last_gain_share"]
+        assert r["final"]["steps"] == r["curve"][-1]["deployed_steps"]
+        assert r["final"]["gain_share"] == r["curve"][-1]["gain_share"]
+
+
+def test_no_learner_can_reach_the_scoring_bank():
+    from mbrl.ledger import Ledger, ScoringLeak
+    from mbrl.paper import build_world
+
+    cfg = parse_paper_config(TINY)
+    world = build_world(cfg, cache=False)
+    assert cfg.scoring_first_window == 1 and world.setup.first_window == 0
+    assert world.referee.clean != world.bank.clean  # other text: another clean perplexity
+    led = Ledger("a learner", world.scoring)
+    led.draw("training_step", 0.1, source=world.bank.source)  # the training windows: allowed
+    with pytest.raises(ScoringLeak, match="the scoring bank"):
+        led.draw("training_step", 0.1, source=("windows", 1))
+    with pytest.raises(ScoringLeak):
+        led.add_bank("stolen", [("entry", 1, 10_000, 1, 2)])  # a scoring bank entry's id
+    for raw, match in (({"scoring": {"windows_from": 0}}, r"scoring\.windows_from: 0 overlaps the training windows"),
+                       ({"scoring": {"seed": 0}}, r"scoring\.seed: 0 is bank\.seed")):
+        with pytest.raises(ValueError, match=match):
+            parse_paper_config({**TINY, **raw})
 
 
 def test_table_surrogate_keeps_a_cliff_in_k_and_interpolates_in_p():
@@ -143,7 +176,7 @@ def test_refinement_gives_more_masks_where_the_surrogate_rates_best():
 
 def test_same_config_and_seed_same_results(runs):
     _, _, a, b = runs
-    keep = ("steps", "real_evals", "mean_reward")
+    keep = ("steps", "paid", "mean_reward", "own_score")
     for name in a["methods"]:
         assert [[p[k] for k in keep] for p in a["methods"][name]["curve"]] == \
                [[p[k] for k in keep] for p in b["methods"][name]["curve"]]
@@ -177,7 +210,9 @@ def test_the_example_config_loads():
     ({"surrogate": {"form": "gp"}}, r"surrogate\.form: 'gp' is not one of table, mlp"),
     ({"bank": {"decisive": 3}}, r"bank\.decisive: 3 must be an integer in 0\.\.2"),
     ({"surrogate": {"decisive": 5}}, r"surrogate\.decisive: 5 must be an integer in 0\.\.2"),
-    ({"learners": {"learning_rate": 0}}, r"learners\.learning_rate: 0 must be a number in \(0, 1\]"),
+    ({"learners": {"step_sizes": {"a2c": 0}}}, r"learners\.step_sizes\.a2c: 0 must be a number in \(0, 1\]"),
+    ({"learners": {"grid": [0.1, -1]}}, r"learners\.grid: .* numbers in \(0, 1\]"),
+    ({"scoring": {"masks": 1}}, r"scoring\.masks: 1 must be an integer in 2\.\.1000"),
     ({"surrogate": {"refine": -1}}, r"surrogate\.refine: -1 is not an integer in 0\.\."),
 ])
 def test_bad_values_name_the_field(raw, match):
@@ -232,6 +267,7 @@ def test_stratified_evaluation_is_the_p_weighted_mean_over_the_decisive_element_
 def test_fit_target_and_bank_draws_follow_the_floor_and_the_charge():
     import numpy as np
 
+    from mbrl.ledger import Ledger
     from mbrl.paper_bank import Bank, effective_ppl
     from mbrl.paper_env import BankScorer
 
@@ -243,19 +279,24 @@ def test_fit_target_and_bank_draws_follow_the_floor_and_the_charge():
     bank = Bank([0.0, 0.1], [5], 30, 10.0, sp, np.broadcast_to(w, (2, 1, 1, 2)).copy(), np.ones((2, 1, 1)),
                 np.array([[[0]], [[2]]]), "")
     assert bank.q(cfg.reward)[:, 0, 0].tolist() == pytest.approx([0.0, -1.9])
-    scorer = BankScorer(bank, cfg.reward, 0)
+    led = Ledger("ppo")
+    scorer = BankScorer(bank, cfg.reward, 0, led)
     scorer.quality(0, 0), scorer.quality(1, 0), scorer.quality(1, 0)
-    assert (scorer.steps, scorer.draws, scorer.real_evals) == (3, 2, 4)  # p = 0 free, a stratified draw costs 2
+    t = led.totals()["by_purpose"]["training_step"]
+    assert (scorer.steps, t["draws"], t["paid"]) == (3, 2, 4)  # p = 0 free, a stratified draw costs 2, each time
+    assert led.banks()["train"] == {"size": 1, "draws": 2, "distinct": 1, "repeat_rate": 0.5}
+    assert scorer.own_reward()[:, 0].tolist() == pytest.approx([cfg.reward.reward(0.0, 5, 30),
+                                                                cfg.reward.reward(-1.9, 5, 30)])
 
 
-def test_learning_rate_reaches_both_ppo_learners_and_only_them():
+def test_each_learner_gets_its_own_step_size():
     import numpy as np
 
-    from mbrl.paper import _sb3
+    from mbrl.paper import learner_model
     from mbrl.paper_env import PaperEnv, TableScorer
 
-    cfg = parse_paper_config({**TINY, "learners": {**TINY["learners"], "learning_rate": 0.002}})
+    sizes = {"mbrl_ppo": 0.002, "ppo": 0.001, "a2c": 0.003, "dqn": 0.0005}
+    cfg = parse_paper_config({**TINY, "learners": {**TINY["learners"], "step_sizes": sizes}})
     env = PaperEnv(cfg, [0, 5, 10, 20, 30], 30, TableScorer(np.zeros((3, 5))))
-    rates = {m: _sb3(m, env, cfg, 0).learning_rate for m in ("mbrl_ppo", "ppo", "a2c")}
-    assert rates["mbrl_ppo"] == rates["ppo"] == 0.002
-    assert rates["a2c"] != 0.002  # A2C keeps stable-baselines3's own default
+    assert {m: learner_model(m, env, cfg, 0).learning_rate for m in sizes} == sizes
+    assert learner_model("a2c", env, cfg, 0, learning_rate=0.01).learning_rate == 0.01  # a selection run's value

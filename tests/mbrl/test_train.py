@@ -98,6 +98,20 @@ def test_skyline_is_fitted_on_train_and_half_the_heldout(runs):
     assert len(runs[0]["skyline"]["families"]) == 2
 
 
+def test_the_best_fixed_split_is_chosen_on_the_train_states_and_anchors_the_gain_share(runs):
+    m = runs[0]
+    refs, table = m["refs"], m["comparison"]
+    k = refs["best_fixed_k"]
+    assert refs["best_fixed"] == pytest.approx(table[f"fixed_k{k}"]["mean_reward"])
+    assert table[f"fixed_k{k}"]["gain_share"] == pytest.approx(0.0, abs=1e-9)
+    assert table["skyline"]["gain_share"] == pytest.approx(1.0)
+    gain = refs["adaptive_gain"]
+    assert gain["per_decision"] == pytest.approx(refs["skyline"] - refs["best_fixed"])
+    assert gain["measurable"] and gain["ci95"][0] > 0  # synthetic: the bad channel is plain to see
+    for learner in m["learners"].values():  # every curve point carries the deployed policy's shares
+        assert all(p["gain_share"] <= 1 + 1e-9 and "random_share" in p for p in learner["curve"])
+
+
 def test_deployed_checkpoint_is_chosen_by_own_score_only(runs):
     m = runs[0]
     for key, name in (("mbrl", "mbrl_ppo"), ("model_free", "modelfree_ppo")):
@@ -237,7 +251,8 @@ def test_a_measured_learner_times_its_real_evaluations(synth):
             return synth.train_table.ppl[s, k]
 
     cfg = parse_config({**TINY, "ppo": {**TINY["ppo"], "eval_every": 256}, "model_free": {"timesteps": 512}})
-    check = lambda model: {"mean_reward": 0.0, "frac_oracle": 0.0, "frac_skyline": 0.0}  # noqa: E731
+    check = lambda model: {"mean_reward": 0.0, "frac_oracle": 0.0, "frac_skyline": 0.0, "gain_share": 0.0,  # noqa: E731
+                             "random_share": 0.0}
     res = ModelFree().run(Context(synth, cfg, check, real={"model_free": SlowReal()}))
     p = res.curve[-1]
     assert p["wall_measured"] is True and p["eval_s"] == 0.0 and p["wall_s"] == p["compute_s"]
