@@ -94,8 +94,7 @@ def main() -> int:
         out["live"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in live.items()}
     print(f"run folders: {base}")
     print(json.dumps(out))
-    if args.save:
-        rec.save({**out, "detail": detail})
+    rec.save({**out, "detail": detail})  # writes only with --save
     return 0
 
 

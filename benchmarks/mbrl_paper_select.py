@@ -124,7 +124,7 @@ def criterion(cfg, world, seeds: list, spent: list, label: str, fits: dict, lr: 
             spent.append(r["ledger"]["all"])
             vals.append(r["final"]["mean_reward"])
             print(f"  {label} {method} seed {seed}: deployed mean reward {vals[-1]:.3f} on training data, "
-                  f"{r['paid']} paid ({time.perf_counter() - t0:.0f} s)", flush=True)
+                  f"{r['ledger']['all']['paid']} paid for selection ({time.perf_counter() - t0:.0f} s)", flush=True)
         per[method] = float(np.mean(vals))
     return {"per_learner": per, "mean": float(np.mean(list(per.values())))}
 

@@ -103,6 +103,10 @@ def test_the_benchmark_prints_no_ratio_where_the_adaptive_gain_is_not_measurable
     assert out["mf_best"] == "ppo" and out["mf_repeat_rate"] == 0.9 and out["selection_evals"] == 3000
     out, _ = bench.figures([_metrics(r, False) for r in runs], cfg, 0.5, {})
     assert "not measurable" in out["evals_ratio"] and not out["target_met"]
+    short = [_run({"mbrl_ppo": 10, "ppo": 1000}, {"mbrl_ppo": 0.8 if s else 0.4, "ppo": 0.6}) for s in range(10)]
+    out, _ = bench.figures([_metrics(r, True) for r in short], cfg, 0.5, {})
+    assert out["evals_ratio"] == "MBRL's deployed policy did not reach 0.5 of the gain in 1 of 10 seeds"
+    assert not out["target_met"]
     few = [_run({"mbrl_ppo": 10, "ppo": 20}, {"mbrl_ppo": 0.8, "ppo": 0.6}) for _ in range(10)]
     out, _ = bench.figures([_metrics(r, True) for r in few], cfg, 0.5, {})
     assert out["evals_ratio"] == pytest.approx(80 / 30, abs=0.01) and not out["target_met"]  # under 20x

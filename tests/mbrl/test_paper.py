@@ -184,6 +184,15 @@ def test_same_config_and_seed_same_results(runs):
     assert a["surrogate"]["mae_q"] == b["surrogate"]["mae_q"]
 
 
+def test_the_paper_command_prints_the_deployed_policies(runs):
+    from mbrl.cli import paper_summary
+
+    text = paper_summary(runs[2]).splitlines()
+    assert "best fixed k = " in text[0] and "(chosen on training data)" in text[0]
+    assert [line.split()[0] for line in text[1:]] == ["mbrl_ppo", "ppo", "a2c", "dqn"]
+    assert all("share of the adaptive gain" in line for line in text[1:])
+
+
 def test_run_folder(runs):
     cfg, out, m, _ = runs
     for name in ("ppl_vs_k.png", "reward_vs_steps.png", "reward_vs_evals.png", "cost_ratio.png", "metrics.json",
