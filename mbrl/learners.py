@@ -23,7 +23,6 @@ learner's own reward source over the train states; the held-out checks never cho
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -33,7 +32,7 @@ from . import baselines as B
 from .config import TrainConfig
 from .env import MatrixScorer, SplitEnv, TableScorer
 from .evaluator import MeasuredLedger, TableEvaluator
-from .harness import sb3_model
+from .harness import Clock, sb3_model
 from .surrogate import answer_groups, fit_surrogate, predict_q, surrogate_metrics
 
 
@@ -84,22 +83,6 @@ class Result:
     extra: dict = field(default_factory=dict)
 
 
-class _Clock:
-    """Learner wall time with the referee's checks taken out."""
-
-    def __init__(self):
-        self.t0, self.referee_s = time.perf_counter(), 0.0
-
-    def compute_s(self) -> float:
-        return time.perf_counter() - self.t0 - self.referee_s
-
-    def referee(self, fn, *args):
-        t0 = time.perf_counter()
-        out = fn(*args)
-        self.referee_s += time.perf_counter() - t0
-        return out
-
-
 def ppo(env, cfg: TrainConfig, seed: int):
     """PPO with the config's settings, from the one SB3 factory (mbrl.harness.sb3_model)."""
     p = cfg.ppo
@@ -142,7 +125,7 @@ class Selector:
         return self.model
 
 
-def curve_point(sel: Selector, held: dict, own: float, ledger: TableEvaluator, clock: _Clock, **more) -> dict:
+def curve_point(sel: Selector, held: dict, own: float, ledger: TableEvaluator, clock: Clock, **more) -> dict:
     """One learning-curve point: what stopping now deploys and what the learner has spent."""
     compute_s = clock.compute_s()
     return {**sel.deployed(), **more, "real_evals": ledger.real_evals, "paid": ledger.real_evals,
@@ -189,7 +172,7 @@ class MBRL:
 
     def run(self, ctx: Context) -> Result:
         ds, cfg, L = ctx.ds, ctx.cfg, ctx.L
-        clock, ledger = _Clock(), ctx.ledger(self.key)
+        clock, ledger = Clock(), ctx.ledger(self.key)
         sur, log, fit_s = fit_surrogate(ds, cfg, ledger, ctx.progress)
         q_train = predict_q(sur, ds.train, L, cfg)
         cells = known_cells(ledger, ds.train, L, cfg.reward)
@@ -234,7 +217,7 @@ class ModelFree:
 
     def run(self, ctx: Context) -> Result:
         ds, cfg, L = ctx.ds, ctx.cfg, ctx.L
-        clock, ledger = _Clock(), ctx.ledger(self.key)
+        clock, ledger = Clock(), ctx.ledger(self.key)
         q = _LedgerQ(ledger, cfg.reward)
         env = SplitEnv(ds.train, q, L, **ctx.env_kw())
         env.reset(seed=cfg.seed)
