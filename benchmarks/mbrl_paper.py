@@ -59,6 +59,9 @@ def main() -> int:
     ap.add_argument("--selection", default=str(ROOT / "benchmarks" / "results" / "mbrl_paper_select.json"),
                     help="the selection script's saved JSON, for the selection cost")
     ap.add_argument("--out", default=None, help="folder for the run folders (default: a new one under runs/)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="seeds run at once, each in a process of its own (default 1); a seed's figures do not "
+                         "depend on it")
     ap.add_argument("--measure-live", type=int, default=0, metavar="STEPS",
                     help="also run model-free A2C for STEPS steps on live real evaluations, timed end to end")
     record.add_save_option(ap)
@@ -66,7 +69,7 @@ def main() -> int:
     rec = record.Run(args)
 
     from cosim.run.rundir import new_run_dir
-    from mbrl.paper import build_world, measure_live, run_paper
+    from mbrl.paper import build_world, measure_live
     from mbrl.paper_config import load_paper_config, with_paper_overrides
 
     cfg = load_paper_config(args.config)
@@ -74,14 +77,8 @@ def main() -> int:
     seeds = parse_seeds(args.seeds)
     out, detail = {}, {}
     if seeds:
-        world = build_world(cfg, progress=True)
-        runs = []
-        for seed in seeds:
-            t0 = time.perf_counter()
-            m = run_paper(with_paper_overrides(cfg, {"seed": seed}), out=base / f"seed{seed}", progress=True,
-                          world=world)
-            print(f"--- seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
-            runs.append(m)
+        world = build_world(cfg, progress=True)  # builds and caches both banks once, for every worker
+        runs = run_seeds(cfg, seeds, base, args.jobs, world)
         out, detail = figures(runs, cfg, args.target, load_selection(args.selection))
         report(runs[0], out)
         rec.setup.update(config=str(Path(args.config).relative_to(ROOT)) if args.config.startswith(str(ROOT))
@@ -96,6 +93,35 @@ def main() -> int:
     print(json.dumps(out))
     rec.save({**out, "detail": detail})  # writes only with --save
     return 0
+
+
+def run_seeds(cfg, seeds: list[int], base: Path, jobs: int, world) -> list[dict]:
+    """Each seed's metrics, in seed order; with ``jobs`` > 1 in a pool of processes that load the
+    cached banks (a seed's run reads the world and writes nothing to it)."""
+    if jobs <= 1:
+        return [_one_seed(cfg, seed, base, world) for seed in seeds]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(jobs, len(seeds)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_one_seed, [cfg] * len(seeds), seeds, [base] * len(seeds)))
+
+
+_WORLD = None  # a worker's world, loaded once from the banks' cache
+
+
+def _one_seed(cfg, seed: int, base: Path, world=None) -> dict:
+    global _WORLD
+    from mbrl.paper import build_world, run_paper
+    from mbrl.paper_config import with_paper_overrides
+
+    if world is None:
+        _WORLD = _WORLD or build_world(cfg)
+        world = _WORLD
+    t0 = time.perf_counter()
+    m = run_paper(with_paper_overrides(cfg, {"seed": seed}), out=base / f"seed{seed}", progress=True, world=world)
+    print(f"--- seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+    return m
 
 
 def parse_seeds(text: str) -> list[int]:
