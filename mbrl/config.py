@@ -80,11 +80,37 @@ class PPOConfig:
 
 
 @dataclass(frozen=True)
+class ModelFreeSteps:
+    """Model-free learners' step sizes (issue 28: from mbrl.harness.STEP_SIZE_GRID, the grid every
+    learner is tuned on). ppo null: ``ppo.learning_rate``, as MBRL's PPO."""
+
+    ppo: float | None = None
+    a2c: float = 7e-4
+    dqn: float = 1e-4
+
+    def __post_init__(self):
+        for m in ("ppo", "a2c", "dqn"):
+            v = getattr(self, m)
+            if v is not None and not 0 < v <= 1:
+                raise ValueError(f"model_free.step_sizes.{m}: {v!r} is out of range (allowed: 0 < x <= 1)")
+
+
+@dataclass(frozen=True)
 class ModelFreeConfig:
-    """The paper's baseline: PPO with a real evaluation at every step. Args: enabled; timesteps."""
+    """The paper's baseline: learners with a real evaluation at every step. Args: enabled;
+    timesteps; methods (any of ppo, a2c, dqn: stable-baselines3's, on the same environment and
+    ledger rule); step_sizes (per method)."""
 
     enabled: bool = True
     timesteps: int = 60_000
+    methods: tuple = ("ppo",)
+    step_sizes: ModelFreeSteps = field(default_factory=ModelFreeSteps)
+
+    def __post_init__(self):
+        bad = [m for m in self.methods if m not in ("ppo", "a2c", "dqn")]
+        if bad or not self.methods or len(set(self.methods)) < len(self.methods):
+            raise ValueError(f"model_free.methods: {list(self.methods)!r} must list distinct methods "
+                             "(allowed: ppo, a2c, dqn)")
 
 
 @dataclass(frozen=True)

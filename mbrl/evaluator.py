@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -325,28 +326,33 @@ def _table_batch(task: tuple[EvalConfig, int, list]) -> tuple[list[float], float
 
 
 class TableEvaluator:
-    """One learner's real evaluations, served from an :class:`EvalTable` under the one
-    accounting rule every learner is charged by (issue 14):
+    """One learner's real evaluations, served from an :class:`EvalTable` and paid through its
+    :class:`mbrl.ledger.Ledger` (``ledger``), the one rule of both agent experiments (issue 28):
 
-    - a real evaluation is one distinct (window, lost packets, k) tail pass: the first time a
-      learner asks for it, it is counted (``real_evals``) and charged the table's measured
-      single-evaluation cost (``charged_s``, an estimate: the table was built in batches);
+    - a real evaluation is one distinct (window, lost packets, k) tail pass: a deterministic
+      question, paid the first time the learner asks it (``real_evals``), charged the table's
+      measured single-evaluation cost (an estimate: the table was built in batches);
     - a repeat (the same key, asked by any part of the same learner: training steps, checkpoint
-      selection, validation) comes from this ledger's memo at no charge;
+      choice, validation) is answered from the ledger at no charge;
     - an intact activation (no packet lost) is free for every learner: it rebuilds the clean
       hidden state (up to the wire dtype), so its answer is the clean perplexity, Q = 0.
 
-    ``lookups`` counts every question, ``paid`` lists the keys paid for in order.
-    ``dec`` gives each state's window and lost set; without it every state is its own key
-    (one evaluation per distinct (state, k)), for tables without traces behind them.
+    Each paid question is entered under the current ``purpose`` (:meth:`paying_for`; default
+    ``training_step``). ``lookups`` counts every question. ``dec`` gives each state's window and
+    lost set; without it every state is its own key (one evaluation per distinct (state, k)),
+    for tables without traces behind them. ``scoring``: the held-out data's guard
+    (mbrl.ledger.ScoringData of held-out trace run names): every paid question names its state's
+    trace run as its source, and one from a held-out run is refused (mbrl.ledger.ScoringLeak).
     """
 
-    measured = False  # charged_s is an estimate (count x the measured single-call cost)
+    measured = False  # seconds are estimates (count x the measured single-call cost)
 
-    def __init__(self, table: EvalTable, dec=None):
+    def __init__(self, table: EvalTable, dec=None, learner: str = "learner", scoring=None):
+        from .ledger import Ledger
+
         self.table, self.dec = table, dec
-        self.memo: dict[tuple, float] = {}
-        self.paid: list[tuple] = []
+        self.ledger = Ledger(learner, scoring)
+        self.purpose = "training_step"
         self.lookups = 0
 
     @property
@@ -355,12 +361,26 @@ class TableEvaluator:
 
     @property
     def real_evals(self) -> int:
-        return len(self.paid)
+        return len(self.ledger.entries)  # every question is charged 1
 
     @property
     def charged_s(self) -> float:
         """Estimated wall time of the paid evaluations: count x measured single-call cost."""
         return self.real_evals * self.table.cost_s
+
+    @property
+    def memo(self):
+        """The paid questions and their perplexities (read-only)."""
+        return self.ledger.answers
+
+    @contextmanager
+    def paying_for(self, purpose: str):
+        """Questions asked inside are entered under ``purpose`` (mbrl.ledger.PURPOSES)."""
+        before, self.purpose = self.purpose, purpose
+        try:
+            yield self
+        finally:
+            self.purpose = before
 
     def key(self, state: int, k: int) -> tuple | None:
         """What a real evaluation of (state, k) is a function of; None for an intact state."""
@@ -374,15 +394,24 @@ class TableEvaluator:
         key = self.key(state, k)
         if key is None:
             return self.clean(state)
-        if key not in self.memo:
-            self.memo[key] = float(self.table.ppl[state, k])
-            self.paid.append(key)
-        return self.memo[key]
+        return self.ledger.ask(key, self.purpose, lambda: self._answer(state, key), source=self._source(state),
+                               **self._charge())
+
+    def _answer(self, state: int, key: tuple) -> float:
+        return float(self.table.ppl[state, key[-1]])
+
+    def _charge(self) -> dict:
+        return {"estimate_s": self.table.cost_s}
+
+    def _source(self, state: int):
+        if self.ledger.scoring is None or self.dec is None or not self.dec.trace:
+            return None
+        return self.dec.trace[int(self.dec.trace_id[state])]
 
     def known(self, state: int, k: int) -> bool:
         """Whether (state, k) is answered without a new charge."""
         key = self.key(state, k)
-        return key is None or key in self.memo
+        return key is None or self.ledger.known(key)
 
     def clean(self, state: int) -> float:
         return float(self.table.clean[state])
@@ -390,25 +419,26 @@ class TableEvaluator:
 
 class MeasuredLedger(TableEvaluator):
     """The same rule as :class:`TableEvaluator`, but each paid evaluation is a real tail pass of
-    ``real`` (a :class:`RealEvaluator`, or anything with ``ppl(window, k, lost)``), timed where it
-    runs: inside the learner's own measured wall time. Nothing is estimated (``charged_s`` 0,
-    ``measured`` true); ``real_s`` is the part of that wall time spent in the passes."""
+    ``real`` (a :class:`RealEvaluator`, or anything with ``ppl(window, k, lost)``), timed by the
+    ledger where it runs: measured seconds, nothing estimated (``charged_s`` 0, ``measured``
+    true); ``real_s``: the seconds spent in the passes."""
 
     measured = True
 
-    def __init__(self, table: EvalTable, dec, real):
-        super().__init__(table, dec)
-        self.real, self.real_s = real, 0.0
+    def __init__(self, table: EvalTable, dec, real, learner: str = "learner", scoring=None):
+        super().__init__(table, dec, learner, scoring)
+        self.real = real
 
     @property
     def charged_s(self) -> float:
         return 0.0
 
-    def ppl(self, state: int, k: int) -> float:
-        key = self.key(state, k)
-        if key is not None and key not in self.memo:
-            t0 = time.perf_counter()
-            self.memo[key] = float(self.real.ppl(key[0], key[2], key[1]))
-            self.real_s += time.perf_counter() - t0
-            self.paid.append(key)
-        return super().ppl(state, k)
+    @property
+    def real_s(self) -> float:
+        return self.ledger.totals()["all"]["measured_s"]
+
+    def _answer(self, state: int, key: tuple) -> float:
+        return float(self.real.ppl(key[0], key[2], key[1]))
+
+    def _charge(self) -> dict:
+        return {}

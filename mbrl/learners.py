@@ -1,20 +1,23 @@
 """The learners compared by mbrl.train, one entry each in :data:`LEARNERS`.
 
 Every learner gets the same :class:`Context` (dataset, config, held-out referee) and a ledger of
-its own (mbrl.evaluator.TableEvaluator): the one accounting rule, so a learner that asks the same
-(window, lost set, k) twice, from training or from ranking its checkpoints, pays once, and
-intact states are free for all. Its result (:class:`Result`) holds the deployed policy, the
-learning curve and what it spent:
+its own (mbrl.evaluator.TableEvaluator over an mbrl.ledger.Ledger): the one accounting rule, so a
+learner that asks the same (window, lost set, k) twice, from training or from ranking its
+checkpoints, pays once, and intact states are free for all. Every paid question is entered
+under its purpose (``surrogate_fit``, ``training_step``, ``checkpoint_choice``). Its result
+(:class:`Result`) holds the deployed policy, the learning curve and what it spent, on the one
+harness of both agent experiments (mbrl.harness: :class:`~mbrl.harness.Checkpoints`,
+:func:`~mbrl.harness.cost_point`, :class:`~mbrl.harness.Clock`):
 
 - ``compute_s``: measured wall time of everything the learner ran (every surrogate fit, PPO,
-  checkpoint selection, table lookups), the referee's held-out checks excluded;
-- ``eval_s``: its real evaluations x the measured cost of one unbatched evaluation: an
+  checkpoint choice, table lookups), the referee's held-out checks excluded;
+- ``estimated_s``: its real evaluations x the measured cost of one unbatched evaluation: an
   *estimate* (the evaluations come from a table built in batches), hence ``wall_measured:
-  false`` on every point whose ``wall_s = compute_s + eval_s``. With a real evaluator for the
-  learner (``Context.real``) each paid evaluation is a real tail pass inside ``compute_s``,
-  ``eval_s`` is 0 and ``wall_measured`` true.
+  false`` on every point whose ``wall_s = compute_s + estimated_s``. With a real evaluator for
+  the learner (``Context.real``) each paid evaluation is a real tail pass, its seconds measured
+  (``measured_s``), and ``wall_measured`` true.
 
-A new baseline is one more class with ``key``, ``policy_name``, ``enabled(cfg)`` and
+A new baseline is one more object with ``key``, ``policy_name``, ``label``, ``enabled(cfg)`` and
 ``run(ctx)``, added to :data:`LEARNERS`; train and the report iterate the list.
 
 Deployed policy (``ppo.select_best``, default): the checkpoint with the best score on the
@@ -22,7 +25,6 @@ learner's own reward source over the train states; the held-out checks never cho
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -32,7 +34,7 @@ from . import baselines as B
 from .config import TrainConfig
 from .env import MatrixScorer, SplitEnv, TableScorer
 from .evaluator import MeasuredLedger, TableEvaluator
-from .harness import Clock, sb3_model
+from .harness import Checkpoints, Clock, cost_point, sb3_model
 from .surrogate import answer_groups, fit_surrogate, predict_q, surrogate_metrics
 
 
@@ -50,9 +52,18 @@ class Context:
     def ledger(self, key: str) -> TableEvaluator:
         """A learner's ledger: table lookups charged at the measured single-call cost, or real
         tail passes timed inside its wall time when ``real`` has an evaluator for it."""
+        scoring = self.scoring()
         if key in self.real:
-            return MeasuredLedger(self.ds.train_table, self.ds.train, self.real[key])
-        return TableEvaluator(self.ds.train_table, self.ds.train)
+            return MeasuredLedger(self.ds.train_table, self.ds.train, self.real[key], learner=key, scoring=scoring)
+        return TableEvaluator(self.ds.train_table, self.ds.train, learner=key, scoring=scoring)
+
+    def scoring(self):
+        """The held-out traces' guard: their run names, refused as any learner's source."""
+        from .ledger import ScoringData
+
+        guard = ScoringData(self.ds.test.trace, what="the held-out traces")
+        guard.check(self.ds.train.trace, "the train traces")
+        return guard
 
     @property
     def L(self) -> int:
@@ -83,12 +94,14 @@ class Result:
     extra: dict = field(default_factory=dict)
 
 
-def ppo(env, cfg: TrainConfig, seed: int):
-    """PPO with the config's settings, from the one SB3 factory (mbrl.harness.sb3_model)."""
+def ppo(env, cfg: TrainConfig, seed: int, method: str = "ppo", learning_rate: float | None = None):
+    """``method`` (PPO by default) with the config's settings, from the one SB3 factory
+    (mbrl.harness.sb3_model); ``learning_rate`` null: ``ppo.learning_rate``."""
     p = cfg.ppo
-    return sb3_model("ppo", env, seed=seed, learning_rate=p.learning_rate, gamma=p.gamma, hidden=p.hidden,
-                     norm_reward=p.norm_reward, n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
-                     ent_coef=p.ent_coef)
+    return sb3_model(method, env, seed=seed, learning_rate=p.learning_rate if learning_rate is None else learning_rate,
+                     gamma=p.gamma, hidden=p.hidden, norm_reward=p.norm_reward, n_steps=p.n_steps,
+                     batch_size=p.batch_size, n_epochs=p.n_epochs, ent_coef=p.ent_coef,
+                     learning_starts=min(1000, max(1, cfg.model_free.timesteps // 10)))
 
 
 def learn(model, timesteps: int, eval_every: int, check) -> None:
@@ -98,41 +111,26 @@ def learn(model, timesteps: int, eval_every: int, check) -> None:
         check(model.num_timesteps)
 
 
-class Selector:
-    """Keeps the checkpoint with the best score on the learner's own reward source.
-
-    PPO on this problem drifts between good and poor policies from one check to the next, so
-    the last checkpoint is a lottery; picking by held-out results would spend the referee's
-    table on the learner. ``select=False`` deploys the last checkpoint."""
-
-    def __init__(self, select: bool):
-        self.select, self.score, self.model, self.state, self.info = select, -math.inf, None, None, None
-
-    def offer(self, model, score: float, info: dict) -> None:
-        if self.select and not score > self.score:
-            return
-        self.score, self.model, self.info = score, model, {**info, "own_score": score}
-        self.state = {k: v.detach().clone() for k, v in model.policy.state_dict().items()}
-
-    def deployed(self) -> dict:
-        """What stopping now would deploy: its held-out figures and where it came from."""
-        return {**{k: self.info[k] for k in ("mean_reward", "frac_oracle", "frac_skyline", "gain_share",
-                                             "random_share")},
-                "deployed": {k: self.info[k] for k in ("seed", "steps", "own_score")}}
-
-    def restore(self):
-        self.model.policy.load_state_dict(self.state)
-        return self.model
+def offer(cps: Checkpoints, model, steps: int, own: float, held: dict, ledger: TableEvaluator, clock: Clock,
+          **more) -> dict:
+    """One checkpoint offered (deployed only, mbrl.harness.Checkpoints) with what the learner has
+    spent; ``real_evals`` (= ``paid``), ``lookups`` and ``eval_s`` (the estimated seconds) keep
+    the trace world's names beside the harness's."""
+    cost = {**cost_point(ledger.ledger, clock), "real_evals": ledger.real_evals, "lookups": ledger.lookups,
+            "eval_s": ledger.charged_s, **more}
+    return cps.offer(model, steps, own, held, cost)
 
 
-def curve_point(sel: Selector, held: dict, own: float, ledger: TableEvaluator, clock: Clock, **more) -> dict:
-    """One learning-curve point: what stopping now deploys and what the learner has spent."""
-    compute_s = clock.compute_s()
-    return {**sel.deployed(), **more, "real_evals": ledger.real_evals, "paid": ledger.real_evals,
-            "lookups": ledger.lookups, "own_score": own,
-            "frac_oracle_last": held["frac_oracle"], "frac_skyline_last": held["frac_skyline"],
-            "compute_s": compute_s, "eval_s": ledger.charged_s, "wall_s": compute_s + ledger.charged_s,
-            "wall_measured": ledger.measured}
+def deployed(cps: Checkpoints) -> dict:
+    """The deployed checkpoint's held-out figures, with where it came from under ``deployed``."""
+    d = cps.deployed
+    return {**{k: v for k, v in d.items() if k not in ("steps", "own_score", "run")},
+            "deployed": {"seed": d.get("run", 0), "steps": d["steps"], "own_score": d["own_score"]}}
+
+
+def learner_clock(ledger: TableEvaluator) -> Clock:
+    """A learner's clock: its measured evaluation seconds are in its ledger, so taken out here."""
+    return Clock(lambda: ledger.ledger.totals()["all"]["measured_s"] if ledger.measured else 0.0)
 
 
 class _LedgerQ:
@@ -172,13 +170,15 @@ class MBRL:
 
     def run(self, ctx: Context) -> Result:
         ds, cfg, L = ctx.ds, ctx.cfg, ctx.L
-        clock, ledger = Clock(), ctx.ledger(self.key)
-        sur, log, fit_s = fit_surrogate(ds, cfg, ledger, ctx.progress)
+        ledger = ctx.ledger(self.key)
+        clock = learner_clock(ledger)
+        with ledger.paying_for("surrogate_fit"):
+            sur, log, fit_s = fit_surrogate(ds, cfg, ledger, ctx.progress)
         q_train = predict_q(sur, ds.train, L, cfg)
         cells = known_cells(ledger, ds.train, L, cfg.reward)
         for s, k, y in cells:  # real answers already paid for (reused ones included): no guessing there
             q_train[s, k] = y
-        curve, sel = [], Selector(cfg.ppo.select_best)
+        cps = Checkpoints(cfg.ppo.select_best)
         for run in range(cfg.ppo.seeds):
             seed = cfg.seed + run
             env = SplitEnv(ds.train, MatrixScorer(q_train), L, **ctx.env_kw())
@@ -186,60 +186,61 @@ class MBRL:
             model = ppo(env, cfg, seed)
 
             def check(steps, model=model, run=run):
-                own = ctx.own_score(model, q_train)
-                held = clock.referee(ctx.check, model)
-                sel.offer(model, own, {"seed": run, "steps": steps, **held})
-                curve.append(curve_point(sel, held, own, ledger, clock, seed=run,
-                                         steps=run * cfg.ppo.timesteps + steps))
+                own = ctx.own_score(model, q_train)  # the surrogate's table: free
+                held = {**clock.referee(ctx.check, model), "run": run}
+                offer(cps, model, run * cfg.ppo.timesteps + steps, own, held, ledger, clock)
                 if ctx.progress:
                     print(f"  mbrl ppo seed {run} {steps} steps: surrogate score {own:.3f}, held-out "
-                          f"{held['frac_skyline']:.1%} of skyline, deployed {sel.deployed()['frac_skyline']:.1%}",
+                          f"{held['frac_skyline']:.1%} of skyline, deployed {cps.deployed['frac_skyline']:.1%}",
                           flush=True)
 
             learn(model, cfg.ppo.timesteps, cfg.ppo.eval_every, check)
-        model = sel.restore()
+        model = cps.restore(model)
         surrogate = {**surrogate_metrics(sur, ds, cfg), "real_evals": ledger.real_evals, "known_cells": len(cells),
                      "reused_cells": len(cells) - ledger.real_evals, "charged_eval_s": ledger.charged_s,
                      "fit_s": fit_s, "rounds": log.rounds}
-        return Result(ctx.policy(model), model, ledger, curve, sel.deployed(),
+        return Result(ctx.policy(model), model, ledger, cps.curve, deployed(cps),
                       {"surrogate": surrogate, "q_train": q_train, "sur": sur})
 
 
 class ModelFree:
-    """The paper's baseline: the same PPO asking the real evaluator at every step (through its
-    ledger: repeats and intact states free), its checkpoints ranked on the train states from
-    real answers (a pair never asked is paid for then)."""
+    """The paper's baseline: a stable-baselines3 learner (``method``: PPO as in the paper, A2C,
+    DQN) asking the real evaluator at every step (through its ledger: repeats and intact states
+    free), its checkpoints ranked on the train states from real answers (a pair never asked is
+    paid for then, entered as ``checkpoint_choice``)."""
 
-    key, policy_name, label = "model_free", "modelfree_ppo", "model-free PPO"
+    def __init__(self, method: str = "ppo"):
+        self.method = method
+        self.key = "model_free" if method == "ppo" else f"model_free_{method}"
+        self.policy_name, self.label = f"modelfree_{method}", f"model-free {method.upper()}"
 
     def enabled(self, cfg: TrainConfig) -> bool:
-        return cfg.model_free.enabled
+        return cfg.model_free.enabled and self.method in cfg.model_free.methods
 
     def run(self, ctx: Context) -> Result:
         ds, cfg, L = ctx.ds, ctx.cfg, ctx.L
-        clock, ledger = Clock(), ctx.ledger(self.key)
+        ledger = ctx.ledger(self.key)
+        clock = learner_clock(ledger)
         q = _LedgerQ(ledger, cfg.reward)
         env = SplitEnv(ds.train, q, L, **ctx.env_kw())
         env.reset(seed=cfg.seed)
-        model = ppo(env, cfg, cfg.seed)
-        curve, sel, spent = [], Selector(cfg.ppo.select_best), {"select_evals": 0}
+        model = ppo(env, cfg, cfg.seed, self.method, getattr(cfg.model_free.step_sizes, self.method))
+        cps = Checkpoints(cfg.ppo.select_best)
 
         def check(steps):
-            evals0 = ledger.real_evals
-            own = ctx.own_score(model, q) if cfg.ppo.select_best else float("nan")
-            spent["select_evals"] += ledger.real_evals - evals0
+            with ledger.paying_for("checkpoint_choice"):
+                own = ctx.own_score(model, q) if cfg.ppo.select_best else float("nan")
             held = clock.referee(ctx.check, model)
-            sel.offer(model, own, {"seed": 0, "steps": steps, **held})
-            curve.append(curve_point(sel, held, own, ledger, clock, steps=steps,
-                                     selection_real_evals=spent["select_evals"]))
+            chosen = ledger.ledger.totals()["by_purpose"]["checkpoint_choice"]["paid"]
+            offer(cps, model, steps, own, held, ledger, clock, selection_real_evals=chosen)
             if ctx.progress:
-                print(f"  model-free ppo {steps} steps ({ledger.real_evals} real evals, {spent['select_evals']} of "
-                      f"them for selection, {ledger.lookups} lookups): held-out {held['frac_skyline']:.1%} of "
-                      f"skyline, deployed {sel.deployed()['frac_skyline']:.1%}", flush=True)
+                print(f"  model-free {self.method} {steps} steps ({ledger.real_evals} real evals, {chosen} of "
+                      f"them for checkpoint choice, {ledger.lookups} lookups): held-out {held['frac_skyline']:.1%} "
+                      f"of skyline, deployed {cps.deployed['frac_skyline']:.1%}", flush=True)
 
         learn(model, cfg.model_free.timesteps, cfg.ppo.eval_every, check)
-        model = sel.restore()
-        return Result(ctx.policy(model), model, ledger, curve, sel.deployed())
+        model = cps.restore(model)
+        return Result(ctx.policy(model), model, ledger, cps.curve, deployed(cps))
 
 
-LEARNERS = [MBRL(), ModelFree()]
+LEARNERS = [MBRL(), ModelFree("ppo"), ModelFree("a2c"), ModelFree("dqn")]

@@ -130,9 +130,10 @@ def train(cfg: TrainConfig, out: Path | None = None, ds=None, progress: bool = F
 
 
 def learner_metrics(learner, res) -> dict:
+    t = res.ledger.ledger.totals()
     return {"label": learner.label, "policy": learner.policy_name, "real_evals": res.ledger.real_evals,
             "lookups": res.ledger.lookups, "wall_measured": res.ledger.measured, "curve": res.curve,
-            "deployed": res.deployed}
+            "deployed": res.deployed, "by_purpose": {p: v["paid"] for p, v in t["by_purpose"].items()}}
 
 
 def distinct_evals(ds) -> dict:

@@ -29,7 +29,7 @@ def synthetic(n_episodes: int = 8, per_episode: int = 30, seed: int = 0):
     ppl = clean[:, None] * np.exp(damage)
     dec = Decisions(feats, [frozenset({1}) if b else frozenset() for b in bad], bad.astype(float),
                     np.where(bad, 200.0, 50.0), np.zeros(n, int), np.repeat(np.arange(n_episodes), per_episode),
-                    np.zeros(n, int), np.tile(np.arange(per_episode) * 0.2, n_episodes), ["synthetic"])
+                    np.zeros(n, int), np.tile(np.arange(per_episode) * 0.2, n_episodes), [f"synthetic-{seed}"])
     table = EvalTable(ppl, clean, 0.1, {"synthetic": True}, np.linspace(0, 0.03, L + 1), np.linspace(0.003, 0, L + 1))
     return dec, table
 
