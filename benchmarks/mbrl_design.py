@@ -15,7 +15,10 @@ mbrl.validate.planned_run). A design is an acquisition, with ``:m`` for the colu
 
 Last line: one JSON object: per design the mean and std of the validation fractions over
 folds x seeds, the per-run fractions; "causal_ref": the mean validation fraction of the causal
-threshold rule fitted on each fold's full real table; "chosen": the design with the best mean.
+threshold rule fitted on each fold's full real table; "chosen": the design with the best mean;
+"selection_evals": the real evaluations the validation read (mbrl.validate.selection_cost: every
+distinct evaluation of the validation states' tables, once), the selection cost that
+benchmarks/mbrl_cost.py --selection reports beside the learners' own.
 """
 from __future__ import annotations
 
@@ -51,7 +54,7 @@ def main() -> int:
 
     from mbrl.config import load_config, with_overrides
     from mbrl.dataset import prepare
-    from mbrl.validate import cross_validate, seed_folds
+    from mbrl.validate import cross_validate, seed_folds, selection_cost
 
     cfg = with_overrides(load_config(args.config), SIZES[args.size])
     torch.set_num_threads(cfg.threads)
@@ -71,6 +74,10 @@ def main() -> int:
            for name, r in res.items()}
     out["causal_ref"] = round(next(iter(res.values()))["causal_ref"], 4)
     out["chosen"] = max(res, key=lambda n: res[n]["mean"])
+    cost = selection_cost(folds)
+    out["selection_evals"] = cost["paid"]
+    print(f"selection cost: {cost['paid']} real evaluations (every distinct evaluation of the validation tables; "
+          f"{cost['estimated_s']:.0f} s ESTIMATED at the measured single-call cost)")
     print(json.dumps(out))
     return 0
 

@@ -59,6 +59,9 @@ def main() -> int:
     ap.add_argument("--selection", default=str(ROOT / "benchmarks" / "results" / "mbrl_paper_select.json"),
                     help="the selection script's saved JSON, for the selection cost")
     ap.add_argument("--out", default=None, help="folder for the run folders (default: a new one under runs/)")
+    ap.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
+                    help="summarise the seed folders (seed*/metrics.json) of an earlier run under DIR instead of "
+                         "running seeds")
     ap.add_argument("--jobs", type=int, default=1,
                     help="seeds run at once, each in a process of its own (default 1); a seed's figures do not "
                          "depend on it")
@@ -73,12 +76,17 @@ def main() -> int:
     from mbrl.paper_config import load_paper_config, with_paper_overrides
 
     cfg = load_paper_config(args.config)
-    base = new_run_dir(args.out, "paper_bench")
     seeds = parse_seeds(args.seeds)
     out, detail = {}, {}
-    if seeds:
+    base = Path(args.from_dir) if args.from_dir else new_run_dir(args.out, "paper_bench")
+    if args.from_dir:
+        runs = load_runs(base, cfg)
+        seeds = [m["seed"] for m in runs]
+        print(f"summarising {len(runs)} seed folders under {base}: seeds {seeds}", flush=True)
+    elif seeds:
         world = build_world(cfg, progress=True)  # builds and caches both banks once, for every worker
         runs = run_seeds(cfg, seeds, base, args.jobs, world)
+    if seeds:
         out, detail = figures(runs, cfg, args.target, load_selection(args.selection))
         report(runs[0], out)
         rec.setup.update(config=str(Path(args.config).relative_to(ROOT)) if args.config.startswith(str(ROOT))
@@ -124,6 +132,25 @@ def _one_seed(cfg, seed: int, base: Path, world=None) -> dict:
     return m
 
 
+def load_runs(base: Path, cfg) -> list[dict]:
+    """Each seed folder's metrics under ``base``, in seed order, with its ``seed``; a folder whose
+    resolved config differs from ``cfg`` in more than the seed is refused."""
+    import yaml
+
+    from mbrl.config import to_dict
+
+    want, runs = {**to_dict(cfg), "seed": None}, []
+    for d in base.glob("seed*"):
+        if (d / "metrics.json").is_file():
+            got = yaml.safe_load((d / "config.yaml").read_text())
+            if {**got, "seed": None} != want:
+                raise SystemExit(f"--from: {d / 'config.yaml'} is not --config's settings (seed aside)")
+            runs.append({**json.loads((d / "metrics.json").read_text()), "seed": got["seed"]})
+    if not runs:
+        raise SystemExit(f"--from: no seed*/metrics.json under {base}")
+    return sorted(runs, key=lambda m: m["seed"])
+
+
 def parse_seeds(text: str) -> list[int]:
     if text == "none":
         return []
@@ -139,7 +166,8 @@ def load_selection(path: str) -> dict:
     if not p.is_file():
         print(f"no selection record at {p}: selection cost not reported", flush=True)
         return {}
-    return json.loads(p.read_text())
+    data = json.loads(p.read_text())
+    return data.get("figures", data)  # a benchmarks.record file holds its figures under "figures"
 
 
 def figures(runs: list[dict], cfg, target: float, selection: dict) -> tuple[dict, dict]:

@@ -61,8 +61,8 @@ class Context:
         """The held-out traces' guard: their run names, refused as any learner's source."""
         from .ledger import ScoringData
 
-        guard = ScoringData(self.ds.test.trace, what="the held-out traces")
-        guard.check(self.ds.train.trace, "the train traces")
+        guard = ScoringData(_runs(self.ds.test), what="the held-out traces")
+        guard.check(_runs(self.ds.train), "the train traces")
         return guard
 
     @property
@@ -82,6 +82,11 @@ class Context:
         t = self.ds.train_table
         return B.replay_reward(self.policy(model), self.ds.train, q, t.ue_s, t.edge_s, self.cfg.reward,
                                self.cfg.env.start_k)
+
+
+def _runs(dec) -> set:
+    """The trace runs ``dec`` holds states of (a subset keeps every name of its parent)."""
+    return {dec.trace[int(i)] for i in np.unique(dec.trace_id)} if dec.trace else set()
 
 
 @dataclass

@@ -56,6 +56,28 @@ def fold_config(cfg: TrainConfig, fold: Dataset, full: Dataset, seed: int) -> Tr
     return with_overrides(cfg, {"seed": seed, "surrogate": {"budget": budget, "init": init, "seed": seed},
                                 "model_free": {"enabled": False}})
 
+def selection_cost(folds: list[Dataset]) -> dict:
+    """What validating on ``folds`` reads of the real table, as the one ledger rule charges it
+    (mbrl.ledger, purpose ``setting_selection``): every distinct (window, lost set, k) of the
+    validation states (each fold's references and scoring read every k of its table), once; the
+    folds' fits ask a subset of them (their fit states are other folds' validation states).
+    ``paid`` real evaluations and ``estimated_s`` (the tables' measured single-call cost)."""
+    from .evaluator import TableEvaluator
+
+    led = None
+    for fold in folds:
+        te = TableEvaluator(fold.test_table, fold.test, learner="selection")
+        if led is not None:
+            te.ledger = led  # one ledger for the whole selection: a question asked by two folds is paid once
+        led = te.ledger
+        with te.paying_for("setting_selection"):
+            for s in np.flatnonzero(fold.test.loss_frac > 0):
+                for k in range(fold.n_layers + 1):
+                    te.ppl(int(s), k)
+    t = led.totals()["selection"]
+    return {"paid": t["paid"], "estimated_s": t["estimated_s"]}
+
+
 def cross_validate(cfg: TrainConfig, ds: Dataset, candidates: dict[str, dict], seeds: Sequence[int],
                    progress: bool = False, n_folds: int | None = None, planned: bool = False) -> dict[str, dict]:
     """Validation score of each candidate: {name: {"fracs": [...], "mean": m, "std": s, "causal_ref": c}}.

@@ -112,6 +112,33 @@ def test_the_benchmark_prints_no_ratio_where_the_adaptive_gain_is_not_measurable
     assert out["evals_ratio"] == pytest.approx(80 / 30, abs=0.01) and not out["target_met"]  # under 20x
 
 
+def test_the_benchmark_reads_the_selection_record_and_earlier_seed_folders(tmp_path):
+    """The committed selection record keeps its figures under "figures" (benchmarks.record); a
+    summary from earlier seed folders takes only folders run with the same settings."""
+    import json
+
+    import yaml
+
+    from mbrl.config import to_dict
+    from mbrl.paper_config import load_paper_config, with_paper_overrides
+
+    bench = _bench()
+    rec = tmp_path / "select.json"
+    rec.write_text(json.dumps({"benchmark": "mbrl_paper_select", "figures": {"selection_evals": 367898}}))
+    assert bench.load_selection(str(rec))["selection_evals"] == 367898
+    assert bench.load_selection(str(tmp_path / "none.json")) == {}
+    cfg = load_paper_config(Path(__file__).resolve().parents[2] / "examples" / "mbrl_paper.yaml")
+    for seed in (3, 1):
+        d = tmp_path / "runs" / f"seed{seed}"
+        d.mkdir(parents=True)
+        (d / "config.yaml").write_text(yaml.safe_dump(to_dict(with_paper_overrides(cfg, {"seed": seed}))))
+        (d / "metrics.json").write_text(json.dumps({"methods": {}}))
+    assert [m["seed"] for m in bench.load_runs(tmp_path / "runs", cfg)] == [1, 3]
+    other = with_paper_overrides(cfg, {"learners": {"timesteps": 10}})
+    with pytest.raises(SystemExit, match="seed1/config.yaml is not --config's settings|seed3/config.yaml is not"):
+        bench.load_runs(tmp_path / "runs", other)
+
+
 def test_one_factory_builds_every_learner_with_the_step_size_given():
     import gymnasium as gym
 

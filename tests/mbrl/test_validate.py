@@ -7,7 +7,7 @@ from mbrl.config import parse_config
 from mbrl.dataset import Dataset
 from mbrl.validate import cross_validate, seed_folds
 
-from testkit.synthetic import TINY, synthetic
+from testkit.synthetic import TINY, SyntheticDataset, synthetic
 
 
 def _two_seed_dataset():
@@ -68,3 +68,14 @@ def test_overrides_replace_fields_and_name_bad_keys():
         with_overrides(cfg, {"surrogate": {"budjet": 1}})
     with pytest.raises(ValueError, match="surrogate.acquisition: 'best' is not one of"):
         with_overrides(cfg, {"surrogate": {"acquisition": "best"}})
+
+
+def test_selection_cost_is_every_distinct_evaluation_the_validation_reads_once():
+    from mbrl.dataset import Dataset
+    from mbrl.validate import selection_cost
+
+    s = SyntheticDataset()
+    fold = Dataset(s.test, s.train, s.test_table, s.train_table)  # validation states: the synthetic train set
+    # its damaged states share one (window, lost set): 31 distinct evaluations, every k read
+    assert selection_cost([fold]) == {"paid": 31, "estimated_s": pytest.approx(31 * s.train_table.cost_s)}
+    assert selection_cost([fold, fold])["paid"] == 31  # a question two folds ask is paid once
