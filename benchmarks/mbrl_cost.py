@@ -54,8 +54,8 @@ gain_share_iqm, gain_share_ci95, random_share_iqm, reached, paid_to_target_media
 learner), adaptive_gain_ci95 and measurable (skyline minus best fixed, per held-out decision),
 mf_best, mf_repeat_rate (the share of its questions answered without a new charge: repeats and
 intact states), probability_of_improvement, evals_ratio (or why there is none),
-evals_ratio_with_selection, selection_evals (0: this benchmark's settings were chosen before the
-selection ledger existed, see docs/agent.md) and target_met. --save writes
+evals_ratio_with_selection, selection_evals (from --selection, benchmarks/mbrl_design.py's saved
+record: the real evaluations its validation read; 0 where none is saved) and target_met. --save writes
 benchmarks/results/mbrl_cost.json.
 """
 from __future__ import annotations
@@ -100,6 +100,9 @@ def main() -> int:
                     help="held-out traces: fresh seeds 101.. (default) or the size's held-out seeds")
     ap.add_argument("--methods", default="ppo",
                     help="model-free learners, any of ppo,a2c,dqn (step sizes: the config's model_free.step_sizes)")
+    ap.add_argument("--selection", default=str(Path(__file__).resolve().parents[1] / "benchmarks" / "results" /
+                                               "mbrl_design.json"),
+                    help="benchmarks/mbrl_design.py's saved record, for the selection cost")
     ap.add_argument("--measure-mf", type=int, action="append", default=[], metavar="SEED",
                     help="in this seed, model-free PPO's evaluations are real tail passes, timed (repeatable)")
     args = ap.parse_args()
@@ -119,7 +122,7 @@ def main() -> int:
                             seed in args.measure_mf))
         print(json.dumps(_public(runs[-1])), flush=True)
     out = {"size": args.size, **{key: [r[key] for r in runs] for key in _public(runs[0])},
-           **headline_figures(runs, args.gain_target)}
+           **headline_figures(runs, args.gain_target, selection_evals(args.selection))}
     print(json.dumps(out))
     rec.save(out)
     return 0
@@ -129,7 +132,16 @@ def _public(run: dict) -> dict:
     return {k: v for k, v in run.items() if not k.startswith("_")}
 
 
-def headline_figures(runs: list[dict], target: float) -> dict:
+def selection_evals(path: str) -> int:
+    """The selection cost in a saved benchmarks/mbrl_design.py record (0, said, where there is none)."""
+    p = Path(path)
+    if not p.is_file():
+        print(f"no selection record at {p}: selection cost reported as 0", flush=True)
+        return 0
+    return int(json.loads(p.read_text())["figures"].get("selection_evals", 0))
+
+
+def headline_figures(runs: list[dict], target: float, selection: int = 0) -> dict:
     """Issue 28's keys over the seeds (mbrl.harness.headline): deployed gain shares, evaluations
     to ``target`` of the adaptive gain, the adaptive gain's interval (the first seed's: the
     held-out traces are the same in every seed)."""
@@ -139,7 +151,7 @@ def headline_figures(runs: list[dict], target: float) -> dict:
     per_seed = [r["_learners"] for r in runs]
     s = summarise(per_seed, learners, target, "mbrl")
     rates = {ln: [r["_learners"][ln]["repeat_rate"] for r in runs] for ln in learners}
-    return headline(s, learners, "mbrl", runs[0]["_refs"]["adaptive_gain"], target, len(runs), 0, rates)
+    return headline(s, learners, "mbrl", runs[0]["_refs"]["adaptive_gain"], target, len(runs), selection, rates)
 
 
 def reach(curve: list, target: float) -> dict:

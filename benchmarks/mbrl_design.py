@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import record  # noqa: E402
 from benchmarks.mbrl_cost import SIZES  # noqa: E402
 
 DESIGNS = ("columns", "ranking", "spread")
@@ -48,7 +49,9 @@ def main() -> int:
     ap.add_argument("--size", choices=sorted(SIZES), default="small", help="a size of benchmarks/mbrl_cost.py")
     ap.add_argument("--folds", type=int, default=None, help="folds of train seeds (default one per seed)")
     ap.add_argument("--planned", action="store_true", help="score the rule planned on the surrogate, no PPO")
+    record.add_save_option(ap)
     args = ap.parse_args()
+    rec = record.Run(args)
 
     import torch
 
@@ -79,6 +82,7 @@ def main() -> int:
     print(f"selection cost: {cost['paid']} real evaluations (every distinct evaluation of the validation tables; "
           f"{cost['estimated_s']:.0f} s ESTIMATED at the measured single-call cost)")
     print(json.dumps(out))
+    rec.save(out)
     return 0
 
 
