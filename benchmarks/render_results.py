@@ -195,6 +195,7 @@ def mbrl_paper(f: dict, o: dict) -> list[tuple[str, str]]:
             est = "measured" if f[f"{ln}_wall_measured"] else "part ESTIMATED"
             rows.append((f"{ln}: paid real evaluations and wall s at the end, median over seeds",
                          f"{num(f[f'{ln}_paid'])}; {num(f[f'{ln}_wall_s'])} s ({est})"))
+    rows += curves(f.get("detail", {}))
     if "mf_best" in f:
         poi = f["probability_of_improvement"]
         rows += [("best model-free learner (highest gain-share IQM); repeat rate of its draws",
@@ -208,6 +209,25 @@ def mbrl_paper(f: dict, o: dict) -> list[tuple[str, str]]:
                   f"{num(f.get('evals_ratio_with_selection'))}"),
                  ("issue 28 target met (IQM >= target with CI above 0, every seed reached, >= 20x)",
                   num(f["target_met"]))]
+    return rows
+
+
+def curves(detail: dict) -> list[tuple[str, str]]:
+    """The saved curves in words: each learner's sample-efficiency curve against paid real
+    evaluations (deployed gain share, IQM over seeds, at 5 of its points) and its performance
+    profile (the share of seeds whose deployed gain share exceeds 0, 0.5 and 1)."""
+    rows = []
+    for ln, d in detail.items():
+        eff, prof = d.get("efficiency", {}).get("paid"), d.get("profile")
+        if eff and eff["x"]:
+            idx = sorted({round(i * (len(eff["x"]) - 1) / 4) for i in range(5)})
+            rows.append((f"{ln}: deployed gain share IQM [95 % CI] against paid real evaluations (sample efficiency)",
+                         "; ".join(f"{num(eff['x'][i], 4)}: {num(eff['iqm'][i])} {_ci([eff['lo'][i], eff['hi'][i]])}"
+                                   for i in idx)))
+        if prof:
+            at = {num(t): fr for t, fr in zip(prof["tau"], prof["frac"]) if any(abs(t - v) < 1e-9 for v in (0, 0.5, 1))}
+            rows.append((f"{ln}: share of seeds whose deployed gain share exceeds 0 / 0.5 / 1 (performance profile)",
+                         " / ".join(num(v) for v in at.values())))
     return rows
 
 
