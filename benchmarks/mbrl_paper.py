@@ -59,9 +59,9 @@ def main() -> int:
     ap.add_argument("--selection", default=str(ROOT / "benchmarks" / "results" / "mbrl_paper_select.json"),
                     help="the selection script's saved JSON, for the selection cost")
     ap.add_argument("--out", default=None, help="folder for the run folders (default: a new one under runs/)")
-    ap.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
-                    help="summarise the seed folders (seed*/metrics.json) of an earlier run under DIR instead of "
-                         "running seeds")
+    ap.add_argument("--from", dest="from_dir", nargs="+", default=None, metavar="DIR",
+                    help="summarise the seed folders (seed*/metrics.json) of earlier runs under these folders "
+                         "instead of running seeds")
     ap.add_argument("--jobs", type=int, default=1,
                     help="seeds run at once, each in a process of its own (default 1); a seed's figures do not "
                          "depend on it")
@@ -78,9 +78,9 @@ def main() -> int:
     cfg = load_paper_config(args.config)
     seeds = parse_seeds(args.seeds)
     out, detail = {}, {}
-    base = Path(args.from_dir) if args.from_dir else new_run_dir(args.out, "paper_bench")
+    base = Path(args.from_dir[0]) if args.from_dir else new_run_dir(args.out, "paper_bench")
     if args.from_dir:
-        runs = load_runs(base, cfg)
+        runs = load_runs([Path(d) for d in args.from_dir], cfg)
         seeds = [m["seed"] for m in runs]
         print(f"summarising {len(runs)} seed folders under {base}: seeds {seeds}", flush=True)
     elif seeds:
@@ -132,22 +132,24 @@ def _one_seed(cfg, seed: int, base: Path, world=None) -> dict:
     return m
 
 
-def load_runs(base: Path, cfg) -> list[dict]:
-    """Each seed folder's metrics under ``base``, in seed order, with its ``seed``; a folder whose
-    resolved config differs from ``cfg`` in more than the seed is refused."""
+def load_runs(bases: list[Path], cfg) -> list[dict]:
+    """Each seed folder's metrics under ``bases``, in seed order, with its ``seed``; a folder whose
+    resolved config differs from ``cfg`` in more than the seed, or a seed found twice, is refused."""
     import yaml
 
     from mbrl.config import to_dict
 
     want, runs = {**to_dict(cfg), "seed": None}, []
-    for d in base.glob("seed*"):
+    for d in (d for base in bases for d in sorted(base.glob("seed*"))):
         if (d / "metrics.json").is_file():
             got = yaml.safe_load((d / "config.yaml").read_text())
             if {**got, "seed": None} != want:
                 raise SystemExit(f"--from: {d / 'config.yaml'} is not --config's settings (seed aside)")
             runs.append({**json.loads((d / "metrics.json").read_text()), "seed": got["seed"]})
-    if not runs:
-        raise SystemExit(f"--from: no seed*/metrics.json under {base}")
+    seeds = [m["seed"] for m in runs]
+    if not runs or len(set(seeds)) < len(seeds):
+        raise SystemExit(f"--from: {'a seed twice' if runs else 'no seed*/metrics.json'} under "
+                         f"{', '.join(map(str, bases))}")
     return sorted(runs, key=lambda m: m["seed"])
 
 
