@@ -5,7 +5,8 @@ Executors:
 
 - ``local``: a ``ProcessPoolExecutor`` with the spawn context (fresh interpreters: no inherited
   threads or locks), ``workers`` processes (default: this machine's CPUs), each running tasks one
-  at a time and kept for the whole call (a task may keep a loaded model in its process);
+  at a time and kept for the whole call (a task may keep a loaded model in its process); each
+  worker dies with the process that started it, SIGKILL included (cosim.sweep.lifeline);
 - ``ray``: Ray (``pip install 'layersplit[ray]'``): ``ray.init(address=...)`` joins a cluster
   ("auto", "ray://head:10001"), without an address a local Ray of ``workers`` CPUs; a Ray already
   initialised in this process (or this process a Ray worker) is used as it is. One CPU per task;
@@ -21,9 +22,11 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Any, Callable, Iterator, Sequence
 
 from cosim.config.checks import ConfigError
+from cosim.sweep import lifeline
 
 EXECUTORS = ("local", "ray", "serial")
 
@@ -46,7 +49,8 @@ def pin_threads(threads: int) -> None:
 
 def _call(fn: Callable, item: Any, threads: int) -> Any:
     pin_threads(threads)
-    return fn(item)
+    with lifeline.busy():  # in a pool worker whose driver died: the task cleans up, the worker ends
+        return fn(item)
 
 
 def run_tasks(fn: Callable, items: Sequence, executor: str = "local", workers: int | None = None,
@@ -76,7 +80,10 @@ def _run_local(fn, items, workers, threads):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    # Each worker dies with this process, SIGKILL included (cosim.sweep.lifeline).
+    main_thread = threading.current_thread() is threading.main_thread()
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=lifeline.tie_to_parent, initargs=(os.getpid(), main_thread))
     try:
         futures = {pool.submit(_call, fn, item, threads): i for i, item in enumerate(items)}
         for fut in as_completed(futures):
