@@ -25,9 +25,11 @@ def _running_sweep(tmp_path, workers: int = 2):
                                     "workers": workers}))
     tmp = tmp_path / "tmp"  # the points' temporary folders land here (the workers inherit TMPDIR)
     tmp.mkdir()
-    driver = subprocess.Popen([*LAYERSPLIT, "sweep", str(spec), "--out", str(tmp_path / "out"), "--no-progress"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "TMPDIR": str(tmp)}, start_new_session=True)
+    # Output to a file, not a pipe: orphaned workers would hold a pipe open and a read would wait on them.
+    with open(tmp_path / "stderr.txt", "w") as err:
+        driver = subprocess.Popen([*LAYERSPLIT, "sweep", str(spec), "--out", str(tmp_path / "out"), "--no-progress"],
+                                  stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "TMPDIR": str(tmp)},
+                                  start_new_session=True)
     return driver, tmp
 
 
@@ -48,7 +50,7 @@ def test_a_killed_sweep_driver_takes_its_workers_tracker_and_ns3_programs_along(
         assert sum("multiprocessing.spawn" in k for k in kinds) == 2, kinds
         t0 = time.monotonic()
         driver.send_signal(signal.SIGKILL)
-        driver.communicate()
+        driver.wait()
         left = survivors(tree, within_s=30)
         gone_s = time.monotonic() - t0
         assert not left, f"left running after the driver's SIGKILL: {[cmdline(p) for p in left]}"
