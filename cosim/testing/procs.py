@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from cosim.testing.runs import alive  # a zombie counts as gone
+
 
 def children(pid: int) -> list[int]:
     """Direct children of ``pid`` (every thread's), from /proc."""
@@ -25,15 +27,6 @@ def descendants(pid: int) -> list[int]:
             out.append(kid)
             todo.append(kid)
     return out
-
-
-def alive(pid: int) -> bool:
-    """Running, sleeping or stopped; a zombie (dead, not yet reaped) counts as gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def cmdline(pid: int) -> str:

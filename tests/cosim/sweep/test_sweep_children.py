@@ -11,8 +11,8 @@ import time
 
 import yaml
 
-from cosim.testing.procs import alive, cmdline, descendants, survivors, wait_for
-from cosim.testing.runs import LAYERSPLIT
+from cosim.testing.procs import cmdline, descendants, survivors, wait_for
+from cosim.testing.runs import LAYERSPLIT, alive
 
 CELL = {"name": "kc", "duration_s": 600.0, "seed": 1, "ue_groups": [{"count": 1}],
         "probes": [{"direction": "ul", "bytes": 3000, "period_ms": 100, "start_s": 0.1}]}
