@@ -13,11 +13,66 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cosim.config.checks import MAX_DURATION_S, Field, Int, Num
+
 from .env import ACTION_MODES
 from .evaluator import EvalConfig
 from .reward import RewardConfig
 from .surrogate import SurrogateConfig
 from .traces import TraceConfig
+
+# ----------------------------------------------------------------------------- bounds
+# Every number of every section has both bounds, checked by the scenario files' own parsers
+# (cosim.config.checks), so a message reads 'ppo.learning_rate: -0.1 must be > 0 (allowed:
+# 0 < x <= 1)': an unbounded field is how a typo becomes a run that never ends, runs out of
+# memory or fails deep inside torch naming no key. Keyed by the class that declares the field (a
+# subclass finds its base's), so sections shared with the paper's config (reward) are bounded
+# once; a list field's bound applies to each item. mbrl.paper_config adds its sections'.
+SEED = Int(0, 2**31 - 1)
+SCENARIO_SEED = Int(1, 2**31 - 1)  # cosim.config.checks.COMMON_TOP's seed: the traces' runs take it
+THREADS = Int(1, 1024)
+STEP_SIZE = Num(0, 1, lo_open=True)
+SHARE = Num(0, 1)
+WEIGHT = Num(0, 1e6)
+UNITS = Int(1, 65_536)  # hidden units of a layer
+STEPS = Int(1, 1_000_000_000)  # environment steps
+EPOCHS = Int(1, 1_000_000)
+BOUNDS: dict[type, dict[str, Field]] = {}
+
+
+def add_bounds(cls: type, **fields: Field) -> None:
+    """Registers the bounds of ``cls``'s numeric fields (a parser of cosim.config.checks each)."""
+    BOUNDS.setdefault(cls, {}).update(fields)
+
+
+def bound_of(cls: type, name: str) -> Field | None:
+    for klass in cls.__mro__:
+        if name in BOUNDS.get(klass, {}):
+            return BOUNDS[klass][name]
+    return None
+
+
+def _value(cls: type, name: str, annotation: str, v: Any, where: str) -> Any:
+    """``v`` if it fits field ``name`` of ``cls``: within its bounds where it has some (their parser
+    checks the type too, and its message names ``where`` and the range), else of the annotation's
+    type (:func:`_checked`). The value is kept as written (10, not 10.0: configs are saved and
+    hashed as given)."""
+    bound = bound_of(cls, name)
+    if bound is None or v is None:
+        return _checked(where, annotation, v)
+    bound(where, v)
+    return v
+
+
+add_bounds(TraceConfig, train_seeds=SCENARIO_SEED, test_seeds=SCENARIO_SEED, duration_s=Num(1.5, MAX_DURATION_S),
+           period_ms=Num(50, 3_600_000), deadline_ms=Num(1, 3_600_000))
+add_bounds(EvalConfig, prompt_tokens=Int(8, 8192), n_windows=Int(1, 1_000_000),
+           payload_bytes=Int(1, 1400), protect=Int(0, 1_000_000))
+add_bounds(RewardConfig, a=WEIGHT, b=WEIGHT, latency_weight=WEIGHT, switch_weight=WEIGHT,
+           quality_floor=Num(-1e6, 0))
+add_bounds(SurrogateConfig, members=Int(2, 1000), hidden=Int(4, 65_536), epochs=EPOCHS, lr=STEP_SIZE,
+           budget=Int(2, 10_000_000), init=Int(2, 10_000_000), batch=Int(1, 10_000_000), seed=SEED,
+           beta=Num(0, 1000), columns=Int(1, 100_000))
 
 
 @dataclass(frozen=True)
@@ -148,6 +203,15 @@ class TrainConfig:
     table: TableConfig = field(default_factory=TableConfig)
 
 
+add_bounds(EnvConfig, episode_len=Int(1, 100_000), start_k=Int(0, 10_000), damaged_share=SHARE)
+add_bounds(PPOConfig, timesteps=STEPS, n_steps=Int(2, 10_000_000), batch_size=Int(2, 10_000_000),
+           learning_rate=STEP_SIZE, ent_coef=Num(0, 10), gamma=SHARE, hidden=UNITS, n_epochs=Int(1, 10_000),
+           eval_every=STEPS, seeds=Int(1, 1000))
+add_bounds(ModelFreeConfig, timesteps=STEPS)
+add_bounds(TableConfig, workers=Int(1, 4096))
+add_bounds(TrainConfig, seed=SEED, threads=THREADS)
+
+
 def _build(cls, raw: Any, path: str):
     if not isinstance(raw, dict):
         raise ValueError(f"{path or 'config'}: expected a mapping, got {type(raw).__name__}")
@@ -163,9 +227,9 @@ def _build(cls, raw: Any, path: str):
         if sub is not None and dataclasses.is_dataclass(sub):
             kwargs[name] = _build(sub, value or {}, key)
         elif isinstance(value, list) and "tuple" in str(fields[name].type):
-            kwargs[name] = tuple(_checked(key, fields[name].type, v, f"{key}[{i}]") for i, v in enumerate(value))
+            kwargs[name] = tuple(_value(cls, name, fields[name].type, v, f"{key}[{i}]") for i, v in enumerate(value))
         else:
-            kwargs[name] = _checked(key, fields[name].type, value)
+            kwargs[name] = _value(cls, name, fields[name].type, value, key)
     try:
         return cls(**kwargs)
     except TypeError as exc:  # a value of a type the class's own checks did not expect

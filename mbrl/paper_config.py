@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import _build, with_overrides
+from cosim.config.checks import Int
+
+from .config import EPOCHS, SEED, SHARE, STEP_SIZE, STEPS, THREADS, UNITS, _build, add_bounds, with_overrides
 from .reward import RewardConfig
 
 CHANNEL_PROCESSES = ("episode", "walk")
@@ -279,6 +281,26 @@ class PaperConfig:
     @property
     def scoring_first_window(self) -> int:
         return self.model.windows if self.scoring.windows_from is None else self.scoring.windows_from
+
+
+# Both bounds of every number (mbrl.config's bounds: one-line errors naming the key and the range,
+# e.g. 'surrogate.masks: 1000000000 must be <= 1000 (allowed: 1 <= x <= 1000)', where the
+# value once reached numpy as an allocation of terabytes). Masks are per cell: MAX_MASKS keeps a
+# seed's mask seeds 10_000 * seed + m from reaching the next seed's, and MASK_SEED keeps them
+# within 2^31.
+MASK_SEED = Int(0, 100_000)
+WINDOWS = Int(1, 100_000)
+add_bounds(ModelSection, window=Int(2, 8192), windows=WINDOWS)
+add_bounds(ChannelSection, ps=SHARE, walk_prob=SHARE)
+add_bounds(EnvSection, ks=Int(0, 10_000), moves=Int(-10_000, 10_000), episode_len=Int(1, 100_000))
+add_bounds(BankSection, masks=Int(2, MAX_MASKS), seed=MASK_SEED, decisive=Int(0, MAX_DECISIVE))
+add_bounds(ScoringSection, windows_from=Int(0, 100_000), seed=MASK_SEED, masks=Int(2, MAX_MASKS))
+add_bounds(StepSizes, **{m: STEP_SIZE for m in METHODS})
+add_bounds(SurrogateSection, masks=Int(1, MAX_MASKS), hidden=UNITS, epochs=EPOCHS, lr=STEP_SIZE,
+           decisive=Int(0, MAX_DECISIVE), refine=Int(0, MAX_MASKS), refine_top=Int(1, 10_000))
+add_bounds(LearnersSection, timesteps=STEPS, eval_every=STEPS, heldout_episodes=Int(1, 1_000_000), heldout_seed=SEED,
+           gamma=SHARE, hidden=UNITS, n_steps=Int(1, 10_000_000), grid=STEP_SIZE, own_episodes=Int(1, 1_000_000))
+add_bounds(PaperConfig, seed=SEED, threads=THREADS)
 
 
 def parse_paper_config(raw: dict) -> PaperConfig:

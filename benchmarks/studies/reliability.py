@@ -17,9 +17,16 @@
    one-line error (time to it); `--out` with a space and with a newline on an LTE and an NR cell
    (1 simulated s), each ending ok; two sweeps started on one folder, one running and the other
    refused naming the holder. A probe is clean when it ends as stated.
+6. children (issue 29): every child dies with its parent: a `layersplit sweep` (2 pool workers, each
+   running an ns-3 point) SIGKILLed, its workers, resource_tracker and ns-3 programs counted alive
+   30 s later (orphans) and the time until none was; `--executor ray --address` where nothing
+   listens, where a port never answers, and SIGINT during that wait (seconds to the error or the
+   exit); an own program that backgrounds a child and exits (`(sleep 100 &); exit 0`), its child
+   counted alive after the run; training and paper values out of bounds (`threads: 0`,
+   `ppo.learning_rate: -0.1`, `bank.masks: 1000000000`), each a one-line error naming the key.
 
     python benchmarks/studies/reliability.py [--stops 100] [--configs 300] [--soak-s 20] [--soak-period-ms 100]
-                                     [--parts configs,storm,concurrency,soak,inputs]
+                                     [--parts configs,storm,concurrency,soak,inputs,children]
 
 The last line is one JSON object with the counts.
 """
@@ -206,7 +213,126 @@ def hostile_inputs(tmp: Path) -> dict:
     return probes
 
 
-PARTS = ("configs", "storm", "concurrency", "soak", "inputs")
+def _sweep_kill(tmp: Path) -> dict:
+    """SIGKILL of a sweep driver while its 2 workers run ns-3 points: what is left alive."""
+    from cosim.testing.procs import cmdline, descendants, survivors, wait_for
+
+    write_config(tmp / "kill_cell.yaml", {**CELL, "duration_s": 600.0})
+    spec = write_config(tmp / "kill.yaml", {"base": "kill_cell.yaml", "points": [{"seed": 1}, {"seed": 2}],
+                                            "workers": 2})
+    with open(tmp / "kill.err", "w") as err:  # a file: orphans holding a pipe would block a read
+        driver = subprocess.Popen([*LAYERSPLIT, "sweep", str(spec), "--out", str(tmp / "kill"), "--no-progress"],
+                                  stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    programs = wait_for(lambda: len([p for p in descendants(driver.pid) if "/cosim/bin/" in cmdline(p)]) >= 2, 240)
+    tree = descendants(driver.pid)
+    kinds = [cmdline(p) for p in tree]
+    t0 = time.monotonic()
+    driver.kill()
+    driver.wait()
+    left = survivors(tree, within_s=30)
+    gone_s = round(time.monotonic() - t0, 2)
+    for pid in left:  # the probe's own mess, whatever it measured
+        os.kill(pid, 9)
+    return {"clean": bool(programs) and not left, "children": len(tree), "orphans": len(left),
+            "all_gone_s": None if left else gone_s, "had_resource_tracker": any("resource_tracker" in k for k in kinds)}
+
+
+def _ray_address(tmp: Path, address: str, connect_timeout_s: float | None = None) -> subprocess.Popen:
+    """`layersplit sweep --executor ray --address ADDRESS`, started."""
+    extra = {} if connect_timeout_s is None else {"connect_timeout_s": connect_timeout_s}
+    write_config(tmp / "ray_cell.yaml", {**CELL, "duration_s": 1.0})
+    spec = write_config(tmp / "ray.yaml", {"base": "ray_cell.yaml", "points": [{"seed": 1}], **extra})
+    proc = subprocess.Popen([*LAYERSPLIT, "sweep", str(spec), "--out", str(tmp / "ray"), "--no-progress",
+                             "--executor", "ray", "--address", address], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    return proc
+
+
+def _ray_probes(tmp: Path) -> dict:
+    import socket
+
+    probes = {}
+    t0 = time.monotonic()
+    _, err = _ray_address(tmp, "127.0.0.1:1").communicate(timeout=600)
+    probes["ray_address_refused"] = {"clean": "no Ray cluster at 127.0.0.1:1" in err and err.count("\n") == 1,
+                                     "s": round(time.monotonic() - t0, 2), "stderr": err.strip()[:300]}
+    with socket.socket() as silent:  # accepts (the kernel does) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        silent.settimeout(120)
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        for sigint in (False, True):
+            proc = _ray_address(tmp, address, connect_timeout_s=300 if sigint else None)
+            conn, _ = silent.accept()  # the sweep is waiting for an answer from here on
+            t0 = time.monotonic()
+            if sigint:
+                proc.send_signal(2)
+            _, err = proc.communicate(timeout=600)
+            conn.close()
+            s = round(time.monotonic() - t0, 2)
+            if sigint:
+                probes["ray_address_sigint"] = {"clean": s < 3 and "Traceback" not in err, "s": s,
+                                                "stderr": err.strip()[:300]}
+            else:
+                probes["ray_address_silent"] = {"clean": "no answer within 5 s" in err and s < 10, "s": s,
+                                                "stderr": err.strip()[:300]}
+    return probes
+
+
+def _program_child(tmp: Path) -> dict:
+    """An own program that backgrounds `sleep 100` and exits: is the sleep alive after the run?"""
+    from cosim.testing.runs import alive
+
+    script = tmp / "bg prog.sh"
+    script.write_text(f"#!/bin/sh\n(sleep 100 & echo $! > '{tmp}/bg.pid')\n"
+                      f"while [ ! -s '{tmp}/bg.pid' ]; do sleep 0.05; done\nexit 0\n")
+    script.chmod(0o755)
+    cfg = write_config(tmp / "bg.yaml", {"name": "bg", "duration_s": 1.0, "program": {"path": str(script)}})
+    p = subprocess.run([*LAYERSPLIT, "run", str(cfg), "--out", str(tmp / "bg"), "--no-progress"],
+                       capture_output=True, text=True)
+    if not (tmp / "bg.pid").is_file():
+        return {"clean": False, "children_left": None, "stderr": p.stderr.strip()[:200]}
+    pid = int((tmp / "bg.pid").read_text())
+    left = alive(pid)
+    if left:
+        os.kill(pid, 9)
+    return {"clean": p.returncode == 1 and not left, "children_left": int(left), "stderr": p.stderr.strip()[:200]}
+
+
+def _bad_training(tmp: Path, command: str, example: str, section: str | None, key: str, value, expected: str) -> dict:
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples" / example).read_text())
+    if section:
+        raw[section] = {**raw[section], key: value}
+    else:
+        raw[key] = value
+    cfg = write_config(tmp / f"{command}_{key}.yaml", raw)
+    t0 = time.monotonic()
+    p = subprocess.run([*LAYERSPLIT, command, str(cfg), "--out", str(tmp / f"{command}_{key}")],
+                       capture_output=True, text=True)
+    return {"clean": p.returncode == 1 and p.stderr == f"layersplit {command}: error: {expected}\n",
+            "s": round(time.monotonic() - t0, 2), "stderr": p.stderr.strip()[:300]}
+
+
+def children_probes(tmp: Path) -> dict:
+    """Each probe of part 6 with whether it ended as stated."""
+    probes = {"sweep_driver_sigkill": _sweep_kill(tmp), **_ray_probes(tmp), "program_background_child":
+              _program_child(tmp),
+              "train_threads_0": _bad_training(tmp, "train", "mbrl_quick.yaml", None, "threads", 0,
+                                               "threads: 0 must be >= 1 (allowed: 1 <= x <= 1024)"),
+              "train_learning_rate_negative": _bad_training(
+                  tmp, "train", "mbrl_quick.yaml", "ppo", "learning_rate", -0.1,
+                  "ppo.learning_rate: -0.1 must be > 0 (allowed: 0 < x <= 1)"),
+              "paper_bank_masks_1e9": _bad_training(
+                  tmp, "paper", "mbrl_paper.yaml", "bank", "masks", 1_000_000_000,
+                  "bank.masks: 1000000000 must be <= 1000 (allowed: 2 <= x <= 1000)")}
+    for name, result in probes.items():
+        print(f"  {name:28s} {'clean' if result['clean'] else 'NOT CLEAN'}: {result}", flush=True)
+    return probes
+
+
+PARTS = ("configs", "storm", "concurrency", "soak", "inputs", "children")
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -329,6 +455,17 @@ def main() -> None:
             summary.update(input_probes=len(probes), input_probes_clean=sum(p["clean"] for p in probes.values()),
                            input_probes_not_clean=sorted(k for k, p in probes.items() if not p["clean"]),
                            alias_bomb_error_s=probes["alias_bomb"]["s"], file_50mb_error_s=probes["file_50mb"]["s"])
+        if "children" in parts:
+            probes = children_probes(tmp)
+            kill = probes["sweep_driver_sigkill"]
+            summary.update(children_probes=len(probes), children_probes_clean=sum(p["clean"] for p in probes.values()),
+                           children_probes_not_clean=sorted(k for k, p in probes.items() if not p["clean"]),
+                           sweep_kill_children=kill["children"], sweep_kill_orphans=kill["orphans"],
+                           sweep_kill_all_gone_s=kill["all_gone_s"],
+                           ray_refused_error_s=probes["ray_address_refused"]["s"],
+                           ray_silent_error_s=probes["ray_address_silent"]["s"],
+                           ray_sigint_exit_s=probes["ray_address_sigint"]["s"],
+                           program_children_left=probes["program_background_child"]["children_left"])
     summary["peak_child_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     print(json.dumps(summary))
     rec.save(summary)

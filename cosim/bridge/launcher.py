@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -109,7 +110,8 @@ class Simulation:
                     [str(path), f"--bridge={self.name}", *map(str, args)],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     # Its own session: a terminal's Ctrl-C or a supervisor's group signal reaches
-                    # Python only, which stops the program in order (it dies with Python anyway).
+                    # Python only, which stops the program in order (it dies with Python anyway);
+                    # and what the program starts stays in that session, which close() ends.
                     start_new_session=True,
                 )
             self._seg.set_peer_pid(self._proc.pid)
@@ -218,7 +220,9 @@ class Simulation:
 
     # ---- stopping ----
     def close(self, timeout_s: float = 2.0) -> int | None:
-        """Stops the program (asking first, then killing) and removes the segment. Idempotent."""
+        """Stops the program (asking first, then killing), then whatever it started that is still
+        running (its session: a user's script may background a child), and removes the segment.
+        Idempotent."""
         if self._seg is not None:
             self._seg.close()
             self._seg.unlink()
@@ -231,6 +235,7 @@ class Simulation:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 code = self._proc.wait()
+            kill_session(self._proc.pid)
         if self._own_log:
             self._log_path.unlink(missing_ok=True)
         return code
@@ -273,6 +278,36 @@ class Simulation:
         except OSError:
             return ""
         return "\n".join(text[-lines:])
+
+
+def kill_session(sid: int) -> list[int]:
+    """SIGKILLs every process left in session ``sid`` or process group ``sid`` (a program started
+    with start_new_session=True leads both), once the program itself has ended: a child it put in
+    the background (``(sleep 100 &); exit 0``) or in a group of its own. Returns their pids.
+
+    The leader's own pid is skipped: it was reaped already, so that number may belong to a new,
+    unrelated process. (Its members keep the number from reuse while any of them lives.) A child
+    that started a session of its own (setsid, a daemon's double fork) is beyond reach here."""
+    killed = []
+    for pid, pgrp, session in _process_groups():
+        if pid != sid and sid in (pgrp, session) and _process_state(pid) != "a zombie":
+            try:
+                os.kill(pid, signal.SIGKILL)  # the program is gone: its leftovers get no polite stop
+                killed.append(pid)
+            except OSError:  # ended meanwhile
+                pass
+    return killed
+
+
+def _process_groups():
+    """(pid, process group, session) of every process, from /proc (nothing where it is missing)."""
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):  # ended meanwhile
+                continue
+            yield int(entry.name), int(fields[2]), int(fields[3])
 
 
 def _joined(parts: list, dtype) -> np.ndarray:

@@ -5,10 +5,14 @@ Executors:
 
 - ``local``: a ``ProcessPoolExecutor`` with the spawn context (fresh interpreters: no inherited
   threads or locks), ``workers`` processes (default: this machine's CPUs), each running tasks one
-  at a time and kept for the whole call (a task may keep a loaded model in its process);
+  at a time and kept for the whole call (a task may keep a loaded model in its process); each
+  worker dies with the process that started it, SIGKILL included (cosim.sweep.lifeline);
 - ``ray``: Ray (``pip install 'layersplit[ray]'``): ``ray.init(address=...)`` joins a cluster
   ("auto", "ray://head:10001"), without an address a local Ray of ``workers`` CPUs; a Ray already
-  initialised in this process (or this process a Ray worker) is used as it is. One CPU per task;
+  initialised in this process (or this process a Ray worker) is used as it is. One CPU per task.
+  A ``host:port`` address is checked first (:func:`check_ray_address`): nothing answering there
+  as a Ray head does is a ConfigError naming it within ``connect_timeout_s``, where Ray itself
+  would retry for minutes;
 - ``serial``: every task in this process, in order, with this process's own thread settings.
 
 In the pool and on Ray, torch threads are fixed to ``threads`` in each task's process before it
@@ -21,9 +25,12 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from typing import Any, Callable, Iterator, Sequence
 
 from cosim.config.checks import ConfigError
+from cosim.sweep import lifeline
 
 EXECUTORS = ("local", "ray", "serial")
 
@@ -46,11 +53,69 @@ def pin_threads(threads: int) -> None:
 
 def _call(fn: Callable, item: Any, threads: int) -> Any:
     pin_threads(threads)
-    return fn(item)
+    with lifeline.busy():  # in a pool worker whose driver died: the task cleans up, the worker ends
+        return fn(item)
+
+
+RAY_CONNECT_TIMEOUT_S = 5.0  # a Ray head answers at once; its own retries would last minutes
+# What an HTTP/2 client sends first (the preface, then an empty SETTINGS frame); a gRPC server,
+# as Ray's head (GCS) and its Ray Client server are, answers with a SETTINGS frame of its own.
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_H2_SETTINGS = 4
+
+
+def check_ray_address(address: str, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> None:
+    """ConfigError naming ``address`` unless a gRPC server (a Ray head, or a Ray Client server for
+    ``ray://``) answers at it within ``timeout_s``. "auto" and "local" are left to Ray, which
+    looks the cluster up itself."""
+    hostport = _host_port(address)
+    if hostport is None:
+        return
+    import socket
+
+    deadline = time.monotonic() + timeout_s
+    try:
+        with socket.create_connection(hostport, timeout=timeout_s) as sock:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            sock.sendall(_H2_PREFACE)
+            head = _read(sock, 9)
+    except socket.timeout:
+        raise _unreachable(address, f"no answer within {timeout_s:g} s") from None
+    except OSError as exc:
+        raise _unreachable(address, exc.strerror or str(exc)) from None
+    if not head:
+        raise _unreachable(address, "the connection was closed without an answer")
+    if len(head) < 9 or head[3] != _H2_SETTINGS:
+        raise _unreachable(address, "something answers there, but not as a Ray head (gRPC) does")
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    if address in ("auto", "local"):
+        return None
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"address: {address!r} is not host:port, ray://host:port, auto or local")
+    return host.strip("[]"), int(port)
+
+
+def _read(sock, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _unreachable(address: str, why: str) -> ConfigError:
+    return ConfigError(f"address: no Ray cluster at {address} ({why}); start one there with `ray start --head`, "
+                       f"or give no address for a local Ray")
 
 
 def run_tasks(fn: Callable, items: Sequence, executor: str = "local", workers: int | None = None,
-              address: str | None = None, threads: int = 1) -> Iterator[tuple[int, Any, BaseException | None]]:
+              address: str | None = None, threads: int = 1,
+              connect_timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> Iterator[tuple[int, Any, BaseException | None]]:
     """Runs ``fn(item)`` for every item; yields ``(index, result, None)`` or ``(index, None, error)``
     as each task finishes (in any order). A failed task stops nothing else; closing the iterator
     (or Ctrl-C) cancels the tasks not started."""
@@ -69,14 +134,17 @@ def run_tasks(fn: Callable, items: Sequence, executor: str = "local", workers: i
     elif executor == "local":
         yield from _run_local(fn, items, min(workers or default_workers(), len(items)), threads)
     else:
-        yield from _run_ray(fn, items, workers, address, threads)
+        yield from _run_ray(fn, items, workers, address, threads, connect_timeout_s)
 
 
 def _run_local(fn, items, workers, threads):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    # Each worker dies with this process, SIGKILL included (cosim.sweep.lifeline).
+    main_thread = threading.current_thread() is threading.main_thread()
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=lifeline.tie_to_parent, initargs=(os.getpid(), main_thread))
     try:
         futures = {pool.submit(_call, fn, item, threads): i for i, item in enumerate(items)}
         for fut in as_completed(futures):
@@ -91,7 +159,7 @@ def _run_local(fn, items, workers, threads):
     pool.shutdown()
 
 
-def _run_ray(fn, items, workers, address, threads):
+def _run_ray(fn, items, workers, address, threads, connect_timeout_s):
     try:
         import ray
         from ray.exceptions import RayTaskError
@@ -100,6 +168,7 @@ def _run_ray(fn, items, workers, address, threads):
     started = not ray.is_initialized()
     if started:
         if address:
+            check_ray_address(address, connect_timeout_s)
             ray.init(address=address, log_to_driver=False)
         else:
             ray.init(num_cpus=workers or default_workers(), include_dashboard=False, log_to_driver=False)

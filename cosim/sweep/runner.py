@@ -16,6 +16,7 @@ overrides that make its points::
     workers: null                 # local: processes (default: the machine's CPUs); ray: CPUs of a local Ray
     address: null                 # ray: an existing cluster ("auto", "ray://head:10001"); none: a local Ray
     threads: 1                    # torch threads per point (fixed, so results do not depend on the executor)
+    connect_timeout_s: 5          # ray with an address: how long the cluster may take to answer
 
 Keys are the same dotted paths as ``layersplit run --set``. Each point runs the code
 ``layersplit run`` runs (cosim.run.dispatch.run_config) in a worker, in a temporary folder, and sends
@@ -39,8 +40,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from cosim.config.checks import Choice, ConfigError, Fn, Int, Optional, Section, Str, load_yaml
-from cosim.sweep.executors import run_tasks
+from cosim.config.checks import Choice, ConfigError, Fn, Int, Num, Optional, Section, Str, load_yaml
+from cosim.sweep.executors import RAY_CONNECT_TIMEOUT_S, check_ray_address, run_tasks
 
 WORKERS = Int(1, 4096)
 EXECUTORS = ("local", "ray")  # of cosim.sweep.executors: a sweep's points run in workers, never serially here
@@ -57,6 +58,7 @@ class SweepSpec:
     workers: int | None = None
     address: str | None = None
     threads: int = 1
+    connect_timeout_s: float = RAY_CONNECT_TIMEOUT_S
 
 
 def _mapping(path: str, v: object) -> dict:
@@ -98,6 +100,7 @@ def schema(folder: Path) -> Section:
         "workers": Optional(WORKERS),
         "address": Optional(Str()),
         "threads": Int(1, 1024),
+        "connect_timeout_s": Num(0.1, 600),
     }, check=partial(_check_base, folder))
 
 
@@ -199,8 +202,11 @@ def run_sweep(path: str | Path, out: str | Path | None = None, executor: str | N
     executor = Choice(EXECUTORS)("--executor", executor or spec.executor)
     workers = Optional(WORKERS)("--workers", workers) or spec.workers
     root = Path(out) if out else Path("runs") / Path(path).stem
+    address = address or spec.address
+    if executor == "ray" and address:  # before the folder is touched: a wrong address changes nothing
+        check_ray_address(address, spec.connect_timeout_s)
     with folder_lock(root, "--out" if out else "sweep folder"):
-        return _run_locked(path, spec, root, executor, workers, address or spec.address, progress)
+        return _run_locked(path, spec, root, executor, workers, address, progress)
 
 
 def _run_locked(path, spec: SweepSpec, root: Path, executor: str, workers, address, progress: bool) -> dict:
@@ -214,7 +220,7 @@ def _run_locked(path, spec: SweepSpec, root: Path, executor: str, workers, addre
     (root / "sweep.yaml").write_text(Path(path).read_text())
     todo = [(p, p.overrides(spec.set)) for p in store.todo(points)]
     results = run_tasks(partial(run_point, str(spec.base)), [ov for _, ov in todo], executor, workers, address,
-                        spec.threads)
+                        spec.threads, spec.connect_timeout_s)
     with tqdm(total=len(points), initial=len(points) - len(todo), unit="point", disable=not progress,
               desc=Path(path).stem) as bar:
         for i, result, error in results:

@@ -174,7 +174,7 @@ def test_run_folder(runs):
 def test_config_errors_name_the_key():
     with pytest.raises(ValueError, match=r"ppo.epochs: unknown key; allowed: .*timesteps"):
         parse_config({"ppo": {"epochs": 3}})
-    with pytest.raises(ValueError, match=r"ppo.seeds: 0 must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"ppo.seeds: 0 must be >= 1 \(allowed: 1 <= x <= 1000\)$"):
         parse_config({"ppo": {"seeds": 0}})
     with pytest.raises(ValueError, match="traces.variants: 'moon' is not one of"):
         parse_config({"traces": {"variants": ["moon"]}})
