@@ -143,12 +143,6 @@ class ModelFreeSteps:
     a2c: float = 7e-4
     dqn: float = 1e-4
 
-    def __post_init__(self):
-        for m in ("ppo", "a2c", "dqn"):
-            v = getattr(self, m)
-            if v is not None and not 0 < v <= 1:
-                raise ValueError(f"model_free.step_sizes.{m}: {v!r} is out of range (allowed: 0 < x <= 1)")
-
 
 @dataclass(frozen=True)
 class ModelFreeConfig:
@@ -208,6 +202,7 @@ add_bounds(PPOConfig, timesteps=STEPS, n_steps=Int(2, 10_000_000), batch_size=In
            learning_rate=STEP_SIZE, ent_coef=Num(0, 10), gamma=SHARE, hidden=UNITS, n_epochs=Int(1, 10_000),
            eval_every=STEPS, seeds=Int(1, 1000))
 add_bounds(ModelFreeConfig, timesteps=STEPS)
+add_bounds(ModelFreeSteps, ppo=STEP_SIZE, a2c=STEP_SIZE, dqn=STEP_SIZE)
 add_bounds(TableConfig, workers=Int(1, 4096))
 add_bounds(TrainConfig, seed=SEED, threads=THREADS)
 
