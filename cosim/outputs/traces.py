@@ -64,9 +64,11 @@ class _Stream:
                 self._sink.flush()
             self.last_seq = int(records["seq"][-1])
 
-    def write_new(self, records: np.ndarray) -> None:
-        """Writes the records not written yet (seq above the last one written)."""
-        self.write(records[records["seq"].astype(np.int64) > self.last_seq] if len(records) else records)
+    def write_new(self, records: np.ndarray) -> np.ndarray:
+        """Writes the records not written yet (seq above the last one written); returns them."""
+        new = records[records["seq"].astype(np.int64) > self.last_seq] if len(records) else records
+        self.write(new)
+        return new
 
     def close(self) -> None:
         with _naming(self.journal):
@@ -154,10 +156,14 @@ def _read_journal(path: Path, schema: pa.Schema | None = None) -> pa.Table:
 
 
 class TraceWriter:
-    """Writes ``slots.parquet`` and ``packets.parquet`` into a run folder as records arrive."""
+    """Writes ``slots.parquet`` and ``packets.parquet`` into a run folder as records arrive, and
+    tallies them (``tally``: cosim.run.selfcheck.RunTally) for the run's check of its own data."""
 
     def __init__(self, run_dir: str | Path, rows_per_group: int = 65_536):
+        from cosim.run.selfcheck import RunTally
+
         run_dir = Path(run_dir)
+        self.tally = RunTally()
         self.slots = _Stream(run_dir / SLOTS_FILE, SLOT_DTYPE, to_table, rows_per_group)
         self.packets = _Stream(run_dir / PACKETS_FILE, EVENT_DTYPE, packet_table, rows_per_group)
         self._sims: list = []
@@ -171,14 +177,19 @@ class TraceWriter:
         with deferred():  # both halves of a batch, or neither, whatever signal comes
             self.slots.write(slots)
             self.packets.write(events)
+        self._count(slots, events)
+
+    def _count(self, slots: np.ndarray, events: np.ndarray) -> None:
+        self.tally.add_slots(slots)
+        self.tally.add_events(events)
 
     def close(self) -> None:
         try:
             for sim in self._sims:
                 slots, events = sim.leftover()
                 with deferred():
-                    self.slots.write_new(slots)
-                    self.packets.write_new(events)
+                    slots, events = self.slots.write_new(slots), self.packets.write_new(events)
+                self._count(slots, events)
         finally:
             try:
                 self.slots.close()

@@ -32,6 +32,7 @@ from cosim.run.estimate import check_session
 from cosim.config.checks import DERIVED, settings
 from cosim.run.rundir import RunRecord, new_run_dir
 from cosim.radio.registry import run_facts
+from cosim.run.selfcheck import run_warnings
 from cosim.radio.scenario import ProgramScenario, load_any, resolved, start_simulation
 from cosim.radio.lte.schema import Scenario
 from cosim.session.config import SECTIONS, SessionConfig, parse_session
@@ -298,6 +299,7 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
             session.start(sc.duration_s)
             clock.run()
             timing = {"ns3_s": sim.busy_s, "bridge_s": clock.advance_wall_s - sim.busy_s, "grants": clock.grants}
+        checked = run_warnings(sc, traces.tally)  # after close: the leftovers are tallied too
     finally:
         try:
             if session is not None:
@@ -307,7 +309,7 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
                 requests.close()  # the journal becomes requests.parquet
     timing.update(model_s=infer.model_wall_s, model_load_s=infer.load_wall_s, tail_passes=infer.tail_passes,
                   session_wall_s=time.perf_counter() - t_start)
-    return {"requests": len(session.records), "timing": timing}
+    return {"requests": len(session.records), "timing": timing, "warnings": checked}
 
 
 def is_session_file(path) -> bool:
