@@ -20,8 +20,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides["seed"] = args.seed
     run_dir = run_config(args.config, out=args.out, overrides=overrides, progress=not args.no_progress)
+    for line in _run_warnings(run_dir):
+        print(f"layersplit run: warning: {line}", file=sys.stderr)
     print(f"run folder: {run_dir}")
     return 0
+
+
+def _run_warnings(run_dir) -> list[str]:
+    """What the run's check of its own data found (meta.json ``warnings``; cosim.run.selfcheck)."""
+    import json
+
+    meta = Path(run_dir) / "meta.json"
+    return json.loads(meta.read_text()).get("warnings") or [] if meta.is_file() else []
 
 
 def _sweep(args: argparse.Namespace) -> int:

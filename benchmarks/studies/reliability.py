@@ -24,9 +24,13 @@
    exit); an own program that backgrounds a child and exits (`(sleep 100 &); exit 0`), its child
    counted alive after the run; training and paper values out of bounds (`threads: 0`,
    `ppo.learning_rate: -0.1`, `bank.masks: 1000000000`), each a one-line error naming the key.
+7. records (issue 29): examples/nr_fr1.yaml with 48 and 64 UEs, each refused in one line naming the
+   OFDMA uplink limit (36 UEs), and with 36 UEs, where every UE carries uplink data (1 simulated s);
+   a split run SIGKILLed once 3 requests have finished: the requests readable from its journal,
+   once each, in id order, those with quality still pending counted.
 
     python benchmarks/studies/reliability.py [--stops 100] [--configs 300] [--soak-s 20] [--soak-period-ms 100]
-                                     [--parts configs,storm,concurrency,soak,inputs,children]
+                                     [--parts configs,storm,concurrency,soak,inputs,children,records]
 
 The last line is one JSON object with the counts.
 """
@@ -332,7 +336,72 @@ def children_probes(tmp: Path) -> dict:
     return probes
 
 
-PARTS = ("configs", "storm", "concurrency", "soak", "inputs", "children")
+PARTS = ("configs", "storm", "concurrency", "soak", "inputs", "children", "records")
+
+
+NR_FR1 = Path(__file__).resolve().parents[2] / "examples" / "nr_fr1.yaml"
+
+
+def nr_ue_limit(tmp: Path) -> dict:
+    """nr_fr1 past its OFDMA uplink limit is refused naming it; at the limit every UE carries data."""
+    from cosim.outputs.traces import read_slots
+
+    probes = {}
+    for count in (47, 63):  # + the example's 1 other UE: 48 and 64
+        t0 = time.perf_counter()
+        p = subprocess.run([*LAYERSPLIT, "run", str(NR_FR1), "--set", "duration_s=2", "--set",
+                            f"ue_groups.0.count={count}", "--out", str(tmp / f"nr{count}"), "--no-progress"],
+                           capture_output=True, text=True)
+        one_line = p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+        probes[f"nr_fr1_{count + 1}_ues_refused"] = {
+            "clean": p.returncode == 1 and one_line and "Use at most 36 UEs" in p.stderr,
+            "s": round(time.perf_counter() - t0, 2), "stderr": p.stderr.strip()[:300]}
+    out = tmp / "nr36"
+    p = subprocess.run([*LAYERSPLIT, "run", str(NR_FR1), "--set", "duration_s=1", "--set", "ue_groups.0.count=35",
+                        "--out", str(out), "--no-progress"], capture_output=True, text=True)
+    carrying = 0
+    if p.returncode == 0:
+        slots = read_slots(out)
+        carrying = int(slots[slots["harq"] == 1]["ue"].nunique())
+    probes["nr_fr1_36_ues_carry"] = {"clean": p.returncode == 0 and carrying == 36, "ues_carrying": carrying,
+                                     "stderr": p.stderr.strip()[-300:]}
+    return probes
+
+
+def split_sigkill(tmp: Path, at_least: int = 3) -> dict:
+    """A split run SIGKILLed once ``at_least`` requests have finished: what its journal keeps."""
+    import signal
+
+    from cosim.outputs.traces import read_requests
+    from cosim.testing.runs import SESSION, alive, ns3_child, start
+
+    out = tmp / "killed_split"
+    proc = start(write_config(tmp / "killed_split.yaml", SESSION), out)
+    ns3 = ns3_child(proc, out, timeout_s=300)
+    journal, deadline = out / "requests.parquet.arrows", time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and len(read_requests(out)) >= at_least:
+            break
+        time.sleep(0.2)
+    seen = len(read_requests(out)) if journal.exists() else 0
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    end = time.monotonic() + 30
+    while alive(ns3) and time.monotonic() < end:
+        time.sleep(0.05)
+    req = read_requests(out)
+    in_order = list(req["request"]) == list(range(len(req)))  # one UE: requests finish in id order
+    return {"clean": len(req) >= max(seen, at_least) and in_order and not alive(ns3),
+            "requests_readable": len(req), "requests_seen_before_kill": seen,
+            "quality_pending": int(req["quality_pending"].sum()), "ns3_ended": not alive(ns3)}
+
+
+def records_probes(tmp: Path) -> dict:
+    """Each probe of part 6 with whether it ended as stated."""
+    probes = {**nr_ue_limit(tmp), "split_sigkill_requests": split_sigkill(tmp)}
+    for name, result in probes.items():
+        print(f"  {name:28s} {'clean' if result['clean'] else 'NOT CLEAN'}: {result}", flush=True)
+    return probes
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -466,6 +535,13 @@ def main() -> None:
                            ray_silent_error_s=probes["ray_address_silent"]["s"],
                            ray_sigint_exit_s=probes["ray_address_sigint"]["s"],
                            program_children_left=probes["program_background_child"]["children_left"])
+        if "records" in parts:
+            probes = records_probes(tmp)
+            kill = probes["split_sigkill_requests"]
+            summary.update(records_probes=len(probes), records_probes_clean=sum(p["clean"] for p in probes.values()),
+                           records_probes_not_clean=sorted(k for k, p in probes.items() if not p["clean"]),
+                           killed_split_requests_readable=kill["requests_readable"],
+                           killed_split_quality_pending=kill["quality_pending"])
     summary["peak_child_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     print(json.dumps(summary))
     rec.save(summary)

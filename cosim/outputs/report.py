@@ -19,18 +19,18 @@ import numpy as np
 import pandas as pd
 
 from cosim.outputs.page import PAGE, png
-from cosim.outputs.traces import read_slots
+from cosim.outputs.traces import REQUESTS_FILE, has_trace, read_requests, read_slots
 from cosim.outputs.uplink import fresh_ul_sinr_db, mean_db
 
 PARTS = ["ue_wait_s", "ue_compute_s", "uplink_s", "queue_s", "edge_compute_s", "downlink_s"]
 
 
 def load_requests(run_dir: Path) -> pd.DataFrame:
-    path = run_dir / "requests.parquet"
-    if not path.exists():
+    """The run's requests (a killed run's journal too: cosim.outputs.traces.read_requests)."""
+    if not has_trace(run_dir, REQUESTS_FILE):
         raise FileNotFoundError(f"RUN: {run_dir} has no requests.parquet; run a split scenario "
                                 f"(e.g. examples/split_lte.yaml) with `layersplit run`")
-    return pd.read_parquet(path)
+    return read_requests(run_dir)
 
 
 def with_sinr(requests: pd.DataFrame, slots: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,11 @@ Python process itself be killed, :func:`read_slots` / :func:`read_packets` read 
 
 Columns are exactly the fields of the record formats (docs/records.md); ``packets.parquet`` adds
 ``lost`` (bool) and ``delay_ms`` (receive minus send time, NaN if lost).
+
+A split run's requests go the same way (:class:`KeyedJournal`, ``requests.parquet.arrows``): each
+request is appended as it finishes, and again when its deferred quality arrives; the later row of a
+request replaces the earlier, so :func:`read_requests` of a killed run gives every finished request
+once, those still waiting for their quality marked ``quality_pending``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from cosim.bridge.signals import deferred
 
 SLOTS_FILE = "slots.parquet"
 PACKETS_FILE = "packets.parquet"
+REQUESTS_FILE = "requests.parquet"
 JOURNAL_SUFFIX = ".arrows"  # the Arrow IPC stream a trace is written to while the run lasts
 
 
@@ -58,9 +64,11 @@ class _Stream:
                 self._sink.flush()
             self.last_seq = int(records["seq"][-1])
 
-    def write_new(self, records: np.ndarray) -> None:
-        """Writes the records not written yet (seq above the last one written)."""
-        self.write(records[records["seq"].astype(np.int64) > self.last_seq] if len(records) else records)
+    def write_new(self, records: np.ndarray) -> np.ndarray:
+        """Writes the records not written yet (seq above the last one written); returns them."""
+        new = records[records["seq"].astype(np.int64) > self.last_seq] if len(records) else records
+        self.write(new)
+        return new
 
     def close(self) -> None:
         with _naming(self.journal):
@@ -148,10 +156,14 @@ def _read_journal(path: Path, schema: pa.Schema | None = None) -> pa.Table:
 
 
 class TraceWriter:
-    """Writes ``slots.parquet`` and ``packets.parquet`` into a run folder as records arrive."""
+    """Writes ``slots.parquet`` and ``packets.parquet`` into a run folder as records arrive, and
+    tallies them (``tally``: cosim.run.selfcheck.RunTally) for the run's check of its own data."""
 
     def __init__(self, run_dir: str | Path, rows_per_group: int = 65_536):
+        from cosim.run.selfcheck import RunTally
+
         run_dir = Path(run_dir)
+        self.tally = RunTally()
         self.slots = _Stream(run_dir / SLOTS_FILE, SLOT_DTYPE, to_table, rows_per_group)
         self.packets = _Stream(run_dir / PACKETS_FILE, EVENT_DTYPE, packet_table, rows_per_group)
         self._sims: list = []
@@ -165,14 +177,19 @@ class TraceWriter:
         with deferred():  # both halves of a batch, or neither, whatever signal comes
             self.slots.write(slots)
             self.packets.write(events)
+        self._count(slots, events)
+
+    def _count(self, slots: np.ndarray, events: np.ndarray) -> None:
+        self.tally.add_slots(slots)
+        self.tally.add_events(events)
 
     def close(self) -> None:
         try:
             for sim in self._sims:
                 slots, events = sim.leftover()
                 with deferred():
-                    self.slots.write_new(slots)
-                    self.packets.write_new(events)
+                    slots, events = self.slots.write_new(slots), self.packets.write_new(events)
+                self._count(slots, events)
         finally:
             try:
                 self.slots.close()
@@ -184,6 +201,51 @@ class TraceWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def latest_rows(table: pa.Table, key: str) -> pa.Table:
+    """The last row written for each value of ``key``, sorted by it (a journal may hold a row
+    several times: a request before and after its deferred quality)."""
+    keys = table.column(key).to_numpy()
+    _, first_from_end = np.unique(keys[::-1], return_index=True)  # sorted keys, each one's last row
+    return table.take(len(keys) - 1 - first_from_end)
+
+
+class KeyedJournal:
+    """Rows keyed by one column (a split request's id), each batch appended to an Arrow IPC journal
+    beside ``path`` the moment it is written, as the slot and packet traces are; a later row of a key
+    replaces the earlier. close() leaves ``path`` as Parquet, the latest row per key sorted by key,
+    and removes the journal; a killed writer's journal stays readable (:func:`read_requests`)."""
+
+    def __init__(self, path: str | Path, schema: pa.Schema, key: str):
+        self.path, self.key, self._schema = Path(path), key, schema
+        self.journal = self.path.with_name(self.path.name + JOURNAL_SUFFIX)
+        with _naming(self.journal):
+            self._sink = pa.OSFile(str(self.journal), "wb")
+            self._writer = ipc.new_stream(self._sink, schema)
+            # An empty batch puts the schema on disk now: a run killed before its first request
+            # still leaves a journal that reads as an empty table with the right columns.
+            self._writer.write_batch(pa.RecordBatch.from_pylist([], schema=schema))
+            self._sink.flush()
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            with deferred(), _naming(self.journal):  # a batch whole or not at all, whatever signal comes
+                self._writer.write_table(table.cast(self._schema))
+                self._sink.flush()
+
+    def close(self) -> None:
+        with _naming(self.journal):
+            self._writer.close()
+            self._sink.close()
+        tmp = self.path.with_name(self.path.name + ".tmp")  # renamed when whole
+        with deferred(), _naming(self.path):
+            try:
+                pq.write_table(latest_rows(_read_journal(self.journal, self._schema), self.key), str(tmp))
+                os.replace(tmp, self.path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        self.journal.unlink()
 
 
 def enb_position(run_dir: str | Path) -> tuple[float, float, float]:
@@ -204,13 +266,15 @@ def enb_position(run_dir: str | Path) -> tuple[float, float, float]:
     return (0.0, 0.0, 0.0)
 
 
-def read_trace(run_dir: str | Path, name: str):
+def read_trace(run_dir: str | Path, name: str, key: str | None = None):
     """A trace of a run as a pandas DataFrame: the Parquet file, or, after a hard crash of the
-    Python side, the journal it left."""
+    Python side, the journal it left (with ``key``: the latest row per key, as KeyedJournal.close
+    keeps)."""
     path = Path(run_dir) / name
     journal = path.with_name(path.name + JOURNAL_SUFFIX)
     if not path.exists() and journal.exists():
-        return _read_journal(journal).to_pandas()
+        table = _read_journal(journal)
+        return (latest_rows(table, key) if key else table).to_pandas()
     return pq.read_table(path).to_pandas()
 
 
@@ -222,3 +286,15 @@ def read_slots(run_dir: str | Path):
 def read_packets(run_dir: str | Path):
     """The packet trace of a run as a pandas DataFrame (see read_trace)."""
     return read_trace(run_dir, PACKETS_FILE)
+
+
+def has_trace(run_dir: str | Path, name: str) -> bool:
+    """True when the run left the trace, as Parquet or as the journal of a killed run."""
+    path = Path(run_dir) / name
+    return path.exists() or path.with_name(path.name + JOURNAL_SUFFIX).exists()
+
+
+def read_requests(run_dir: str | Path):
+    """The requests of a split run as a pandas DataFrame, one row per finished request in id order
+    (see read_trace; cosim.session.runner.RequestRecord for the columns)."""
+    return read_trace(run_dir, REQUESTS_FILE, key="request")

@@ -24,6 +24,7 @@ from cosim.run.estimate import check, estimate
 from cosim.run.probes import Probe, parse_probes
 from cosim.run.rundir import RunRecord, new_run_dir
 from cosim.radio.registry import run_facts
+from cosim.run.selfcheck import run_warnings
 from cosim.radio.scenario import ProgramScenario, load_any, resolved, start_simulation
 from cosim.radio.lte.schema import Scenario
 from cosim.outputs.traces import TraceWriter
@@ -63,7 +64,8 @@ def check_cell(sc) -> None:
 
 def run_cell(sc: Scenario | ProgramScenario, run_dir: Path, probes: Any = None, step_ms: int = 100,
              progress: bool = True) -> dict:
-    """Runs the scenario under the bridge, writing traces into run_dir. Returns counts.
+    """Runs the scenario under the bridge, writing traces into run_dir. Returns counts and the run's
+    check of its own data (``warnings``: cosim.run.selfcheck; None for a user's own program).
 
     ``probes``: the scenario's ``probes`` section, checked against the UEs the program reports."""
     from tqdm import tqdm
@@ -88,7 +90,7 @@ def run_cell(sc: Scenario | ProgramScenario, run_dir: Path, probes: Any = None, 
             bar.update(min(t, duration_ms) - bar.n)
             if sim.finished:
                 break
-    return counts
+    return {**counts, "warnings": run_warnings(sc, traces.tally)}  # after close: leftovers tallied too
 
 
 def run_scenario_file(path: str | Path, out: str | Path | None = None, seed: int | None = None,

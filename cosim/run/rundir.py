@@ -128,13 +128,17 @@ class RunRecord:
         }
         self._save()
 
-    def finish(self, error: BaseException | None = None, **extra: Any) -> None:
-        """Status "ok", "stopped" (Ctrl-C or a stop signal, also when the program died of the same
-        signal first) or "failed"."""
+    def finish(self, error: BaseException | None = None, warnings: list[str] | None = None, **extra: Any) -> None:
+        """Status "ok", "ok_with_warnings" (it ran to the end, but its check of its own data found
+        something that carried nothing: ``warnings``, cosim.run.selfcheck), "stopped" (Ctrl-C or a
+        stop signal, also when the program died of the same signal first) or "failed"."""
         from cosim.bridge.signals import received
 
         stopped = isinstance(error, KeyboardInterrupt) or (error is not None and received() is not None)
-        self.meta["status"] = "ok" if error is None else "stopped" if stopped else "failed"
+        ok = "ok_with_warnings" if warnings else "ok"
+        self.meta["status"] = ok if error is None else "stopped" if stopped else "failed"
+        if warnings is not None:  # checked: the list, empty when all is well
+            self.meta["warnings"] = list(warnings)
         if error is not None:
             self.meta["error"] = f"{type(error).__name__}: {error}"
         self.meta["wall_s"] = round(time.perf_counter() - self._t0, 3)

@@ -11,7 +11,8 @@ Per UE, requests arrive (Poisson or listed times). Each one:
    UEs) and runs the tail (time from the edge profile; quality from a real tail pass);
 5. the reply (the generated token id) goes downlink through ns-3.
 
-Each finished request is one row of ``requests.parquet`` (fields in :data:`REQUEST_FIELDS`).
+Each finished request is one row of ``requests.parquet`` (fields in :data:`REQUEST_FIELDS`),
+streamed to its journal the moment it finishes (:class:`RequestWriter`), so a killed run keeps it.
 """
 
 from __future__ import annotations
@@ -31,15 +32,15 @@ from cosim.run.estimate import check_session
 from cosim.config.checks import DERIVED, settings
 from cosim.run.rundir import RunRecord, new_run_dir
 from cosim.radio.registry import run_facts
+from cosim.run.selfcheck import run_warnings
 from cosim.radio.scenario import ProgramScenario, load_any, resolved, start_simulation
 from cosim.radio.lte.schema import Scenario
 from cosim.session.config import SECTIONS, SessionConfig, parse_session
-from cosim.outputs.traces import TraceWriter
+from cosim.outputs.traces import REQUESTS_FILE, KeyedJournal, TraceWriter
 
 if TYPE_CHECKING:  # torch: imported only by runs that use the model
     from cosim.session.inference import SplitInference
 
-REQUESTS_FILE = "requests.parquet"
 REPLY_BYTES_PER_TOKEN = 4  # a token id
 _NO_QUALITY = SimpleNamespace(erased_fraction=np.nan, nll=np.nan, nll_clean=np.nan, ppl=np.nan, ppl_clean=np.nan,
                               n_scored=0)  # a deferred request's, until resolve_quality
@@ -75,6 +76,8 @@ class RequestRecord:
     token_match: float      # fraction of the generated tokens (the prefill's reply and the new ones)
                             # equal to the unsplit model's greedy ones; NaN without decoding
     reply_lost: bool        # a reply token id was lost or late
+    quality_pending: bool = False  # quality (erased_fraction .. scored_tokens) not computed yet: a deferred
+                                   # batch the run did not reach (killed); those fields hold NaN / 0
 
 
 REQUEST_FIELDS = tuple(RequestRecord.__dataclass_fields__)
@@ -84,8 +87,10 @@ class SplitSession:
     """The simpy processes of one session, run against a live ns-3 program."""
 
     def __init__(self, env: simpy.Environment, clock: NetworkClock, infer: SplitInference,
-                 cfg: SessionConfig, policy: SplitPolicy, n_ues: int, seed: int, batch_quality: bool = False):
+                 cfg: SessionConfig, policy: SplitPolicy, n_ues: int, seed: int, batch_quality: bool = False,
+                 writer: RequestWriter | None = None):
         self.env, self.clock, self.infer, self.cfg, self.policy = env, clock, infer, cfg, policy
+        self._writer = writer  # each record goes to disk as it is made, and again once its quality is known
         self.edge = simpy.Resource(env, capacity=cfg.edge_server.capacity)
         self.ue_busy = [simpy.Resource(env, capacity=1) for _ in range(n_ues)]
         self.current_k: list[int | None] = [None] * n_ues
@@ -155,7 +160,9 @@ class SplitSession:
         self.records.append(RequestRecord(
             rid, ue, w, tokens, k, t0, up_bytes, up_packets, up_lost, **parts, latency_s=env.now - t0,
             erased_fraction=q.erased_fraction, nll=q.nll, nll_clean=q.nll_clean, ppl=q.ppl, ppl_clean=q.ppl_clean,
-            scored_tokens=q.n_scored, new_tokens=n_new, token_match=match, reply_lost=reply_lost))
+            scored_tokens=q.n_scored, new_tokens=n_new, token_match=match, reply_lost=reply_lost,
+            quality_pending=deferred is not None))
+        self._write([self.records[-1]])
         if deferred is not None:
             self._unresolved.append((self.records[-1], deferred))
             if len(self._unresolved) >= 64:  # bounds the packets kept for deferred passes
@@ -170,7 +177,13 @@ class SplitSession:
             q = self.infer.quality_of(key)
             rec.erased_fraction, rec.nll, rec.nll_clean = q.erased_fraction, q.nll, q.nll_clean
             rec.ppl, rec.ppl_clean, rec.scored_tokens = q.ppl, q.ppl_clean, q.n_scored
+            rec.quality_pending = False
+        self._write([rec for rec, _ in self._unresolved])  # these rows replace the pending ones
         self._unresolved.clear()
+
+    def _write(self, records: list[RequestRecord]) -> None:
+        if self._writer is not None:
+            self._writer.write(records)
 
     def _on_ue(self, ue: int, parts: dict, seconds, k: int | None = None):
         """Waits for the UE and computes seconds(k); without k, the policy chooses it first."""
@@ -229,16 +242,31 @@ class SplitSession:
         return lost_from_fates([transfer.arrival_s.get(i) for i in range(transfer.n_packets)], due)
 
 
-def write_requests(records: list[RequestRecord], path: Path) -> None:
+def request_schema():
+    """The Arrow schema of requests.parquet: RequestRecord's fields (float64, int64, bool)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    rows = sorted(records, key=lambda r: r.request)
-    columns = {f: [getattr(r, f) for r in rows] for f in REQUEST_FIELDS}
-    schema = pa.schema([(f, pa.float64() if RequestRecord.__annotations__[f] == "float" else
-                         pa.bool_() if RequestRecord.__annotations__[f] == "bool" else pa.int64())
-                        for f in REQUEST_FIELDS])
-    pq.write_table(pa.table(columns, schema=schema), path)
+    kinds = {"float": pa.float64(), "bool": pa.bool_(), "int": pa.int64()}
+    return pa.schema([(f, kinds[RequestRecord.__annotations__[f]]) for f in REQUEST_FIELDS])
+
+
+class RequestWriter:
+    """requests.parquet of a run folder, written as requests finish (cosim.outputs.traces.KeyedJournal,
+    keyed by the request id: a record written again, with its deferred quality, replaces the first)."""
+
+    def __init__(self, run_dir: Path):
+        self._schema = request_schema()
+        self._journal = KeyedJournal(Path(run_dir) / REQUESTS_FILE, self._schema, key="request")
+
+    def write(self, records: list[RequestRecord]) -> None:
+        import pyarrow as pa
+
+        if records:
+            self._journal.write(pa.table({f: [getattr(r, f) for r in records] for f in REQUEST_FIELDS},
+                                         schema=self._schema))
+
+    def close(self) -> None:
+        self._journal.close()
 
 
 def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Path, progress: bool = True,
@@ -252,10 +280,11 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
     infer = SplitInference(cfg, sc.transfer.payload_bytes)  # model loading happens before ns-3 starts
     policy = make_policy(cfg.split, infer.n_layers)
     env = simpy.Environment()
-    session = None
+    session = requests = None
     timing = {}
     t_start = time.perf_counter()
     try:
+        requests = RequestWriter(run_dir)
         with TraceWriter(run_dir) as traces, \
                 start_simulation(sc, run_dir) as sim, \
                 tqdm(total=round(sc.duration_s * 1000), unit="sim-ms", disable=not progress, desc=sc.name) as bar:
@@ -266,17 +295,21 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
             traces.follow(sim)  # records read before a stop or a crash reach the traces too
             clock = NetworkClock(env, sim, sc.ue_count, sc.duration_s, on_records=on_records,
                                  event_grants=event_grants)
-            session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed, batch_quality)
+            session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed, batch_quality, requests)
             session.start(sc.duration_s)
             clock.run()
             timing = {"ns3_s": sim.busy_s, "bridge_s": clock.advance_wall_s - sim.busy_s, "grants": clock.grants}
+        checked = run_warnings(sc, traces.tally)  # after close: the leftovers are tallied too
     finally:
-        if session is not None:
-            session.resolve_quality()
-            write_requests(session.records, run_dir / REQUESTS_FILE)
+        try:
+            if session is not None:
+                session.resolve_quality()  # rewrites the pending rows with their quality
+        finally:
+            if requests is not None:
+                requests.close()  # the journal becomes requests.parquet
     timing.update(model_s=infer.model_wall_s, model_load_s=infer.load_wall_s, tail_passes=infer.tail_passes,
                   session_wall_s=time.perf_counter() - t_start)
-    return {"requests": len(session.records), "timing": timing}
+    return {"requests": len(session.records), "timing": timing, "warnings": checked}
 
 
 def is_session_file(path) -> bool:

@@ -109,3 +109,45 @@ def test_a_stop_while_deferred_blocks_signals_does_not_leave_them_blocked(monkey
         real(signal.SIG_SETMASK, before)
         signals._deferring["depth"] = 0
     assert after == before and depth == 0
+
+
+def _wait_for_requests(proc, journal, n: int, timeout_s: float = 300) -> None:
+    """Until the run's request journal holds at least n requests (rows, counted by reading it)."""
+    import time
+
+    from cosim.outputs.traces import read_requests
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the run ended before {n} requests: {proc.communicate()}")
+        if journal.exists() and len(read_requests(journal.parent)) >= n:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"no {n} finished requests in {timeout_s} s")
+
+
+def test_sigkill_of_a_split_run_keeps_every_finished_request(tmp_path):
+    """Killed with no chance to clean up, a split run leaves its requests journal: every request
+    that finished, once, and those whose deferred quality was still to come marked so."""
+    import time
+
+    from cosim.outputs.traces import read_requests
+
+    out = tmp_path / "run"
+    proc = start(write_config(tmp_path / "s.yaml", SESSION), out)
+    ns3 = ns3_child(proc, out, timeout_s=300)
+    _wait_for_requests(proc, out / "requests.parquet.arrows", 3)
+    proc.kill()
+    proc.communicate(timeout=60)
+    deadline = time.monotonic() + 30
+    while alive(ns3) and time.monotonic() < deadline:  # ns-3 notices its peer is gone
+        time.sleep(0.05)
+    assert not alive(ns3)
+    assert not (out / "requests.parquet").exists()
+    requests = read_requests(out)
+    # One UE serves its requests one at a time, in arrival order: the finished ones are 0..n-1.
+    assert list(requests["request"]) == list(range(len(requests))) and len(requests) >= 3
+    pending = requests[requests["quality_pending"]]
+    assert len(pending) >= 1 and pending["nll"].isna().all()  # fewer than a 64-request batch: none resolved
+    assert (requests["latency_s"] > 0).all() and (requests["packets"] > 0).all()  # the timing is there

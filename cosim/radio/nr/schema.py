@@ -36,6 +36,7 @@ from typing import Any, Iterable, Mapping
 
 from cosim.config.checks import (Bool, Choice, ConfigError, Fn, Int, Num, Section, Transfer, Vec, fmt_allowed, integer, string)
 from cosim.radio.cell import CELL_TOP, Edge, UeGroup, load_cell, resolved_cell
+from cosim.radio.nr.uplink_limit import check_ofdma_uplink
 
 SCHEDULERS = {
     f"{kind}_{alg}": f"ns3::NrMacScheduler{kind.capitalize()}{name}"
@@ -182,13 +183,14 @@ _channel = Section(NrChannel, {
 })
 
 # The whole NR cell scenario (its extra sections aside), as load_scenario checks it.
-def _check_beamforming(path: str, sc: NrScenario) -> None:
+def _check_scenario(path: str, sc: NrScenario) -> None:
     if sc.radio.beamforming in NEEDS_FADING and not sc.channel.fading:
         raise ConfigError(f"radio.beamforming: {sc.radio.beamforming!r} searches beams on the 38.901 channel "
                           f"matrix; it needs channel.fading: true (or use {fmt_allowed(sorted(set(BEAMFORMING) - NEEDS_FADING))})")
+    check_ofdma_uplink(sc.ue_count, sc.radio)  # more UEs than that: the uplink never starts
 
 
-SCHEMA = Section(NrScenario, {**CELL_TOP, "radio": _radio, "channel": _channel}, check=_check_beamforming)
+SCHEMA = Section(NrScenario, {**CELL_TOP, "radio": _radio, "channel": _channel}, check=_check_scenario)
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,

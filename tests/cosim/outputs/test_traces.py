@@ -47,3 +47,24 @@ def test_normal_end_leaves_only_parquet(tmp_path):
                             overrides={"duration_s": 0.5})
     assert sorted(p.name for p in run.glob("*.parquet*")) == ["packets.parquet", "slots.parquet"]
     assert len(read_slots(run)) == 2 * 500
+
+
+def test_a_keyed_journal_keeps_the_latest_row_of_each_key_killed_or_closed(tmp_path):
+    """A request is written when it finishes and again with its deferred quality: the reader of a
+    killed run's journal and the closed Parquet file both hold its latest row, once, in id order."""
+    import pyarrow as pa
+
+    from cosim.outputs.traces import KeyedJournal, read_requests
+
+    schema = pa.schema([("request", pa.int64()), ("nll", pa.float64()), ("quality_pending", pa.bool_())])
+    journal = KeyedJournal(tmp_path / "requests.parquet", schema, key="request")
+    assert read_requests(tmp_path).empty  # the schema is on disk before the first request
+    journal.write(pa.table({"request": [1, 0], "nll": [float("nan")] * 2, "quality_pending": [True] * 2}, schema))
+    journal.write(pa.table({"request": [2], "nll": [3.0], "quality_pending": [False]}, schema))
+    journal.write(pa.table({"request": [1], "nll": [2.0], "quality_pending": [False]}, schema))
+    killed = read_requests(tmp_path)  # as after a SIGKILL: only the journal exists
+    assert list(killed["request"]) == [0, 1, 2] and list(killed["quality_pending"]) == [True, False, False]
+    assert np.isnan(killed["nll"][0]) and list(killed["nll"][1:]) == [2.0, 3.0]
+    journal.close()
+    assert not (tmp_path / "requests.parquet.arrows").exists()
+    assert read_requests(tmp_path).equals(killed)
