@@ -26,6 +26,7 @@ from pathlib import Path
 from cosim.run.cell_run import run_cell
 from cosim.radio.nr.program_config import to_program_config
 from cosim.radio.nr.schema import load_scenario
+from cosim.radio.nr.uplink_limit import ofdma_ue_limit
 from lte_speed import program_rate, run_standalone  # benchmarks/ is on the path when run as a script
 
 sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks.record
@@ -37,10 +38,15 @@ UES = (1, 8, 32)
 
 def bench_scenario(mu: int, ues: int, duration_s: float) -> dict:
     """40 MHz at 3.5 GHz (mu 3: 100 MHz), OFDMA PF, RLC UM, UMa with fading; UEs in a 30-300 m
-    disc, 200 kb/s CBR up and down each."""
+    disc, 200 kb/s CBR up and down each. Where the UEs are more than an OFDMA uplink can start
+    (cosim.radio.nr.uplink_limit: mu 3, 32 UEs; until issue 29 that point's uplink carried
+    nothing), TDMA PF instead, so every point carries data both ways."""
+    radio = {"technology": "nr", "numerology": mu, "bandwidth_mhz": 100 if mu == 3 else 40}
+    limit = ofdma_ue_limit(load_scenario({"name": "limit", "radio": radio}).radio)
+    if limit is not None and ues > limit:
+        radio["scheduler"] = "tdma_pf"
     return {
-        "name": f"nr{mu}-{ues}", "duration_s": duration_s, "seed": 1,
-        "radio": {"technology": "nr", "numerology": mu, "bandwidth_mhz": 100 if mu == 3 else 40},
+        "name": f"nr{mu}-{ues}", "duration_s": duration_s, "seed": 1, "radio": radio,
         "channel": {"scenario": "UMa", "fading": True, "shadowing": True},
         "ue_groups": [{"count": ues, "placement": {"kind": "disc", "radius_min_m": 30, "radius_max_m": 300},
                        "traffic": {"kind": "cbr", "direction": "both", "rate_bps": 200_000,
