@@ -139,6 +139,25 @@ def reliability(f: dict, o: dict) -> list[tuple[str, str]]:
             ("time to the one-line error: alias bomb (9 levels x 9 aliases), 50 MB config",
              f"{num(f['alias_bomb_error_s'], 2)} s, {num(f['file_50mb_error_s'], 2)} s (the command's whole run)"),
         ]
+    if "children_probes" in f:
+        rows += [
+            ("every child dies with its parent (sweep driver SIGKILLed, Ray address refused / silent / SIGINTed, "
+             "an own program's backgrounded child, training and paper values out of bounds): ending as stated",
+             f"{num(f['children_probes_clean'])} / {num(f['children_probes'])}"),
+            ("sweep driver SIGKILLed: its children (workers, resource_tracker, ns-3), orphans left, seconds until none",
+             f"{num(f['sweep_kill_children'])}, {num(f['sweep_kill_orphans'])}, {num(f['sweep_kill_all_gone_s'], 2)} s"),
+            ("Ray address: seconds to the error where the port refuses / never answers; to the exit on SIGINT",
+             f"{num(f['ray_refused_error_s'], 2)} / {num(f['ray_silent_error_s'], 2)} / "
+             f"{num(f['ray_sigint_exit_s'], 2)} s"),
+            ("an own program's backgrounded children left after the run", num(f["program_children_left"])),
+        ]
+    if "records_probes" in f:
+        rows += [
+            ("NR uplink limit (48 and 64 UEs refused naming it, 36 UEs all carrying) and a SIGKILLed split run's "
+             "requests: ending as stated", f"{num(f['records_probes_clean'])} / {num(f['records_probes'])}"),
+            ("split run SIGKILLed after 3 finished requests: requests readable, of them with quality pending",
+             f"{num(f['killed_split_requests_readable'])}, {num(f['killed_split_quality_pending'])}"),
+        ]
     if "soak_sim_s" in f:
         soak = (f"{f['soak_ues']}-UE soak, {num(f['soak_sim_s'])} simulated s, 2000 B per UE every "
                 f"{num(f['soak_period_ms'])} ms ({num(f['soak_offered_mbit_s'])} Mbit/s offered to 50 RBs)")
