@@ -32,7 +32,8 @@ gain-share IQM), ``mf_repeat_rate`` (the share of its bank draws that reused an 
 seeds), ``evals_ratio`` (``mf_best``'s median evaluations to the target over MBRL's; a lower
 bound where it did not always reach it), ``evals_ratio_with_selection``, ``selection_evals``,
 ``probability_of_improvement``, ``target_met`` and the per-learner ``<m>_paid``, ``<m>_wall_s``,
-``<m>_wall_measured`` (medians over seeds). --save writes it with the setup to
+``<m>_wall_measured`` (medians over seeds), ``mbrl_planned_gain_share_iqm`` and ``_ci95`` (the
+optimum planned on MBRL's surrogate table, no PPO: the surrogate's own share). --save writes it with the setup to
 benchmarks/results/mbrl_paper.json (mbrl.harness.summarise's curves and profiles included).
 """
 from __future__ import annotations
@@ -187,6 +188,13 @@ def figures(runs: list[dict], cfg, target: float, selection: dict) -> tuple[dict
                    selection.get("selection_evals", 0), rates)
     out.update(adaptive_gain=round(refs["adaptive_gain"]["per_step"], 4), best_fixed_k=refs["best_fixed_k"],
                hindsight_fixed_k=refs["hindsight_fixed_k"])
+    planned = [m["surrogate"]["planned_gain_share"] for m in runs if "surrogate" in m]
+    if planned:  # the surrogate's own optimum, no PPO: is the shortfall the model's or the learner's?
+        from mbrl.stats import iqm, stratified_bootstrap_ci
+
+        ci = stratified_bootstrap_ci(np.array(planned))
+        out.update(mbrl_planned_gain_share_iqm=round(float(iqm(np.array(planned))), 4),
+                   mbrl_planned_gain_share_ci95=[round(ci.lo, 4), round(ci.hi, 4)])
     for ln in methods:
         col = [m["methods"][ln] for m in runs]
         out[f"{ln}_paid"] = float(np.median([r["paid"] for r in col]))

@@ -214,6 +214,10 @@ def mbrl_paper(f: dict, o: dict) -> list[tuple[str, str]]:
             est = "measured" if f[f"{ln}_wall_measured"] else "part ESTIMATED"
             rows.append((f"{ln}: paid real evaluations and wall s at the end, median over seeds",
                          f"{num(f[f'{ln}_paid'])}; {num(f[f'{ln}_wall_s'])} s ({est})"))
+    if "mbrl_planned_gain_share_iqm" in f:
+        rows.append(("MBRL's surrogate alone: the optimum planned on its reward table (no PPO), share of the adaptive "
+                     "gain, IQM [95 % CI]",
+                     f"{num(f['mbrl_planned_gain_share_iqm'])} {_ci(f['mbrl_planned_gain_share_ci95'])}"))
     rows += curves(f.get("detail", {}))
     if "mf_best" in f:
         poi = f["probability_of_improvement"]
