@@ -153,8 +153,10 @@ def _run_local(fn, items, workers, threads):
             except Exception as exc:  # the task's own error, or its process died (e.g. killed)
                 result, error = None, exc
             yield futures[fut], result, error
-    except BaseException:  # Ctrl-C, an error or the caller stopped early: drop the queued tasks
+    except BaseException:  # Ctrl-C, SIGTERM, an error or the caller stopped early: drop the queued
+        workers = list((pool._processes or {}).values())  # tasks and stop the running ones, which clean up
         pool.shutdown(wait=False, cancel_futures=True)
+        lifeline.stop_workers(workers)
         raise
     pool.shutdown()
 

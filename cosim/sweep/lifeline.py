@@ -11,6 +11,9 @@ each worker to its parent two ways, both ending in the same SIGTERM handler:
   fallback where prctl is missing or the pool was started by another thread than the main one
   (the kernel's signal follows the parent *thread* that started the worker, not the process).
 
+The same handler serves a driver that stops early (Ctrl-C, SIGTERM, an error): it SIGTERMs its
+workers (:func:`stop_workers`) rather than wait for their running points to finish.
+
 The handler ends an idle worker at once. In a busy worker it raises :class:`ParentGone` inside the
 task, so the task's ``with`` blocks stop its ns-3 program and remove its temporary folder, and then
 :func:`exit_if_orphaned` ends the process; a watchdog ends it after :data:`GRACE_S` whatever the
@@ -31,12 +34,13 @@ POLL_S = 1.0   # the fallback's look at the parent: the worst wait where prctl i
 GRACE_S = 10.0  # a busy worker's time to clean up (stop its ns-3 program, remove its folder)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-_state = {"parent": None, "busy": False}
+_state = {"parent": None, "busy": False, "stopping": False}
 
 
 class ParentGone(BaseException):
-    """Raised in a pool worker's task when the process that started the pool is gone. A
-    BaseException, so that no task's ``except Exception`` keeps it from ending the worker."""
+    """Raised in a pool worker's task when the process that started the pool is gone or stops the
+    pool (a SIGTERM). A BaseException, so that no task's ``except Exception`` keeps it from ending
+    the worker."""
 
 
 def tie_to_parent(parent_pid: int, kernel: bool = True) -> None:
@@ -73,15 +77,24 @@ def _orphaned() -> bool:
 
 
 def _on_term(signum, frame) -> None:
-    if not _orphaned():  # a SIGTERM sent by someone: it ends the worker as it always did
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-        return
+    # Every SIGTERM is a stop with clean-up: the kernel's or the watcher's when the driver is gone,
+    # the driver's own when it stops early (stop_workers), anyone else's alike.
+    _state["stopping"] = True
     if not _state["busy"]:
         os._exit(1)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean-up; the watchdog bounds it
     threading.Timer(GRACE_S, os._exit, (1,)).start()
-    raise ParentGone(f"the process that started this worker (pid {_state['parent']}) is gone")
+    why = (f"the process that started this worker (pid {_state['parent']}) is gone" if _orphaned()
+           else "the sweep is stopping (SIGTERM)")
+    raise ParentGone(why)
+
+
+def stop_workers(processes) -> None:
+    """SIGTERM to each live pool worker (``processes``: multiprocessing.Process objects): an idle
+    one ends at once, a busy one cleans its point up first (at most :data:`GRACE_S`)."""
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
 
 
 class busy:
@@ -96,7 +109,7 @@ class busy:
 
 
 def exit_if_orphaned() -> None:
-    """Ends this worker now if its parent is gone (after a task cleaned up, or returned anyway):
-    otherwise it would wait for tasks from a queue nobody writes to."""
-    if _orphaned():
+    """Ends this worker now if its parent is gone or it was told to stop (after a task cleaned up,
+    or returned anyway): otherwise it would wait for tasks from a queue nobody writes to."""
+    if _orphaned() or _state["stopping"]:
         os._exit(1)

@@ -60,3 +60,28 @@ def test_a_killed_sweep_driver_takes_its_workers_tracker_and_ns3_programs_along(
         for pid in [driver.pid, *tree]:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_stopped_sweep_driver_stops_its_running_points_rather_than_wait_for_them(tmp_path):
+    """SIGTERM (as timeout, Slurm and Docker send) to the driver: its workers stop their points,
+    which clean up, instead of running them to the end (600 simulated s each here)."""
+    driver, tmp = _running_sweep(tmp_path)
+    tree: list[int] = []
+    try:
+        assert wait_for(lambda: len(_ns3_programs(driver.pid)) >= 2, 240)
+        time.sleep(1.0)
+        tree = descendants(driver.pid)
+        t0 = time.monotonic()
+        driver.send_signal(signal.SIGTERM)
+        rc = driver.wait(timeout=60)
+        left = survivors(tree, within_s=30)
+        assert rc != 0 and not left, (rc, [cmdline(p) for p in left])
+        stop_s = time.monotonic() - t0
+        assert stop_s < 20  # the workers' clean-up is bounded by 10 s; the points' own end is minutes away
+        assert list(tmp.iterdir()) == []
+        err = (tmp_path / "stderr.txt").read_text()
+        assert "Traceback" not in err, err
+    finally:
+        for pid in [driver.pid, *tree]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
