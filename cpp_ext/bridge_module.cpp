@@ -133,10 +133,18 @@ PYBIND11_MODULE(_bridge, m) {
           [](PyBridge& b) -> py::object {
             const SegmentHeader* h = b.ep->Header();
             if (b.ep->SimState() < kSimAttached || h->geometry_ues == 0) return py::none();
+            py::list cells;
+            for (std::uint32_t i = 0; i < std::min<std::size_t>(h->geometry_cells, kMaxGeometryCells); ++i) {
+              const auto& c = h->cells[i];
+              cells.append(py::dict("cell_id"_a = c.cell_id,
+                                    "position"_a = py::make_tuple(c.position[0], c.position[1], c.position[2])));
+            }
             return py::dict("ues"_a = h->geometry_ues,
-                            "cell_position"_a = py::make_tuple(h->cell_position[0], h->cell_position[1], h->cell_position[2]));
+                            "cell_position"_a = py::make_tuple(h->cell_position[0], h->cell_position[1], h->cell_position[2]),
+                            "cells"_a = cells);
           },
-          "What the program built, once attached: {'ues': N, 'cell_position': (x, y, z)}; None if it did not say.")
+          "What the program built, once attached: {'ues': N, 'cell_position': (x, y, z) of the first cell, "
+          "'cells': [{'cell_id': id, 'position': (x, y, z)}, ...] every cell}; None if it did not say.")
       .def_property_readonly("done", [](PyBridge& b) { return b.ep->Done(); })
       .def_property_readonly("pending_slots", [](PyBridge& b) { return b.ep->Slots().Size(); })
       .def_property(

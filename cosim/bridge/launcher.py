@@ -145,7 +145,8 @@ class Simulation:
     @property
     def geometry(self) -> dict | None:
         """What the program built, as it published when attaching: ``{"ues": N, "cell_position":
-        (x, y, z)}`` (m, the serving base station); None if it did not say (e.g. slot_clock)."""
+        (x, y, z), "cells": [{"cell_id": id, "position": (x, y, z)}, ...]}`` (m; cell_position is the
+        first cell's, cells every cell the helper hooked); None if it did not say (e.g. slot_clock)."""
         return self._seg.geometry
 
     @property

@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt
 
 from cosim.outputs.summary import NO_VALUE
-from cosim.outputs.traces import enb_position, read_slots
+from cosim.outputs.traces import cell_positions, enb_position, read_slots
 from cosim.outputs.uplink import fresh_ul_sinr_db
 
 
@@ -50,8 +50,11 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
     for ue, s in slots.groupby("ue"):
         line, = ax.plot(s["x"], s["y"], lw=1)
         ax.plot(s["x"].iloc[0], s["y"].iloc[0], "o", color=line.get_color(), ms=4)
-    ex, ey, _ = enb_position(run_dir)
-    ax.plot([ex], [ey], "k^", ms=12, label="base station")
+    sites = cell_positions(run_dir) or {0: enb_position(run_dir)}
+    for i, (cell, (ex, ey, _)) in enumerate(sorted(sites.items())):
+        ax.plot([ex], [ey], "k^", ms=12, label="base station" if i == 0 else None)
+        if len(sites) > 1:
+            ax.annotate(f"cell {cell}", (ex, ey), textcoords="offset points", xytext=(6, 6), fontsize=8)
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     ax.set_aspect("equal", adjustable="datalim")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cosim.outputs.traces import enb_position, read_packets, read_slots
+from cosim.outputs.traces import cell_positions, enb_position, read_packets, read_slots
 from cosim.outputs.uplink import fresh_ul_sinr_db
 
 NO_VALUE = 255  # records.hpp: kNoValue for CQI and MCS
@@ -22,7 +22,8 @@ def ue_summary(run_dir: str | Path) -> pd.DataFrame:
     ``empty_grants`` counts grants the UE had nothing to send in (not decoding results)."""
     slots = read_slots(run_dir)
     packets = read_packets(run_dir)
-    ex, ey, _ = enb_position(run_dir)
+    enb = enb_position(run_dir)
+    cells = cell_positions(run_dir)
     rows = []
     for ue, s in slots.groupby("ue"):
         tx = s[s["harq"] != HARQ_NONE]
@@ -42,7 +43,7 @@ def ue_summary(run_dir: str | Path) -> pd.DataFrame:
             "data_tbs": len(data),
             "harq_fail_rate": float((data["harq"] == HARQ_FAIL).mean()) if len(data) else np.nan,
             "empty_grants": int((s["harq"] == HARQ_EMPTY).sum()),
-            "distance_m_end": float(np.hypot(s["x"].iloc[-1] - ex, s["y"].iloc[-1] - ey)),
+            "distance_m_end": _distance_to_serving_cell(s.iloc[-1], cells, enb),
             "packets": len(p),
             "lost": int(p["lost"].sum()),
             "loss_rate": float(p["lost"].mean()) if len(p) else np.nan,
@@ -50,6 +51,13 @@ def ue_summary(run_dir: str | Path) -> pd.DataFrame:
             "delay_ms_p95": float(p["delay_ms"].quantile(0.95)) if p["delay_ms"].notna().any() else np.nan,
         })
     return pd.DataFrame(rows).set_index("ue")
+
+
+def _distance_to_serving_cell(last, cells: dict, enb: tuple) -> float:
+    """From the UE's last position to its serving cell then (the record's cell_id); the one base
+    station for runs that did not list their cells or records from before the UE connected."""
+    ex, ey, _ = cells.get(int(last.get("cell_id", 0)), enb)
+    return float(np.hypot(last["x"] - ex, last["y"] - ey))
 
 
 def print_summary(run_dir: str | Path) -> None:

@@ -266,6 +266,18 @@ def enb_position(run_dir: str | Path) -> tuple[float, float, float]:
     return (0.0, 0.0, 0.0)
 
 
+def cell_positions(run_dir: str | Path) -> dict[int, tuple[float, float, float]]:
+    """Every cell's position by the cell id slot records name (``cell_id``), from geometry.json;
+    empty for runs whose program did not list its cells (then enb_position is the one cell)."""
+    import json
+
+    geometry = Path(run_dir) / "geometry.json"
+    if not geometry.exists():
+        return {}
+    cells = json.loads(geometry.read_text()).get("cells", [])
+    return {int(c["cell_id"]): tuple(float(v) for v in c["position"]) for c in cells}
+
+
 def read_trace(run_dir: str | Path, name: str, key: str | None = None):
     """A trace of a run as a pandas DataFrame: the Parquet file, or, after a hard crash of the
     Python side, the journal it left (with ``key``: the latest row per key, as KeyedJournal.close

@@ -123,7 +123,7 @@ GEOMETRY_FILE = "geometry.json"
 
 
 def adopt_geometry(sc: Any, geometry: dict | None, run_dir: Path) -> None:
-    """Takes what the program built (its UE count and cell position, published as it attached)
+    """Takes what the program built (its UE count and cell positions, published as it attached)
     into the scenario, refusing a YAML that contradicts it, and saves it beside the traces."""
     import json
 
@@ -138,7 +138,10 @@ def adopt_geometry(sc: Any, geometry: dict | None, run_dir: Path) -> None:
             raise ConfigError(f"program.ues: {sc.program.ues}, but {Path(sc.program.path).name} installed {ues} UEs; "
                               f"remove program.ues (the program reports its UEs) or set it to {ues}")
         sc.program.ues = ues
-    (run_dir / GEOMETRY_FILE).write_text(json.dumps({"ues": ues, "cell_position": list(geometry["cell_position"])}))
+    saved = {"ues": ues, "cell_position": list(geometry["cell_position"])}
+    if geometry.get("cells"):  # every cell, as slot records name them (cell_id)
+        saved["cells"] = [{"cell_id": int(c["cell_id"]), "position": list(c["position"])} for c in geometry["cells"]]
+    (run_dir / GEOMETRY_FILE).write_text(json.dumps(saved))
 
 
 def start_simulation(sc: Any, run_dir: Path):

@@ -6,6 +6,9 @@
 // control-region SINR) falls from about 3.7 dB to about -17.8 dB and its CQI from 3 to 0.
 // --interferer-uplink adds a full-buffer uplink from the neighbour's UE: its data hits the serving
 // eNB's uplink data receptions but not the SRS the scheduler picks MCS from, so UE 1's blocks fail.
+// --record-neighbour records the interfering cell's UE too (UE 2): both eNBs go to CosimHelper,
+// and each record names its UE's serving cell (cell_id 1 or 2). That UE is RNTI 1 in its cell, as
+// UE 0 is in the serving cell: the helper tells them apart by (cell id, RNTI).
 // --cell-x/--cell-y move the whole layout (the serving eNB's position); layersplit learns it
 // from CosimHelper, no YAML key needed.
 #include <layersplit/lte/cosim-helper.h>
@@ -22,6 +25,7 @@ using namespace ns3;
 int main(int argc, char* argv[]) {
   bool interferer = true;
   bool interfererUplink = false;
+  bool recordNeighbour = false;
   double interfererDistance = 500;  // m from the serving eNB
   double cellX = 0, cellY = 0;      // the serving eNB
   layersplit::CosimHelper cosim;
@@ -29,6 +33,8 @@ int main(int argc, char* argv[]) {
   cmd.AddValue("interferer", "add an interfering cell with a full-buffer downlink", interferer);
   cmd.AddValue("interferer-distance", "distance of the interfering eNB, m", interfererDistance);
   cmd.AddValue("interferer-uplink", "the interfering cell's UE also sends a full-buffer uplink", interfererUplink);
+  cmd.AddValue("record-neighbour", "with --interferer: record the interfering cell's UE too (UE 2)",
+               recordNeighbour);
   cmd.AddValue("cell-x", "x of the serving eNB, m (the layout moves with it)", cellX);
   cmd.AddValue("cell-y", "y of the serving eNB, m (the layout moves with it)", cellY);
   cosim.AddCommandLine(cmd);
@@ -99,6 +105,7 @@ int main(int argc, char* argv[]) {
   }
   lte->Attach(ueDevs, enbDevs.Get(0));
 
+  std::vector<Ptr<LteEnbNetDevice>> enbDevices{DynamicCast<LteEnbNetDevice>(enbDevs.Get(0))};
   if (interferer) {  // a neighbour cell on the same carrier, busy with a full-buffer downlink
     NodeContainer other;
     other.Create(2);
@@ -114,6 +121,12 @@ int main(int argc, char* argv[]) {
     Ipv4Address otherAddr = epc->AssignUeIpv4Address(otherUe).GetAddress(0);
     routing.GetStaticRouting(other.Get(1)->GetObject<Ipv4>())->SetDefaultRoute(epc->GetUeDefaultGatewayAddress(), 1);
     lte->Attach(otherUe, otherEnb.Get(0));
+    if (recordNeighbour) {  // its UE gets records too; its eNB must then be hooked as well
+      enbDevices.push_back(DynamicCast<LteEnbNetDevice>(otherEnb.Get(0)));
+      ueDevices.push_back(DynamicCast<LteUeNetDevice>(otherUe.Get(0)));
+      ueNodes.push_back(other.Get(1));
+      ueAddresses.push_back(otherAddr);
+    }
     OnOffHelper flood("ns3::UdpSocketFactory", InetSocketAddress(otherAddr, 9999));
     flood.SetConstantRate(DataRate("20Mbps"), 1200);
     flood.Install(edge).Start(Seconds(0.1));
@@ -125,6 +138,6 @@ int main(int argc, char* argv[]) {
     }
   }
 
-  cosim.Install(DynamicCast<LteEnbNetDevice>(enbDevs.Get(0)), ueDevices, edge, edgeAddress, ueNodes, ueAddresses);
+  cosim.Install(enbDevices, ueDevices, edge, edgeAddress, ueNodes, ueAddresses);
   return cosim.Run();
 }

@@ -55,15 +55,29 @@ void CosimHelperBase::AddCommandLine(CommandLine& cmd) {
                }, PeekPointer(m_transfers)));
 }
 
-void CosimHelperBase::InstallCommon(const std::string& helper, Ptr<Node> cellNode, std::size_t ueCount, Time slot,
-                                    Ptr<Node> edge, Ipv4Address edgeAddress, const std::vector<Ptr<Node>>& ueNodes,
-                                    const std::vector<Ipv4Address>& ueAddresses) {
+void CosimHelperBase::InstallCommon(const std::string& helper, const std::vector<CellSite>& cells, std::size_t ueCount,
+                                    Time slot, Ptr<Node> edge, Ipv4Address edgeAddress,
+                                    const std::vector<Ptr<Node>>& ueNodes, const std::vector<Ipv4Address>& ueAddresses) {
   m_helper = helper;
-  if (!cellNode || ueCount == 0 || !edge || ueNodes.size() != ueCount || ueAddresses.size() != ueCount)
+  bool cellsOk = !cells.empty();
+  for (const CellSite& c : cells) {
+    cellsOk = cellsOk && c.node;
+  }
+  if (!cellsOk || ueCount == 0 || !edge || ueNodes.size() != ueCount || ueAddresses.size() != ueCount)
     throw std::invalid_argument(helper + "::Install: needs the base station's device, >= 1 UE device, the edge "
                                 "node, and one node and one address per UE device");
   m_transfers->Setup(edge, edgeAddress, ueNodes, ueAddresses);
-  m_cellNode = cellNode;
+  if (cells.size() > kMaxGeometryCells)
+    throw std::invalid_argument(helper + "::Install: " + std::to_string(cells.size()) + " base stations, at most " +
+                                std::to_string(kMaxGeometryCells));
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (cells[i].cellId == cells[j].cellId)
+        throw std::invalid_argument(helper + "::Install: cell id " + std::to_string(cells[i].cellId) +
+                                    " given twice: pass each base station's device once");
+    }
+  }
+  m_cells = cells;
   m_ueCount = ueCount;
   m_slot = slot;
   m_installed = true;
@@ -85,10 +99,16 @@ int CosimHelperBase::Run() {
   // Read at Run, not Install: a script may place its base station after installing the devices.
   Geometry geometry;
   geometry.ues = static_cast<std::uint32_t>(m_ueCount);
-  if (Ptr<MobilityModel> m = m_cellNode->GetObject<MobilityModel>()) {
-    const Vector p = m->GetPosition();
-    geometry.cell_x = p.x, geometry.cell_y = p.y, geometry.cell_z = p.z;
+  for (const CellSite& c : m_cells) {
+    Geometry::Cell g;
+    g.id = c.cellId;
+    if (Ptr<MobilityModel> m = c.node->GetObject<MobilityModel>()) {
+      const Vector p = m->GetPosition();
+      g.x = p.x, g.y = p.y, g.z = p.z;
+    }
+    geometry.cells.push_back(g);
   }
+  geometry.cell_x = geometry.cells[0].x, geometry.cell_y = geometry.cells[0].y, geometry.cell_z = geometry.cells[0].z;
   return RunWithBridge(m_noBridge ? std::string() : m_bridge, [this](SimEndpoint* ep) { Simulate(ep); }, &geometry);
 }
 
@@ -102,6 +122,15 @@ void CosimHelperBase::Simulate(SimEndpoint* ep) {
     sink = std::make_unique<NullRecordSink>();
   }
   m_collector->SetSink(sink.get());
+  // One line per connection in the program's log (ns3.log): which cell serves which UE as which
+  // RNTI, the bookkeeping behind every record's cell_id.
+  m_collector->TraceConnectWithoutContext(
+      "ServingCell", Callback<void, std::uint16_t, std::uint64_t, std::uint16_t, std::uint16_t>(
+                         [](std::uint16_t ue, std::uint64_t imsi, std::uint16_t cell, std::uint16_t rnti) {
+                           std::fprintf(stderr, "cosim: t=%.3f s UE %u (IMSI %llu) served by cell %u as RNTI %u\n",
+                                        Simulator::Now().GetSeconds(), ue, static_cast<unsigned long long>(imsi),
+                                        cell, rnti);
+                         }));
   m_transfers->SetSink(sink.get());
   CosimClock clock(ep, m_slot, m_duration);
   clock.SetSlotHook([this](Time slotStart) {

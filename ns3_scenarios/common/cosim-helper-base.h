@@ -44,9 +44,15 @@ class CosimHelperBase : public ns3::Object {
   ns3::Ptr<TransferApp> GetTransfers() const { return m_transfers; }
 
  protected:
+  /// A base station as the geometry publishes it: its cell id and its node (the position is read at Run).
+  struct CellSite {
+    std::uint16_t cellId;
+    ns3::Ptr<ns3::Node> node;
+  };
   /// The common half of a radio helper's Install: checks the arguments, opens the transfer
-  /// endpoints and remembers the cell (its node's position is published at Run) and slot length.
-  void InstallCommon(const std::string& helper, ns3::Ptr<ns3::Node> cellNode, std::size_t ueCount,
+  /// endpoints and remembers the cells (their nodes' positions are published at Run; the first is
+  /// the geometry's cell_position) and slot length.
+  void InstallCommon(const std::string& helper, const std::vector<CellSite>& cells, std::size_t ueCount,
                      ns3::Time slot, ns3::Ptr<ns3::Node> edge, ns3::Ipv4Address edgeAddress,
                      const std::vector<ns3::Ptr<ns3::Node>>& ueNodes,
                      const std::vector<ns3::Ipv4Address>& ueAddresses);
@@ -66,7 +72,7 @@ class CosimHelperBase : public ns3::Object {
   std::size_t m_ueCount = 0;
   ns3::Time m_duration = ns3::Seconds(10);
   ns3::Time m_slot = ns3::MilliSeconds(1);
-  ns3::Ptr<ns3::Node> m_cellNode;
+  std::vector<CellSite> m_cells;
   ns3::Ptr<TransferApp> m_transfers;
   ns3::Ptr<SlotCollectorBase> m_collector;
 };

@@ -14,11 +14,15 @@ using namespace ns3;
 NS_OBJECT_ENSURE_REGISTERED(SlotCollectorBase);
 
 TypeId SlotCollectorBase::GetTypeId() {
-  static TypeId tid = TypeId("layersplit::SlotCollectorBase").SetParent<Object>();
+  static TypeId tid = TypeId("layersplit::SlotCollectorBase")
+                          .SetParent<Object>()
+                          .AddTraceSource("ServingCell", "A UE connected to a cell, or was handed over to one",
+                                          MakeTraceSourceAccessor(&SlotCollectorBase::m_servingCellTrace),
+                                          "layersplit::SlotCollectorBase::ServingCellTracedCallback");
   return tid;
 }
 
-SlotCollectorBase::SlotCollectorBase() : m_rntiToUe(65536, -1) {}
+SlotCollectorBase::SlotCollectorBase() = default;
 
 SlotCollectorBase::~SlotCollectorBase() = default;
 
@@ -40,18 +44,39 @@ void SlotCollectorBase::InstallUe(std::size_t ue, Ptr<Node> node, Ptr<Object> rr
   rrc->TraceConnectWithoutContext(
       "ConnectionEstablished",
       Callback<void, uint64_t, uint16_t, uint16_t>(
-          [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti) { OnConnected(ue, imsi, cell, rnti); }));
+          [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti) { OnServingCell(ue, imsi, cell, rnti); }));
+  // A handover gives the UE a new cell and a new RNTI there (LteUeRrc and NrUeRrc both have it).
+  rrc->TraceConnectWithoutContext(
+      "HandoverEndOk",
+      Callback<void, uint64_t, uint16_t, uint16_t>(
+          [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti) { OnServingCell(ue, imsi, cell, rnti); }));
   rrc->TraceConnectWithoutContext("DrbCreated", Callback<void, uint64_t, uint16_t, uint16_t, uint8_t>(
                                                     [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti,
                                                                uint8_t lcid) { OnDrbCreated(ue, imsi, cell, rnti, lcid); }));
 }
 
-void SlotCollectorBase::OnConnected(std::size_t ue, uint64_t, uint16_t, uint16_t rnti) {
-  m_rntiToUe[rnti] = static_cast<std::int32_t>(ue);
+void SlotCollectorBase::OnServingCell(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti) {
+  UeState& s = m_ues[ue];
+  const bool changed = s.cellId != cellId || s.rnti != rnti;  // DrbCreated repeats the connection's
+  if (s.cellId != 0 && changed) {
+    // Only if the old key is still ours: another UE may have been given it since.
+    const auto it = m_cellRntiToUe.find(CellRntiKey(s.cellId, s.rnti));
+    if (it != m_cellRntiToUe.end() && it->second == static_cast<std::int32_t>(ue)) {
+      m_cellRntiToUe.erase(it);
+    }
+  }
+  s.cellId = cellId;
+  s.rnti = rnti;
+  s.imsi = imsi;
+  m_cellRntiToUe[CellRntiKey(cellId, rnti)] = static_cast<std::int32_t>(ue);
+  m_imsiToUe[imsi] = static_cast<std::int32_t>(ue);
+  if (changed) {
+    m_servingCellTrace(static_cast<std::uint16_t>(ue), imsi, cellId, rnti);
+  }
 }
 
-void SlotCollectorBase::OnDrbCreated(std::size_t ue, uint64_t, uint16_t, uint16_t rnti, uint8_t) {
-  m_rntiToUe[rnti] = static_cast<std::int32_t>(ue);
+void SlotCollectorBase::OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t) {
+  OnServingCell(ue, imsi, cellId, rnti);
   // The RRC wires the new RLC to the MAC around this trace; install the probe right after.
   Simulator::ScheduleNow(&SlotCollectorBase::InstallBufferProbes, this, ue);
 }
@@ -101,6 +126,7 @@ void SlotCollectorBase::Flush(Time slotStart) {
     r.ul_est_age_ms = AgeMs(endNs, s.ulEstNs);
     r.dl_sinr_db = s.dlSinrDb;
     r.rsrp_dbm = s.rsrpDbm;
+    r.cell_id = s.cellId;
     const Vector pos = s.mobility->GetPosition();
     const Vector vel = s.mobility->GetVelocity();
     r.x = static_cast<float>(pos.x);

@@ -21,11 +21,16 @@
 //                    ages at the slot's end of ul_sinr_db and ul_est_sinr_db, from the times the
 //                    radio stored beside them (NaN before the first).
 //   x, y, z, speed   the UE's MobilityModel, read when the record is built (at the slot's end).
+//   cell_id          the UE's serving cell (ns-3 cell id) from its RRC's traces below; 0 before the
+//                    UE first connected.
 // The radio fills the rest in FillRadio: cqi and the uplink TB fields (ul_mcs, ul_tbs_bytes, ul_rbs,
 // ul_symbols, harq, harq_retx).
 //
-// RNTI -> UE comes from each UE RRC's "ConnectionEstablished" and "DrbCreated" traces (LteUeRrc and
-// NrUeRrc have both, with the same signatures, and a "DataRadioBearerMap" attribute).
+// (cell id, RNTI) -> UE comes from each UE RRC's "ConnectionEstablished", "DrbCreated" and
+// "HandoverEndOk" traces (LteUeRrc and NrUeRrc have them, with the same signatures, and a
+// "DataRadioBearerMap" attribute). An RNTI is unique only within its cell: with several cells every
+// cell numbers its UEs from 1, so a base station's report is looked up by its own cell id too. The
+// IMSI is the UE's identity across cells (UeOfImsi).
 #pragma once
 
 #include "common/record-sink.h"
@@ -34,10 +39,12 @@
 #include <ns3/node.h>
 #include <ns3/nstime.h>
 #include <ns3/object.h>
+#include <ns3/traced-callback.h>
 
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace layersplit {
@@ -55,6 +62,10 @@ class SlotCollectorBase : public ns3::Object {
   /// slot's end, before the radio's hooks overwrite what they keep of that slot.
   void Flush(ns3::Time slotStart);
   std::uint64_t GetRecordCount() const { return m_seq; }
+  /// Trace source "ServingCell" (ue, imsi, cellId, rnti): a UE connected to, or was handed over
+  /// to, a cell; what its records' cell_id says from then on.
+  typedef void (*ServingCellTracedCallback)(std::uint16_t ue, std::uint64_t imsi, std::uint16_t cellId,
+                                            std::uint16_t rnti);
 
   /// The radio-neutral half of a pass-through MAC SAP provider between one RLC and the UE's MAC:
   /// the radio's adapter calls OnBufferStatus and OnPdu from the SAP methods it forwards.
@@ -90,6 +101,9 @@ class SlotCollectorBase : public ns3::Object {
     std::int64_t ulEstNs = -1;  // when ulEstSinrDb was measured
     float dlSinrDb = kNaN;
     float rsrpDbm = kNaN;
+    std::uint16_t cellId = 0;  // serving cell, 0 until connected
+    std::uint16_t rnti = 0;    // in that cell
+    std::uint64_t imsi = 0;    // 0 until connected
     struct Probe {
       ns3::Ptr<ns3::Object> rlc;  // the RLC it sits above
       std::shared_ptr<BufferProbe> probe;  // shared: ns3::Ptr's moves are not noexcept, so the vector copies
@@ -104,8 +118,16 @@ class SlotCollectorBase : public ns3::Object {
   void StartInstall(std::size_t ueCount);
   /// Hooks UE `ue`'s RRC (RNTI map, buffer probes) and takes its node's MobilityModel.
   void InstallUe(std::size_t ue, ns3::Ptr<ns3::Node> node, ns3::Ptr<ns3::Object> rrc);
-  /// The UE an RNTI belongs to, or -1 if unknown.
-  std::int32_t UeOfRnti(std::uint16_t rnti) const { return m_rntiToUe[rnti]; }
+  /// The UE that RNTI `rnti` of cell `cellId` belongs to, or -1 if unknown.
+  std::int32_t UeOfRnti(std::uint16_t cellId, std::uint16_t rnti) const {
+    const auto it = m_cellRntiToUe.find(CellRntiKey(cellId, rnti));
+    return it == m_cellRntiToUe.end() ? -1 : it->second;
+  }
+  /// The UE with this IMSI (its identity across cells), or -1 if it never connected.
+  std::int32_t UeOfImsi(std::uint64_t imsi) const {
+    const auto it = m_imsiToUe.find(imsi);
+    return it == m_imsiToUe.end() ? -1 : it->second;
+  }
 
   /// Fills the radio's fields of UE `ue`'s record `r` for slot index `slot` (see above).
   virtual void FillRadio(std::size_t ue, std::int64_t slot, SlotRecord& r) = 0;
@@ -120,12 +142,18 @@ class SlotCollectorBase : public ns3::Object {
   std::int64_t m_slotNs = 1000000;
 
  private:
-  void OnConnected(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti);
+  static std::uint32_t CellRntiKey(std::uint16_t cellId, std::uint16_t rnti) {
+    return (static_cast<std::uint32_t>(cellId) << 16) | rnti;
+  }
+  /// UE `ue` is now served by `cellId` as `rnti`: its old (cell, RNTI) key no longer names it.
+  void OnServingCell(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti);
   void OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t lcid);
   void InstallBufferProbes(std::size_t ue);
 
   RecordSink* m_sink = nullptr;
-  std::vector<std::int32_t> m_rntiToUe;  // 65536 entries, -1 = unknown
+  std::unordered_map<std::uint32_t, std::int32_t> m_cellRntiToUe;  // CellRntiKey -> UE
+  std::unordered_map<std::uint64_t, std::int32_t> m_imsiToUe;
+  ns3::TracedCallback<std::uint16_t, std::uint64_t, std::uint16_t, std::uint16_t> m_servingCellTrace;
   std::uint64_t m_seq = 0;
 };
 

@@ -21,9 +21,19 @@ CosimHelper::CosimHelper() : m_collector(CreateObject<LteSlotCollector>()) {
 void CosimHelper::Install(Ptr<LteEnbNetDevice> enb, const std::vector<Ptr<LteUeNetDevice>>& ues, Ptr<Node> edge,
                           Ipv4Address edgeAddress, const std::vector<Ptr<Node>>& ueNodes,
                           const std::vector<Ipv4Address>& ueAddresses) {
-  InstallCommon("CosimHelper", enb ? enb->GetNode() : nullptr, ues.size(), MilliSeconds(1), edge, edgeAddress,
-                ueNodes, ueAddresses);
-  if (Records()) m_collector->Install(enb, ues);
+  Install(std::vector<Ptr<LteEnbNetDevice>>{enb}, ues, edge, edgeAddress, ueNodes, ueAddresses);
+}
+
+void CosimHelper::Install(const std::vector<Ptr<LteEnbNetDevice>>& enbs, const std::vector<Ptr<LteUeNetDevice>>& ues,
+                          Ptr<Node> edge, Ipv4Address edgeAddress, const std::vector<Ptr<Node>>& ueNodes,
+                          const std::vector<Ipv4Address>& ueAddresses) {
+  std::vector<CellSite> cells;
+  for (const auto& enb : enbs) {
+    if (enb) cells.push_back({enb->GetCellId(), enb->GetNode()});
+  }
+  if (cells.size() != enbs.size()) cells.clear();  // a null device: InstallCommon refuses an empty list
+  InstallCommon("CosimHelper", cells, ues.size(), MilliSeconds(1), edge, edgeAddress, ueNodes, ueAddresses);
+  if (Records()) m_collector->Install(enbs, ues);
 }
 
 }  // namespace layersplit

@@ -7,10 +7,11 @@
 //   cmd.Parse(argc, argv);                    // --seed/--run take effect here, before any object
 //   ... build the LTE cell your way (LteHelper, EPC, mobility, ...) ...
 //   cosim.Install(enbDevice, ueDevices, edgeNode, edgeAddress, ueNodes, ueAddresses);
+//   // several cells: cosim.Install({enb1, enb2, ...}, ueDevices, ...) with every eNB that may serve a UE
 //   return cosim.Run();                       // attach, simulate under Python's grants, report
 //
-// Install hooks the per-slot traces of the UEs and the eNB (one SlotRecord per UE per 1 ms
-// slot) and opens the transfer endpoints (UDP, UE <-> edge host); Run streams them through the
+// Install hooks the per-slot traces of the UEs and the eNBs (one SlotRecord per UE per 1 ms
+// slot, naming its serving cell; each eNB's reports count for its own UEs only) and opens the transfer endpoints (UDP, UE <-> edge host); Run streams them through the
 // bridge named by --bridge. Without --bridge, Run refuses (say --no-bridge to run alone).
 #pragma once
 
@@ -29,7 +30,13 @@ class CosimHelper : public CosimHelperBase {
   ns3::TypeId GetInstanceTypeId() const override { return GetTypeId(); }
   CosimHelper();
 
-  /// Hooks the slot records of `ues` (UE index = position) at `enb` and the transfer endpoints.
+  /// Hooks the slot records of `ues` (UE index = position) at every eNB in `enbs` (each UE's serving
+  /// cell must be among them; the geometry lists them in this order) and the transfer endpoints.
+  void Install(const std::vector<ns3::Ptr<ns3::LteEnbNetDevice>>& enbs,
+               const std::vector<ns3::Ptr<ns3::LteUeNetDevice>>& ues, ns3::Ptr<ns3::Node> edge,
+               ns3::Ipv4Address edgeAddress, const std::vector<ns3::Ptr<ns3::Node>>& ueNodes,
+               const std::vector<ns3::Ipv4Address>& ueAddresses);
+  /// One cell: Install({enb}, ...).
   void Install(ns3::Ptr<ns3::LteEnbNetDevice> enb, const std::vector<ns3::Ptr<ns3::LteUeNetDevice>>& ues,
                ns3::Ptr<ns3::Node> edge, ns3::Ipv4Address edgeAddress,
                const std::vector<ns3::Ptr<ns3::Node>>& ueNodes, const std::vector<ns3::Ipv4Address>& ueAddresses);

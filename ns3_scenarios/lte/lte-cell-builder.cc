@@ -48,6 +48,39 @@ void ApplyGlobalConfig(const ScenarioConfig& cfg) {
   Config::SetDefault("ns3::LteUePhy::EnableRlfDetection", BooleanValue(t.Bool("rlf_detection")));
 }
 
+namespace {
+
+/// The eNB nodes: one at enb_x/_y/_z, or with cell_count the cells cell_<i>_x/_y/_z in order.
+NodeContainer CreateEnbNodes(const KeyValues& t) {
+  NodeContainer nodes;
+  if (!t.Has("cell_count")) {
+    nodes.Add(CreateBaseStationNode(t, "enb"));
+    return nodes;
+  }
+  const std::int64_t n = t.Int("cell_count");
+  if (n < 1) {
+    throw std::runtime_error("config: cell_count must be >= 1, got " + std::to_string(n));
+  }
+  for (std::int64_t i = 0; i < n; ++i) {
+    nodes.Add(CreateBaseStationNode(t, "cell_" + std::to_string(i)));
+  }
+  return nodes;
+}
+
+/// Each cell's own transmit power (cell_<i>_tx_power_dbm); LteEnbPhy::TxPower's default (the
+/// config's enb_tx_power_dbm) stays for a single cell.
+void SetCellPowers(const KeyValues& t, const NetDeviceContainer& enbDevs) {
+  if (!t.Has("cell_count")) {
+    return;
+  }
+  for (std::uint32_t i = 0; i < enbDevs.GetN(); ++i) {
+    DynamicCast<LteEnbNetDevice>(enbDevs.Get(i))->GetPhy()->SetTxPower(
+        t.Num("cell_" + std::to_string(i) + "_tx_power_dbm"));
+  }
+}
+
+}  // namespace
+
 LteCell BuildLteCell(const ScenarioConfig& cfg) {
   const KeyValues& t = cfg.top;
   LteCell cell;
@@ -95,16 +128,21 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
   cell.edgeAddress = edge.address;
 
   // eNB and UEs with mobility.
-  cell.enbNode = CreateBaseStationNode(t, "enb");
+  NodeContainer enbNodes = CreateEnbNodes(t);
+  cell.enbNode = enbNodes.Get(0);
   NodeContainer ueNodes = CreateUeNodes(cfg);
   const std::size_t nUe = ueNodes.GetN();
   for (std::size_t i = 0; i < nUe; ++i) {
     cell.ueNodes.push_back(ueNodes.Get(i));
   }
 
-  NetDeviceContainer enbDevs = cell.lte->InstallEnbDevice(NodeContainer(cell.enbNode));
+  NetDeviceContainer enbDevs = cell.lte->InstallEnbDevice(enbNodes);
+  SetCellPowers(t, enbDevs);
   NetDeviceContainer ueDevs = cell.lte->InstallUeDevice(ueNodes);
-  cell.enbDevice = DynamicCast<LteEnbNetDevice>(enbDevs.Get(0));
+  for (std::uint32_t i = 0; i < enbDevs.GetN(); ++i) {
+    cell.enbDevices.push_back(DynamicCast<LteEnbNetDevice>(enbDevs.Get(i)));
+  }
+  cell.enbDevice = cell.enbDevices[0];
   InternetStackHelper().Install(ueNodes);
   Ipv4InterfaceContainer ueIfs = cell.epc->AssignUeIpv4Address(ueDevs);
   Ipv4StaticRoutingHelper routing;
@@ -114,7 +152,14 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
     routing.GetStaticRouting(ueNodes.Get(i)->GetObject<Ipv4>())
         ->SetDefaultRoute(cell.epc->GetUeDefaultGatewayAddress(), 1);
   }
-  cell.lte->Attach(ueDevs, enbDevs.Get(0));
+  if (enbDevs.GetN() == 1) {
+    cell.lte->Attach(ueDevs, enbDevs.Get(0));
+  } else {
+    // Initial cell selection (LteUeRrc, idle mode): each UE camps on the cell with the strongest
+    // RSRP it measures, then connects. X2 between every pair of eNBs, for handover.
+    cell.lte->Attach(ueDevs);
+    cell.lte->AddX2Interface(enbNodes);
+  }
   InstallUeTraffic(cfg, cell.ueNodes, cell.ueAddresses, edge);
   return cell;
 }

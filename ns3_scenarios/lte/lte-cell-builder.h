@@ -1,4 +1,6 @@
-// Builds the LTE cell of a ScenarioConfig: one eNB, an edge host behind the PGW, N UEs with their
+// Builds the LTE cell of a ScenarioConfig: one eNB (or several: config key cell_count, each cell's
+// cell_<i>_x/_y/_z/_tx_power_dbm; UEs then pick the best cell by RSRP, X2 links every pair of
+// eNBs), an edge host behind the PGW, N UEs with their
 // mobility, the channel (path loss, optional trace fading), the scheduler, RLC mode and
 // background traffic. Everything comes from the config; nothing is defaulted here.
 #pragma once
@@ -19,10 +21,11 @@ namespace layersplit {
 struct LteCell {
   ns3::Ptr<ns3::LteHelper> lte;
   ns3::Ptr<ns3::PointToPointEpcHelper> epc;
-  ns3::Ptr<ns3::Node> enbNode;
+  ns3::Ptr<ns3::Node> enbNode;  // the first eNB's
+  std::vector<ns3::Ptr<ns3::LteEnbNetDevice>> enbDevices;  // every eNB, in config order
   ns3::Ptr<ns3::Node> edgeNode;
   std::vector<ns3::Ptr<ns3::Node>> ueNodes;
-  ns3::Ptr<ns3::LteEnbNetDevice> enbDevice;
+  ns3::Ptr<ns3::LteEnbNetDevice> enbDevice;  // the first eNB's
   std::vector<ns3::Ptr<ns3::LteUeNetDevice>> ueDevices;
   ns3::Ipv4Address edgeAddress;
   std::vector<ns3::Ipv4Address> ueAddresses;

@@ -29,7 +29,7 @@ int RunLteCell(const CellRun& run) {
   // The same helper a user's own script uses (docs/own-scripts.md).
   CosimHelper cosim;
   run.Configure(cosim);
-  cosim.Install(cell.enbDevice, cell.ueDevices, cell.edgeNode, cell.edgeAddress, cell.ueNodes, cell.ueAddresses);
+  cosim.Install(cell.enbDevices, cell.ueDevices, cell.edgeNode, cell.edgeAddress, cell.ueNodes, cell.ueAddresses);
   return run.Run(cosim, cell.ueNodes.size());
 }
 }  // namespace

@@ -108,19 +108,15 @@ void LteSlotCollector::DoDispose() {
   SlotCollectorBase::DoDispose();
 }
 
-void LteSlotCollector::Install(Ptr<LteEnbNetDevice> enb, const std::vector<Ptr<LteUeNetDevice>>& ues) {
+void LteSlotCollector::Install(const std::vector<Ptr<LteEnbNetDevice>>& enbs,
+                               const std::vector<Ptr<LteUeNetDevice>>& ues) {
+  NS_ABORT_MSG_IF(enbs.empty(), "LteSlotCollector::Install: no eNB given");
   StartInstall(ues.size());
   m_lte.resize(ues.size());
-
-  Ptr<LteSpectrumPhy> enbUl = enb->GetPhy()->GetUlSpectrumPhy();
-  auto ulSinr = Create<LteChunkProcessor>();
-  ulSinr->AddCallback(MakeCallback(&LteSlotCollector::OnUlDataSinr, this));
-  enbUl->AddDataSinrChunkProcessor(ulSinr);
-  enbUl->TraceConnectWithoutContext("UlPhyReception",
-                                    MakeCallback(&LteSlotCollector::OnUlPhyReception, this));
-  // Every SRS the eNB receives, not every n-th: the fresh uplink estimate of each record.
-  enb->GetPhy()->SetAttribute("UeSinrSamplePeriod", UintegerValue(1));
-  enb->GetPhy()->TraceConnectWithoutContext("ReportUeSinr", MakeCallback(&LteSlotCollector::OnSrsSinr, this));
+  for (const auto& enb : enbs) {
+    NS_ABORT_MSG_IF(!enb, "LteSlotCollector::Install: a null eNB device");
+    InstallEnb(enb);
+  }
 
   for (std::size_t i = 0; i < ues.size(); ++i) {
     InstallUe(i, ues[i]->GetNode(), ues[i]->GetRrc());
@@ -144,6 +140,21 @@ void LteSlotCollector::Install(Ptr<LteEnbNetDevice> enb, const std::vector<Ptr<L
     phy->GetUlSpectrumPhy()->TraceConnectWithoutContext(
         "TxStart", Callback<void, Ptr<const PacketBurst>>([this, i](Ptr<const PacketBurst> pb) { OnUlTxStart(i, pb); }));
   }
+}
+
+void LteSlotCollector::InstallEnb(Ptr<LteEnbNetDevice> enb) {
+  // The cell id of the eNB's (single) carrier: what its UEs' RRC traces name as their cell.
+  const std::uint16_t cellId = enb->GetCellId();
+  Ptr<LteSpectrumPhy> enbUl = enb->GetPhy()->GetUlSpectrumPhy();
+  auto ulSinr = Create<LteChunkProcessor>();
+  ulSinr->AddCallback(Callback<void, const SpectrumValue&>(
+      [this, cellId](const SpectrumValue& sinr) { OnUlDataSinr(cellId, sinr); }));
+  enbUl->AddDataSinrChunkProcessor(ulSinr);
+  enbUl->TraceConnectWithoutContext("UlPhyReception",
+                                    MakeCallback(&LteSlotCollector::OnUlPhyReception, this));
+  // Every SRS the eNB receives, not every n-th: the fresh uplink estimate of each record.
+  enb->GetPhy()->SetAttribute("UeSinrSamplePeriod", UintegerValue(1));
+  enb->GetPhy()->TraceConnectWithoutContext("ReportUeSinr", MakeCallback(&LteSlotCollector::OnSrsSinr, this));
 }
 
 void LteSlotCollector::Start() {
@@ -210,8 +221,8 @@ void LteSlotCollector::OnUlTxStart(std::size_t ue, Ptr<const PacketBurst> pb) {
   }
 }
 
-void LteSlotCollector::OnSrsSinr(uint16_t, uint16_t rnti, double sinr, uint8_t) {
-  const std::int32_t ue = UeOfRnti(rnti);
+void LteSlotCollector::OnSrsSinr(uint16_t cellId, uint16_t rnti, double sinr, uint8_t) {
+  const std::int32_t ue = UeOfRnti(cellId, rnti);
   if (ue < 0 || !(sinr > 0) || sinr >= std::numeric_limits<double>::max()) {
     return;  // unknown UE, or a report with no RB measured (ns-3 sends DBL_MAX then)
   }
@@ -219,10 +230,13 @@ void LteSlotCollector::OnSrsSinr(uint16_t, uint16_t rnti, double sinr, uint8_t) 
   m_ues[ue].ulEstNs = Simulator::Now().GetNanoSeconds();
 }
 
-void LteSlotCollector::OnUlDataSinr(const SpectrumValue& sinr) {
+void LteSlotCollector::OnUlDataSinr(std::uint16_t cellId, const SpectrumValue& sinr) {
   const std::int64_t slot = SlotOf(Simulator::Now());
   const std::size_t nRb = sinr.GetValuesN();
   for (std::size_t ue = 0; ue < m_lte.size(); ++ue) {
+    if (m_ues[ue].cellId != cellId) {
+      continue;  // granted by another cell: these RBs at this eNB carry interference, not its TB
+    }
     const Grant& g = m_lte[ue].grants[static_cast<std::size_t>(slot) % m_lte[ue].grants.size()];
     if (g.slot != slot || g.rbLen == 0 || !g.data) {
       continue;  // no TB, or one without data: no signal on those RBs, no channel information
@@ -241,7 +255,7 @@ void LteSlotCollector::OnUlDataSinr(const SpectrumValue& sinr) {
 }
 
 void LteSlotCollector::OnUlPhyReception(PhyReceptionStatParameters p) {
-  const std::int32_t ue = UeOfRnti(p.m_rnti);
+  const std::int32_t ue = UeOfRnti(p.m_cellId, p.m_rnti);
   if (ue < 0) {
     return;
   }

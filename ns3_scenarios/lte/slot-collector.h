@@ -1,5 +1,9 @@
 // LteSlotCollector: one SlotRecord per UE per 1 ms TTI, built from ns-3 LTE trace sources.
 //
+// Several cells: Install takes every eNB whose UEs are recorded. Each eNB's reports (uplink data
+// SINR, SRS SINR, uplink receptions) count only for the UEs it serves, looked up by (cell id, RNTI):
+// RNTIs repeat across cells. cell_id is the UE's serving cell (SlotCollectorBase).
+//
 // Field sources (ns-3.44), all per UE:
 //   ul_sinr_db   extra data-SINR chunk processor on the eNB uplink LteSpectrumPhy; linear mean over
 //                the RBs the UE was granted for that TTI, in dB, from TBs that carried data only (a
@@ -73,10 +77,15 @@ class LteSlotCollector : public SlotCollectorBase {
   LteSlotCollector();
   ~LteSlotCollector() override;
 
-  /// Hooks the traces of the eNB and of the UEs (UE index = position in `ues`). Call once, before
-  /// Simulator::Run, after the devices are installed.
-  void Install(ns3::Ptr<ns3::LteEnbNetDevice> enb,
+  /// Hooks the traces of the eNBs and of the UEs (UE index = position in `ues`). Call once, before
+  /// Simulator::Run, after the devices are installed. Every eNB that serves (or may serve) a UE in
+  /// `ues` must be given: a UE served by an eNB not given gets no uplink fields.
+  void Install(const std::vector<ns3::Ptr<ns3::LteEnbNetDevice>>& enbs,
                const std::vector<ns3::Ptr<ns3::LteUeNetDevice>>& ues);
+  /// One cell.
+  void Install(ns3::Ptr<ns3::LteEnbNetDevice> enb, const std::vector<ns3::Ptr<ns3::LteUeNetDevice>>& ues) {
+    Install(std::vector<ns3::Ptr<ns3::LteEnbNetDevice>>{enb}, ues);
+  }
   /// With SelfClock, schedules the first flush at the next slot boundary. No-op otherwise.
   void Start();
   // Flush(slotStart) (SlotCollectorBase) emits the records of [slotStart, slotStart + 1 ms): call it
@@ -120,7 +129,8 @@ class LteSlotCollector : public SlotCollectorBase {
   };
 
   void SelfClockTick();
-  void OnUlDataSinr(const ns3::SpectrumValue& sinr);
+  void InstallEnb(ns3::Ptr<ns3::LteEnbNetDevice> enb);
+  void OnUlDataSinr(std::uint16_t cellId, const ns3::SpectrumValue& sinr);
   void OnUlPhyReception(ns3::PhyReceptionStatParameters p);
   void OnUlGrant(std::size_t ue, ns3::PhyTransmissionStatParameters p);
   void OnUlRbs(std::size_t ue, uint16_t rnti, const std::vector<int>& rbs);

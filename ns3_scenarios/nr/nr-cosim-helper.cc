@@ -19,7 +19,9 @@ void NrCosimHelper::Install(Ptr<NrGnbNetDevice> gnb, const std::vector<Ptr<NrUeN
                             Ipv4Address edgeAddress, const std::vector<Ptr<Node>>& ueNodes,
                             const std::vector<Ipv4Address>& ueAddresses) {
   // One record per slot of the gNB's numerology (BWP 0): 1/2^mu ms.
-  InstallCommon("NrCosimHelper", gnb ? gnb->GetNode() : nullptr, ues.size(),
+  std::vector<CellSite> cells;
+  if (gnb) cells.push_back({gnb->GetCellId(), gnb->GetNode()});
+  InstallCommon("NrCosimHelper", cells, ues.size(),
                 gnb ? gnb->GetPhy(0)->GetSlotPeriod() : MilliSeconds(1), edge, edgeAddress, ueNodes, ueAddresses);
   if (Records()) m_collector->Install(gnb, ues);
 }

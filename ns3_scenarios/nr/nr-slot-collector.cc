@@ -89,6 +89,8 @@ void NrSlotCollector::DoDispose() {
 void NrSlotCollector::Install(Ptr<NrGnbNetDevice> gnb, const std::vector<Ptr<NrUeNetDevice>>& ues) {
   StartInstall(ues.size());
   m_nr.resize(ues.size());
+  // RNTIs are per cell: the one gNB's reports name its UEs by (its cell id, RNTI).
+  m_cellId = gnb->GetCellId();
   Ptr<NrGnbPhy> gnbPhy = gnb->GetPhy(0);
   m_slotNs = gnbPhy->GetSlotPeriod().GetNanoSeconds();
   m_slotsPerSubframe = 1 << gnbPhy->GetNumerology();
@@ -132,7 +134,7 @@ std::int64_t NrSlotCollector::SlotOfSfn(std::uint32_t frame, std::uint32_t subfr
 }
 
 void NrSlotCollector::OnUlGrant(::NrSchedulingCallbackInfo info) {
-  const std::int32_t ue = UeOfRnti(info.m_rnti);
+  const std::int32_t ue = UeOfRnti(m_cellId, info.m_rnti);
   if (ue < 0) {
     return;
   }
@@ -149,7 +151,7 @@ void NrSlotCollector::OnUlGrant(::NrSchedulingCallbackInfo info) {
 }
 
 void NrSlotCollector::OnUlRx(RxPacketTraceParams p) {
-  const std::int32_t ue = UeOfRnti(p.m_rnti);
+  const std::int32_t ue = UeOfRnti(m_cellId, p.m_rnti);
   if (ue < 0) {
     return;
   }
@@ -167,7 +169,7 @@ void NrSlotCollector::OnUlRx(RxPacketTraceParams p) {
 }
 
 void NrSlotCollector::OnSrsSinr(uint16_t, uint16_t rnti, double sinr) {
-  const std::int32_t ue = UeOfRnti(rnti);
+  const std::int32_t ue = UeOfRnti(m_cellId, rnti);
   if (ue < 0 || !(sinr > 0) || !std::isfinite(sinr)) {
     return;
   }

@@ -86,6 +86,7 @@ class NrSlotCollector : public SlotCollectorBase {
   std::uint8_t Cqi(float sinrDb) const;
 
   std::vector<NrUe> m_nr;  // sized once, in Install
+  std::uint16_t m_cellId = 0;  // the hooked gNB's cell id
   std::int64_t m_slotsPerSubframe = 1;
   std::vector<std::uint8_t> m_cqiTable;  // CQI at kCqiMinDb + k / 4 dB
   ns3::TypeId m_cqiErrorModel;           // attribute CqiErrorModel

@@ -25,6 +25,19 @@ def _fading_file(sc: Scenario) -> str:
                                  sc.radio.bandwidth_rbs, samples, sc.seed))
 
 
+def _cell_lines(r) -> list[str]:
+    """Several cells: cell_count and each cell's antenna and power (none for one cell, whose
+    enb_x/_y/_z and enb_tx_power_dbm say it all, so its config text stays as it was)."""
+    if not r.cells:
+        return []
+    lines = [f"cell_count {len(r.cells)}"]
+    for i, c in enumerate(r.cells):
+        x, y, z = c.antenna()
+        power = r.enb_tx_power_dbm if c.tx_power_dbm is None else c.tx_power_dbm
+        lines += [f"cell_{i}_x {x!r}", f"cell_{i}_y {y!r}", f"cell_{i}_z {z!r}", f"cell_{i}_tx_power_dbm {power!r}"]
+    return lines
+
+
 def to_program_config(sc: Scenario, transfers: Iterable[tuple] = ()) -> str:
     """The text the ``lte_cell`` program reads (format: ns3_scenarios/common/scenario-config.h).
 
@@ -59,6 +72,7 @@ def to_program_config(sc: Scenario, transfers: Iterable[tuple] = ()) -> str:
         f"enb_y {r.enb_position[1]!r}",
         f"enb_z {r.enb_position[2]!r}",
     ]
+    lines += _cell_lines(r)
     loss, cond = PROPAGATION_MODELS[ch.propagation]
     lines.append(f"pathloss_model {loss}")
     lines.append(f"channel_condition {cond or 'none'}")

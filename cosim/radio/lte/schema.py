@@ -12,7 +12,8 @@ Top-level keys::
     run: int >= 1                  ns-3 RngSeedManager run number (default 1)
     radio: {bandwidth_rbs, dl_earfcn | dl_frequency_mhz, enb_tx_power_dbm, ue_tx_power_dbm,
             enb_noise_figure_db, ue_noise_figure_db, scheduler, rlc_mode, rlc_max_tx_buffer_bytes,
-            enb_position, rlf_detection, rlc_am_retx_always_fits, harq}
+            enb_position | cells[{position, height_m, tx_power_dbm}], rlf_detection,
+            rlc_am_retx_always_fits, harq}
     channel: {propagation, shadowing, log_distance{exponent, reference_loss_db},
               okumura_hata{environment, city_size}, fading{model, speed_kmh, trace_length_s,
               window_s}}
@@ -24,15 +25,20 @@ Shared checks (types, bounds, strict YAML, overrides) are in ``cosim.config.chec
 ``cosim.radio.lte.bands``; the text the ns-3 program reads is written by ``cosim.radio.lte.program_config``.
 
 Timing note: UEs attach at t = 0 (ideal RRC); their data bearer is up after about 20-60 ms.
+With several cells (``radio.cells``) each UE first searches for the strongest cell (ns-3's initial
+cell selection on RSRP) and connects to it; records name the serving cell (``cell_id``, ns-3's cell
+ids 1, 2, ... in list order).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.config.checks import Bool, Choice, ConfigError, Int, Num, Section, Transfer, Vec, fmt_allowed
+from cosim.config.checks import (Bool, Choice, ConfigError, Fn, Int, ListOf, Num, Section, Transfer, Vec, fmt_allowed,
+                                 num, vec)
 from cosim.radio.cell import CELL_TOP, Edge, UeGroup, load_cell, resolved_cell
 from cosim.radio.lte import bands as lte_bands
 
@@ -74,6 +80,21 @@ FADING_MODELS = ("none", "epa", "eva", "etu")
 
 
 # ----------------------------------------------------------------------------- dataclasses
+MAX_CELLS = 16
+CELL_MIN_SEPARATION_M = 1.0  # closer base stations count as the same site
+
+
+@dataclass
+class Cell:
+    """One eNB of a several-cell scenario."""
+    position: tuple[float, float] | None = None  # [x, y], m; required
+    height_m: float = 25.0  # antenna height (the z of enb_position)
+    tx_power_dbm: float | None = None  # None: radio.enb_tx_power_dbm
+
+    def antenna(self) -> tuple[float, float, float]:
+        return (self.position[0], self.position[1], self.height_m)
+
+
 @dataclass
 class Radio:
     bandwidth_rbs: int = 25
@@ -86,7 +107,10 @@ class Radio:
     scheduler: str = "pf"
     rlc_mode: str = "UM"
     rlc_max_tx_buffer_bytes: int = 8 * 1024 * 1024
-    enb_position: tuple[float, float, float] = (0.0, 0.0, 25.0)
+    # One cell at enb_position (default (0, 0, 25)), or several at `cells`; enb_position then
+    # resolves to the first cell's antenna.
+    enb_position: tuple[float, float, float] | None = None
+    cells: list[Cell] = field(default_factory=list)
     rlf_detection: bool = False  # ns-3 radio link failure; with one cell an RLF UE never recovers
     # ns-3's LteRlcAm cannot re-segment an AMD PDU for retransmission (TS 36.322 5.2.1 is not
     # implemented): a PDU built for a big grant waits for an equally big grant, and when the channel
@@ -146,8 +170,41 @@ class Scenario:
 
 
 # ----------------------------------------------------------------------------- sections
+def _check_cell(path: str, c: Cell) -> None:
+    if c.position is None:
+        raise ConfigError(f"{path}.position: required ([x, y], m)")
+
+
+_cell = Section(Cell, {
+    "position": Fn(lambda path, v: vec(path, v, 2), "list of 2 numbers",
+                   "required; each -1000000 <= x <= 1000000", unit="m"),
+    "height_m": Num(0, 1000, lo_open=True, unit="m"),
+    "tx_power_dbm": Fn(lambda path, v: num(path, v, -30, 60), "number",
+                       "-30 <= x <= 60; left out: radio.enb_tx_power_dbm", unit="dBm"),
+}, check=_check_cell)
+
+
+def _check_cells(path: str, r: Radio) -> None:
+    """Several cells: not beside enb_position, no two at one site; enb_position becomes the first's."""
+    if not r.cells:
+        if r.enb_position is None:
+            r.enb_position = (0.0, 0.0, 25.0)
+        return
+    if r.enb_position is not None:
+        raise ConfigError(f"{path}.enb_position: give enb_position (one cell) or cells, not both")
+    for i, c in enumerate(r.cells):
+        for j in range(i):
+            o = r.cells[j]
+            if math.hypot(c.position[0] - o.position[0], c.position[1] - o.position[1]) < CELL_MIN_SEPARATION_M:
+                raise ConfigError(f"{path}.cells[{i}].position: {list(c.position)} overlaps {path}.cells[{j}] at "
+                                  f"{list(o.position)} (cells must be at least {CELL_MIN_SEPARATION_M:g} m apart)")
+    r.enb_position = r.cells[0].antenna()
+
+
 def _check_radio(path: str, r: Radio) -> None:
-    """Resolves the carrier: exactly one of dl_earfcn / dl_frequency_mhz, default EARFCN 100."""
+    """Resolves the carrier: exactly one of dl_earfcn / dl_frequency_mhz, default EARFCN 100; and
+    the cells (_check_cells)."""
+    _check_cells(path, r)
     if r.dl_earfcn is not None and r.dl_frequency_mhz is not None:
         raise ConfigError(f"{path}: give dl_earfcn or dl_frequency_mhz, not both")
     if r.dl_frequency_mhz is not None:
@@ -168,7 +225,10 @@ _radio = Section(Radio, {
     "scheduler": Choice(SCHEDULERS),
     "rlc_mode": Choice(("UM", "AM")),
     "rlc_max_tx_buffer_bytes": Int(10 * 1024, 2**31 - 1),
-    "enb_position": Vec(3, unit="m"),
+    "enb_position": Fn(lambda path, v: None if v is None else vec(path, v, 3), "list of 3 numbers",
+                       "each -1000000 <= x <= 1000000; left out: [0, 0, 25], or with cells the first cell's "
+                       "antenna", unit="m"),
+    "cells": ListOf(_cell, MAX_CELLS),
     "rlf_detection": Bool(),
     "rlc_am_retx_always_fits": Bool(),
     "harq": Bool(),
@@ -238,5 +298,7 @@ def resolved_dict(sc: Scenario) -> dict[str, Any]:
     """For saving: every setting after defaults (it loads back as the same scenario) and, under
     ``derived``, what the settings resolve to (UE positions, uplink EARFCN, frequency)."""
     # dl_earfcn holds dl_frequency_mhz once resolved, and a file gives only one of the two
+    # with cells, enb_position is the first cell's (resolved), and a file gives only one of the two
+    unsaved = ("dl_frequency_mhz", "enb_position") if sc.radio.cells else ("dl_frequency_mhz", "cells")
     return resolved_cell(sc, {"ul_earfcn": sc.radio.dl_earfcn + lte_bands.UL_OFFSET,
-                              "dl_frequency_mhz": dl_frequency_hz(sc.radio) / 1e6}, ("dl_frequency_mhz",))
+                              "dl_frequency_mhz": dl_frequency_hz(sc.radio) / 1e6}, unsaved)

@@ -11,6 +11,7 @@
 #include "layersplit/shm_sync.hpp"
 
 #include <algorithm>
+#include <vector>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -28,6 +29,8 @@ struct RingControl {
   alignas(64) std::atomic<std::uint64_t> head;  // next index the producer writes
   alignas(64) std::atomic<std::uint64_t> tail;  // next index the consumer reads
 };
+
+inline constexpr std::size_t kMaxGeometryCells = 64;  // cells a program may publish (SegmentHeader::cells)
 
 struct SegmentHeader {
   // ---- fixed prefix, identical in every layout version ----
@@ -50,7 +53,14 @@ struct SegmentHeader {
   // What the program built, written before it attaches: Python reads it once attached.
   std::uint32_t geometry_ues;             // UEs the program streams records for; 0 = not stated
   std::uint32_t reserved2;
-  double cell_position[3];                // the serving base station's antenna (eNB / gNB), m
+  double cell_position[3];                // the first cell's antenna (eNB / gNB), m: single-cell readers
+  std::uint32_t geometry_cells;           // entries of cells[] in use (0 = only cell_position is known)
+  std::uint32_t reserved3;
+  struct Cell {
+    std::uint16_t cell_id;                // ns-3's cell id, as slot records name the serving cell
+    std::uint16_t reserved[3];
+    double position[3];                   // the antenna, m
+  } cells[kMaxGeometryCells];
 
   alignas(64) std::atomic<std::uint64_t> grant_seq;  // bumped by Python for each grant
   std::atomic<std::int64_t> grant_horizon_ns;       // the sim may simulate slots starting before this
@@ -67,7 +77,12 @@ struct SegmentHeader {
 // The cell as the program built it (see SegmentHeader::geometry_ues).
 struct Geometry {
   std::uint32_t ues = 0;
-  double cell_x = 0, cell_y = 0, cell_z = 0;
+  double cell_x = 0, cell_y = 0, cell_z = 0;  // the first cell
+  struct Cell {
+    std::uint16_t id = 0;
+    double x = 0, y = 0, z = 0;
+  };
+  std::vector<Cell> cells;  // every cell, in the program's order (at most kMaxGeometryCells)
 };
 
 struct Capacities {

@@ -36,6 +36,15 @@ class SimEndpoint : public Segment {
       h->cell_position[0] = geometry->cell_x;
       h->cell_position[1] = geometry->cell_y;
       h->cell_position[2] = geometry->cell_z;
+      if (geometry->cells.size() > kMaxGeometryCells)
+        throw BridgeError("bridge: " + std::to_string(geometry->cells.size()) + " cells, at most " +
+                          std::to_string(kMaxGeometryCells) + " can be published");
+      h->geometry_cells = static_cast<std::uint32_t>(geometry->cells.size());
+      for (std::size_t i = 0; i < geometry->cells.size(); ++i) {
+        const Geometry::Cell& c = geometry->cells[i];
+        h->cells[i].cell_id = c.id;
+        h->cells[i].position[0] = c.x, h->cells[i].position[1] = c.y, h->cells[i].position[2] = c.z;
+      }
     }
     Beat();
     running_since_ = detail::MonotonicNs();

@@ -3,6 +3,7 @@ joined to the co-simulation by CosimHelper."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import subprocess
@@ -163,3 +164,29 @@ def test_a_lossy_link_shows_block_errors_at_the_rate_its_records_count(programs,
     assert ue_summary(run).loc[1, "harq_fail_rate"] == pytest.approx(fails / len(far))
     near = s[(s["ue"] == 0) & s["harq"].isin([1, 2])]
     assert (near["harq"] == 2).mean() < 0.05
+
+
+def test_a_script_with_two_cells_records_each_ue_at_its_own_cell(programs, tmp_path):
+    """The neighbour's UE, recorded too, is RNTI 1 in cell 2 as UE 0 is in cell 1: its records name
+    cell 2 and carry cell 2's estimate, and recording it leaves the serving cell's UEs' records as
+    they were (no probes: the neighbour's UE sends nothing the serving cell would hear)."""
+    runs = {}
+    for record in ("true", "false"):
+        cfg = {"name": f"n{record}", "duration_s": 1.0, "seed": 3,
+               "program": {"path": str(programs["script"]),
+                           "args": ["--interferer=true", f"--record-neighbour={record}"]}}
+        path = tmp_path / f"n{record}.yaml"
+        path.write_text(yaml.safe_dump(cfg))
+        runs[record] = run_scenario_file(path, out=tmp_path / f"n{record}", progress=False)
+    both, alone = read_slots(runs["true"]), read_slots(runs["false"])
+    assert set(both["ue"]) == {0, 1, 2}
+    served = both[both["cell_id"] != 0].groupby("ue")["cell_id"].unique()
+    assert [list(v) for v in served] == [[1], [1], [2]]
+    log = (runs["true"] / "ns3.log").read_text()
+    assert "UE 0 (IMSI 1) served by cell 1 as RNTI 1" in log and "UE 2 (IMSI 3) served by cell 2 as RNTI 1" in log
+    est = both[both["ul_est_age_ms"] < 250].groupby("ue")["ul_est_sinr_db"].mean()
+    assert len(est) == 3 and abs(est[2] - est[0]) > 1  # its own cell's estimate, not UE 0's
+    mine = both[both["ue"] < 2].drop(columns="seq").reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, alone.drop(columns="seq").reset_index(drop=True))
+    geometry = json.loads((runs["true"] / "geometry.json").read_text())
+    assert [c["cell_id"] for c in geometry["cells"]] == [1, 2] and geometry["cells"][1]["position"][0] == 500.0

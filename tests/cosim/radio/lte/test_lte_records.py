@@ -100,5 +100,7 @@ def test_unscheduled_slots_say_so(run_lte):
 def test_the_built_in_cell_reports_its_geometry(run_lte):
     run = run_lte(lte_scenario(duration_s=0.2, positions=((30, 0), (0, 40)), radio={"enb_position": [10, -20, 30]}))
     geometry = json.loads((run.path / "geometry.json").read_text())
-    assert geometry == {"ues": 2, "cell_position": [10.0, -20.0, 30.0]}
+    assert geometry == {"ues": 2, "cell_position": [10.0, -20.0, 30.0],
+                        "cells": [{"cell_id": 1, "position": [10.0, -20.0, 30.0]}]}
+    assert (run.slots.loc[run.slots["t_ns"] >= 100_000_000, "cell_id"] == 1).all()  # connected by 100 ms
     assert enb_position(run.path) == (10.0, -20.0, 30.0)

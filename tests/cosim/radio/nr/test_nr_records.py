@@ -46,5 +46,6 @@ def test_nr_harq_failures_are_decoding_results_of_data_blocks(run_nr):
 
 def test_nr_cell_reports_its_geometry(run_nr):
     run = run_nr(nr_scenario(duration_s=0.1, positions=((30, 0), (0, 40)), radio={"gnb_position": [10, -20, 30]}))
-    assert json.loads((run.path / "geometry.json").read_text()) == {"ues": 2, "cell_position": [10.0, -20.0, 30.0]}
+    assert json.loads((run.path / "geometry.json").read_text()) == {
+        "ues": 2, "cell_position": [10.0, -20.0, 30.0], "cells": [{"cell_id": 1, "position": [10.0, -20.0, 30.0]}]}
     assert enb_position(run.path) == (10.0, -20.0, 30.0)
