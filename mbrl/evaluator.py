@@ -340,18 +340,19 @@ class TableEvaluator:
     Each paid question is entered under the current ``purpose`` (:meth:`paying_for`; default
     ``training_step``). ``lookups`` counts every question. ``dec`` gives each state's window and
     lost set; without it every state is its own key (one evaluation per distinct (state, k)),
-    for tables without traces behind them. ``scoring``: the held-out data's guard
+    for tables without traces behind them. ``ledger``: pay into this one (several tables, one
+    payer) instead of a new one. ``scoring``: the held-out data's guard
     (mbrl.ledger.ScoringData of held-out trace run names): every paid question names its state's
     trace run as its source, and one from a held-out run is refused (mbrl.ledger.ScoringLeak).
     """
 
     measured = False  # seconds are estimates (count x the measured single-call cost)
 
-    def __init__(self, table: EvalTable, dec=None, learner: str = "learner", scoring=None):
+    def __init__(self, table: EvalTable, dec=None, learner: str = "learner", scoring=None, ledger=None):
         from .ledger import Ledger
 
         self.table, self.dec = table, dec
-        self.ledger = Ledger(learner, scoring)
+        self.ledger = ledger or Ledger(learner, scoring)  # ``ledger``: one shared with other tables
         self.purpose = "training_step"
         self.lookups = 0
 

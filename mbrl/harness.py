@@ -65,6 +65,13 @@ def sb3_model(method: str, env, *, seed: int, learning_rate: float, gamma: float
     return DQN("MlpPolicy", env, learning_starts=learning_starts, **kw)
 
 
+def learn(model, timesteps: int, eval_every: int, check) -> None:
+    """model.learn in chunks of eval_every steps, calling check(steps) after each (a checkpoint)."""
+    while model.num_timesteps < timesteps:
+        model.learn(min(eval_every, timesteps - model.num_timesteps), reset_num_timesteps=False)
+        check(model.num_timesteps)
+
+
 class Clock:
     """A learner's measured compute seconds: wall time since start, less the referee's checks
     (:meth:`referee`) and less its real evaluations' measured seconds (``ledger_s()``, counted in
@@ -81,6 +88,12 @@ class Clock:
         out = fn(*args)
         self.referee_s += time.perf_counter() - t0
         return out
+
+
+def ledger_clock(ledger) -> Clock:
+    """The clock of a learner paying through ``ledger`` (mbrl.ledger.Ledger): the measured seconds
+    of its evaluations are in the ledger, so taken out of its compute."""
+    return Clock(lambda: ledger.totals()["all"]["measured_s"])
 
 
 def shares(mean_reward: float, refs: dict) -> dict:

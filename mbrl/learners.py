@@ -34,7 +34,7 @@ from . import baselines as B
 from .config import TrainConfig
 from .env import MatrixScorer, SplitEnv, TableScorer
 from .evaluator import MeasuredLedger, TableEvaluator
-from .harness import Checkpoints, Clock, cost_point, sb3_model
+from .harness import Checkpoints, Clock, cost_point, learn, ledger_clock, sb3_model
 from .surrogate import answer_groups, fit_surrogate, predict_q, surrogate_metrics
 
 
@@ -109,13 +109,6 @@ def ppo(env, cfg: TrainConfig, seed: int, method: str = "ppo", learning_rate: fl
                      learning_starts=min(1000, max(1, cfg.model_free.timesteps // 10)))
 
 
-def learn(model, timesteps: int, eval_every: int, check) -> None:
-    """model.learn in chunks of eval_every steps, calling check(steps) after each."""
-    while model.num_timesteps < timesteps:
-        model.learn(min(eval_every, timesteps - model.num_timesteps), reset_num_timesteps=False)
-        check(model.num_timesteps)
-
-
 def offer(cps: Checkpoints, model, steps: int, own: float, held: dict, ledger: TableEvaluator, clock: Clock,
           **more) -> dict:
     """One checkpoint offered (deployed only, mbrl.harness.Checkpoints) with what the learner has
@@ -131,11 +124,6 @@ def deployed(cps: Checkpoints) -> dict:
     d = cps.deployed
     return {**{k: v for k, v in d.items() if k not in ("steps", "own_score", "run")},
             "deployed": {"seed": d.get("run", 0), "steps": d["steps"], "own_score": d["own_score"]}}
-
-
-def learner_clock(ledger: TableEvaluator) -> Clock:
-    """A learner's clock: its measured evaluation seconds are in its ledger, so taken out here."""
-    return Clock(lambda: ledger.ledger.totals()["all"]["measured_s"] if ledger.measured else 0.0)
 
 
 class _LedgerQ:
@@ -176,7 +164,7 @@ class MBRL:
     def run(self, ctx: Context) -> Result:
         ds, cfg, L = ctx.ds, ctx.cfg, ctx.L
         ledger = ctx.ledger(self.key)
-        clock = learner_clock(ledger)
+        clock = ledger_clock(ledger.ledger)
         with ledger.paying_for("surrogate_fit"):
             sur, log, fit_s = fit_surrogate(ds, cfg, ledger, ctx.progress)
         q_train = predict_q(sur, ds.train, L, cfg)
@@ -225,7 +213,7 @@ class ModelFree:
     def run(self, ctx: Context) -> Result:
         ds, cfg, L = ctx.ds, ctx.cfg, ctx.L
         ledger = ctx.ledger(self.key)
-        clock = learner_clock(ledger)
+        clock = ledger_clock(ledger.ledger)
         q = _LedgerQ(ledger, cfg.reward)
         env = SplitEnv(ds.train, q, L, **ctx.env_kw())
         env.reset(seed=cfg.seed)

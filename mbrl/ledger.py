@@ -120,6 +120,8 @@ class Ledger:
         self._answers: dict[Hashable, Any] = {}
         # A repeat costs nothing, so it is counted, not listed: a learner may repeat millions of times.
         self._repeats = dict.fromkeys(PURPOSES, 0)
+        # Running counts per purpose, kept as entries are paid: totals() is read at every checkpoint.
+        self._paid = {p: Tally() for p in PURPOSES}
         self._banks: dict[str, dict] = {}
 
     def ask(self, key: Hashable, purpose: str, compute: Callable[[], Any], *, charge: int = 1,
@@ -173,9 +175,7 @@ class Ledger:
     def totals(self) -> dict:
         """{"all", "own" (every purpose but setting_selection), "selection"}: each a :class:`Tally`
         as a dict; ``by_purpose``: one per purpose; ``banks``: :meth:`banks`."""
-        by = {p: Tally(repeats=self._repeats[p]) for p in PURPOSES}
-        for e in self.entries:
-            by[e.purpose].add(e)
+        by = {p: Tally(**{**asdict(self._paid[p]), "repeats": self._repeats[p]}) for p in PURPOSES}
         own = _sum(t for p, t in by.items() if p != SELECTION)
         return {"all": asdict(_sum(by.values())), "own": asdict(own), "selection": asdict(by[SELECTION]),
                 "by_purpose": {p: asdict(t) for p, t in by.items()}, "banks": self.banks()}
@@ -229,7 +229,9 @@ class Ledger:
 
     def _pay(self, e: Entry) -> None:
         # plain int and float: a bank's numpy values would not serialise in to_dict's JSON
-        self.entries.append(e._replace(charge=int(e.charge), seconds=float(e.seconds)))
+        e = e._replace(charge=int(e.charge), seconds=float(e.seconds))
+        self.entries.append(e)
+        self._paid[e.purpose].add(e)
 
 
 def _sum(tallies: Iterable[Tally]) -> Tally:

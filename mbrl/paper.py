@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import to_dict
-from .harness import Checkpoints, Clock, cost_point, sb3_model, shares
+from .harness import Checkpoints, cost_point, learn, ledger_clock, sb3_model, shares
 from .ledger import Ledger, ScoringData, assert_disjoint
 from .paper_bank import Bank, build_bank, fit_surrogate, load_setup, scoring_section, surrogate_error
 from .paper_config import PaperConfig
@@ -139,7 +139,7 @@ def run_learner(method: str, cfg: PaperConfig, world: World, seed: int | None = 
     (fit_mbrl) when the caller has fitted and paid for it already (selection runs of one seed)."""
     bank, referee = world.bank, world.referee
     ledger = Ledger(method, world.scoring)
-    clock = Clock(lambda: ledger.totals()["all"]["measured_s"])
+    clock = ledger_clock(ledger)
     seed = cfg.seed * 10 + _SEED_OFFSET[method] if seed is None else seed
     if method == "mbrl_ppo":
         sur = sur or fit_mbrl(cfg, world, ledger, "surrogate_fit" if purpose == "training_step" else purpose)
@@ -152,11 +152,12 @@ def run_learner(method: str, cfg: PaperConfig, world: World, seed: int | None = 
     own_episodes = heldout_episodes(cfg, len(bank.ks), own=True)
     model = learner_model(method, env, cfg, seed, learning_rate)
     cps = Checkpoints()
-    while model.num_timesteps < cfg.learners.timesteps:
-        model.learn(min(cfg.learners.eval_every, cfg.learners.timesteps - model.num_timesteps),
-                    reset_num_timesteps=False)
+
+    def check(steps: int) -> None:
         own = score(sb3_act(model), own_episodes, own_R(), cfg, bank.ks, bank.L)
-        cps.offer(model, model.num_timesteps, own, clock.referee(referee, sb3_act(model), cfg), cost_point(ledger, clock))
+        cps.offer(model, steps, own, clock.referee(referee, sb3_act(model), cfg), cost_point(ledger, clock))
+
+    learn(model, cfg.learners.timesteps, cfg.learners.eval_every, check)
     tail = env.rewards[-max(1, len(env.rewards) // 4):]
     last = cps.curve[-1]
     out = {"final": cps.deployed, "train_reward": float(np.mean(tail)), "env_steps": scorer.steps,

@@ -11,6 +11,7 @@ from pathlib import Path
 from cosim.config.checks import Int
 
 from .config import EPOCHS, SEED, SHARE, STEP_SIZE, STEPS, THREADS, UNITS, _build, add_bounds, with_overrides
+from .harness import STEP_SIZE_GRID
 from .reward import RewardConfig
 
 CHANNEL_PROCESSES = ("episode", "walk")
@@ -232,7 +233,7 @@ class LearnersSection:
     hidden: int = 64
     n_steps: int = 1024
     step_sizes: StepSizes = field(default_factory=StepSizes)
-    grid: tuple = (3e-4, 1e-3, 3e-3)
+    grid: tuple = STEP_SIZE_GRID
     own_episodes: int = 300
     norm_reward: bool = True
 

@@ -63,13 +63,11 @@ def selection_cost(folds: list[Dataset]) -> dict:
     folds' fits ask a subset of them (their fit states are other folds' validation states).
     ``paid`` real evaluations and ``estimated_s`` (the tables' measured single-call cost)."""
     from .evaluator import TableEvaluator
+    from .ledger import Ledger
 
-    led = None
+    led = Ledger("selection")  # one for the whole selection: a question two folds ask is paid once
     for fold in folds:
-        te = TableEvaluator(fold.test_table, fold.test, learner="selection")
-        if led is not None:
-            te.ledger = led  # one ledger for the whole selection: a question asked by two folds is paid once
-        led = te.ledger
+        te = TableEvaluator(fold.test_table, fold.test, ledger=led)
         with te.paying_for("setting_selection"):
             for s in np.flatnonzero(fold.test.loss_frac > 0):
                 for k in range(fold.n_layers + 1):

@@ -16,7 +16,7 @@ workers (:func:`stop_workers`) rather than wait for their running points to fini
 
 The handler ends an idle worker at once. In a busy worker it raises :class:`ParentGone` inside the
 task, so the task's ``with`` blocks stop its ns-3 program and remove its temporary folder, and then
-:func:`exit_if_orphaned` ends the process; a watchdog ends it after :data:`GRACE_S` whatever the
+:func:`exit_if_stopped` ends the process; a watchdog ends it after :data:`GRACE_S` whatever the
 task does. The resource_tracker needs nothing of its own: it ends (cleaning up the semaphores the
 pool left) once the driver and every worker have closed its pipe, that is, once they are gone.
 """
@@ -105,10 +105,10 @@ class busy:
 
     def __exit__(self, *exc):
         _state["busy"] = False
-        exit_if_orphaned()
+        exit_if_stopped()
 
 
-def exit_if_orphaned() -> None:
+def exit_if_stopped() -> None:
     """Ends this worker now if its parent is gone or it was told to stop (after a task cleaned up,
     or returned anyway): otherwise it would wait for tasks from a queue nobody writes to."""
     if _orphaned() or _state["stopping"]:
