@@ -111,6 +111,11 @@ PYBIND11_MODULE(_bridge, m) {
   m.attr("SLOT_DTYPE") = MakeDtype(kSlotFields, sizeof(SlotRecord));
   m.attr("EVENT_DTYPE") = MakeDtype(kEventFields, sizeof(EventRecord));
   m.attr("COMMAND_DTYPE") = MakeDtype(kCommandFields, sizeof(Command));
+  m.attr("EVENT_PACKET") = int(kEventPacket);
+  m.attr("EVENT_ECHO") = int(kEventEcho);
+  m.attr("EVENT_HANDOVER_START") = int(kEventHandoverStart);
+  m.attr("EVENT_HANDOVER_END") = int(kEventHandoverEnd);
+  m.attr("EVENT_HANDOVER_FAILURE") = int(kEventHandoverFailure);
   m.attr("SIM_STARTING") = int(kSimStarting);
   m.attr("SIM_ATTACHED") = int(kSimAttached);
   m.attr("SIM_FINISHED") = int(kSimFinished);

@@ -24,6 +24,15 @@ SLOT_DTYPE = _bridge.SLOT_DTYPE
 EVENT_DTYPE = _bridge.EVENT_DTYPE
 COMMAND_DTYPE = _bridge.COMMAND_DTYPE
 CMD_UPLINK, CMD_DOWNLINK = 1, 2  # Command.kind (records.hpp: CommandKind)
+# EventRecord.kind of a handover (records.hpp: EventKind) -> its name in handovers.parquet
+HANDOVER_START = _bridge.EVENT_HANDOVER_START
+HANDOVER_EVENTS = {HANDOVER_START: "start", _bridge.EVENT_HANDOVER_END: "end",
+                   _bridge.EVENT_HANDOVER_FAILURE: "failure"}
+
+
+def is_handover(events: np.ndarray) -> np.ndarray:
+    """Which of ``events`` are handover events rather than packets (a boolean mask)."""
+    return events["kind"] >= HANDOVER_START
 
 # Exit codes of ns3_scenarios/common/cosim-clock.h: RunWithBridge.
 _EXIT_LAYOUT = 3

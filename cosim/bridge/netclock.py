@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from cosim.bridge.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, EVENT_DTYPE, SLOT_DTYPE, Simulation
+from cosim.bridge.launcher import (CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, EVENT_DTYPE, HANDOVER_START, SLOT_DTYPE,
+                                   Simulation, is_handover)
 
 NS = 1_000_000_000
 SLOT_NS = 1_000_000
@@ -82,6 +83,8 @@ class NetworkClock:
         self.end_ns = int(round(duration_s * NS))
         self.history = [collections.deque(maxlen=history_slots) for _ in range(n_ues)]
         self.packet_history = [collections.deque(maxlen=history_packets) for _ in range(n_ues)]
+        # per UE, each handover's [start, end] in s (end None while it lasts), last ones only
+        self.handover_spans = [collections.deque(maxlen=64) for _ in range(n_ues)]
         self._on_records = on_records
         self._max_step_ns = max_step_ms * SLOT_NS
         self._event_grants = event_grants
@@ -113,6 +116,12 @@ class NetworkClock:
         """The UE's most recent uplink packet fates (EVENT_DTYPE, in the order ns-3 decided them)."""
         h = self.packet_history[ue]
         return np.array(h, dtype=EVENT_DTYPE) if h else np.empty(0, EVENT_DTYPE)
+
+    def handovers_during(self, ue: int, t0_s: float, t1_s: float) -> int:
+        """How many of the UE's handovers overlapped [t0_s, t1_s]: started by its end, and not
+        ended before its start (one still under way counts)."""
+        return sum(1 for start, end in self.handover_spans[ue]
+                   if start <= t1_s and (end is None or end >= t0_s))
 
     # ---- the loop ----
     def run(self) -> None:
@@ -196,7 +205,14 @@ class NetworkClock:
         if len(slots):
             for ue in np.unique(slots["ue"]):
                 self.history[int(ue)].append(slots[slots["ue"] == ue])
-        for ev in events:
+        handover = is_handover(events) if len(events) else np.zeros(0, bool)
+        for ev in events[handover]:
+            spans = self.handover_spans[int(ev["ue"])]
+            if ev["kind"] == HANDOVER_START:
+                spans.append([int(ev["t_send_ns"]) / NS, None])
+            elif spans and spans[-1][1] is None:
+                spans[-1][1] = int(ev["t_send_ns"]) / NS
+        for ev in events[~handover]:
             if ev["direction"] == 0:
                 self.packet_history[int(ev["ue"])].append(ev)
             t = self._in_flight.get(int(ev["tag"]))

@@ -1,4 +1,5 @@
-"""`layersplit trace summary RUN`: per-UE statistics of a run's slot and packet traces."""
+"""`layersplit trace summary RUN`: per-UE statistics of a run's slot and packet traces, and its
+handovers (cosim.outputs.handovers)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,16 @@ def _distance_to_serving_cell(last, cells: dict, enb: tuple) -> float:
 
 
 def print_summary(run_dir: str | Path) -> None:
+    from cosim.outputs.handovers import handover_table
+
     table = ue_summary(run_dir)
+    handovers = handover_table(run_dir)
     with pd.option_context("display.width", 200, "display.max_columns", None, "display.float_format", "{:.2f}".format):
         print(f"run {run_dir}: {int(table['slots'].sum())} slot records, {int(table['packets'].sum())} packets")
         print(table.to_string())
+        if len(handovers):
+            done = handovers[handovers["outcome"] == "ok"]
+            print(f"{len(handovers)} handovers ({len(done)} completed); uplink interruption ms: median "
+                  f"{done['interruption_ms'].median():.1f}, max {done['interruption_ms'].max():.1f} "
+                  "(NaN: no uplink data around it)")
+            print(handovers.to_string(index=False))

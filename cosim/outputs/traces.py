@@ -8,7 +8,9 @@ count, never a time, so the same run gives the same file), and the stream is rem
 Python process itself be killed, :func:`read_slots` / :func:`read_packets` read the stream instead.
 
 Columns are exactly the fields of the record formats (docs/records.md); ``packets.parquet`` adds
-``lost`` (bool) and ``delay_ms`` (receive minus send time, NaN if lost).
+``lost`` (bool) and ``delay_ms`` (receive minus send time, NaN if lost). Handover events, which
+arrive among the packet events, go to ``handovers.parquet`` with columns of their own
+(:func:`handover_table`).
 
 A split run's requests go the same way (:class:`KeyedJournal`, ``requests.parquet.arrows``): each
 request is appended as it finishes, and again when its deferred quality arrives; the later row of a
@@ -27,11 +29,12 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from cosim.bridge.launcher import EVENT_DTYPE, SLOT_DTYPE
+from cosim.bridge.launcher import EVENT_DTYPE, HANDOVER_EVENTS, HANDOVER_START, SLOT_DTYPE, is_handover
 from cosim.bridge.signals import deferred
 
 SLOTS_FILE = "slots.parquet"
 PACKETS_FILE = "packets.parquet"
+HANDOVERS_FILE = "handovers.parquet"
 REQUESTS_FILE = "requests.parquet"
 JOURNAL_SUFFIX = ".arrows"  # the Arrow IPC stream a trace is written to while the run lasts
 
@@ -46,6 +49,35 @@ def packet_table(events: np.ndarray) -> pa.Table:
     lost = events["t_recv_ns"] < 0
     delay = np.where(lost, np.nan, (events["t_recv_ns"] - events["t_send_ns"]) / 1e6)
     return table.append_column("lost", pa.array(lost)).append_column("delay_ms", pa.array(delay))
+
+
+def _measurement(packed: np.ndarray, byte: int, rsrp: bool) -> np.ndarray:
+    """One quantised measurement of a handover's triggering report (records.hpp): TS 36.133's
+    reporting ranges, RSRP dBm = range - 141 and RSRQ dB = (range - 40) / 2, the lower edge of the
+    range (as ns-3's EutranMeasurementMapping converts them); NaN where none was reported."""
+    r = ((packed.astype(np.int64) >> (8 * byte)) & 0xFF).astype(np.float64)
+    value = r - 141.0 if rsrp else (r - 40.0) / 2.0
+    return np.where((r == 255) | (packed == 0xFFFFFFFF), np.nan, value)
+
+
+def handover_table(events: np.ndarray) -> pa.Table:
+    """Handover events (EventRecord of kind EVENT_HANDOVER_*) as named columns: ``t_ns``, ``seq``,
+    ``ue``, ``imsi``, ``event`` (start | end | failure), ``source_cell``, ``target_cell``;
+    for a start, ``decided_ns`` (when the source cell decided it, -1 unknown) and the triggering
+    measurement report's ``report_source_rsrp_dbm``, ``report_target_rsrp_dbm``,
+    ``report_source_rsrq_db``, ``report_target_rsrq_db`` (L3-filtered, quantised; NaN if none)."""
+    start = events["kind"] == HANDOVER_START
+    packed = np.where(start, events["n_packets"], 0xFFFFFFFF).astype(np.uint32)
+    return pa.table({
+        "t_ns": events["t_send_ns"], "seq": events["seq"], "ue": events["ue"], "imsi": events["tag"],
+        "event": pa.array([HANDOVER_EVENTS[int(k)] for k in events["kind"]], pa.string()),
+        "source_cell": events["packet"].astype(np.uint16), "target_cell": events["bytes"].astype(np.uint16),
+        "decided_ns": np.where(start, events["t_recv_ns"], -1),
+        "report_source_rsrp_dbm": _measurement(packed, 0, True),
+        "report_target_rsrp_dbm": _measurement(packed, 1, True),
+        "report_source_rsrq_db": _measurement(packed, 2, False),
+        "report_target_rsrq_db": _measurement(packed, 3, False),
+    })
 
 
 class _Stream:
@@ -155,8 +187,16 @@ def _read_journal(path: Path, schema: pa.Schema | None = None) -> pa.Table:
     return pa.Table.from_batches(batches, schema=schema)
 
 
+def split_events(events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(packet events, handover events) of one batch, each in its order."""
+    if not len(events):
+        return events, events
+    mask = is_handover(events)
+    return events[~mask], events[mask]
+
+
 class TraceWriter:
-    """Writes ``slots.parquet`` and ``packets.parquet`` into a run folder as records arrive, and
+    """Writes ``slots.parquet``, ``packets.parquet`` and ``handovers.parquet`` into a run folder as records arrive, and
     tallies them (``tally``: cosim.run.selfcheck.RunTally) for the run's check of its own data."""
 
     def __init__(self, run_dir: str | Path, rows_per_group: int = 65_536):
@@ -166,6 +206,7 @@ class TraceWriter:
         self.tally = RunTally()
         self.slots = _Stream(run_dir / SLOTS_FILE, SLOT_DTYPE, to_table, rows_per_group)
         self.packets = _Stream(run_dir / PACKETS_FILE, EVENT_DTYPE, packet_table, rows_per_group)
+        self.handovers = _Stream(run_dir / HANDOVERS_FILE, EVENT_DTYPE, handover_table, rows_per_group)
         self._sims: list = []
 
     def follow(self, sim) -> None:
@@ -174,27 +215,34 @@ class TraceWriter:
         self._sims.append(sim)
 
     def write(self, slots: np.ndarray, events: np.ndarray) -> None:
-        with deferred():  # both halves of a batch, or neither, whatever signal comes
+        packets, handovers = split_events(events)
+        with deferred():  # the whole batch, or none of it, whatever signal comes
             self.slots.write(slots)
-            self.packets.write(events)
-        self._count(slots, events)
+            self.packets.write(packets)
+            self.handovers.write(handovers)
+        self._count(slots, packets)
 
-    def _count(self, slots: np.ndarray, events: np.ndarray) -> None:
+    def _count(self, slots: np.ndarray, packets: np.ndarray) -> None:
         self.tally.add_slots(slots)
-        self.tally.add_events(events)
+        self.tally.add_events(packets)
 
     def close(self) -> None:
         try:
             for sim in self._sims:
                 slots, events = sim.leftover()
+                packets, handovers = split_events(events)
                 with deferred():
-                    slots, events = self.slots.write_new(slots), self.packets.write_new(events)
-                self._count(slots, events)
+                    slots, packets = self.slots.write_new(slots), self.packets.write_new(packets)
+                    self.handovers.write_new(handovers)
+                self._count(slots, packets)
         finally:
             try:
                 self.slots.close()
             finally:
-                self.packets.close()
+                try:
+                    self.packets.close()
+                finally:
+                    self.handovers.close()
 
     def __enter__(self) -> "TraceWriter":
         return self
@@ -298,6 +346,14 @@ def read_slots(run_dir: str | Path):
 def read_packets(run_dir: str | Path):
     """The packet trace of a run as a pandas DataFrame (see read_trace)."""
     return read_trace(run_dir, PACKETS_FILE)
+
+
+def read_handovers(run_dir: str | Path):
+    """The handover events of a run as a pandas DataFrame (see read_trace and handover_table);
+    empty with those columns for runs made before handovers were recorded."""
+    if not has_trace(run_dir, HANDOVERS_FILE):
+        return handover_table(np.empty(0, EVENT_DTYPE)).to_pandas()
+    return read_trace(run_dir, HANDOVERS_FILE)
 
 
 def has_trace(run_dir: str | Path, name: str) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from cosim.bridge.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE
+from cosim.bridge.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, is_handover
 from cosim.run.estimate import check, estimate
 from cosim.run.probes import Probe, parse_probes
 from cosim.run.rundir import RunRecord, new_run_dir
@@ -71,7 +71,7 @@ def run_cell(sc: Scenario | ProgramScenario, run_dir: Path, probes: Any = None, 
     from tqdm import tqdm
 
     duration_ms = int(round(sc.duration_s * 1000))
-    counts = {"slot_records": 0, "packet_events": 0}
+    counts = {"slot_records": 0, "packet_events": 0, "handover_events": 0}
     tag = [1]
     with TraceWriter(run_dir) as traces, start_simulation(sc, run_dir) as sim, \
             tqdm(total=duration_ms, unit="sim-ms", disable=not progress, desc=sc.name) as bar:
@@ -86,7 +86,9 @@ def run_cell(sc: Scenario | ProgramScenario, run_dir: Path, probes: Any = None, 
                 sim.grant(times[i + 1] * MS, probe_commands(probes, sim.now_ns // MS, tag))
             traces.write(slots, events)
             counts["slot_records"] += len(slots)
-            counts["packet_events"] += len(events)
+            handovers = int(is_handover(events).sum()) if len(events) else 0
+            counts["packet_events"] += len(events) - handovers
+            counts["handover_events"] += handovers
             bar.update(min(t, duration_ms) - bar.n)
             if sim.finished:
                 break

@@ -76,6 +76,7 @@ class RequestRecord:
     token_match: float      # fraction of the generated tokens (the prefill's reply and the new ones)
                             # equal to the unsplit model's greedy ones; NaN without decoding
     reply_lost: bool        # a reply token id was lost or late
+    handovers: int          # the UE's handovers that overlapped the request (arrival to reply)
     quality_pending: bool = False  # quality (erased_fraction .. scored_tokens) not computed yet: a deferred
                                    # batch the run did not reach (killed); those fields hold NaN / 0
 
@@ -161,7 +162,7 @@ class SplitSession:
             rid, ue, w, tokens, k, t0, up_bytes, up_packets, up_lost, **parts, latency_s=env.now - t0,
             erased_fraction=q.erased_fraction, nll=q.nll, nll_clean=q.nll_clean, ppl=q.ppl, ppl_clean=q.ppl_clean,
             scored_tokens=q.n_scored, new_tokens=n_new, token_match=match, reply_lost=reply_lost,
-            quality_pending=deferred is not None))
+            handovers=self.clock.handovers_during(ue, t0, env.now), quality_pending=deferred is not None))
         self._write([self.records[-1]])
         if deferred is not None:
             self._unresolved.append((self.records[-1], deferred))

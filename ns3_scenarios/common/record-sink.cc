@@ -123,7 +123,11 @@ void CsvRecordSink::Flush() {
 void CsvRecordSink::PushSlot(const SlotRecord& r) { WriteRow(m_slots, m_line, m_stdout ? "S," : "", r, kSlotFields); }
 
 void CsvRecordSink::PushEvent(const EventRecord& e) {
-  WriteRow(m_events, m_line, m_stdout ? "E," : "", e, kEventFields);
+  // Numbered here, as the bridge numbers them: events come from several producers (transfers,
+  // the collector's handovers).
+  EventRecord numbered = e;
+  numbered.seq = m_eventSeq++;
+  WriteRow(m_events, m_line, m_stdout ? "E," : "", numbered, kEventFields);
 }
 
 }  // namespace layersplit

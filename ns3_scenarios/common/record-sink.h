@@ -43,6 +43,7 @@ class CsvRecordSink : public RecordSink {
   std::FILE* m_events = nullptr;
   bool m_stdout = false;
   std::string m_line;  // the row being written, reused
+  std::uint64_t m_eventSeq = 0;
 };
 
 /// Streams records to Python through the shared-memory bridge.

@@ -103,16 +103,16 @@ ScenarioConfig ParseScenarioConfig(const std::string& path) {
         kv.Set(tok.substr(0, eq), tok.substr(eq + 1));
       }
       cfg.ues.push_back(std::move(kv));
-    } else if (key == "pathloss_attr") {
+    } else if (key == "pathloss_attr" || key == "handover_attr") {
       std::string name;
       ss >> name;
       std::string value;
       std::getline(ss, value);
       value = Trim(value);
       if (name.empty() || value.empty()) {
-        fail("pathloss_attr needs a name and a value");
+        fail(key + " needs a name and a value");
       }
-      cfg.pathlossAttrs.emplace_back(name, value);
+      (key == "pathloss_attr" ? cfg.pathlossAttrs : cfg.handoverAttrs).emplace_back(name, value);
     } else if (key == "transfer") {
       TransferLine t;
       std::string dir;

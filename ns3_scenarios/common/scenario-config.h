@@ -4,6 +4,7 @@
 // Plain text, one item per line, '#' starts a comment line:
 //   <key> <value...>                 top-level value (the rest of the line, trimmed)
 //   pathloss_attr <Name> <value>     attribute of the path-loss model (repeatable)
+//   handover_attr <Name> <value>     attribute of the handover algorithm (repeatable)
 //   ue <index> k=v k=v ...           one UE, fully resolved by Python (position, mobility, traffic)
 //   transfer <t_s> <ul|dl> <ue> <bytes> <tag> <payload_bytes>   scheduled test transfer (optional)
 // Python resolves every default; the C++ side only parses and fails on a missing key.
@@ -43,6 +44,7 @@ struct TransferLine {
 struct ScenarioConfig {
   KeyValues top;
   std::vector<std::pair<std::string, std::string>> pathlossAttrs;  // name, value (in order)
+  std::vector<std::pair<std::string, std::string>> handoverAttrs;  // name, value (in order)
   std::vector<KeyValues> ues;                                      // index order 0..N-1
   std::vector<TransferLine> transfers;
 };

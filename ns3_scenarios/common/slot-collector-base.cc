@@ -45,11 +45,20 @@ void SlotCollectorBase::InstallUe(std::size_t ue, Ptr<Node> node, Ptr<Object> rr
       "ConnectionEstablished",
       Callback<void, uint64_t, uint16_t, uint16_t>(
           [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti) { OnServingCell(ue, imsi, cell, rnti); }));
-  // A handover gives the UE a new cell and a new RNTI there (LteUeRrc and NrUeRrc both have it).
+  // A handover gives the UE a new cell and a new RNTI there (LteUeRrc and NrUeRrc both have these).
+  rrc->TraceConnectWithoutContext(
+      "HandoverStart", Callback<void, uint64_t, uint16_t, uint16_t, uint16_t>(
+                           [this, ue](uint64_t imsi, uint16_t cell, uint16_t, uint16_t target) {
+                             OnHandoverStart(ue, imsi, cell, target);
+                           }));
   rrc->TraceConnectWithoutContext(
       "HandoverEndOk",
       Callback<void, uint64_t, uint16_t, uint16_t>(
-          [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti) { OnServingCell(ue, imsi, cell, rnti); }));
+          [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti) { OnHandoverEnd(ue, imsi, cell, rnti, true); }));
+  rrc->TraceConnectWithoutContext(
+      "HandoverEndError",
+      Callback<void, uint64_t, uint16_t, uint16_t>(
+          [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti) { OnHandoverEnd(ue, imsi, cell, rnti, false); }));
   rrc->TraceConnectWithoutContext("DrbCreated", Callback<void, uint64_t, uint16_t, uint16_t, uint8_t>(
                                                     [this, ue](uint64_t imsi, uint16_t cell, uint16_t rnti,
                                                                uint8_t lcid) { OnDrbCreated(ue, imsi, cell, rnti, lcid); }));
@@ -65,6 +74,9 @@ void SlotCollectorBase::OnServingCell(std::size_t ue, uint64_t imsi, uint16_t ce
       m_cellRntiToUe.erase(it);
     }
   }
+  if (s.cellId != 0 && s.cellId != cellId) {
+    ForgetUplink(ue);
+  }
   s.cellId = cellId;
   s.rnti = rnti;
   s.imsi = imsi;
@@ -73,6 +85,48 @@ void SlotCollectorBase::OnServingCell(std::size_t ue, uint64_t imsi, uint16_t ce
   if (changed) {
     m_servingCellTrace(static_cast<std::uint16_t>(ue), imsi, cellId, rnti);
   }
+}
+
+void SlotCollectorBase::OnHandoverStart(std::size_t ue, uint64_t, uint16_t sourceCell, uint16_t targetCell) {
+  UeState& s = m_ues[ue];
+  PushHandover(ue, kEventHandoverStart, sourceCell, targetCell, s.trigger.decidedNs, s.trigger.measurements);
+  s.trigger = UeState::Trigger{};
+  s.handoverSource = sourceCell;
+}
+
+void SlotCollectorBase::OnHandoverEnd(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, bool ok) {
+  // LteUeRrc reports the end with the cell it is now in (after a failure, the target it could not
+  // join).
+  UeState& s = m_ues[ue];
+  PushHandover(ue, ok ? kEventHandoverEnd : kEventHandoverFailure, s.handoverSource, cellId, -1, 0);
+  s.handoverSource = 0;
+  if (ok) {
+    OnServingCell(ue, imsi, cellId, rnti);
+  }
+}
+
+void SlotCollectorBase::PushHandover(std::size_t ue, std::uint8_t kind, std::uint16_t source, std::uint16_t target,
+                                     std::int64_t decidedNs, std::uint32_t measurements) {
+  if (m_sink == nullptr) {
+    return;
+  }
+  EventRecord e{};
+  e.t_send_ns = Simulator::Now().GetNanoSeconds();
+  e.t_recv_ns = decidedNs;
+  e.tag = m_ues[ue].imsi;
+  e.packet = source;
+  e.bytes = target;
+  e.n_packets = measurements;
+  e.ue = static_cast<std::uint16_t>(ue);
+  e.direction = kUplink;
+  e.kind = kind;
+  m_sink->PushEvent(e);
+}
+
+void SlotCollectorBase::ForgetUplink(std::size_t ue) {
+  UeState& s = m_ues[ue];
+  s.ulSinrDb = s.ulEstSinrDb = kNaN;
+  s.ulSinrNs = s.ulEstNs = -1;
 }
 
 void SlotCollectorBase::OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t) {

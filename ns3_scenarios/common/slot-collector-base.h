@@ -22,7 +22,15 @@
 //                    radio stored beside them (NaN before the first).
 //   x, y, z, speed   the UE's MobilityModel, read when the record is built (at the slot's end).
 //   cell_id          the UE's serving cell (ns-3 cell id) from its RRC's traces below; 0 before the
-//                    UE first connected.
+//                    UE first connected. At a handover it becomes the target cell when the UE gets
+//                    the command (its RRC then re-creates its bearers for the target, "DrbCreated"),
+//                    before its access there completes.
+// At a change of serving cell the uplink measurements (ul_sinr_db, ul_est_sinr_db and their ages)
+// restart from NaN: they were the old cell's receiver's, and the new cell has not measured yet.
+//
+// Handover events (records.hpp, kEventHandover*) go to the sink beside the packet events, from the
+// UE RRC's "HandoverStart", "HandoverEndOk" and "HandoverEndError" traces; the radio adds to a
+// start what the source cell decided it on (UeState::trigger).
 // The radio fills the rest in FillRadio: cqi and the uplink TB fields (ul_mcs, ul_tbs_bytes, ul_rbs,
 // ul_symbols, harq, harq_retx).
 //
@@ -104,6 +112,13 @@ class SlotCollectorBase : public ns3::Object {
     std::uint16_t cellId = 0;  // serving cell, 0 until connected
     std::uint16_t rnti = 0;    // in that cell
     std::uint64_t imsi = 0;    // 0 until connected
+    /// What the source cell decided the handover under way on (the radio fills it; see
+    /// EventRecord in records.hpp for the packing), taken by the next handover start event.
+    struct Trigger {
+      std::int64_t decidedNs = -1;
+      std::uint32_t measurements = 0xFFFFFFFFu;
+    } trigger;
+    std::uint16_t handoverSource = 0;  // the cell the handover under way left
     struct Probe {
       ns3::Ptr<ns3::Object> rlc;  // the RLC it sits above
       std::shared_ptr<BufferProbe> probe;  // shared: ns3::Ptr's moves are not noexcept, so the vector copies
@@ -137,6 +152,9 @@ class SlotCollectorBase : public ns3::Object {
   virtual std::unique_ptr<BufferProbe> InterposeBufferProbe(std::size_t ue, ns3::Ptr<ns3::Object> rlc) = 0;
   /// Age in ms at `endNs` of a value measured at `atNs` (NaN if never measured), in double precision.
   virtual float AgeMs(std::int64_t endNs, std::int64_t atNs) const;
+  /// UE `ue` changed serving cell: drops its uplink measurements (the old cell's). A radio that
+  /// keeps more of them extends it.
+  virtual void ForgetUplink(std::size_t ue);
 
   std::vector<UeState> m_ues;  // sized once, in StartInstall
   std::int64_t m_slotNs = 1000000;
@@ -148,6 +166,10 @@ class SlotCollectorBase : public ns3::Object {
   /// UE `ue` is now served by `cellId` as `rnti`: its old (cell, RNTI) key no longer names it.
   void OnServingCell(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti);
   void OnDrbCreated(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, uint8_t lcid);
+  void OnHandoverStart(std::size_t ue, uint64_t imsi, uint16_t sourceCell, uint16_t targetCell);
+  void OnHandoverEnd(std::size_t ue, uint64_t imsi, uint16_t cellId, uint16_t rnti, bool ok);
+  void PushHandover(std::size_t ue, std::uint8_t kind, std::uint16_t source, std::uint16_t target,
+                    std::int64_t decidedNs, std::uint32_t measurements);
   void InstallBufferProbes(std::size_t ue);
 
   RecordSink* m_sink = nullptr;

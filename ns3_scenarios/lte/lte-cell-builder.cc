@@ -123,6 +123,23 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
     throw std::runtime_error("config: fading must be none or trace");
   }
 
+  // Handover (several cells): the algorithm and its attributes under their ns-3 names; the RRC
+  // (ideal: messages as direct calls; real: encoded and sent over the air on SRBs).
+  if (t.Has("handover_algorithm")) {
+    const TypeId algorithm = LookupTypeOrThrow(t.Str("handover_algorithm"), "handover_algorithm");
+    cell.lte->SetHandoverAlgorithmType(algorithm.GetName());
+    for (const auto& [name, value] : cfg.handoverAttrs) {
+      TypeId::AttributeInformation info;
+      if (!algorithm.LookupAttributeByName(name, &info)) {  // ns-3 would abort
+        throw std::runtime_error("config: handover_attr: " + algorithm.GetName() + " has no attribute '" + name + "'");
+      }
+      cell.lte->SetHandoverAlgorithmAttribute(name, StringValue(value));
+    }
+  }
+  if (t.Has("rrc")) {
+    cell.lte->SetAttribute("UseIdealRrc", BooleanValue(t.Str("rrc") == "ideal"));
+  }
+
   const EdgeHost edge = InstallEdgeHost(t, cell.epc->GetPgwNode());
   cell.edgeNode = edge.node;
   cell.edgeAddress = edge.address;

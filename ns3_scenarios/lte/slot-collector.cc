@@ -4,6 +4,10 @@
 #include <ns3/log.h>
 #include <ns3/lte-chunk-processor.h>
 #include <ns3/lte-enb-phy.h>
+#include <ns3/lte-enb-rrc.h>
+#include <ns3/lte-handover-algorithm.h>
+#include <ns3/lte-handover-management-sap.h>
+#include <ns3/pointer.h>
 #include <ns3/lte-mac-sap.h>
 #include <ns3/lte-radio-bearer-info.h>
 #include <ns3/lte-rlc.h>
@@ -50,6 +54,35 @@ class LteBufferProbe : public SlotCollectorBase::BufferProbe, public LteMacSapPr
   LteMacSapProvider* m_real;
 };
 }  // namespace
+
+/// A pass-through handover management SAP between an eNB's RRC and its handover algorithm: it
+/// keeps the measurement report the algorithm is handling, and tells the collector of each handover
+/// the algorithm triggers (synchronously, while handling the report that made it decide).
+class LteSlotCollector::HandoverProbe : public LteHandoverManagementSapProvider, public LteHandoverManagementSapUser {
+ public:
+  HandoverProbe(LteSlotCollector* owner, std::uint16_t cellId, LteHandoverManagementSapProvider* algorithm,
+                LteHandoverManagementSapUser* rrc)
+      : m_owner(owner), m_cellId(cellId), m_algorithm(algorithm), m_rrc(rrc) {}
+  void ReportUeMeas(uint16_t rnti, LteRrcSap::MeasResults measResults) override {
+    m_report = measResults;
+    m_algorithm->ReportUeMeas(rnti, measResults);
+    m_report = LteRrcSap::MeasResults{};
+  }
+  std::vector<uint8_t> AddUeMeasReportConfigForHandover(LteRrcSap::ReportConfigEutra config) override {
+    return m_rrc->AddUeMeasReportConfigForHandover(config);
+  }
+  void TriggerHandover(uint16_t rnti, uint16_t targetCellId) override {
+    m_owner->OnHandoverDecision(m_cellId, rnti, targetCellId, m_report);
+    m_rrc->TriggerHandover(rnti, targetCellId);
+  }
+
+ private:
+  LteSlotCollector* m_owner;
+  std::uint16_t m_cellId;
+  LteHandoverManagementSapProvider* m_algorithm;
+  LteHandoverManagementSapUser* m_rrc;
+  LteRrcSap::MeasResults m_report{};  // while the algorithm handles it; empty (no neighbours) otherwise
+};
 
 /// Ctrl-SINR chunk processor of one UE's downlink LteSpectrumPhy: the linear mean over RBs of the
 /// SINR, time-weighted over the chunks of one control-region reception, stored at End. Replaces
@@ -155,6 +188,46 @@ void LteSlotCollector::InstallEnb(Ptr<LteEnbNetDevice> enb) {
   // Every SRS the eNB receives, not every n-th: the fresh uplink estimate of each record.
   enb->GetPhy()->SetAttribute("UeSinrSamplePeriod", UintegerValue(1));
   enb->GetPhy()->TraceConnectWithoutContext("ReportUeSinr", MakeCallback(&LteSlotCollector::OnSrsSinr, this));
+  InstallHandoverProbe(enb);
+}
+
+void LteSlotCollector::InstallHandoverProbe(Ptr<LteEnbNetDevice> enb) {
+  PointerValue algorithm;
+  enb->GetAttribute("LteHandoverAlgorithm", algorithm);
+  Ptr<LteHandoverAlgorithm> a = algorithm.Get<LteHandoverAlgorithm>();
+  if (!a) {
+    return;
+  }
+  Ptr<LteEnbRrc> rrc = enb->GetRrc();
+  auto probe = std::make_unique<HandoverProbe>(this, enb->GetCellId(), a->GetLteHandoverManagementSapProvider(),
+                                               rrc->GetLteHandoverManagementSapUser());
+  rrc->SetLteHandoverManagementSapProvider(probe.get());
+  a->SetLteHandoverManagementSapUser(probe.get());
+  m_handoverProbes.push_back(std::move(probe));
+}
+
+void LteSlotCollector::OnHandoverDecision(uint16_t cellId, uint16_t rnti, uint16_t targetCell,
+                                          const LteRrcSap::MeasResults& report) {
+  const std::int32_t ue = UeOfRnti(cellId, rnti);
+  if (ue < 0) {
+    return;
+  }
+  // One byte each: source RSRP, target RSRP, source RSRQ, target RSRQ (records.hpp); 255 = none.
+  std::uint32_t rsrp = 255, rsrq = 255;
+  for (const auto& n : report.measResultListEutra) {
+    if (n.physCellId == targetCell) {
+      rsrp = n.haveRsrpResult ? n.rsrpResult : 255;
+      rsrq = n.haveRsrqResult ? n.rsrqResult : 255;
+    }
+  }
+  const auto& pcell = report.measResultPCell;
+  m_ues[ue].trigger = {Simulator::Now().GetNanoSeconds(),
+                       std::uint32_t(pcell.rsrpResult) | rsrp << 8 | std::uint32_t(pcell.rsrqResult) << 16 | rsrq << 24};
+}
+
+void LteSlotCollector::ForgetUplink(std::size_t ue) {
+  SlotCollectorBase::ForgetUplink(ue);
+  m_lte[ue].ulEstSinr = m_lte[ue].flushedUlEstSinr = 0;  // the next SRS sets ul_est_sinr_db again
 }
 
 void LteSlotCollector::Start() {

@@ -46,6 +46,10 @@
 //   ul_symbols   14 whenever there is a grant: an LTE PUSCH allocation spans the whole subframe.
 //   rsrp_dbm     LteUePhy "ReportCurrentCellRsrpSinr": RSRP per RB in W, converted to dBm (its SINR
 //                argument is not used, see dl_sinr_db).
+//   Handover start events (SlotCollectorBase) carry what the source eNB decided on: a pass-through
+//                handover management SAP (HandoverProbe) between each eNB's RRC and its handover
+//                algorithm sees every measurement report the algorithm is given and every handover
+//                it triggers; the report behind a decision is the one being handled when it came.
 //   Cost: dB conversions and the CQI are done at Flush and only when the value changed.
 //   ul_buffer_bytes, x, y, z, speed, and the record's t_ns, seq, ue: SlotCollectorBase
 //                (common/slot-collector-base.h), through LteMacSapProvider pass-throughs between
@@ -61,6 +65,7 @@
 #include <ns3/lte-enb-net-device.h>
 #include <ns3/lte-ue-net-device.h>
 #include <ns3/nstime.h>
+#include <ns3/lte-rrc-sap.h>
 #include <ns3/packet-burst.h>
 #include <ns3/spectrum-value.h>
 
@@ -127,9 +132,11 @@ class LteSlotCollector : public SlotCollectorBase {
     double flushedRsrpW = 0;
     std::uint8_t cqi = kNoValue;
   };
+  class HandoverProbe;
 
   void SelfClockTick();
   void InstallEnb(ns3::Ptr<ns3::LteEnbNetDevice> enb);
+  void InstallHandoverProbe(ns3::Ptr<ns3::LteEnbNetDevice> enb);
   void OnUlDataSinr(std::uint16_t cellId, const ns3::SpectrumValue& sinr);
   void OnUlPhyReception(ns3::PhyReceptionStatParameters p);
   void OnUlGrant(std::size_t ue, ns3::PhyTransmissionStatParameters p);
@@ -137,10 +144,14 @@ class LteSlotCollector : public SlotCollectorBase {
   void OnUlTxStart(std::size_t ue, ns3::Ptr<const ns3::PacketBurst> pb);
   void OnSrsSinr(uint16_t cellId, uint16_t rnti, double sinr, uint8_t cc);
   void OnRsrp(std::size_t ue, uint16_t cellId, uint16_t rnti, double rsrpW, double sinr, uint8_t cc);
+  void OnHandoverDecision(uint16_t cellId, uint16_t rnti, uint16_t targetCell,
+                          const ns3::LteRrcSap::MeasResults& report);
+  void ForgetUplink(std::size_t ue) override;
   static std::uint8_t WidebandCqi(double sinrLinear);
 
   bool m_selfClock = true;
   std::vector<LteUe> m_lte;  // sized once, in Install
+  std::vector<std::unique_ptr<HandoverProbe>> m_handoverProbes;  // the eNB RRCs point at them
   bool m_started = false;
 };
 

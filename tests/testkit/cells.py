@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 from cosim.run.cell_run import run_scenario_file
-from cosim.outputs.traces import read_packets, read_slots
+from cosim.outputs.traces import read_handovers, read_packets, read_slots
 
 NO_VALUE = 255  # records.hpp kNoValue (CQI, MCS)
 HARQ_NONE, HARQ_OK, HARQ_FAIL, HARQ_EMPTY = 0, 1, 2, 3  # records.hpp HarqOutcome
@@ -72,12 +72,13 @@ def nr_scenario(duration_s: float = 0.3, positions=((50, 0),), mobility: dict | 
 
 
 class Run:
-    """A finished run's output folder with its slot and packet traces and config read back."""
+    """A finished run's output folder with its slot, packet and handover traces and config read back."""
 
     def __init__(self, path: Path):
         self.path = path
         self.slots: pd.DataFrame = read_slots(path)
         self.packets: pd.DataFrame = read_packets(path)
+        self.handovers: pd.DataFrame = read_handovers(path)
         self.config = yaml.safe_load((path / "config.yaml").read_text())
 
 

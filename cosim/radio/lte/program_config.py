@@ -8,7 +8,7 @@ from typing import Iterable
 
 from cosim.radio.cell import tail_lines
 from cosim.radio.lte.bands import UL_OFFSET
-from cosim.radio.lte.schema import PROPAGATION_MODELS, SCHEDULERS, Scenario, dl_frequency_hz
+from cosim.radio.lte.schema import HANDOVER_ALGORITHMS, PROPAGATION_MODELS, SCHEDULERS, Scenario, dl_frequency_hz
 
 
 def _full_buffer_rate(rbs: int) -> float:
@@ -35,6 +35,19 @@ def _cell_lines(r) -> list[str]:
         x, y, z = c.antenna()
         power = r.enb_tx_power_dbm if c.tx_power_dbm is None else c.tx_power_dbm
         lines += [f"cell_{i}_x {x!r}", f"cell_{i}_y {y!r}", f"cell_{i}_z {z!r}", f"cell_{i}_tx_power_dbm {power!r}"]
+    return lines
+
+
+def _handover_lines(r) -> list[str]:
+    """The handover algorithm and the RRC kind; none at ns-3's defaults (no handover, ideal RRC), so
+    a config without them reads as it always did."""
+    lines = [] if r.rrc == "ideal" else [f"rrc {r.rrc}"]
+    h = r.handover
+    if h.algorithm != "none":
+        lines.append(f"handover_algorithm {HANDOVER_ALGORITHMS[h.algorithm]}")
+        for name, value in h.attributes().items():
+            text = f"{value}ms" if name == "TimeToTrigger" else repr(value)  # an ns-3 Time
+            lines.append(f"handover_attr {name} {text}")
     return lines
 
 
@@ -73,6 +86,7 @@ def to_program_config(sc: Scenario, transfers: Iterable[tuple] = ()) -> str:
         f"enb_z {r.enb_position[2]!r}",
     ]
     lines += _cell_lines(r)
+    lines += _handover_lines(r)
     loss, cond = PROPAGATION_MODELS[ch.propagation]
     lines.append(f"pathloss_model {loss}")
     lines.append(f"channel_condition {cond or 'none'}")

@@ -13,7 +13,7 @@ Top-level keys::
     radio: {bandwidth_rbs, dl_earfcn | dl_frequency_mhz, enb_tx_power_dbm, ue_tx_power_dbm,
             enb_noise_figure_db, ue_noise_figure_db, scheduler, rlc_mode, rlc_max_tx_buffer_bytes,
             enb_position | cells[{position, height_m, tx_power_dbm}], rlf_detection,
-            rlc_am_retx_always_fits, harq}
+            rlc_am_retx_always_fits, harq, handover{algorithm, <its ns-3 attributes>}, rrc}
     channel: {propagation, shadowing, log_distance{exponent, reference_loss_db},
               okumura_hata{environment, city_size}, fading{model, speed_kmh, trace_length_s,
               window_s}}
@@ -27,7 +27,8 @@ Shared checks (types, bounds, strict YAML, overrides) are in ``cosim.config.chec
 Timing note: UEs attach at t = 0 (ideal RRC); their data bearer is up after about 20-60 ms.
 With several cells (``radio.cells``) each UE first searches for the strongest cell (ns-3's initial
 cell selection on RSRP) and connects to it; records name the serving cell (``cell_id``, ns-3's cell
-ids 1, 2, ... in list order).
+ids 1, 2, ... in list order). With ``radio.handover`` a connected UE is handed over between them
+(X2, ns-3's handover algorithms); ``handovers.parquet`` records each handover (docs/records.md).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cosim.config.checks import (Bool, Choice, ConfigError, Fn, Int, ListOf, Num, Section, Transfer, Vec, fmt_allowed,
-                                 num, vec)
+from cosim.config.checks import (Bool, Choice, ConfigError, Fn, Int, ListOf, Num, Optional, Section, Transfer,
+                                 Vec, fmt_allowed, num, vec)
 from cosim.radio.cell import CELL_TOP, Edge, UeGroup, load_cell, resolved_cell
 from cosim.radio.lte import bands as lte_bands
 
@@ -79,6 +80,21 @@ PROPAGATION_MODELS = {
 FADING_MODELS = ("none", "epa", "eva", "etu")
 
 
+# name -> ns-3 handover algorithm TypeId (LteHelper::SetHandoverAlgorithmType)
+HANDOVER_ALGORITHMS = {
+    "none": "ns3::NoOpHandoverAlgorithm",
+    "a3_rsrp": "ns3::A3RsrpHandoverAlgorithm",
+    "a2a4_rsrq": "ns3::A2A4RsrqHandoverAlgorithm",
+}
+# Each algorithm's attributes, under their ns-3 names, with ns-3's defaults.
+HANDOVER_ATTRIBUTES = {
+    "none": {},
+    "a3_rsrp": {"Hysteresis": 3.0, "TimeToTrigger": 256},
+    "a2a4_rsrq": {"ServingCellThreshold": 30, "NeighbourCellOffset": 1},
+}
+# TS 36.331 ReportConfigEUTRA timeToTrigger: ns-3's real RRC can encode only these (ms).
+TIME_TO_TRIGGER_MS = (0, 40, 64, 80, 100, 128, 160, 256, 320, 480, 512, 640, 1024, 1280, 2560, 5120)
+
 # ----------------------------------------------------------------------------- dataclasses
 MAX_CELLS = 16
 CELL_MIN_SEPARATION_M = 1.0  # closer base stations count as the same site
@@ -93,6 +109,20 @@ class Cell:
 
     def antenna(self) -> tuple[float, float, float]:
         return (self.position[0], self.position[1], self.height_m)
+
+
+@dataclass
+class Handover:
+    """The eNBs' handover algorithm; the attributes it has keep their ns-3 names and units."""
+    algorithm: str = "none"
+    Hysteresis: float | None = None  # a3_rsrp: dB, 0..15 in 0.5 dB steps
+    TimeToTrigger: int | None = None  # a3_rsrp: ms
+    ServingCellThreshold: int | None = None  # a2a4_rsrq: RSRQ range 0..34 (TS 36.133)
+    NeighbourCellOffset: int | None = None  # a2a4_rsrq: RSRQ range steps
+
+    def attributes(self) -> dict[str, Any]:
+        """The algorithm's ns-3 attributes, every one resolved."""
+        return {name: getattr(self, name) for name in HANDOVER_ATTRIBUTES[self.algorithm]}
 
 
 @dataclass
@@ -119,6 +149,11 @@ class Radio:
     # the MAC PDU may then exceed the TB size, a small optimism that only affects retransmissions.
     rlc_am_retx_always_fits: bool = True
     harq: bool = True  # MAC HARQ (scheduler attribute HarqEnabled); false: a failed TB is gone at once
+    handover: Handover = field(default_factory=Handover)
+    # ideal: RRC messages are direct calls between eNB and UE (ns-3's default, LteHelper UseIdealRrc);
+    # real: they are encoded and carried over the air on the signalling bearers, so a handover's
+    # messages can be delayed or lost like any others
+    rrc: str = "ideal"
 
 
 @dataclass
@@ -201,6 +236,28 @@ def _check_cells(path: str, r: Radio) -> None:
     r.enb_position = r.cells[0].antenna()
 
 
+def _check_handover(path: str, h: Handover) -> None:
+    """Only the chosen algorithm's attributes may be given; the others resolve to ns-3's defaults."""
+    own = HANDOVER_ATTRIBUTES[h.algorithm]
+    for name in ("Hysteresis", "TimeToTrigger", "ServingCellThreshold", "NeighbourCellOffset"):
+        if getattr(h, name) is None:
+            setattr(h, name, own.get(name))
+        elif name not in own:
+            raise ConfigError(f"{path}.{name}: not an attribute of algorithm {h.algorithm} "
+                              f"(its attributes: {fmt_allowed(own) if own else 'none'})")
+    if h.Hysteresis is not None and h.Hysteresis * 2 != round(h.Hysteresis * 2):
+        raise ConfigError(f"{path}.Hysteresis: {h.Hysteresis} is not a multiple of 0.5 dB (TS 36.331 steps)")
+
+
+_handover = Section(Handover, {
+    "algorithm": Choice(HANDOVER_ALGORITHMS),
+    "Hysteresis": Optional(Num(0, 15, unit="dB")),
+    "TimeToTrigger": Optional(Choice(TIME_TO_TRIGGER_MS, unit="ms")),
+    "ServingCellThreshold": Optional(Int(0, 34)),
+    "NeighbourCellOffset": Optional(Int(0, 34)),
+}, check=_check_handover)
+
+
 def _check_radio(path: str, r: Radio) -> None:
     """Resolves the carrier: exactly one of dl_earfcn / dl_frequency_mhz, default EARFCN 100; and
     the cells (_check_cells)."""
@@ -232,6 +289,8 @@ _radio = Section(Radio, {
     "rlf_detection": Bool(),
     "rlc_am_retx_always_fits": Bool(),
     "harq": Bool(),
+    "handover": _handover,
+    "rrc": Choice(("ideal", "real")),
 }, check=_check_radio)
 
 

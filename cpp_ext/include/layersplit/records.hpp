@@ -12,8 +12,9 @@
 
 namespace layersplit {
 
-inline constexpr std::uint32_t kLayoutVersion = 4;  // 3: fresh UL estimate, ages, empty grants, geometry;
-                                                    // 4: serving cell_id, every cell in the geometry
+inline constexpr std::uint32_t kLayoutVersion = 5;  // 3: fresh UL estimate, ages, empty grants, geometry;
+                                                    // 4: serving cell_id, every cell in the geometry;
+                                                    // 5: handover events
 
 // What became of the UE's uplink grant in a slot. Only kHarqOk and kHarqFail are decoding
 // results: kHarqEmpty is a grant the UE had no data for (it sent padding or nothing), whose
@@ -50,9 +51,29 @@ struct SlotRecord {
 static_assert(sizeof(SlotRecord) == 80, "SlotRecord must stay 80 bytes");
 
 enum Direction : std::uint8_t { kUplink = 0, kDownlink = 1 };
-enum EventKind : std::uint8_t { kEventPacket = 0, kEventEcho = 1 };
+enum EventKind : std::uint8_t {
+  kEventPacket = 0,
+  kEventEcho = 1,
+  // A UE's handover (LteUeRrc traces): the UE got the handover command and left the source cell;
+  // it completed the access to the target cell; or the handover failed.
+  kEventHandoverStart = 2,
+  kEventHandoverEnd = 3,
+  kEventHandoverFailure = 4,
+};
 
-// Something that happened to a transfer: one packet delivered or lost.
+// Something that happened to a transfer: one packet delivered or lost. A handover event (kind
+// kEventHandover*) reuses the record, its fields meaning:
+//   t_send_ns   when the UE's RRC reported it
+//   t_recv_ns   start: when the source cell decided it (the measurement report that triggered it
+//               arrived), -1 if unknown; end, failure: -1
+//   tag         the UE's IMSI
+//   packet      the source cell id;  bytes  the target cell id (end: the new serving cell)
+//   n_packets   start: the triggering report's quantised measurements, one byte each from the
+//               lowest: source RSRP range, target RSRP range, source RSRQ range, target RSRQ range
+//               (TS 36.133: RSRP dBm = range - 141, RSRQ dB = (range - 40) / 2; 255 = not
+//               reported); 0xFFFFFFFF if no report is known; end, failure: 0
+//   direction   kUplink; seq, ue as for packets
+// Python writes these to handovers.parquet, with named columns (docs/records.md).
 struct EventRecord {
   std::int64_t t_send_ns;     // when the packet left the application, simulated ns
   std::int64_t t_recv_ns;     // when it arrived; -1 if lost
