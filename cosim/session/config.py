@@ -1,7 +1,8 @@
 """The split-inference sections of a scenario YAML (beside the cell's own keys)::
 
     model:        {name, dtype, device, cache_dir, wire_dtype, fill, protect, sink_row, interleave}
-    requests:     {rate_per_s | times_s, prompt_tokens, windows, decode_tokens, corpus, deadline_ms}
+    requests:     {rate_per_s | times_s, prompt_tokens, windows, decode_tokens, corpus, deadline_ms,
+                   resend_after_handover}
     ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
     edge_server:  {capacity, device}
     split:        {policy: fixed | sinr_table | agent, k, table, agent, switch_cost_ms_per_layer}
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from cosim.config.checks import Choice, ConfigError, Fn, Int, ListOf, Num, Optional, Section, Str
+from cosim.config.checks import Bool, Choice, ConfigError, Fn, Int, ListOf, Num, Optional, Section, Str
 from cosim.config.checks import integer as _int
 from cosim.config.checks import list_of as _list
 from cosim.config.checks import num as _num
@@ -53,6 +54,10 @@ class RequestsSection:
     decode_tokens: int = 0              # new tokens generated after the prompt, one round trip each
     corpus: str = "lee"
     deadline_ms: float | None = None    # None: wait for every packet's fate
+    # ns-3 drops a UE's uplink RLC buffers at a handover command: true resends, once, the packets of
+    # an uplink transfer that were lost while it overlapped one of the UE's handovers (as full-size
+    # packets, through the new cell); false leaves them lost, plain ns-3 behaviour
+    resend_after_handover: bool = False
 
 
 @dataclass
@@ -132,6 +137,7 @@ SCHEMA = Section(SessionConfig, {
         "decode_tokens": Int(0, 1024),
         "corpus": Str(),
         "deadline_ms": Optional(Num(0, 600_000, lo_open=True)),
+        "resend_after_handover": Bool(),
     }),
     "ue_device": _DEVICE,
     "edge_server": Section(EdgeServerSection, {

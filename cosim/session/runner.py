@@ -77,6 +77,7 @@ class RequestRecord:
                             # equal to the unsplit model's greedy ones; NaN without decoding
     reply_lost: bool        # a reply token id was lost or late
     handovers: int          # the UE's handovers that overlapped the request (arrival to reply)
+    resent_packets: int     # uplink packets sent again after a handover (requests.resend_after_handover)
     quality_pending: bool = False  # quality (erased_fraction .. scored_tokens) not computed yet: a deferred
                                    # batch the run did not reach (killed); those fields hold NaN / 0
 
@@ -133,7 +134,9 @@ class SplitSession:
 
     def _request(self, rid: int, ue: int, w: int):
         env, infer, n_new = self.env, self.infer, self.cfg.requests.decode_tokens
+        # the six latency parts, and the packets resent after a handover (also a record field)
         parts = dict.fromkeys(("ue_wait_s", "ue_compute_s", "uplink_s", "queue_s", "edge_compute_s", "downlink_s"), 0.0)
+        parts["resent_packets"] = 0
         t0, tokens = env.now, infer.tokens(w)
         k = yield from self._on_ue(ue, parts, lambda k: infer.cost.ue_cost(k, tokens)[0])
         dec = infer.start_decoding(w, k) if n_new else None
@@ -209,7 +212,20 @@ class SplitSession:
         t0 = self.env.now
         up = self.clock.send(ue, sum(map(len, packets)), max(map(len, packets)), uplink=True)
         yield from self._wait(up)
+        lost = self._lost_or_late(up)
+        if lost and self.cfg.requests.resend_after_handover and self.clock.handovers_during(ue, t0, self.env.now):
+            lost = yield from self._resend(ue, up, sorted(lost), max(map(len, packets)), parts)
         parts["uplink_s"] += self.env.now - t0
+        return lost
+
+    def _resend(self, ue: int, up, lost: list[int], payload: int, parts: dict):
+        """Sends the lost packets of ``up`` again (full-size); their new fates replace the old ones,
+        still judged against the first send's deadline. Returns the indices still lost or late."""
+        again = self.clock.send(ue, len(lost) * payload, payload, uplink=True)
+        yield from self._wait(again)
+        for j, i in enumerate(lost):
+            up.arrival_s[i] = again.arrival_s.get(j)
+        parts["resent_packets"] += len(lost)
         return self._lost_or_late(up)
 
     def _on_edge(self, parts: dict, seconds: float):

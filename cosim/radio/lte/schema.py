@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from cosim.config.checks import (Bool, Choice, ConfigError, Fn, Int, ListOf, Num, Optional, Section, Transfer,
-                                 Vec, fmt_allowed, num, vec)
+                                 fmt_allowed, num, vec)
 from cosim.radio.cell import CELL_TOP, Edge, UeGroup, load_cell, resolved_cell
 from cosim.radio.lte import bands as lte_bands
 
@@ -349,7 +349,30 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     Raises:
         ConfigError: any bad, unknown or missing value (message: key path, value, allowed values).
     """
-    return load_cell(source, overrides, extra_sections, SCHEMA)
+    sc = load_cell(source, overrides, extra_sections, SCHEMA)
+    _check_um_forwarding(sc)
+    return sc
+
+
+def _check_um_forwarding(sc: Scenario) -> None:
+    """Refuses RLC UM with handover where downlink data flows. ns-3.44's source eNB forwards the
+    PDUs waiting in a bearer's RLC UM buffer over X2 as if they were IP packets; the UE then
+    aborts the simulation ("LteNetDevice::Receive - Unknown IP type") once downlink data was
+    queued at a handover (measured: a downlink probe every 100 ms, first handover). RLC AM
+    forwards correctly, and an uplink-only UM scenario never has such data."""
+    r = sc.radio
+    if r.handover.algorithm == "none" or r.rlc_mode != "UM":
+        return
+    downlink = [f"ue_groups[{i}].traffic.direction: {g.traffic.direction}" for i, g in enumerate(sc.ue_groups)
+                if g.traffic.kind != "none" and g.traffic.direction != "ul"]
+    probes = sc.extra.get("probes") or []
+    downlink += ["probes: a downlink probe" for p in probes if isinstance(p, Mapping) and p.get("direction", "ul") != "ul"]
+    if "requests" in sc.extra:
+        downlink.append("requests: split replies go downlink")
+    if downlink:
+        raise ConfigError(f"radio.rlc_mode: UM with radio.handover and downlink data ({downlink[0]}) is refused: "
+                          "ns-3.44 forwards RLC UM buffers over X2 malformed at a handover and the UE aborts "
+                          "(use rlc_mode AM, or uplink-only traffic)")
 
 
 

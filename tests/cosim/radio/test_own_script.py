@@ -41,9 +41,10 @@ def _cmake_dir() -> str:
 
 @pytest.fixture(scope="module")
 def programs(tmp_path_factory):
-    """The example script and a script that forgets the helper, built outside the source tree."""
+    """The example scripts and a script that forgets the helper, built outside the source tree."""
     src = tmp_path_factory.mktemp("src")
-    shutil.copy(EXAMPLE / "cell_with_interferer.cc", src)
+    for script in EXAMPLE.glob("*.cc"):
+        shutil.copy(script, src)
     (src / "forgetful.cc").write_text(FORGETFUL)
     cmake = (EXAMPLE / "CMakeLists.txt").read_text()
     cmake += "\nadd_executable(forgetful forgetful.cc)\ntarget_link_libraries(forgetful PRIVATE ns3::core)\n"
@@ -52,7 +53,8 @@ def programs(tmp_path_factory):
     subprocess.run(["cmake", "-S", src, "-B", build, f"-Dlayersplit_DIR={_cmake_dir()}"], check=True,
                    capture_output=True)
     subprocess.run(["cmake", "--build", build, "-j2"], check=True, capture_output=True)
-    return {"script": build / "cell_with_interferer", "forgetful": build / "forgetful"}
+    return {"script": build / "cell_with_interferer", "handover": build / "two_cell_handover",
+            "forgetful": build / "forgetful"}
 
 
 def _program_yaml(tmp_path, exe, args, name="own", **program):
@@ -190,3 +192,22 @@ def test_a_script_with_two_cells_records_each_ue_at_its_own_cell(programs, tmp_p
     pd.testing.assert_frame_equal(mine, alone.drop(columns="seq").reset_index(drop=True))
     geometry = json.loads((runs["true"] / "geometry.json").read_text())
     assert [c["cell_id"] for c in geometry["cells"]] == [1, 2] and geometry["cells"][1]["position"][0] == 500.0
+
+
+def test_own_two_cell_script_records_the_handover_and_both_cells(programs, tmp_path):
+    from cosim.outputs.traces import read_handovers
+
+    path = _program_yaml(tmp_path, programs["handover"], ["--distance=400", "--speed=30"], name="ho")
+    cfg = yaml.safe_load(path.read_text())
+    cfg["duration_s"] = 8.0
+    path.write_text(yaml.safe_dump(cfg))
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    slots, handovers = read_slots(tmp_path / "run"), read_handovers(tmp_path / "run")
+    assert list(handovers["event"]) == ["start", "end"]
+    assert (handovers["source_cell"] == 1).all() and (handovers["target_cell"] == 2).all()
+    start = handovers["t_ns"].iloc[0]
+    connected = slots[slots["cell_id"] != 0]
+    assert set(connected.loc[connected["t_ns"] + 1_000_000 <= start, "cell_id"]) == {1}
+    assert set(connected.loc[connected["t_ns"] > start, "cell_id"]) == {2}
+    geometry = json.loads((tmp_path / "run" / "geometry.json").read_text())
+    assert [c["position"] for c in geometry["cells"]] == [[0.0, 0.0, 25.0], [400.0, 0.0, 25.0]]

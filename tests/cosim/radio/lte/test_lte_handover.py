@@ -173,3 +173,21 @@ def test_nr_refuses_handover_and_cells_with_the_reason(key, value, reason):
     with pytest.raises(ConfigError) as e:
         load_nr(nr_scenario(radio={key: value}))
     assert str(e.value).startswith(f"radio.{key}: {reason}") and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("extra, named", [
+    ({"probes": [{"direction": "dl", "ue": "all", "bytes": 1000, "period_ms": 100}]}, "probes: a downlink probe"),
+    ({"requests": {"rate_per_s": 1.0}}, "requests: split replies go downlink"),
+])
+def test_um_with_handover_and_downlink_data_is_refused_with_the_reason(extra, named):
+    sc = {**_highway(), **extra}
+    with pytest.raises(ConfigError) as e:
+        load_scenario(sc, extra_sections=extra)
+    message = str(e.value)
+    assert message.startswith(f"radio.rlc_mode: UM with radio.handover and downlink data ({named}) is refused")
+    assert "use rlc_mode AM" in message and "\n" not in message
+    load_scenario(sc, overrides={"radio.rlc_mode": "AM"}, extra_sections=extra)  # AM forwards correctly
+    down = _highway()
+    down["ue_groups"][0]["traffic"]["direction"] = "both"
+    with pytest.raises(ConfigError, match=r"ue_groups\[0\].traffic.direction: both"):
+        load_scenario(down)
