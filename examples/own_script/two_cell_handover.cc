@@ -24,7 +24,10 @@ int main(int argc, char* argv[]) {
   cosim.AddCommandLine(cmd);
   cmd.Parse(argc, argv);
 
-  Config::SetDefault("ns3::LteEnbRrc::EpsBearerToRlcMapping", EnumValue(LteEnbRrc::RLC_UM_ALWAYS));
+  // RLC AM: at a handover ns-3.44 forwards an RLC UM buffer's downlink PDUs over X2 malformed and
+  // the UE aborts ("Unknown IP type"); AM forwards them correctly (docs/scenarios.md).
+  Config::SetDefault("ns3::LteEnbRrc::EpsBearerToRlcMapping", EnumValue(LteEnbRrc::RLC_AM_ALWAYS));
+  Config::SetDefault("ns3::LteRlcAm::TxOpportunityForRetxAlwaysBigEnough", BooleanValue(true));
   Config::SetDefault("ns3::LteEnbRrc::SrsPeriodicity", UintegerValue(40));
 
   auto lte = CreateObject<LteHelper>();
