@@ -74,7 +74,8 @@ def bridge_rtt(f: dict, o: dict) -> list[tuple[str, str]]:
 
 
 def lte_speed(f: dict, o: dict) -> list[tuple[str, str]]:
-    cell = (f"LTE cell (50 RBs, 200 kb/s CBR up and down per UE), simulated s per wall s, "
+    cells = ("three LTE cells with handover, RLC AM" if f.get("cells", 1) == 3 else "LTE cell")
+    cell = (f"{cells} (50 RBs, 200 kb/s CBR up and down per UE), simulated s per wall s, "
             f"{slash(f['ues'])} UEs, best of {o.get('repeat')}{', --quick' if o.get('quick') else ''}")
     return [
         (f"{cell}: streaming through the bridge", slash(f["sim_s_per_wall_s"])),
@@ -264,9 +265,26 @@ def mbrl_paper_select(f: dict, o: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def handover_split(f: dict, o: dict) -> list[tuple[str, str]]:
+    """Per setting (plain ns-3, resend after handover): the handovers, then the requests that
+    overlapped one against the others, each figure with its 95 % bootstrap interval."""
+    def group(g: dict) -> str:
+        return (f"{g['requests']} requests: latency {num(g['latency_s'][0])} s {_ci(g['latency_s'][1:])}, "
+                f"packets lost {num(g['loss_share'][0])} {_ci(g['loss_share'][1:])}, erased fraction "
+                f"{num(g['erased_fraction'][0])} {_ci(g['erased_fraction'][1:])}, resent {g['resent_packets']}")
+    rows = [("setup", f"{f['config']}, seeds {slash(f['seeds'])}, fixed split k = {f['k']}")]
+    for key, name in (("plain", "plain ns-3"), ("resend", "resend after handover")):
+        r = f[key]
+        rows += [(f"{name}: handovers", f"{r['handovers']} ({r['handovers_ok']} completed), median uplink "
+                                        f"interruption {num(r['interruption_ms_median'])} ms"),
+                 (f"{name}: requests overlapping a handover", group(r["overlapping"])),
+                 (f"{name}: the other requests", group(r["others"]))]
+    return rows
+
+
 FORMATTERS = {"bridge_rtt": bridge_rtt, "lte_speed": lte_speed, "eval_speed": eval_speed,
               "reliability": reliability, "mbrl_paper_select": mbrl_paper_select, "mbrl_paper": mbrl_paper,
-              "mbrl_cost": mbrl_paper}
+              "mbrl_cost": mbrl_paper, "handover_split": handover_split}
 
 
 # ---------------------------------------------------------------- tables and pages

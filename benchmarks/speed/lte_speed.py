@@ -10,7 +10,9 @@ Simulator::Run, so process start and cell set-up are left out alike), best of --
 (the machine is shared; the best run is the least disturbed). The streaming row also shows the
 Python-side figure (first grant to last record written, set-up included).
 
-    python benchmarks/speed/lte_speed.py [--repeat 3] [--quick]
+    python benchmarks/speed/lte_speed.py [--repeat 3] [--quick] [--cells 3]
+
+--cells 3 measures three cells with handover and 30 UEs (bench_scenario) instead.
 
 The last line is one JSON object:
 {"ues": [...], "sim_s_per_wall_s": [...], "bridge_off_sim_s_per_wall_s": [...], ...}
@@ -40,13 +42,27 @@ UES = (1, 8, 32)
 _RATE = re.compile(r"\(([0-9.]+) sim-s per wall-s\)")
 
 
-def bench_scenario(ues: int, duration_s: float) -> dict:
-    """50 RBs, PF, RLC UM, log-distance; UEs in a 30-300 m disc, 200 kb/s CBR up and down each."""
+# --cells 3: three eNBs 500 m apart (a triangle) with A3-RSRP handover and RLC AM (UM cannot carry
+# this downlink across a handover, docs/scenarios.md); the UEs in a disc around its centre.
+CELLS_3 = [{"position": [0, 0]}, {"position": [500, 0]}, {"position": [250, 433]}]
+
+
+def bench_scenario(ues: int, duration_s: float, cells: int = 1) -> dict:
+    """50 RBs, PF, RLC UM, log-distance; UEs in a 30-300 m disc, 200 kb/s CBR up and down each.
+    cells 3: CELLS_3, RLC AM, A3-RSRP handover, the disc around (250, 144)."""
+    radio = {"bandwidth_rbs": 50, "scheduler": "pf", "rlc_mode": "UM"}
+    center = [0, 0]
+    if cells == 3:
+        radio.update(cells=CELLS_3, rlc_mode="AM", handover={"algorithm": "a3_rsrp"})
+        center = [250, 144]
+    elif cells != 1:
+        raise ValueError(f"--cells: {cells} is not one of 1, 3")
     return {
         "name": f"speed{ues}", "duration_s": duration_s, "seed": 1,
-        "radio": {"bandwidth_rbs": 50, "scheduler": "pf", "rlc_mode": "UM"},
+        "radio": radio,
         "channel": {"propagation": "log_distance"},
-        "ue_groups": [{"count": ues, "placement": {"kind": "disc", "radius_min_m": 30, "radius_max_m": 300},
+        "ue_groups": [{"count": ues, "placement": {"kind": "disc", "center": center, "radius_min_m": 30,
+                                                   "radius_max_m": 300},
                        "traffic": {"kind": "cbr", "direction": "both", "rate_bps": 200_000,
                                    "packet_bytes": 500, "start_s": 0.1}}],
     }
@@ -78,9 +94,9 @@ def run_streaming(sc_dict: dict, work: Path) -> tuple[float, float]:
     return program_rate((run_dir / "ns3.log").read_text()), sc.duration_s / wall
 
 
-def _setup_lines(cpu: str, durations: dict[int, float], repeat: int) -> list[str]:
+def _setup_lines(cpu: str, durations: dict[int, float], repeat: int, cells: int) -> list[str]:
     return [f"cpu: {cpu} x {os.cpu_count()}", f"load (1/5/15 min) at start: {os.getloadavg()}",
-            "scenario: " + json.dumps(bench_scenario(0, 0)).replace('"count": 0', '"count": N'),
+            "scenario: " + json.dumps(bench_scenario(0, 0, cells)).replace('"count": 0', '"count": N'),
             f"simulated seconds per size: {durations}; best of {repeat}"]
 
 
@@ -88,18 +104,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the best counts (default 3)")
     ap.add_argument("--quick", action="store_true", help="shorter simulated times (a smoke run)")
+    ap.add_argument("--cells", type=int, default=1, help="1 (default), or 3: three cells with handover, 30 UEs")
     record.add_save_option(ap)
     args = ap.parse_args()
     rec = record.Run(args)
     durations = {1: 10.0, 8: 4.0, 32: 2.0} if not args.quick else {1: 1.0, 8: 0.5, 32: 0.3}
-    for line in _setup_lines(rec.setup["cpu"], durations, args.repeat):
+    sizes = UES if args.cells == 1 else (30,)
+    if args.cells != 1:
+        durations = {30: 0.5 if args.quick else 3.0}
+    for line in _setup_lines(rec.setup["cpu"], durations, args.repeat, args.cells):
         print(line, flush=True)
-    result = {"ues": list(UES), "sim_s_per_wall_s": [], "bridge_off_sim_s_per_wall_s": [],
+    result = {"cells": args.cells, "ues": list(sizes), "sim_s_per_wall_s": [], "bridge_off_sim_s_per_wall_s": [],
               "no_records_sim_s_per_wall_s": [], "streaming_end_to_end_sim_s_per_wall_s": []}
     with tempfile.TemporaryDirectory(prefix="lte-speed-") as tmp:
         work = Path(tmp)
-        for n in UES:
-            sc = bench_scenario(n, durations[n])
+        for n in sizes:
+            sc = bench_scenario(n, durations[n], args.cells)
             cfg = work / f"speed{n}.cfg"
             cfg.write_text(to_program_config(load_scenario(sc)))
             stream, e2e, off, bare = [], [], [], []

@@ -103,7 +103,7 @@ ScenarioConfig ParseScenarioConfig(const std::string& path) {
         kv.Set(tok.substr(0, eq), tok.substr(eq + 1));
       }
       cfg.ues.push_back(std::move(kv));
-    } else if (key == "pathloss_attr" || key == "handover_attr") {
+    } else if (key == "pathloss_attr" || key == "handover_attr" || key == "power_control_attr") {
       std::string name;
       ss >> name;
       std::string value;
@@ -112,7 +112,10 @@ ScenarioConfig ParseScenarioConfig(const std::string& path) {
       if (name.empty() || value.empty()) {
         fail(key + " needs a name and a value");
       }
-      (key == "pathloss_attr" ? cfg.pathlossAttrs : cfg.handoverAttrs).emplace_back(name, value);
+      auto& attrs = key == "pathloss_attr" ? cfg.pathlossAttrs
+                    : key == "handover_attr" ? cfg.handoverAttrs
+                                             : cfg.powerControlAttrs;
+      attrs.emplace_back(name, value);
     } else if (key == "transfer") {
       TransferLine t;
       std::string dir;

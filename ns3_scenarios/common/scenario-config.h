@@ -5,6 +5,7 @@
 //   <key> <value...>                 top-level value (the rest of the line, trimmed)
 //   pathloss_attr <Name> <value>     attribute of the path-loss model (repeatable)
 //   handover_attr <Name> <value>     attribute of the handover algorithm (repeatable)
+//   power_control_attr <Name> <value>   attribute of the UE uplink power control (repeatable)
 //   ue <index> k=v k=v ...           one UE, fully resolved by Python (position, mobility, traffic)
 //   transfer <t_s> <ul|dl> <ue> <bytes> <tag> <payload_bytes>   scheduled test transfer (optional)
 // Python resolves every default; the C++ side only parses and fails on a missing key.
@@ -45,6 +46,7 @@ struct ScenarioConfig {
   KeyValues top;
   std::vector<std::pair<std::string, std::string>> pathlossAttrs;  // name, value (in order)
   std::vector<std::pair<std::string, std::string>> handoverAttrs;  // name, value (in order)
+  std::vector<std::pair<std::string, std::string>> powerControlAttrs;  // name, value (in order)
   std::vector<KeyValues> ues;                                      // index order 0..N-1
   std::vector<TransferLine> transfers;
 };

@@ -181,6 +181,7 @@ void SlotCollectorBase::Flush(Time slotStart) {
     r.dl_sinr_db = s.dlSinrDb;
     r.rsrp_dbm = s.rsrpDbm;
     r.cell_id = s.cellId;
+    r.ul_tx_power_dbm = s.txPowerDbm;
     const Vector pos = s.mobility->GetPosition();
     const Vector vel = s.mobility->GetVelocity();
     r.x = static_cast<float>(pos.x);

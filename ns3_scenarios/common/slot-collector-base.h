@@ -17,6 +17,7 @@
 //                    copied from the UE's state, where the radio keeps them in dB (NaN until the
 //                    first measurement): its hooks write them, or its FillRadio, which runs first
 //                    (LTE converts there, and only when ns-3 reported a new value).
+//   ul_tx_power_dbm  copied from the UE's state like the above (NaN until the radio reports one).
 //   ul_sinr_age_ms, ul_est_age_ms
 //                    ages at the slot's end of ul_sinr_db and ul_est_sinr_db, from the times the
 //                    radio stored beside them (NaN before the first).
@@ -109,6 +110,7 @@ class SlotCollectorBase : public ns3::Object {
     std::int64_t ulEstNs = -1;  // when ulEstSinrDb was measured
     float dlSinrDb = kNaN;
     float rsrpDbm = kNaN;
+    float txPowerDbm = kNaN;  // the radio's hooks write it
     std::uint16_t cellId = 0;  // serving cell, 0 until connected
     std::uint16_t rnti = 0;    // in that cell
     std::uint64_t imsi = 0;    // 0 until connected

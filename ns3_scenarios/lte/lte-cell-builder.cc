@@ -41,6 +41,15 @@ void ApplyGlobalConfig(const ScenarioConfig& cfg) {
   Config::SetDefault("ns3::LteEnbRrc::SrsPeriodicity", UintegerValue(static_cast<std::uint32_t>(t.Int("srs_periodicity"))));
   Config::SetDefault("ns3::LteEnbPhy::TxPower", DoubleValue(t.Num("enb_tx_power_dbm")));
   Config::SetDefault("ns3::LteUePhy::TxPower", DoubleValue(t.Num("ue_tx_power_dbm")));
+  // With uplink power control (ns-3's default) the PUSCH power is the power control's, capped at
+  // its Pcmax: the UE's maximum power is that cap, not TxPower.
+  Config::SetDefault("ns3::LteUePowerControl::Pcmax", DoubleValue(t.Num("ue_tx_power_dbm")));
+  if (t.Has("uplink_power_control")) {
+    Config::SetDefault("ns3::LteUePhy::EnableUplinkPowerControl", BooleanValue(t.Bool("uplink_power_control")));
+  }
+  for (const auto& [name, value] : cfg.powerControlAttrs) {
+    Config::SetDefault("ns3::LteUePowerControl::" + name, StringValue(value));
+  }
   Config::SetDefault("ns3::LteEnbPhy::NoiseFigure", DoubleValue(t.Num("enb_noise_figure_db")));
   Config::SetDefault("ns3::LteUePhy::NoiseFigure", DoubleValue(t.Num("ue_noise_figure_db")));
   // Radio link failure: with one cell there is nothing to re-attach to, so a UE that declares RLF

@@ -291,6 +291,10 @@ void LteSlotCollector::OnUlTxStart(std::size_t ue, Ptr<const PacketBurst> pb) {
   Grant& g = m_lte[ue].grants[static_cast<std::size_t>(SlotOf(Simulator::Now())) % 8];
   if (g.slot == SlotOf(Simulator::Now()) && pb && pb->GetNPackets() > 0) {
     g.data = true;
+    // LteUePhy sets its power for the PUSCH just before sending it: the power control's (its
+    // "ReportPuschTxPower"), or TxPower when uplink power control is off. It reaches the records
+    // with this TTI's (FillRadio): this TxStart can come before the previous TTI's flush.
+    g.txPowerDbm = static_cast<float>(m_lte[ue].dev->GetPhy()->GetTxPower());
   }
 }
 
@@ -392,6 +396,7 @@ void LteSlotCollector::FillRadio(std::size_t ue, std::int64_t slot, SlotRecord& 
     if (!g.data) {
       r.harq = kHarqEmpty;
     } else {
+      u.txPowerDbm = g.txPowerDbm;  // before the base copies it into the record
       r.harq = s.rx.slot == slot ? (s.rx.ok ? kHarqOk : kHarqFail) : kHarqNone;
     }
   } else {

@@ -44,6 +44,11 @@
 //                the eNB's error model on the granted RBs and usually reports a failure that
 //                says nothing about the channel.
 //   ul_symbols   14 whenever there is a grant: an LTE PUSCH allocation spans the whole subframe.
+//   ul_tx_power_dbm  the UE PHY's transmit power when it sent its last data-carrying PUSCH
+//                (uplink LteSpectrumPhy "TxStart" with a burst; LteUePhy sets it just before from
+//                LteUePowerControl: open loop P0 + 10 log10(RBs) + alpha * path loss, plus the closed
+//                loop's TPC corrections, capped at Pcmax; TxPower with power control off), dBm; NaN
+//                before the first.
 //   rsrp_dbm     LteUePhy "ReportCurrentCellRsrpSinr": RSRP per RB in W, converted to dBm (its SINR
 //                argument is not used, see dl_sinr_db).
 //   Handover start events (SlotCollectorBase) carry what the source eNB decided on: a pass-through
@@ -112,6 +117,7 @@ class LteSlotCollector : public SlotCollectorBase {
     std::uint8_t retx = 0;
     std::uint32_t tbsBytes = 0;
     bool data = false;  // the UE's PHY sent a burst in that TTI
+    float txPowerDbm = 0;  // the power it sent it at (valid with data)
   };
   struct Reception {
     std::int64_t slot = -1;

@@ -166,6 +166,8 @@ void NrSlotCollector::OnUlRx(RxPacketTraceParams p) {
   tb.corrupt = p.m_corrupt;
   m_ues[ue].ulSinrDb = Db(p.m_sinr);
   m_ues[ue].ulSinrNs = Simulator::Now().GetNanoSeconds();
+  // The UE PHY's power (5G-LENA's uplink power control is off unless enabled: then it is TxPower).
+  m_ues[ue].txPowerDbm = static_cast<float>(m_nr[ue].dev->GetPhy(0)->GetTxPower());
 }
 
 void NrSlotCollector::OnSrsSinr(uint16_t, uint16_t rnti, double sinr) {

@@ -19,6 +19,9 @@
 //                SINR flat over the band; tabulated at Install in 0.25 dB steps, so a record costs
 //                a lookup. Computed every slot, like LTE's; the UE's own reports
 //                ("CqiFeedbackTrace") come only after downlink data.
+//   ul_tx_power_dbm  the UE PHY's transmit power (NrUePhy::GetTxPower) when the gNB received its
+//                last uplink TB: 5G-LENA's uplink power control is off by default, so it is the UE's
+//                configured power (radio.ue_tx_power_dbm); NaN before the first TB.
 //   rsrp_dbm     RS received power per resource element of the UE's last control reception
 //                (a chunk processor on its NrSpectrumPhy, as NrUePhy computes RSRP), dBm.
 //   ul_buffer_bytes, x, y, z, speed, and the record's t_ns, seq, ue: SlotCollectorBase

@@ -39,9 +39,14 @@ def _cell_lines(r) -> list[str]:
 
 
 def _handover_lines(r) -> list[str]:
-    """The handover algorithm and the RRC kind; none at ns-3's defaults (no handover, ideal RRC), so
-    a config without them reads as it always did."""
+    """The RRC kind, the uplink power control and the handover algorithm; none at ns-3's defaults
+    (ideal RRC, closed-loop power control, no handover), so a config without them reads as it
+    always did."""
     lines = [] if r.rrc == "ideal" else [f"rrc {r.rrc}"]
+    pc = r.power_control
+    lines += [] if pc.enabled else ["uplink_power_control false"]
+    lines += [f"power_control_attr {k} {str(v).lower() if isinstance(v, bool) else repr(v)}"
+              for k, v in pc.changed().items()]
     h = r.handover
     if h.algorithm != "none":
         lines.append(f"handover_algorithm {HANDOVER_ALGORITHMS[h.algorithm]}")

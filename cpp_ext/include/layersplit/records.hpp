@@ -14,7 +14,7 @@ namespace layersplit {
 
 inline constexpr std::uint32_t kLayoutVersion = 5;  // 3: fresh UL estimate, ages, empty grants, geometry;
                                                     // 4: serving cell_id, every cell in the geometry;
-                                                    // 5: handover events
+                                                    // 5: handover events, ul_tx_power_dbm
 
 // What became of the UE's uplink grant in a slot. Only kHarqOk and kHarqFail are decoding
 // results: kHarqEmpty is a grant the UE had no data for (it sent padding or nothing), whose
@@ -46,7 +46,7 @@ struct SlotRecord {
   std::uint8_t ul_symbols;    // OFDM symbols of the slot's uplink allocation (0 if no grant)
   std::uint8_t reserved0;     // zero; aligns cell_id
   std::uint16_t cell_id;      // the serving cell's ns-3 cell id at the slot's end (0 before the UE connected)
-  std::uint8_t reserved[4];   // zero; keeps the record at 80 bytes
+  float ul_tx_power_dbm;      // the UE's transmit power of its last PUSCH (uplink data) transmission, dBm (NaN before the first)
 };
 static_assert(sizeof(SlotRecord) == 80, "SlotRecord must stay 80 bytes");
 
@@ -124,7 +124,7 @@ inline constexpr FieldInfo kSlotFields[] = {
     LAYERSPLIT_FIELD(SlotRecord, speed, "<f4"),
     LAYERSPLIT_FIELD(SlotRecord, ul_est_sinr_db, "<f4"), LAYERSPLIT_FIELD(SlotRecord, ul_est_age_ms, "<f4"),
     LAYERSPLIT_FIELD(SlotRecord, ul_sinr_age_ms, "<f4"), LAYERSPLIT_FIELD(SlotRecord, ul_symbols, "u1"),
-    LAYERSPLIT_FIELD(SlotRecord, cell_id, "<u2"),
+    LAYERSPLIT_FIELD(SlotRecord, cell_id, "<u2"),      LAYERSPLIT_FIELD(SlotRecord, ul_tx_power_dbm, "<f4"),
 };
 
 inline constexpr FieldInfo kEventFields[] = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cosim.outputs.traces import read_packets, read_slots
+from cosim.outputs.traces import read_handovers, read_packets, read_slots
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -45,8 +45,9 @@ def test_normal_end_leaves_only_parquet(tmp_path):
 
     run = run_scenario_file(REPO / "examples" / "lte_static.yaml", out=tmp_path / "run", progress=False,
                             overrides={"duration_s": 0.5})
-    assert sorted(p.name for p in run.glob("*.parquet*")) == ["packets.parquet", "slots.parquet"]
+    assert sorted(p.name for p in run.glob("*.parquet*")) == ["handovers.parquet", "packets.parquet", "slots.parquet"]
     assert len(read_slots(run)) == 2 * 500
+    assert len(read_handovers(run)) == 0 and "source_cell" in read_handovers(run).columns  # one cell: none
 
 
 def test_a_keyed_journal_keeps_the_latest_row_of_each_key_killed_or_closed(tmp_path):
