@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cosim.outputs.summary import HARQ_OK
 from cosim.outputs.traces import read_handovers, read_slots
 
-HARQ_OK = 1  # records.hpp: HarqOutcome
 COLUMNS = ["ue", "source_cell", "target_cell", "outcome", "start_s", "end_s", "decided_s", "duration_ms",
            "interruption_ms", "report_source_rsrp_dbm", "report_target_rsrp_dbm"]
 

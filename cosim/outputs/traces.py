@@ -10,7 +10,7 @@ Python process itself be killed, :func:`read_slots` / :func:`read_packets` read 
 Columns are exactly the fields of the record formats (docs/records.md); ``packets.parquet`` adds
 ``lost`` (bool) and ``delay_ms`` (receive minus send time, NaN if lost). Handover events, which
 arrive among the packet events, go to ``handovers.parquet`` with columns of their own
-(:func:`handover_table`).
+(:func:`handover_event_table`).
 
 A split run's requests go the same way (:class:`KeyedJournal`, ``requests.parquet.arrows``): each
 request is appended as it finishes, and again when its deferred quality arrives; the later row of a
@@ -60,7 +60,7 @@ def _measurement(packed: np.ndarray, byte: int, rsrp: bool) -> np.ndarray:
     return np.where((r == 255) | (packed == 0xFFFFFFFF), np.nan, value)
 
 
-def handover_table(events: np.ndarray) -> pa.Table:
+def handover_event_table(events: np.ndarray) -> pa.Table:
     """Handover events (EventRecord of kind EVENT_HANDOVER_*) as named columns: ``t_ns``, ``seq``,
     ``ue``, ``imsi``, ``event`` (start | end | failure), ``source_cell``, ``target_cell``;
     for a start, ``decided_ns`` (when the source cell decided it, -1 unknown) and the triggering
@@ -206,7 +206,7 @@ class TraceWriter:
         self.tally = RunTally()
         self.slots = _Stream(run_dir / SLOTS_FILE, SLOT_DTYPE, to_table, rows_per_group)
         self.packets = _Stream(run_dir / PACKETS_FILE, EVENT_DTYPE, packet_table, rows_per_group)
-        self.handovers = _Stream(run_dir / HANDOVERS_FILE, EVENT_DTYPE, handover_table, rows_per_group)
+        self.handovers = _Stream(run_dir / HANDOVERS_FILE, EVENT_DTYPE, handover_event_table, rows_per_group)
         self._sims: list = []
 
     def follow(self, sim) -> None:
@@ -349,10 +349,10 @@ def read_packets(run_dir: str | Path):
 
 
 def read_handovers(run_dir: str | Path):
-    """The handover events of a run as a pandas DataFrame (see read_trace and handover_table);
+    """The handover events of a run as a pandas DataFrame (see read_trace and handover_event_table);
     empty with those columns for runs made before handovers were recorded."""
     if not has_trace(run_dir, HANDOVERS_FILE):
-        return handover_table(np.empty(0, EVENT_DTYPE)).to_pandas()
+        return handover_event_table(np.empty(0, EVENT_DTYPE)).to_pandas()
     return read_trace(run_dir, HANDOVERS_FILE)
 
 
