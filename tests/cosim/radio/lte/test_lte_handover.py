@@ -128,6 +128,19 @@ def test_no_record_is_lost_or_repeated_across_handovers(runs):
     assert len(s) == 14_000
 
 
+def test_the_plot_draws_the_track_in_each_serving_cells_stretch(runs, tmp_path):
+    from cosim.outputs.plot import plot_run, track_segments
+
+    s = runs["a"].slots
+    segments = track_segments(s[s["ue"] == 0])
+    assert [cell for cell, _, _ in segments] == [0, 1, 2, 3]
+    start_x = _starts(runs["a"].handovers)["t_ns"].to_numpy() / 1e9 * SPEED_MPS + START_X_M
+    for (_, x, _), (_, x_next, _), handover_x in zip(segments[1:], segments[2:], start_x):
+        assert x[-1] == x_next[0]  # no gap between stretches
+        assert x_next[0] == pytest.approx(handover_x, abs=0.1)  # the colour changes where the car was handed over
+    assert all(p.stat().st_size > 0 for p in plot_run(runs["a"].path, tmp_path))
+
+
 def test_a_rerun_gives_the_same_bytes(runs):
     a, a2 = runs["a"].path, runs["a2"].path
     for f in (SLOTS_FILE, HANDOVERS_FILE):
