@@ -30,9 +30,12 @@ HANDOVER_EVENTS = {HANDOVER_START: "start", _bridge.EVENT_HANDOVER_END: "end",
                    _bridge.EVENT_HANDOVER_FAILURE: "failure"}
 
 
-def is_handover(events: np.ndarray) -> np.ndarray:
-    """Which of ``events`` are handover events rather than packets (a boolean mask)."""
-    return events["kind"] >= HANDOVER_START
+def split_events(events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(packet events, handover events) of one batch of EVENT_DTYPE records, each in its order."""
+    if not len(events):
+        return events, events
+    handover = events["kind"] >= HANDOVER_START
+    return events[~handover], events[handover]
 
 # Exit codes of ns3_scenarios/common/cosim-clock.h: RunWithBridge.
 _EXIT_LAYOUT = 3

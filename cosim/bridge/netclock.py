@@ -35,7 +35,7 @@ import numpy as np
 import simpy
 
 from cosim.bridge.launcher import (CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, EVENT_DTYPE, HANDOVER_START, SLOT_DTYPE,
-                                   Simulation, is_handover)
+                                   Simulation, split_events)
 
 NS = 1_000_000_000
 SLOT_NS = 1_000_000
@@ -205,14 +205,14 @@ class NetworkClock:
         if len(slots):
             for ue in np.unique(slots["ue"]):
                 self.history[int(ue)].append(slots[slots["ue"] == ue])
-        handover = is_handover(events) if len(events) else np.zeros(0, bool)
-        for ev in events[handover]:
+        packets, handovers = split_events(events)
+        for ev in handovers:
             spans = self.handover_spans[int(ev["ue"])]
             if ev["kind"] == HANDOVER_START:
                 spans.append([int(ev["t_send_ns"]) / NS, None])
             elif spans and spans[-1][1] is None:
                 spans[-1][1] = int(ev["t_send_ns"]) / NS
-        for ev in events[~handover]:
+        for ev in packets:
             if ev["direction"] == 0:
                 self.packet_history[int(ev["ue"])].append(ev)
             t = self._in_flight.get(int(ev["tag"]))

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from cosim.bridge.launcher import EVENT_DTYPE, HANDOVER_EVENTS, HANDOVER_START, SLOT_DTYPE, is_handover
+from cosim.bridge.launcher import EVENT_DTYPE, HANDOVER_EVENTS, HANDOVER_START, SLOT_DTYPE, split_events
 from cosim.bridge.signals import deferred
 
 SLOTS_FILE = "slots.parquet"
@@ -185,14 +185,6 @@ def _read_journal(path: Path, schema: pa.Schema | None = None) -> pa.Table:
     if schema is None:
         raise ValueError(f"{path}: no complete Arrow stream header")
     return pa.Table.from_batches(batches, schema=schema)
-
-
-def split_events(events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(packet events, handover events) of one batch, each in its order."""
-    if not len(events):
-        return events, events
-    mask = is_handover(events)
-    return events[~mask], events[mask]
 
 
 class TraceWriter:

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from cosim.bridge.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, is_handover
+from cosim.bridge.launcher import CMD_DOWNLINK, CMD_UPLINK, COMMAND_DTYPE, split_events
 from cosim.run.estimate import check, estimate
 from cosim.run.probes import Probe, parse_probes
 from cosim.run.rundir import RunRecord, new_run_dir
@@ -86,9 +86,9 @@ def run_cell(sc: Scenario | ProgramScenario, run_dir: Path, probes: Any = None, 
                 sim.grant(times[i + 1] * MS, probe_commands(probes, sim.now_ns // MS, tag))
             traces.write(slots, events)
             counts["slot_records"] += len(slots)
-            handovers = int(is_handover(events).sum()) if len(events) else 0
-            counts["packet_events"] += len(events) - handovers
-            counts["handover_events"] += handovers
+            packets, handovers = split_events(events)
+            counts["packet_events"] += len(packets)
+            counts["handover_events"] += len(handovers)
             bar.update(min(t, duration_ms) - bar.n)
             if sim.finished:
                 break

@@ -38,15 +38,17 @@ def _cell_lines(r) -> list[str]:
     return lines
 
 
+def _power_control_lines(pc) -> list[str]:
+    """The uplink power control's settings that differ from ns-3's defaults (none for those, so a
+    config without them reads as it always did)."""
+    lines = [] if pc.enabled else ["uplink_power_control false"]
+    return lines + [f"power_control_attr {k} {str(v).lower() if isinstance(v, bool) else repr(v)}"
+                    for k, v in pc.changed().items()]
+
+
 def _handover_lines(r) -> list[str]:
-    """The RRC kind, the uplink power control and the handover algorithm; none at ns-3's defaults
-    (ideal RRC, closed-loop power control, no handover), so a config without them reads as it
-    always did."""
+    """The RRC kind and the handover algorithm; none at ns-3's defaults (ideal RRC, no handover)."""
     lines = [] if r.rrc == "ideal" else [f"rrc {r.rrc}"]
-    pc = r.power_control
-    lines += [] if pc.enabled else ["uplink_power_control false"]
-    lines += [f"power_control_attr {k} {str(v).lower() if isinstance(v, bool) else repr(v)}"
-              for k, v in pc.changed().items()]
     h = r.handover
     if h.algorithm != "none":
         lines.append(f"handover_algorithm {HANDOVER_ALGORITHMS[h.algorithm]}")
@@ -91,7 +93,7 @@ def to_program_config(sc: Scenario, transfers: Iterable[tuple] = ()) -> str:
         f"enb_z {r.enb_position[2]!r}",
     ]
     lines += _cell_lines(r)
-    lines += _handover_lines(r)
+    lines += _power_control_lines(r.power_control) + _handover_lines(r)
     loss, cond = PROPAGATION_MODELS[ch.propagation]
     lines.append(f"pathloss_model {loss}")
     lines.append(f"channel_condition {cond or 'none'}")

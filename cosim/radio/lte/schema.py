@@ -139,7 +139,8 @@ class PowerControl:
 
     def changed(self) -> dict[str, Any]:
         """The ns-3 attributes that differ from ns-3's defaults."""
-        return {k: v for k, v in vars(self).items() if k != "enabled" and v != getattr(PowerControl(), k)}
+        default = vars(PowerControl())
+        return {k: v for k, v in vars(self).items() if k != "enabled" and v != default[k]}
 
 
 @dataclass
@@ -257,7 +258,7 @@ def _check_cells(path: str, r: Radio) -> None:
 def _check_handover(path: str, h: Handover) -> None:
     """Only the chosen algorithm's attributes may be given; the others resolve to ns-3's defaults."""
     own = HANDOVER_ATTRIBUTES[h.algorithm]
-    for name in ("Hysteresis", "TimeToTrigger", "ServingCellThreshold", "NeighbourCellOffset"):
+    for name in (name for attributes in HANDOVER_ATTRIBUTES.values() for name in attributes):
         if getattr(h, name) is None:
             setattr(h, name, own.get(name))
         elif name not in own:
