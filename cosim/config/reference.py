@@ -18,7 +18,7 @@ import dataclasses
 import math
 from typing import Any, Iterator
 
-from cosim.config.checks import Field, ListOf, Section, fmt_num
+from cosim.config.checks import Field, ListOf, Optional, Section, fmt_num
 
 # name suffix -> unit; the longest matching suffix wins (_ms_per_layer before _ms, _dbm before _db)
 UNITS = {
@@ -83,6 +83,8 @@ def rows(schema: Section, prefix: str = "", only: tuple[str, ...] = ()) -> Itera
         yield path, parser.kind, unit(name, parser), fmt_default(values.get(name)), parser.allowed()
         if isinstance(parser, ListOf) and isinstance(parser.item, Section):
             yield from rows(parser.item, f"{path}[].")
+        elif isinstance(parser, Optional) and isinstance(parser.item, Section):  # a section that may be absent
+            yield from rows(parser.item, f"{path}.")
 
 
 def table(schema: Section, prefix: str = "", only: tuple[str, ...] = ()) -> str:

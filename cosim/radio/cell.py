@@ -288,9 +288,10 @@ def tail_lines(sc, transfers: Iterable[tuple], full_buffer_bps: float) -> list[s
         f"ue_count {sc.ue_count}",
     ]
     idx = 0
-    for g, pos in zip(sc.ue_groups, positions(sc)):
+    for gi, (g, pos) in enumerate(zip(sc.ue_groups, positions(sc))):
         for k in range(g.count):
-            lines.append(f"ue {idx} " + " ".join(f"{a}={b}" for a, b in ue_items(g, k, pos[k], full_buffer_bps)))
+            items = [*ue_items(g, k, pos[k], full_buffer_bps), ("group", gi)]  # the group: for error messages
+            lines.append(f"ue {idx} " + " ".join(f"{a}={b}" for a, b in items))
             idx += 1
     for t in transfers:
         t_s, d, ue, nbytes, tag, *rest = t

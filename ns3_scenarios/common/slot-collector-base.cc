@@ -154,6 +154,27 @@ void SlotCollectorBase::InstallBufferProbes(std::size_t ue) {
   }
 }
 
+void SlotCollectorBase::OnCellMeasurement(std::size_t ue, std::uint16_t cellId, double rsrpDbm, double rsrqDb,
+                                          bool serving) {
+  UeState& s = m_ues[ue];
+  if (s.cellId == 0) {  // not connected yet (searching: every cell reads as not serving)
+    return;
+  }
+  const std::int64_t now = Simulator::Now().GetNanoSeconds();
+  if (s.measurementNs != now) {  // a new period: its neighbours replace the last period's
+    s.measurementNs = now;
+    s.nbCellId = 0;
+    s.nbRsrpDbm = s.nbRsrqDb = kNaN;
+  }
+  if (serving || cellId == s.cellId) {
+    s.rsrqDb = static_cast<float>(rsrqDb);
+  } else if (s.nbCellId == 0 || rsrpDbm > s.nbRsrpDbm) {
+    s.nbCellId = cellId;
+    s.nbRsrpDbm = static_cast<float>(rsrpDbm);
+    s.nbRsrqDb = static_cast<float>(rsrqDb);
+  }
+}
+
 float SlotCollectorBase::AgeMs(std::int64_t endNs, std::int64_t atNs) const {
   return atNs < 0 ? kNaN : static_cast<float>((endNs - atNs) / 1e6);
 }
@@ -182,6 +203,10 @@ void SlotCollectorBase::Flush(Time slotStart) {
     r.rsrp_dbm = s.rsrpDbm;
     r.cell_id = s.cellId;
     r.ul_tx_power_dbm = s.txPowerDbm;
+    r.rsrq_db = s.rsrqDb;
+    r.nb_rsrp_dbm = s.nbRsrpDbm;
+    r.nb_rsrq_db = s.nbRsrqDb;
+    r.nb_cell_id = s.nbCellId;
     const Vector pos = s.mobility->GetPosition();
     const Vector vel = s.mobility->GetVelocity();
     r.x = static_cast<float>(pos.x);

@@ -18,6 +18,12 @@
 //                    first measurement): its hooks write them, or its FillRadio, which runs first
 //                    (LTE converts there, and only when ns-3 reported a new value).
 //   ul_tx_power_dbm  copied from the UE's state like the above (NaN until the radio reports one).
+//   rsrq_db, nb_rsrp_dbm, nb_rsrq_db, nb_cell_id
+//                    from the UE's layer-1 measurement periods, which the radio passes to
+//                    OnCellMeasurement (one call per measured cell, all of a period at one instant):
+//                    the serving cell's RSRQ, and the strongest other cell of the latest period
+//                    (none: NaN, NaN, 0). Carried over between periods. Periods before the UE
+//                    connected are skipped: while it searches, no cell is its serving one.
 //   ul_sinr_age_ms, ul_est_age_ms
 //                    ages at the slot's end of ul_sinr_db and ul_est_sinr_db, from the times the
 //                    radio stored beside them (NaN before the first).
@@ -111,6 +117,11 @@ class SlotCollectorBase : public ns3::Object {
     float dlSinrDb = kNaN;
     float rsrpDbm = kNaN;
     float txPowerDbm = kNaN;  // the radio's hooks write it
+    float rsrqDb = kNaN;      // OnCellMeasurement writes these four
+    float nbRsrpDbm = kNaN;
+    float nbRsrqDb = kNaN;
+    std::uint16_t nbCellId = 0;
+    std::int64_t measurementNs = -1;  // when the latest measurement period was reported
     std::uint16_t cellId = 0;  // serving cell, 0 until connected
     std::uint16_t rnti = 0;    // in that cell
     std::uint64_t imsi = 0;    // 0 until connected
@@ -145,6 +156,10 @@ class SlotCollectorBase : public ns3::Object {
     const auto it = m_imsiToUe.find(imsi);
     return it == m_imsiToUe.end() ? -1 : it->second;
   }
+
+  /// One cell's RSRP (dBm) and RSRQ (dB) from UE `ue`'s layer-1 measurement period; `serving`:
+  /// the cell the UE's PHY is synchronised to. A call at a new instant starts a new period.
+  void OnCellMeasurement(std::size_t ue, std::uint16_t cellId, double rsrpDbm, double rsrqDb, bool serving);
 
   /// Fills the radio's fields of UE `ue`'s record `r` for slot index `slot` (see above).
   virtual void FillRadio(std::size_t ue, std::int64_t slot, SlotRecord& r) = 0;

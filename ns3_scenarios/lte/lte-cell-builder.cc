@@ -11,7 +11,9 @@
 #include <ns3/double.h>
 #include <ns3/enum.h>
 #include <ns3/internet-module.h>
+#include <ns3/integer.h>
 #include <ns3/lte-enb-rrc.h>
+#include <ns3/lte-ue-rrc.h>
 #include <ns3/mobility-module.h>
 #include <ns3/ns2-mobility-helper.h>
 #include <ns3/point-to-point-helper.h>
@@ -22,6 +24,7 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -76,16 +79,72 @@ NodeContainer CreateEnbNodes(const KeyValues& t) {
   return nodes;
 }
 
-/// Each cell's own transmit power (cell_<i>_tx_power_dbm); LteEnbPhy::TxPower's default (the
-/// config's enb_tx_power_dbm) stays for a single cell.
-void SetCellPowers(const KeyValues& t, const NetDeviceContainer& enbDevs) {
+/// The eNB devices, in node order. With several cells each has its own transmit power
+/// (cell_<i>_tx_power_dbm) and antenna: a sector (cell_<i>_azimuth_deg given) gets ns-3's
+/// ParabolicAntennaModel pointed that way, any other cell the isotropic default. LteHelper takes
+/// the antenna's type and attributes at install time, hence one eNB at a time.
+NetDeviceContainer InstallEnbs(const KeyValues& t, Ptr<LteHelper> lte, const NodeContainer& enbNodes) {
   if (!t.Has("cell_count")) {
-    return;
+    return lte->InstallEnbDevice(enbNodes);  // LteEnbPhy::TxPower's default: enb_tx_power_dbm
   }
-  for (std::uint32_t i = 0; i < enbDevs.GetN(); ++i) {
-    DynamicCast<LteEnbNetDevice>(enbDevs.Get(i))->GetPhy()->SetTxPower(
-        t.Num("cell_" + std::to_string(i) + "_tx_power_dbm"));
+  NetDeviceContainer devs;
+  for (std::uint32_t i = 0; i < enbNodes.GetN(); ++i) {
+    const std::string cell = "cell_" + std::to_string(i);
+    if (t.Has(cell + "_azimuth_deg")) {
+      lte->SetEnbAntennaModelType("ns3::ParabolicAntennaModel");
+      lte->SetEnbAntennaModelAttribute("Orientation", DoubleValue(t.Num(cell + "_azimuth_deg")));
+      lte->SetEnbAntennaModelAttribute("Beamwidth", DoubleValue(t.Num(cell + "_beamwidth_deg")));
+      lte->SetEnbAntennaModelAttribute("MaxAttenuation", DoubleValue(t.Num(cell + "_max_attenuation_db")));
+    } else {
+      lte->SetEnbAntennaModelType("ns3::IsotropicAntennaModel");
+    }
+    devs.Add(lte->InstallEnbDevice(NodeContainer(enbNodes.Get(i))));
+    DynamicCast<LteEnbNetDevice>(devs.Get(i))->GetPhy()->SetTxPower(t.Num(cell + "_tx_power_dbm"));
   }
+  return devs;
+}
+
+/// With several cells each UE must find one to camp on (LteUeRrc initial cell selection): one whose
+/// RSRP exceeds the cells' SIB1 q-RxLevMin. A UE that finds none searches silently for ever, never
+/// connects and loses every packet; this makes it an error, `deadline` into the run.
+void RequireCampedUes(const ScenarioConfig& cfg, const std::vector<Ptr<LteUeNetDevice>>& ues,
+                      Ptr<LteEnbNetDevice> enb, Time deadline) {
+  std::vector<std::string> groups;  // "ue_groups[g]": the YAML key the UE comes from
+  for (const KeyValues& ue : cfg.ues) {
+    groups.push_back(ue.Has("group") ? "ue_groups[" + ue.Str("group") + "]" : "");
+  }
+  // The strongest RSRP each UE measured from any cell, for the message.
+  auto best = std::make_shared<std::vector<std::pair<double, std::uint16_t>>>(ues.size(), std::make_pair(-1e9, 0));
+  for (std::size_t i = 0; i < ues.size(); ++i) {
+    ues[i]->GetPhy()->TraceConnectWithoutContext(
+        "ReportUeMeasurements", Callback<void, uint16_t, uint16_t, double, double, bool, uint8_t>(
+                                    [best, i](uint16_t, uint16_t cell, double rsrp, double, bool, uint8_t) {
+                                      if (rsrp > (*best)[i].first) (*best)[i] = {rsrp, cell};
+                                    }));
+  }
+  IntegerValue qRxLevMin;
+  enb->GetRrc()->GetAttribute("QRxLevMin", qRxLevMin);
+  Simulator::Schedule(deadline, [ues, best, groups, deadline, minDbm = 2 * qRxLevMin.Get()]() {
+    for (std::size_t i = 0; i < ues.size(); ++i) {
+      if (ues[i]->GetRrc()->GetState() >= LteUeRrc::IDLE_CAMPED_NORMALLY) {
+        continue;
+      }
+      const Vector p = ues[i]->GetNode()->GetObject<MobilityModel>()->GetPosition();
+      std::ostringstream msg;
+      msg.precision(1);
+      msg << std::fixed << (groups[i].empty() ? "" : groups[i] + ": ") << "UE " << i << " at (" << p.x << ", "
+          << p.y << ") found no cell to camp on " << deadline.GetSeconds()
+          << " s into the run: it is outside every cell's reach (";
+      if ((*best)[i].second == 0) {
+        msg << "it measured no cell";
+      } else {
+        msg << "the strongest cell it measured, cell " << (*best)[i].second << ", had RSRP " << (*best)[i].first
+            << " dBm; ns-3's cell selection needs more than " << minDbm << " dBm, the cells' q-RxLevMin";
+      }
+      msg << "). Move it or the cells closer, or raise the cells' power";
+      throw std::runtime_error(msg.str());
+    }
+  });
 }
 
 }  // namespace
@@ -162,8 +221,7 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
     cell.ueNodes.push_back(ueNodes.Get(i));
   }
 
-  NetDeviceContainer enbDevs = cell.lte->InstallEnbDevice(enbNodes);
-  SetCellPowers(t, enbDevs);
+  NetDeviceContainer enbDevs = InstallEnbs(t, cell.lte, enbNodes);
   NetDeviceContainer ueDevs = cell.lte->InstallUeDevice(ueNodes);
   for (std::uint32_t i = 0; i < enbDevs.GetN(); ++i) {
     cell.enbDevices.push_back(DynamicCast<LteEnbNetDevice>(enbDevs.Get(i)));
@@ -185,6 +243,7 @@ LteCell BuildLteCell(const ScenarioConfig& cfg) {
     // RSRP it measures, then connects. X2 between every pair of eNBs, for handover.
     cell.lte->Attach(ueDevs);
     cell.lte->AddX2Interface(enbNodes);
+    RequireCampedUes(cfg, cell.ueDevices, cell.enbDevice, Seconds(kCellSearchDeadlineS));
   }
   InstallUeTraffic(cfg, cell.ueNodes, cell.ueAddresses, edge);
   return cell;

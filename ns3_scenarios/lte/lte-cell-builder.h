@@ -1,7 +1,8 @@
-// Builds the LTE cell of a ScenarioConfig: one eNB (or several: config key cell_count, each cell's
-// cell_<i>_x/_y/_z/_tx_power_dbm; UEs then pick the best cell by RSRP, X2 links every pair of
-// eNBs), an edge host behind the PGW, N UEs with their
-// mobility, the channel (path loss, optional trace fading), the scheduler, RLC mode and
+// Builds the LTE cell of a ScenarioConfig: one eNB, or several (config key cell_count; each cell's
+// cell_<i>_x/_y/_z/_tx_power_dbm and, for a sector, _azimuth_deg/_beamwidth_deg/_max_attenuation_db).
+// With several, UEs pick the best cell by RSRP, X2 links every pair of eNBs, and a UE that finds no
+// cell to camp on is an error (kCellSearchDeadlineS). Also an edge host behind the PGW, N UEs with
+// their mobility, the channel (path loss, optional trace fading), the scheduler, RLC mode and
 // background traffic. Everything comes from the config; nothing is defaulted here.
 #pragma once
 
@@ -30,6 +31,10 @@ struct LteCell {
   ns3::Ipv4Address edgeAddress;
   std::vector<ns3::Ipv4Address> ueAddresses;
 };
+
+/// With several cells, a UE that has camped on no cell this far into the run (simulated seconds)
+/// stops it with an error: it is outside every cell's reach. Initial cell selection takes ~250 ms.
+inline constexpr double kCellSearchDeadlineS = 1.0;
 
 /// Seeds ns-3 (RngSeedManager seed + run) and sets the global defaults the config asks for.
 /// Call before creating any object.

@@ -169,6 +169,12 @@ void LteSlotCollector::Install(const std::vector<Ptr<LteEnbNetDevice>>& enbs,
             [this, i](uint16_t c, uint16_t r, double rsrp, double sinr, uint8_t cc) {
               OnRsrp(i, c, r, rsrp, sinr, cc);
             }));
+    phy->TraceConnectWithoutContext(
+        "ReportUeMeasurements",
+        Callback<void, uint16_t, uint16_t, double, double, bool, uint8_t>(
+            [this, i](uint16_t, uint16_t cellId, double rsrp, double rsrq, bool serving, uint8_t) {
+              OnCellMeasurement(i, cellId, rsrp, rsrq, serving);
+            }));
     phy->GetDlSpectrumPhy()->AddCtrlSinrChunkProcessor(Create<DlCtrlSinr>(&m_lte[i].dlSinr));
     phy->GetUlSpectrumPhy()->TraceConnectWithoutContext(
         "TxStart", Callback<void, Ptr<const PacketBurst>>([this, i](Ptr<const PacketBurst> pb) { OnUlTxStart(i, pb); }));

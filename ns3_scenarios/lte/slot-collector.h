@@ -51,6 +51,11 @@
 //                before the first.
 //   rsrp_dbm     LteUePhy "ReportCurrentCellRsrpSinr": RSRP per RB in W, converted to dBm (its SINR
 //                argument is not used, see dl_sinr_db).
+//   rsrq_db, nb_rsrp_dbm, nb_rsrq_db, nb_cell_id
+//                LteUePhy "ReportUeMeasurements": the layer-1 RSRP and RSRQ (TS 36.214) of every
+//                cell the UE heard over its last UeMeasurementsFilterPeriod (200 ms), the same
+//                values its RRC filters for measurement reports and cell selection. In ns-3 a UE
+//                measures every co-channel cell, however weak.
 //   Handover start events (SlotCollectorBase) carry what the source eNB decided on: a pass-through
 //                handover management SAP (HandoverProbe) between each eNB's RRC and its handover
 //                algorithm sees every measurement report the algorithm is given and every handover

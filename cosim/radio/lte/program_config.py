@@ -35,6 +35,9 @@ def _cell_lines(r) -> list[str]:
         x, y, z = c.antenna()
         power = r.enb_tx_power_dbm if c.tx_power_dbm is None else c.tx_power_dbm
         lines += [f"cell_{i}_x {x!r}", f"cell_{i}_y {y!r}", f"cell_{i}_z {z!r}", f"cell_{i}_tx_power_dbm {power!r}"]
+        if c.azimuth_deg is not None:  # a sector antenna; without, ns-3's isotropic one
+            lines += [f"cell_{i}_azimuth_deg {c.azimuth_deg!r}", f"cell_{i}_beamwidth_deg {c.beamwidth_deg!r}",
+                      f"cell_{i}_max_attenuation_db {c.max_attenuation_db!r}"]
     return lines
 
 

@@ -12,7 +12,9 @@ Top-level keys::
     run: int >= 1                  ns-3 RngSeedManager run number (default 1)
     radio: {bandwidth_rbs, dl_earfcn | dl_frequency_mhz, enb_tx_power_dbm, ue_tx_power_dbm,
             enb_noise_figure_db, ue_noise_figure_db, scheduler, rlc_mode, rlc_max_tx_buffer_bytes,
-            enb_position | cells[{position, height_m, tx_power_dbm}], rlf_detection,
+            enb_position | cells[{position, height_m, tx_power_dbm, azimuth_deg, beamwidth_deg,
+            max_attenuation_db}] | layout{kind, inter_site_distance_m, rings, sites, sectors, center,
+            height_m, tx_power_dbm, beamwidth_deg, max_attenuation_db}, rlf_detection,
             rlc_am_retx_always_fits, harq, handover{algorithm, <its ns-3 attributes>}, rrc,
             power_control{enabled, ClosedLoop, AccumulationEnabled, PoNominalPusch, Alpha}}
     channel: {propagation, shadowing, log_distance{exponent, reference_loss_db},
@@ -34,13 +36,14 @@ ids 1, 2, ... in list order). With ``radio.handover`` a connected UE is handed o
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from cosim.config.checks import (Bool, Choice, ConfigError, Fn, Int, ListOf, Num, Optional, Section, Transfer,
-                                 fmt_allowed, num, vec)
+                                 Vec, fmt_allowed, num, settings, vec)
 from cosim.radio.cell import CELL_TOP, Edge, UeGroup, load_cell, resolved_cell
 from cosim.radio.lte import bands as lte_bands
 
@@ -97,19 +100,65 @@ HANDOVER_ATTRIBUTES = {
 TIME_TO_TRIGGER_MS = (0, 40, 64, 80, 100, 128, 160, 256, 320, 480, 512, 640, 1024, 1280, 2560, 5120)
 
 # ----------------------------------------------------------------------------- dataclasses
-MAX_CELLS = 16
+MAX_CELLS = 64  # what a program may publish in its geometry (cpp_ext segment.hpp kMaxGeometryCells)
 CELL_MIN_SEPARATION_M = 1.0  # closer base stations count as the same site
 
 
 @dataclass
 class Cell:
-    """One eNB of a several-cell scenario."""
+    """One eNB of a several-cell scenario; with ``azimuth_deg`` a sector (several may share a site)."""
     position: tuple[float, float] | None = None  # [x, y], m; required
     height_m: float = 25.0  # antenna height (the z of enb_position)
     tx_power_dbm: float | None = None  # None: radio.enb_tx_power_dbm
+    # None: an isotropic antenna (ns-3's default); a number: ns-3's ParabolicAntennaModel (TR 36.814
+    # pattern, -min(12 (angle / beamwidth)^2, max attenuation) dB) pointed that way, 0 = +x, 90 = +y
+    azimuth_deg: float | None = None
+    beamwidth_deg: float = 70.0  # 3 dB beamwidth (TR 36.814 Table A.2.1.1-2)
+    max_attenuation_db: float = 20.0  # ns-3's default (ParabolicAntennaModel MaxAttenuation)
 
     def antenna(self) -> tuple[float, float, float]:
         return (self.position[0], self.position[1], self.height_m)
+
+
+LAYOUT_KINDS = ("hexagonal", "line")
+SECTOR_AZIMUTHS_DEG = (30.0, 150.0, 270.0)  # three sectors, each facing between two neighbour sites
+
+
+@dataclass
+class Layout:
+    """A regular layout of sites that resolves to ``cells``: hexagonal (a site at ``center`` and
+    ``rings`` rings around it, neighbours ``inter_site_distance_m`` apart at 0, 60, ... degrees)
+    or line (``sites`` sites along +x from ``center``). ``sectors`` 3 puts three cells at each site,
+    facing 30, 150 and 270 degrees."""
+    kind: str = "hexagonal"
+    inter_site_distance_m: float = 500.0
+    rings: int = 1  # hexagonal: 1 + 3 rings (rings + 1) sites
+    sites: int = 3  # line
+    sectors: int = 1
+    center: tuple[float, float] = (0.0, 0.0)
+    height_m: float = 25.0
+    tx_power_dbm: float | None = None  # None: radio.enb_tx_power_dbm
+    beamwidth_deg: float = 70.0  # sectors 3: each sector's antenna (Cell)
+    max_attenuation_db: float = 20.0
+
+    def sites_xy(self) -> list[tuple[float, float]]:
+        d, (cx, cy) = self.inter_site_distance_m, self.center
+        if self.kind == "line":
+            return [(cx + i * d, cy) for i in range(self.sites)]
+        out = []
+        for q in range(-self.rings, self.rings + 1):  # axial coordinates, ring = hex distance from the centre
+            for r in range(-self.rings, self.rings + 1):
+                ring = max(abs(q), abs(r), abs(q + r))
+                if ring <= self.rings:
+                    x, y = d * (q + r / 2), d * r * math.sqrt(3) / 2
+                    out.append((ring, math.atan2(y, x) % (2 * math.pi), cx + x, cy + y))
+        return [(round(x, 3), round(y, 3)) for _, _, x, y in sorted(out)]  # ring by ring, counter-clockwise
+
+    def cells(self) -> list[Cell]:
+        azimuths = SECTOR_AZIMUTHS_DEG if self.sectors == 3 else (None,)
+        return [Cell(position=xy, height_m=self.height_m, tx_power_dbm=self.tx_power_dbm, azimuth_deg=a,
+                     beamwidth_deg=self.beamwidth_deg, max_attenuation_db=self.max_attenuation_db)
+                for xy in self.sites_xy() for a in azimuths]
 
 
 @dataclass
@@ -159,6 +208,7 @@ class Radio:
     # resolves to the first cell's antenna.
     enb_position: tuple[float, float, float] | None = None
     cells: list[Cell] = field(default_factory=list)
+    layout: Layout | None = None  # resolves to cells
     rlf_detection: bool = False  # ns-3 radio link failure; with one cell an RLF UE never recovers
     # ns-3's LteRlcAm cannot re-segment an AMD PDU for retransmission (TS 36.322 5.2.1 is not
     # implemented): a PDU built for a big grant waits for an equally big grant, and when the channel
@@ -229,17 +279,53 @@ def _check_cell(path: str, c: Cell) -> None:
         raise ConfigError(f"{path}.position: required ([x, y], m)")
 
 
+_TX_POWER = Fn(lambda path, v: None if v is None else num(path, v, -30, 60), "number",
+               "-30 <= x <= 60; left out: radio.enb_tx_power_dbm", unit="dBm")
+_BEAMWIDTH = Num(1, 360, unit="deg")
+_MAX_ATTENUATION = Num(0, 100, unit="dB")
+
 _cell = Section(Cell, {
     "position": Fn(lambda path, v: vec(path, v, 2), "list of 2 numbers",
                    "required; each -1000000 <= x <= 1000000", unit="m"),
     "height_m": Num(0, 1000, lo_open=True, unit="m"),
-    "tx_power_dbm": Fn(lambda path, v: num(path, v, -30, 60), "number",
-                       "-30 <= x <= 60; left out: radio.enb_tx_power_dbm", unit="dBm"),
+    "tx_power_dbm": _TX_POWER,
+    "azimuth_deg": Optional(Num(-360, 360, unit="deg")),
+    "beamwidth_deg": _BEAMWIDTH,
+    "max_attenuation_db": _MAX_ATTENUATION,
 }, check=_check_cell)
 
 
+def _check_layout(path: str, lo: Layout) -> None:
+    if lo.kind == "line" and lo.rings != Layout.rings:
+        raise ConfigError(f"{path}.rings: only for kind hexagonal (kind line takes sites)")
+    if lo.kind == "hexagonal" and lo.sites != Layout.sites:
+        raise ConfigError(f"{path}.sites: only for kind line (kind hexagonal takes rings)")
+
+
+_layout = Section(Layout, {
+    "kind": Choice(LAYOUT_KINDS),
+    "inter_site_distance_m": Num(CELL_MIN_SEPARATION_M, 1e5, unit="m"),
+    "rings": Int(0, 4),
+    "sites": Int(1, MAX_CELLS),
+    "sectors": Choice((1, 3)),
+    "center": Vec(2, unit="m"),
+    "height_m": Num(0, 1000, lo_open=True, unit="m"),
+    "tx_power_dbm": _TX_POWER,
+    "beamwidth_deg": _BEAMWIDTH,
+    "max_attenuation_db": _MAX_ATTENUATION,
+}, check=_check_layout)
+
+
 def _check_cells(path: str, r: Radio) -> None:
-    """Several cells: not beside enb_position, no two at one site; enb_position becomes the first's."""
+    """Several cells (given, or from a layout): not beside enb_position, no two at one site unless
+    they are sectors facing different ways; enb_position becomes the first's."""
+    if r.layout is not None:
+        if r.cells:
+            raise ConfigError(f"{path}.layout: give layout or cells, not both")
+        r.cells = r.layout.cells()
+        if len(r.cells) > MAX_CELLS:
+            raise ConfigError(f"{path}.layout: gives {len(r.cells)} cells, at most {MAX_CELLS} are allowed "
+                              "(fewer rings or sites, or sectors 1)")
     if not r.cells:
         if r.enb_position is None:
             r.enb_position = (0.0, 0.0, 25.0)
@@ -249,9 +335,12 @@ def _check_cells(path: str, r: Radio) -> None:
     for i, c in enumerate(r.cells):
         for j in range(i):
             o = r.cells[j]
-            if math.hypot(c.position[0] - o.position[0], c.position[1] - o.position[1]) < CELL_MIN_SEPARATION_M:
+            sectors = c.azimuth_deg is not None and o.azimuth_deg is not None and c.azimuth_deg != o.azimuth_deg
+            if math.hypot(c.position[0] - o.position[0], c.position[1] - o.position[1]) < CELL_MIN_SEPARATION_M \
+                    and not sectors:
                 raise ConfigError(f"{path}.cells[{i}].position: {list(c.position)} overlaps {path}.cells[{j}] at "
-                                  f"{list(o.position)} (cells must be at least {CELL_MIN_SEPARATION_M:g} m apart)")
+                                  f"{list(o.position)} (cells must be at least {CELL_MIN_SEPARATION_M:g} m apart, "
+                                  "or be sectors of one site with different azimuth_deg)")
     r.enb_position = r.cells[0].antenna()
 
 
@@ -305,6 +394,7 @@ _radio = Section(Radio, {
                        "each -1000000 <= x <= 1000000; left out: [0, 0, 25], or with cells the first cell's "
                        "antenna", unit="m"),
     "cells": ListOf(_cell, MAX_CELLS),
+    "layout": Optional(_layout),
     "rlf_detection": Bool(),
     "rlc_am_retx_always_fits": Bool(),
     "harq": Bool(),
@@ -406,6 +496,13 @@ def resolved_dict(sc: Scenario) -> dict[str, Any]:
     ``derived``, what the settings resolve to (UE positions, uplink EARFCN, frequency)."""
     # dl_earfcn holds dl_frequency_mhz once resolved, and a file gives only one of the two
     # with cells, enb_position is the first cell's (resolved), and a file gives only one of the two
-    unsaved = ("dl_frequency_mhz", "enb_position") if sc.radio.cells else ("dl_frequency_mhz", "cells")
-    return resolved_cell(sc, {"ul_earfcn": sc.radio.dl_earfcn + lte_bands.UL_OFFSET,
-                              "dl_frequency_mhz": dl_frequency_hz(sc.radio) / 1e6}, unsaved)
+    # a layout's cells are derived from it
+    r = sc.radio
+    unsaved = ("dl_frequency_mhz", "enb_position") if r.cells else ("dl_frequency_mhz", "cells")
+    derived = {"ul_earfcn": r.dl_earfcn + lte_bands.UL_OFFSET, "dl_frequency_mhz": dl_frequency_hz(r) / 1e6}
+    if r.layout is not None:
+        unsaved += ("cells",)
+        derived["cells"] = settings([dataclasses.asdict(c) for c in r.cells])
+    else:
+        unsaved += ("layout",)
+    return resolved_cell(sc, derived, unsaved)

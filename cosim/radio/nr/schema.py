@@ -89,6 +89,7 @@ class NrRadio:
     beamforming: str = "direct_path"
     handover: None = None  # refused (NOT_OFFERED): null only
     cells: None = None
+    layout: None = None
 
     @property
     def bandwidth_rbs(self) -> int:
@@ -158,6 +159,7 @@ NOT_OFFERED = {
     "handover": "handover is not offered for NR: 5G-LENA NR-v4.0 documents it as unsupported and "
                 "its handover tests are disabled (LTE cells have it: radio.handover)",
     "cells": "several gNBs are not offered for NR yet (LTE cells have them: radio.cells)",
+    "layout": "several gNBs are not offered for NR yet (LTE cells have them: radio.layout)",
 }
 
 
@@ -192,6 +194,7 @@ _radio = Section(NrRadio, {
     "beamforming": Choice(BEAMFORMING),
     "handover": _not_offered("handover"),
     "cells": _not_offered("cells"),
+    "layout": _not_offered("layout"),
 }, check=_check_radio)
 
 _channel = Section(NrChannel, {

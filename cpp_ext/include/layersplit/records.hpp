@@ -12,9 +12,10 @@
 
 namespace layersplit {
 
-inline constexpr std::uint32_t kLayoutVersion = 5;  // 3: fresh UL estimate, ages, empty grants, geometry;
+inline constexpr std::uint32_t kLayoutVersion = 6;  // 3: fresh UL estimate, ages, empty grants, geometry;
                                                     // 4: serving cell_id, every cell in the geometry;
-                                                    // 5: handover events, ul_tx_power_dbm
+                                                    // 5: handover events, ul_tx_power_dbm;
+                                                    // 6: rsrq_db, the strongest neighbour (nb_*)
 
 // What became of the UE's uplink grant in a slot. Only kHarqOk and kHarqFail are decoding
 // results: kHarqEmpty is a grant the UE had no data for (it sent padding or nothing), whose
@@ -47,8 +48,14 @@ struct SlotRecord {
   std::uint8_t reserved0;     // zero; aligns cell_id
   std::uint16_t cell_id;      // the serving cell's ns-3 cell id at the slot's end (0 before the UE connected)
   float ul_tx_power_dbm;      // the UE's transmit power of its last PUSCH (uplink data) transmission, dBm (NaN before the first)
+  // The UE's latest layer-1 measurement period (LTE: every 200 ms), carried over between periods:
+  float rsrq_db;              // serving-cell RSRQ, dB (NaN if unknown)
+  float nb_rsrp_dbm;          // RSRP of the strongest other cell the UE measured, dBm (NaN if none)
+  float nb_rsrq_db;           // that cell's RSRQ, dB (NaN if none)
+  std::uint16_t nb_cell_id;   // that cell's ns-3 cell id (0 if none)
+  std::uint16_t reserved1;    // zero; pads the record to a multiple of 8 bytes
 };
-static_assert(sizeof(SlotRecord) == 80, "SlotRecord must stay 80 bytes");
+static_assert(sizeof(SlotRecord) == 96, "SlotRecord must stay 96 bytes");
 
 enum Direction : std::uint8_t { kUplink = 0, kDownlink = 1 };
 enum EventKind : std::uint8_t {
@@ -125,6 +132,8 @@ inline constexpr FieldInfo kSlotFields[] = {
     LAYERSPLIT_FIELD(SlotRecord, ul_est_sinr_db, "<f4"), LAYERSPLIT_FIELD(SlotRecord, ul_est_age_ms, "<f4"),
     LAYERSPLIT_FIELD(SlotRecord, ul_sinr_age_ms, "<f4"), LAYERSPLIT_FIELD(SlotRecord, ul_symbols, "u1"),
     LAYERSPLIT_FIELD(SlotRecord, cell_id, "<u2"),      LAYERSPLIT_FIELD(SlotRecord, ul_tx_power_dbm, "<f4"),
+    LAYERSPLIT_FIELD(SlotRecord, rsrq_db, "<f4"),      LAYERSPLIT_FIELD(SlotRecord, nb_rsrp_dbm, "<f4"),
+    LAYERSPLIT_FIELD(SlotRecord, nb_rsrq_db, "<f4"),   LAYERSPLIT_FIELD(SlotRecord, nb_cell_id, "<u2"),
 };
 
 inline constexpr FieldInfo kEventFields[] = {

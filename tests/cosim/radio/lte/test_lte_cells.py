@@ -7,6 +7,7 @@ are refused naming the key."""
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import numpy as np
@@ -86,6 +87,18 @@ def test_each_ues_uplink_measurements_come_from_its_own_cell(runs):
     data_a = _fresh_means(a, "ul_sinr_db", "ul_sinr_age_ms")
     assert len(data_a) == 2
     assert (np.abs(data_a - est_a) < 3).all()
+
+
+def test_each_record_names_the_other_cell_and_how_much_weaker_it_is(runs):
+    """Same power, log-distance exponent 3: the neighbour is weaker by 30 log10 of the distance ratio."""
+    s = _connected(runs["a"].slots)
+    s = s[s["nb_cell_id"] != 0]
+    assert list(s.groupby("ue")["nb_cell_id"].unique().map(list)) == [[2], [1]]
+    height = 25.0 - 1.5
+    for ue, near in ((0, NEAR_M), (1, FAR_M)):
+        gap = (s.loc[s["ue"] == ue, "nb_rsrp_dbm"] - s.loc[s["ue"] == ue, "rsrp_dbm"]).to_numpy()
+        expected = -30 * math.log10(math.hypot(500 - near, height) / math.hypot(near, height))
+        assert gap == pytest.approx(expected, abs=0.3)
 
 
 def test_geometry_lists_every_cell_and_distance_is_to_the_serving_cell(runs):

@@ -109,6 +109,17 @@ def test_each_handover_was_triggered_by_a3_after_the_time_to_trigger(runs):
         assert decided_s <= row.t_ns / 1e9 < decided_s + 0.05  # the command reaches the UE
 
 
+def test_the_records_name_the_target_as_the_strongest_neighbour_before_each_handover(runs):
+    s = runs["a"].slots
+    for row in _starts(runs["a"].handovers).itertuples():
+        before = s[s["t_ns"] < row.decided_ns].iloc[-1]
+        # the layer-1 measurements the RRC filtered into the triggering report: the target leads
+        assert before["cell_id"] == row.source_cell and before["nb_cell_id"] == row.target_cell
+        assert before["nb_rsrp_dbm"] > before["rsrp_dbm"]
+        after = s[s["t_ns"] >= row.t_ns + 400_000_000].iloc[0]  # two measurement periods later
+        assert after["cell_id"] == row.target_cell and after["nb_cell_id"] != row.target_cell
+
+
 def test_no_uplink_measurement_is_carried_into_the_new_cell(runs):
     s = runs["a"].slots
     for start_ns in _starts(runs["a"].handovers)["t_ns"]:
@@ -181,6 +192,7 @@ def test_bad_handover_settings_are_refused_naming_the_key(handover, message):
 @pytest.mark.parametrize("key, value, reason", [
     ("handover", {"algorithm": "a3_rsrp"}, "handover is not offered for NR: 5G-LENA NR-v4.0 documents it"),
     ("cells", CELLS, "several gNBs are not offered for NR yet"),
+    ("layout", {"kind": "line"}, "several gNBs are not offered for NR yet (LTE cells have them: radio.layout)"),
 ])
 def test_nr_refuses_handover_and_cells_with_the_reason(key, value, reason):
     with pytest.raises(ConfigError) as e:

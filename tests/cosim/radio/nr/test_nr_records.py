@@ -1,5 +1,6 @@
 """The record semantics of issue 15 on the NR cell too: a sounding-based uplink estimate in every
-slot whatever the traffic, HARQ failures only of data-carrying blocks, geometry from the program."""
+slot whatever the traffic, HARQ failures only of data-carrying blocks, geometry from the program,
+no neighbour or RSRQ values where 5G-LENA gives none."""
 
 from __future__ import annotations
 
@@ -49,3 +50,7 @@ def test_nr_cell_reports_its_geometry(run_nr):
     assert json.loads((run.path / "geometry.json").read_text()) == {
         "ues": 2, "cell_position": [10.0, -20.0, 30.0], "cells": [{"cell_id": 1, "position": [10.0, -20.0, 30.0]}]}
     assert enb_position(run.path) == (10.0, -20.0, 30.0)
+    # one gNB, no RSRQ in 5G-LENA's UE: the neighbour and RSRQ columns say "unknown", not zero
+    s = run.slots
+    assert s["rsrq_db"].isna().all() and s["nb_rsrp_dbm"].isna().all() and s["nb_rsrq_db"].isna().all()
+    assert (s["nb_cell_id"] == 0).all()
