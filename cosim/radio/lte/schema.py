@@ -132,7 +132,7 @@ class Layout:
     facing 30, 150 and 270 degrees."""
     kind: str = "hexagonal"
     inter_site_distance_m: float = 500.0
-    rings: int = 1  # hexagonal: 1 + 3 rings (rings + 1) sites
+    rings: int = 1  # hexagonal: 1 + 3 r (r + 1) sites for r rings
     sites: int = 3  # line
     sectors: int = 1
     center: tuple[float, float] = (0.0, 0.0)
