@@ -282,9 +282,29 @@ def handover_split(f: dict, o: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def handover_phases(f: dict, o: dict) -> list[tuple[str, str]]:
+    """Per phase around handovers: the requests, each fixed split's mean reward with its interval,
+    the phase's best split and its gain over the best fixed split; then the in-hindsight skyline."""
+    rows = [("setup", f"{f['config']}, seeds {slash(f['seeds'])}, fixed splits k = {slash(f['ks'])}; phases: "
+                      f"during = from {num(f['during_lead_s'])} s before a handover command to its end, before / "
+                      f"after = the {num(f['window_s'])} s around that; handover times the same at every k: "
+                      f"{'yes' if f['same_handovers_at_every_k'] else 'no'}"),
+            ("best fixed split over all requests", f"k = {f['best_fixed_k']} ({f['requests']} requests)")]
+    for phase, p in f["phases"].items():
+        rewards = ", ".join(f"k {k}: {num(v[0])} {_ci(v[1:])}" for k, v in p["reward"].items())
+        gain = p["best_minus_best_fixed"]
+        rows.append((f"{phase}: {p['requests']} requests, mean reward per split",
+                     f"{rewards}; best k = {p['best_k']}, {num(gain[0])} {_ci(gain[1:])} above k = "
+                     f"{f['best_fixed_k']} (in hindsight)"))
+    g = f["skyline_gain_per_request"]
+    rows.append(("each phase's best split against the best fixed one (skyline, in hindsight)",
+                 f"{num(g[0])} {_ci(g[1:])} reward per request"))
+    return rows
+
+
 FORMATTERS = {"bridge_rtt": bridge_rtt, "lte_speed": lte_speed, "eval_speed": eval_speed,
               "reliability": reliability, "mbrl_paper_select": mbrl_paper_select, "mbrl_paper": mbrl_paper,
-              "mbrl_cost": mbrl_paper, "handover_split": handover_split}
+              "mbrl_cost": mbrl_paper, "handover_split": handover_split, "handover_phases": handover_phases}
 
 
 # ---------------------------------------------------------------- tables and pages
