@@ -65,26 +65,21 @@ def table(runs: dict, layers: int):
 
     from cosim.outputs.traces import read_handovers, read_requests
 
-    frames = []
+    frames, same = [], True
     for seed in sorted({s for s, _ in runs}):
-        by_k, starts = {}, []
-        for (s, k), path in runs.items():
-            if s != seed:
-                continue
-            req, ho = read_requests(path).sort_values("request"), read_handovers(path)
-            starts.append(tuple(ho.loc[ho["event"] == "start", "t_ns"]))
-            by_k[k] = req.set_index("request")
-        ks = sorted(by_k)
-        ref = by_k[ks[0]]
+        ks = sorted(k for s, k in runs if s == seed)
+        req = {k: read_requests(runs[(seed, k)]).sort_values("request").set_index("request") for k in ks}
+        ho = {k: read_handovers(runs[(seed, k)]) for k in ks}
+        same &= len({tuple(h.loc[h["event"] == "start", "t_ns"]) for h in ho.values()}) == 1
+        ref = req[ks[0]]
         frame = pd.DataFrame({"seed": seed, "request": ref.index, "ue": ref["ue"].to_numpy(),
-                              "phase": phases(ref.reset_index(), read_handovers(runs[(seed, ks[0])]))})
+                              "phase": phases(ref.reset_index(), ho[ks[0]])})
         for k in ks:
-            assert (by_k[k]["t_arrival_s"] == ref["t_arrival_s"]).all(), "requests differ between splits"
-            frame[k] = rewards(by_k[k], layers).to_numpy()
-        frame.attrs["same_handovers"] = len(set(starts)) == 1
+            assert (req[k]["t_arrival_s"] == ref["t_arrival_s"]).all(), "requests differ between splits"
+            frame[k] = rewards(req[k], layers).to_numpy()
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
-    out.attrs["same_handovers"] = all(f.attrs["same_handovers"] for f in frames)
+    out.attrs["same_handovers"] = same
     return out
 
 
