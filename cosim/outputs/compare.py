@@ -21,6 +21,7 @@ import pandas as pd
 from cosim.config.checks import DERIVED, load_yaml
 from cosim.outputs.page import PAGE, png
 from cosim.outputs.report import load_requests, pooled_ppl
+from cosim.outputs.service import figures_side_by_side
 
 IGNORED = {"split", "name"}  # the fields that may differ between runs of one comparison
 # (and "derived": what the settings resolved to, which differs only where a setting does)
@@ -100,6 +101,8 @@ def write_comparison(runs: list[str | Path], out: str | Path) -> Path:
     body = ["<h1>layersplit: split policies side by side</h1>", f"<p>{same}</p>",
             "<h2>Per policy (log perplexity per request: median, mean and its 95 % interval)</h2>",
             table.to_html(float_format=lambda v: f"{v:.4g}"),
+            "<h2>Latency, targets and UE energy per policy (95 % intervals over requests)</h2>",
+            figures_side_by_side(requests).to_html(),
             "<h2>Log perplexity per request</h2><img class='figure' alt='log perplexity CDF' "
             f"src='data:image/png;base64,{png(_log_ppl_cdf(requests))}'>"]
     path = Path(out)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cosim.outputs.page import PAGE, png
+from cosim.outputs.service import figures_side_by_side
 from cosim.outputs.traces import REQUESTS_FILE, has_trace, read_requests, read_slots
 from cosim.outputs.uplink import fresh_ul_sinr_db, mean_db
 
@@ -143,6 +144,8 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     for title, fig in figures:
         body.append(f"<h2>{html.escape(title)}</h2><img class='figure' alt='{html.escape(title)}' "
                     f"src='data:image/png;base64,{png(fig)}'>")
+    body.append("<h2>Latency, targets and UE energy (95 % intervals over requests)</h2>"
+                + figures_side_by_side({"all requests": req}).to_html())
     body.append("<h2>Per split point (means; log perplexity per request: median, mean, 95 % interval)</h2>"
                 + table.to_html(float_format=lambda v: f"{v:.4g}"))
     page = PAGE.format(title=html.escape(run_dir.name), body="\n".join(body))

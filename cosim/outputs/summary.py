@@ -1,5 +1,5 @@
-"""`layersplit trace summary RUN`: per-UE statistics of a run's slot and packet traces, and its
-handovers (cosim.outputs.handovers)."""
+"""`layersplit trace summary RUN`: per-UE statistics of a run's slot and packet traces, its
+handovers (cosim.outputs.handovers) and, for a split run, what its requests got (cosim.outputs.service)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cosim.outputs.traces import cell_positions, enb_position, read_packets, read_slots
+from cosim.outputs.traces import (REQUESTS_FILE, cell_positions, enb_position, has_trace, read_packets,
+                                  read_requests, read_slots)
 from cosim.outputs.uplink import fresh_ul_sinr_db
 
 NO_VALUE = 255  # records.hpp: kNoValue for CQI and MCS
@@ -75,3 +76,9 @@ def print_summary(run_dir: str | Path) -> None:
                   f"{done['interruption_ms'].median():.1f}, max {done['interruption_ms'].max():.1f} "
                   "(NaN: no uplink data around it)")
             print(handovers.to_string(index=False))
+    if has_trace(run_dir, REQUESTS_FILE):
+        from cosim.outputs.service import format_figures, service_figures
+
+        req = read_requests(run_dir)
+        print(f"{len(req)} requests (value [95 % interval over requests]):")
+        print(format_figures(service_figures(req)))

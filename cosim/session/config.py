@@ -2,8 +2,9 @@
 
     model:        {name, dtype, device, cache_dir, wire_dtype, fill, protect, sink_row, interleave}
     requests:     {rate_per_s | times_s, prompt_tokens, windows, decode_tokens, corpus, deadline_ms,
-                   resend_after_handover}
+                   resend_after_handover, ttft_target_ms, itl_target_ms}
     ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
+    ue_radio:     {connected_w, tail_s, idle_w, promotion_w, promotion_s, pa_efficiency}
     edge_server:  {capacity, device}
     split:        {policy: fixed | sinr_table | agent, k, table, agent, switch_cost_ms_per_layer}
 
@@ -26,7 +27,7 @@ from llm_split.wire.settings import WIRE_KEYS, check_wire
 
 MAX_LAYER = 1024  # the bound of any model; parse_session checks the split points against the model's own
 
-SECTIONS = ("model", "requests", "ue_device", "edge_server", "split", "probes")
+SECTIONS = ("model", "requests", "ue_device", "ue_radio", "edge_server", "split", "probes")
 POLICIES = ("fixed", "sinr_table", "agent")
 MODEL_DTYPES = ("float32", "bfloat16")
 MODEL_DEVICES = ("auto", "cpu", "cuda")  # llm_split.model.resolve_device; bfloat16 on a GPU
@@ -58,6 +59,25 @@ class RequestsSection:
     # an uplink transfer that were lost while it overlapped one of the UE's handovers (as full-size
     # packets, through the new cell); false leaves them lost, plain ns-3 behaviour
     resend_after_handover: bool = False
+    # latency targets a request meets or misses (requests.parquet met_target); unlike deadline_ms
+    # they change nothing in the run: time to the first token, and the mean gap between the
+    # tokens after it (decode_tokens > 0)
+    ttft_target_ms: float | None = None
+    itl_target_ms: float | None = None
+
+
+@dataclass
+class UeRadioSection:
+    """The UE radio's power states (cosim.session.energy). Defaults: the LTE model of Huang et al.,
+    "A Close Examination of Performance and Power Characteristics of 4G LTE Networks", MobiSys 2012
+    (Table 3); pa_efficiency is an assumption (see docs/metrics.md)."""
+
+    connected_w: float = 1.060      # RRC_CONNECTED, no uplink data: the paper's tail power
+    tail_s: float = 11.576          # inactivity before RRC_IDLE: the paper's tail time
+    idle_w: float = 0.020           # RRC_IDLE averaged: 594.3 mW DRX on-duration, 43.2 ms per 1.28 s
+    promotion_w: float = 1.2107     # RRC_IDLE -> RRC_CONNECTED, paid once per promotion
+    promotion_s: float = 0.2601
+    pa_efficiency: float = 0.2      # radiated / drawn power of the transmit chain during PUSCH
 
 
 @dataclass
@@ -80,6 +100,7 @@ class SessionConfig:
     model: ModelSection = field(default_factory=ModelSection)
     requests: RequestsSection = field(default_factory=RequestsSection)
     ue_device: str = "phone"
+    ue_radio: UeRadioSection = field(default_factory=UeRadioSection)
     edge_server: EdgeServerSection = field(default_factory=EdgeServerSection)
     split: SplitSection = field(default_factory=SplitSection)
 
@@ -138,8 +159,15 @@ SCHEMA = Section(SessionConfig, {
         "corpus": Str(),
         "deadline_ms": Optional(Num(0, 600_000, lo_open=True)),
         "resend_after_handover": Bool(),
+        "ttft_target_ms": Optional(Num(0, 600_000, lo_open=True, unit="ms")),
+        "itl_target_ms": Optional(Num(0, 600_000, lo_open=True, unit="ms")),
     }),
     "ue_device": _DEVICE,
+    "ue_radio": Section(UeRadioSection, {
+        "connected_w": Num(0, 100, unit="W"), "tail_s": Num(0, 3600, unit="s"), "idle_w": Num(0, 100, unit="W"),
+        "promotion_w": Num(0, 100, unit="W"), "promotion_s": Num(0, 60, unit="s"),
+        "pa_efficiency": Num(0, 1, lo_open=True),
+    }),
     "edge_server": Section(EdgeServerSection, {
         "capacity": Int(1, 1024), "device": _DEVICE,
     }),

@@ -11,6 +11,12 @@ Per UE, requests arrive (Poisson or listed times). Each one:
    UEs) and runs the tail (time from the edge profile; quality from a real tail pass);
 5. the reply (the generated token id) goes downlink through ns-3.
 
+With ``decode_tokens``, steps 2-5 repeat for each new token (one hidden vector up, one id down).
+A request's record keeps its time to the first token (the first round) with that round's parts, its
+inter-token latency (the later rounds) and whether it met the latency targets; its UE energy is
+the UE's compute (profile power x compute time) and its radio, charged once the run has ended
+from the slot and packet traces (cosim.session.energy).
+
 Each finished request is one row of ``requests.parquet`` (fields in :data:`REQUEST_FIELDS`),
 streamed to its journal the moment it finishes (:class:`RequestWriter`), so a killed run keeps it.
 """
@@ -66,6 +72,18 @@ class RequestRecord:
     edge_compute_s: float
     downlink_s: float
     latency_s: float        # arrival to reply received = the sum of the six parts above
+    ttft_s: float           # time to the first token: arrival to the prefill's reply received
+    ttft_ue_s: float        # its parts: waiting for the UE and its compute,
+    ttft_uplink_s: float    # the prompt's uplink,
+    ttft_edge_s: float      # the edge's queue and compute,
+    ttft_downlink_s: float  # and the first token's downlink
+    itl_s: float            # inter-token latency: mean gap between the reply tokens after the first
+                            # (requests.decode_tokens of them); NaN without decoding
+    met_target: float       # 1 when the request met requests.ttft_target_ms and itl_target_ms with
+                            # every reply token received, else 0; NaN when neither target is set
+    ue_compute_j: float     # the UE's compute energy: ue_compute_s x the UE profile's power
+    ue_radio_j: float       # the UE radio's energy charged to the request (cosim.session.energy);
+                            # NaN when the run stopped before that account was made
     erased_fraction: float  # of the prompt's hidden-state elements
     nll: float              # nats, summed over the window's scored tokens, under the damage
     nll_clean: float
@@ -151,6 +169,7 @@ class SplitSession:
         else:
             q = infer.quality(w, k, packets, lost)
         reply_lost = yield from self._reply(ue, parts)
+        first = self._first_token(parts, env.now - t0)
         for i in range(n_new):  # each new token: head on the UE, one vector up, tail, its id down
             yield from self._on_ue(ue, parts, lambda k: infer.cost.ue_cost(k, 1, tokens + i)[0], k)
             step = infer.step_packets(dec)
@@ -161,8 +180,11 @@ class SplitSession:
             reply_lost |= yield from self._reply(ue, parts)
         match = float(np.mean(np.equal(dec.tokens[:n_new + 1], infer.clean_tokens(w, n_new + 1)))) if dec else np.nan
         deferred, q = (q, _NO_QUALITY) if isinstance(q, tuple) else (None, q)
+        itl = (env.now - t0 - first["ttft_s"]) / n_new if n_new else np.nan
         self.records.append(RequestRecord(
-            rid, ue, w, tokens, k, t0, up_bytes, up_packets, up_lost, **parts, latency_s=env.now - t0,
+            rid, ue, w, tokens, k, t0, up_bytes, up_packets, up_lost, **parts, latency_s=env.now - t0, **first,
+            itl_s=itl, met_target=self._met_target(first["ttft_s"], itl, reply_lost),
+            ue_compute_j=parts["ue_compute_s"] * infer.cost.ue_device.power_w, ue_radio_j=np.nan,
             erased_fraction=q.erased_fraction, nll=q.nll, nll_clean=q.nll_clean, ppl=q.ppl, ppl_clean=q.ppl_clean,
             scored_tokens=q.n_scored, new_tokens=n_new, token_match=match, reply_lost=reply_lost,
             handovers=self.clock.handovers_during(ue, t0, env.now), quality_pending=deferred is not None))
@@ -171,6 +193,21 @@ class SplitSession:
             self._unresolved.append((self.records[-1], deferred))
             if len(self._unresolved) >= 64:  # bounds the packets kept for deferred passes
                 self.resolve_quality()
+
+    @staticmethod
+    def _first_token(parts: dict, ttft_s: float) -> dict:
+        """The time to the first token and its parts: the latency parts so far (the prefill's round)."""
+        return {"ttft_s": ttft_s, "ttft_ue_s": parts["ue_wait_s"] + parts["ue_compute_s"],
+                "ttft_uplink_s": parts["uplink_s"], "ttft_edge_s": parts["queue_s"] + parts["edge_compute_s"],
+                "ttft_downlink_s": parts["downlink_s"]}
+
+    def _met_target(self, ttft_s: float, itl_s: float, reply_lost: bool) -> float:
+        r = self.cfg.requests
+        if r.ttft_target_ms is None and r.itl_target_ms is None:
+            return np.nan
+        late = (r.ttft_target_ms is not None and ttft_s > r.ttft_target_ms / 1000
+                or r.itl_target_ms is not None and itl_s > r.itl_target_ms / 1000)  # NaN itl: no decoding, never late
+        return float(not late and not reply_lost)
 
     def resolve_quality(self) -> None:
         """Fills in the deferred qualities: each distinct (window, k, lost set) once, batched by k."""
@@ -317,6 +354,9 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
             clock.run()
             timing = {"ns3_s": sim.busy_s, "bridge_s": clock.advance_wall_s - sim.busy_s, "grants": clock.grants}
         checked = run_warnings(sc, traces.tally)  # after close: the leftovers are tallied too
+        session.resolve_quality()
+        radio = radio_account(run_dir, session.records, cfg.ue_radio)
+        requests.write(session.records)  # every row again, with its radio energy
     finally:
         try:
             if session is not None:
@@ -326,7 +366,18 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
                 requests.close()  # the journal becomes requests.parquet
     timing.update(model_s=infer.model_wall_s, model_load_s=infer.load_wall_s, tail_passes=infer.tail_passes,
                   session_wall_s=time.perf_counter() - t_start)
-    return {"requests": len(session.records), "timing": timing, "warnings": checked}
+    return {"requests": len(session.records), "timing": timing, "warnings": checked, "ue_radio_j": radio}
+
+
+def radio_account(run_dir: Path, records: list[RequestRecord], model) -> dict[str, dict]:
+    """Charges the UE radio's energy to the requests (cosim.session.energy); returns each UE's
+    totals by state for meta.json, in joules."""
+    from cosim.session.energy import charge_run
+
+    return {str(ue): {"total": round(a.total_j, 6), "uncharged": round(a.uncharged_j, 6),
+                      "transmitting": round(a.transmitting_j, 6), "connected": round(a.connected_j, 6),
+                      "idle": round(a.idle_j, 6), "promotion": round(a.promotion_j, 6)}
+            for ue, a in charge_run(run_dir, records, model).items()}
 
 
 def is_session_file(path) -> bool:

@@ -14,6 +14,7 @@ from cosim.session.runner import REQUEST_FIELDS, run_session_file
 from cosim.outputs.traces import read_packets
 
 PARTS = ["ue_wait_s", "ue_compute_s", "uplink_s", "queue_s", "edge_compute_s", "downlink_s"]
+TTFT_PARTS = ["ttft_ue_s", "ttft_uplink_s", "ttft_edge_s", "ttft_downlink_s"]
 
 
 def _config(tmp_path, name="s", **over):
@@ -64,6 +65,17 @@ def test_conservation_of_packets_bytes_and_time(tmp_path):
     assert (per_tag["n"] == packets.groupby("tag")["n_packets"].first()).all()
     np.testing.assert_allclose(req[PARTS].sum(axis=1), req["latency_s"], rtol=0, atol=1e-9)
     assert (req[PARTS] >= 0).all().all()
+    # no decoding: the first token is the reply, so its time is the latency, part by part
+    np.testing.assert_allclose(req[TTFT_PARTS].sum(axis=1), req["ttft_s"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(req["ttft_s"], req["latency_s"], rtol=0, atol=1e-12)
+    assert req["itl_s"].isna().all() and req["met_target"].isna().all()  # no decoding, no target
+    # energy: the phone profile's 5 W while computing; the radio's account adds up per UE
+    np.testing.assert_allclose(req["ue_compute_j"], 5.0 * req["ue_compute_s"])
+    assert (req["ue_radio_j"] > 0).all()
+    for ue, acc in json.loads((run / "meta.json").read_text())["ue_radio_j"].items():
+        charged = req.loc[req["ue"] == int(ue), "ue_radio_j"].sum()
+        assert charged + acc["uncharged"] == pytest.approx(acc["total"], abs=1e-5)
+        assert acc["transmitting"] > 0 and acc["connected"] > 0 and acc["promotion"] > 0
 
 
 def test_two_ues_share_an_edge_of_capacity_one_in_fifo_order(tmp_path):
@@ -124,6 +136,11 @@ def test_decoding_sends_a_vector_up_and_a_token_down_per_new_token(tmp_path):
     assert r.new_tokens == 4 and r.packets == len(up) and r.payload_bytes == up["bytes"].sum()
     assert r.token_match == 1.0  # a perfect channel and float32 on the wire: the unsplit model's tokens
     assert abs(sum(getattr(r, p) for p in PARTS) - r.latency_s) < 1e-9
+    assert abs(sum(getattr(r, p) for p in TTFT_PARTS) - r.ttft_s) < 1e-9
+    assert 0 < r.ttft_s < r.latency_s and r.itl_s == pytest.approx((r.latency_s - r.ttft_s) / 4)
+    down_at = np.sort(down["t_recv_ns"].to_numpy()) / 1e9
+    assert r.t_arrival_s + r.ttft_s == pytest.approx(down_at[0], abs=1e-6)  # the first id's arrival
+    assert r.itl_s == pytest.approx(np.diff(down_at).mean(), abs=1e-6)
 
 
 def test_the_main_example_runs(tmp_path):
@@ -134,3 +151,22 @@ def test_the_main_example_runs(tmp_path):
     req = pd.read_parquet(run / "requests.parquet")
     assert len(req) >= 1 and set(req["k"]) <= {4, 8, 16}
     assert json.loads((run / "meta.json").read_text())["status"] == "ok"
+
+
+@pytest.mark.parametrize("ttft_ms, itl_ms, ttft_s, itl_s, lost, met", [
+    (None, None, 0.1, 0.01, False, None),     # no target: NaN
+    (200, None, 0.15, 5.0, False, 1.0),       # only the first token counts
+    (200, None, 0.25, 0.0, False, 0.0),
+    (None, 20, 9.0, 0.019, False, 1.0),
+    (None, 20, 0.1, 0.021, False, 0.0),
+    (None, 20, 0.1, float("nan"), False, 1.0),  # no decoding: no gap to miss
+    (200, 20, 0.1, 0.01, True, 0.0),          # a lost reply token misses
+])
+def test_met_target(ttft_ms, itl_ms, ttft_s, itl_s, lost, met):
+    from types import SimpleNamespace
+
+    from cosim.session.runner import SplitSession
+
+    cfg = SimpleNamespace(requests=SimpleNamespace(ttft_target_ms=ttft_ms, itl_target_ms=itl_ms))
+    got = SplitSession._met_target(SimpleNamespace(cfg=cfg), ttft_s, itl_s, lost)
+    assert (np.isnan(got) if met is None else got == met)
