@@ -318,21 +318,22 @@ def cell_positions(run_dir: str | Path) -> dict[int, tuple[float, float, float]]
     return {int(c["cell_id"]): tuple(float(v) for v in c["position"]) for c in cells}
 
 
-def read_trace(run_dir: str | Path, name: str, key: str | None = None):
+def read_trace(run_dir: str | Path, name: str, key: str | None = None, columns: list[str] | None = None):
     """A trace of a run as a pandas DataFrame: the Parquet file, or, after a hard crash of the
     Python side, the journal it left (with ``key``: the latest row per key, as KeyedJournal.close
-    keeps)."""
+    keeps). ``columns``: only those (all by default)."""
     path = Path(run_dir) / name
     journal = path.with_name(path.name + JOURNAL_SUFFIX)
     if not path.exists() and journal.exists():
         table = _read_journal(journal)
-        return (latest_rows(table, key) if key else table).to_pandas()
-    return pq.read_table(path).to_pandas()
+        table = latest_rows(table, key) if key else table
+        return (table.select(columns) if columns else table).to_pandas()
+    return pq.read_table(path, columns=columns).to_pandas()
 
 
-def read_slots(run_dir: str | Path):
+def read_slots(run_dir: str | Path, columns: list[str] | None = None):
     """The slot trace of a run as a pandas DataFrame (see read_trace)."""
-    return read_trace(run_dir, SLOTS_FILE)
+    return read_trace(run_dir, SLOTS_FILE, columns=columns)
 
 
 def read_packets(run_dir: str | Path):

@@ -118,7 +118,7 @@ def charge_run(run_dir, records: list, model) -> dict[int, UeRadioEnergy]:
     each UE's account. A UE without slot records (none were written) leaves its requests NaN."""
     from cosim.outputs.traces import read_packets, read_slots
 
-    slots = read_slots(run_dir)[["t_ns", "ue", "harq", "ul_symbols", "ul_tx_power_dbm"]]
+    slots = read_slots(run_dir, ["t_ns", "ue", "harq", "ul_symbols", "ul_tx_power_dbm"])
     packets = read_packets(run_dir)
     received = packets[(packets["direction"] == DOWNLINK) & ~packets["lost"]]
     by_ue: dict[int, list] = {}
