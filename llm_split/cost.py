@@ -136,16 +136,22 @@ class CostModel:
     def _time(stages: list[StageCost], dev: DeviceProfile) -> float:
         return sum(max(s.flops / dev.flop_rate, s.bytes / dev.byte_rate) for s in stages)
 
-    def ue_cost(self, k: int, tokens: int, context: int = 0) -> tuple[float, float]:
-        """(seconds, joules) of the UE's half: embeddings and layers [0, k)."""
+    def ue_cost(self, k: int, tokens: int, context: int = 0, head: bool = False) -> tuple[float, float]:
+        """(seconds, joules) of the UE's half: embeddings and layers [0, k); with ``head`` (k = L
+        only: the whole model on the UE) the norm and the head too."""
         self.check_k(k)
-        t = self._time(self.stages(tokens, context)[:k + 1], self.ue_device)
+        if head and k != len(self.layer_params):
+            raise ValueError(f"head: the UE runs the head only at k = {len(self.layer_params)}, not k = {k}")
+        t = self._time(self.stages(tokens, context)[:k + 1 + head], self.ue_device)
         return t, t * self.ue_device.power_w
 
-    def edge_cost(self, k: int, tokens: int, context: int = 0) -> tuple[float, float]:
-        """(seconds, joules) of the edge's half: layers [k, L), the norm and the head."""
+    def edge_cost(self, k: int, tokens: int, context: int = 0, embed: bool = False) -> tuple[float, float]:
+        """(seconds, joules) of the edge's half: layers [k, L), the norm and the head; with
+        ``embed`` (k = 0 only: the UE sent token ids) the embeddings too."""
         self.check_k(k)
-        t = self._time(self.stages(tokens, context)[k + 1:], self.edge_device)
+        if embed and k != 0:
+            raise ValueError(f"embed: the edge embeds the tokens only at k = 0, not k = {k}")
+        t = self._time(self.stages(tokens, context)[k + 1 - embed:], self.edge_device)
         return t, t * self.edge_device.power_w
 
 

@@ -2,11 +2,11 @@
 
     model:        {name, dtype, device, cache_dir, wire_dtype, fill, protect, sink_row, interleave}
     requests:     {rate_per_s | times_s, prompt_tokens, windows, decode_tokens, corpus, deadline_ms,
-                   resend_after_handover, ttft_target_ms, itl_target_ms}
+                   resend_after_handover, id_resends, ttft_target_ms, itl_target_ms}
     ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
     ue_radio:     {connected_w, tail_s, idle_w, promotion_w, promotion_s, pa_efficiency}
     edge_server:  {capacity, device}
-    split:        {policy: fixed | sinr_table | agent, k, table, agent, switch_cost_ms_per_layer}
+    split:        {policy: fixed | sinr_table | agent, k, table, agent, switch_cost_ms_per_layer, true_endpoints}
 
 Every value is checked here; errors name the key path, the value and what is allowed.
 """
@@ -59,6 +59,7 @@ class RequestsSection:
     # an uplink transfer that were lost while it overlapped one of the UE's handovers (as full-size
     # packets, through the new cell); false leaves them lost, plain ns-3 behaviour
     resend_after_handover: bool = False
+    id_resends: int = 2  # split.true_endpoints at k = 0: times the UE resends lost token-id packets
     # latency targets a request meets or misses (requests.parquet met_target); unlike deadline_ms
     # they change nothing in the run: time to the first token, and the mean gap between the
     # tokens after it (decode_tokens > 0)
@@ -93,6 +94,10 @@ class SplitSection:
     table: tuple[tuple[float, int], ...] = ()   # (minimum mean UL SINR in dB, k), best first
     agent: str | None = None
     switch_cost_ms_per_layer: float = 0.0
+    # false: the seed paper's convention, every k sends a hidden state (k = 0 the embedding output,
+    # k = L the last layer's). true: k = 0 sends the token ids and the edge embeds them; k = L runs
+    # the whole model on the UE (norm and head included) and nothing crosses the air
+    true_endpoints: bool = False
 
 
 @dataclass
@@ -159,6 +164,7 @@ SCHEMA = Section(SessionConfig, {
         "corpus": Str(),
         "deadline_ms": Optional(Num(0, 600_000, lo_open=True)),
         "resend_after_handover": Bool(),
+        "id_resends": Int(0, 16),
         "ttft_target_ms": Optional(Num(0, 600_000, lo_open=True, unit="ms")),
         "itl_target_ms": Optional(Num(0, 600_000, lo_open=True, unit="ms")),
     }),
@@ -177,6 +183,7 @@ SCHEMA = Section(SessionConfig, {
                     "min_sinr_db: -200 <= x <= 200 (dB), k: 0 <= x <= the model's layers; sorted best first"),
         "agent": Str(),
         "switch_cost_ms_per_layer": Num(0, 10_000),
+        "true_endpoints": Bool(),
     }),
 })
 

@@ -73,6 +73,11 @@ class SplitInference:
         except ValueError as exc:
             raise ConfigError(f"transfer.{exc}") from None
         self.sink_row = m.sink_row
+        self.true_endpoints = cfg.split.true_endpoints
+        if self.true_endpoints:  # k = 0 sends ids; the edge embeds what arrived
+            from llm_split.wire.ids import IdCodec
+
+            self.ids = IdCodec(lambda ids: self.split.head(ids, 0), payload_bytes, m.fill)
         self.cost = wb.cost_model(cfg.ue_device, cfg.edge_server.device, m.cache_dir)
         self._clean: dict[int, float] = {}
         self._seen: dict[tuple, Quality] = {}
@@ -87,12 +92,43 @@ class SplitInference:
     def tokens(self, w: int) -> int:
         return int(self.evaluator.windows[w].ids.numel())
 
+    # ---- the endpoints: what crosses the air at k, and who computes what ----
+    def sends_ids(self, k: int) -> bool:
+        """True endpoints at k = 0: the UE sends token ids (llm_split.wire.ids)."""
+        return self.true_endpoints and k == 0
+
+    def on_ue_only(self, k: int) -> bool:
+        """True endpoints at k = L: the UE runs the whole model and nothing crosses the air."""
+        return self.true_endpoints and k == self.n_layers
+
+    def wire(self, k: int):
+        """The codec of what the UE sends at k: token ids or the hidden state entering layer k."""
+        return self.ids if self.sends_ids(k) else self.codec
+
+    def ue_seconds(self, k: int, tokens: int, context: int = 0) -> float:
+        """The UE's compute time at k: nothing when it sends ids, the head too when it runs all."""
+        if self.sends_ids(k):
+            return 0.0
+        return self.cost.ue_cost(k, tokens, context, head=self.on_ue_only(k))[0]
+
+    def edge_seconds(self, k: int, tokens: int, context: int = 0) -> float:
+        return self.cost.edge_cost(k, tokens, context, embed=self.sends_ids(k))[0]
+
     def packets(self, w: int, k: int) -> list[bytes]:
-        """The UE's packets for window w split at k (the hidden state entering layer k)."""
+        """The UE's packets for window w split at k: the hidden state entering layer k (the token
+        ids with true endpoints at k = 0)."""
+        if self.sends_ids(k):
+            return self.ids.encode(self.evaluator.windows[w].ids)
         t0 = time.perf_counter()
         hidden = self.evaluator.cache.get(w, k)
         self.model_wall_s += time.perf_counter() - t0
         return self.codec.encode(hidden)
+
+    def local(self, w: int, n_new: int) -> tuple[Quality, list[int]]:
+        """The whole model on the UE (:meth:`on_ue_only`): the clean quality and greedy tokens."""
+        nll = self.clean_nll(w)
+        tokens = self.clean_tokens(w, n_new + 1)
+        return Quality(nll, nll, int(self.evaluator.windows[w].n_scored), 0.0, tokens[0]), tokens
 
     def quality(self, w: int, k: int, packets: list[bytes], lost: set[int]) -> Quality:
         """Runs the edge's tail on what arrived and scores the window against clean.
@@ -114,7 +150,7 @@ class SplitInference:
         the lossy-inference step mbrl's real evaluator runs too (llm_split.lossy)."""
         from llm_split.lossy import lossy_batch
 
-        res = lossy_batch(self.evaluator, self.codec, k, [(w, lost) for w, _, lost in items],
+        res = lossy_batch(self.evaluator, self.wire(k), k, [(w, lost) for w, _, lost in items],
                           [packets for _, packets, _ in items], self.sink_row)
         self.tail_passes += 1
         return [Quality(r.nll, self.clean_nll(w), r.n_scored, r.erased_fraction, r.next_token)
@@ -165,14 +201,17 @@ class SplitInference:
         from llm_split.lossy import lossy_step
 
         t0 = time.perf_counter()
-        r = lossy_step(self.evaluator, self.codec, dec.w, dec.k, lost, packets, self.sink_row, dec.session)
+        r = lossy_step(self.evaluator, self.wire(dec.k), dec.w, dec.k, lost, packets, self.sink_row, dec.session)
         q = Quality(r.nll, self.clean_nll(dec.w), r.n_scored, r.erased_fraction, r.next_token)
         dec.tokens.append(q.next_token)
         self.model_wall_s += time.perf_counter() - t0
         return q
 
     def step_packets(self, dec: "Decoding") -> list[bytes]:
-        """The UE's head on the last generated token: the packets of one hidden vector."""
+        """The UE's head on the last generated token: the packets of one hidden vector (its id
+        with true endpoints at k = 0)."""
+        if self.sends_ids(dec.k):
+            return self.ids.encode(torch.tensor([dec.tokens[-1]]))
         t0 = time.perf_counter()
         hidden = self.split.head(torch.tensor([[dec.tokens[-1]]]), dec.k, dec.session)[0]
         self.model_wall_s += time.perf_counter() - t0
@@ -181,7 +220,7 @@ class SplitInference:
     def step_tail(self, dec: "Decoding", packets: list[bytes], lost: set[int]) -> int:
         """The edge's tail on one received hidden vector; appends and returns the next token."""
         t0 = time.perf_counter()
-        hidden, _ = self.codec.rebuild(packets, lost)
+        hidden, _ = self.wire(dec.k).rebuild(packets, lost)
         logits = self.split.tail(hidden.unsqueeze(0), dec.k, dec.session)[0]
         dec.tokens.append(int(logits[-1].argmax()))
         self.model_wall_s += time.perf_counter() - t0

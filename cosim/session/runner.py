@@ -11,6 +11,8 @@ Per UE, requests arrive (Poisson or listed times). Each one:
    UEs) and runs the tail (time from the edge profile; quality from a real tail pass);
 5. the reply (the generated token id) goes downlink through ns-3.
 
+With ``split.true_endpoints``, k = 0 sends the token ids (the edge embeds them; lost ones are sent
+again, then erased) and k = L runs the whole model on the UE, with no transfer at all.
 With ``decode_tokens``, steps 2-5 repeat for each new token (one hidden vector up, one id down).
 A request's record keeps its time to the first token (the first round) with that round's parts, its
 inter-token latency (the later rounds) and whether it met the latency targets; its UE energy is
@@ -95,7 +97,8 @@ class RequestRecord:
                             # equal to the unsplit model's greedy ones; NaN without decoding
     reply_lost: bool        # a reply token id was lost or late
     handovers: int          # the UE's handovers that overlapped the request (arrival to reply)
-    resent_packets: int     # uplink packets sent again after a handover (requests.resend_after_handover)
+    resent_packets: int     # uplink packets sent again: after a handover (requests.resend_after_handover),
+                            # or lost token ids (split.true_endpoints at k = 0, requests.id_resends)
     quality_pending: bool = False  # quality (erased_fraction .. scored_tokens) not computed yet: a deferred
                                    # batch the run did not reach (killed); those fields hold NaN / 0
 
@@ -152,33 +155,13 @@ class SplitSession:
 
     def _request(self, rid: int, ue: int, w: int):
         env, infer, n_new = self.env, self.infer, self.cfg.requests.decode_tokens
-        # the six latency parts, and the packets resent after a handover (also a record field)
+        # the six latency parts, and the packets resent (also a record field)
         parts = dict.fromkeys(("ue_wait_s", "ue_compute_s", "uplink_s", "queue_s", "edge_compute_s", "downlink_s"), 0.0)
         parts["resent_packets"] = 0
         t0, tokens = env.now, infer.tokens(w)
-        k = yield from self._on_ue(ue, parts, lambda k: infer.cost.ue_cost(k, tokens)[0])
-        dec = infer.start_decoding(w, k) if n_new else None
-        packets = infer.packets(w, k)
-        lost = yield from self._send(ue, packets, parts)
-        up_bytes, up_packets, up_lost = sum(map(len, packets)), len(packets), len(lost)
-        yield from self._on_edge(parts, infer.cost.edge_cost(k, tokens)[0])
-        if dec:  # decoding needs the tail's KV cache and token now
-            q = infer.prefill_tail(dec, packets, lost)
-        elif self._batch_quality:
-            q = infer.defer_quality(w, k, packets, lost)
-        else:
-            q = infer.quality(w, k, packets, lost)
-        reply_lost = yield from self._reply(ue, parts)
-        first = self._first_token(parts, env.now - t0)
-        for i in range(n_new):  # each new token: head on the UE, one vector up, tail, its id down
-            yield from self._on_ue(ue, parts, lambda k: infer.cost.ue_cost(k, 1, tokens + i)[0], k)
-            step = infer.step_packets(dec)
-            step_lost = yield from self._send(ue, step, parts)
-            up_bytes, up_packets, up_lost = up_bytes + sum(map(len, step)), up_packets + len(step), up_lost + len(step_lost)
-            yield from self._on_edge(parts, infer.cost.edge_cost(k, 1, tokens + i)[0])
-            infer.step_tail(dec, step, step_lost)
-            reply_lost |= yield from self._reply(ue, parts)
-        match = float(np.mean(np.equal(dec.tokens[:n_new + 1], infer.clean_tokens(w, n_new + 1)))) if dec else np.nan
+        k = yield from self._on_ue(ue, parts, lambda k: infer.ue_seconds(k, tokens))
+        rounds = self._on_the_ue if infer.on_ue_only(k) else self._over_the_air
+        q, (up_bytes, up_packets, up_lost), reply_lost, first, match = yield from rounds(ue, w, k, parts, t0)
         deferred, q = (q, _NO_QUALITY) if isinstance(q, tuple) else (None, q)
         itl = (env.now - t0 - first["ttft_s"]) / n_new if n_new else np.nan
         self.records.append(RequestRecord(
@@ -193,6 +176,47 @@ class SplitSession:
             self._unresolved.append((self.records[-1], deferred))
             if len(self._unresolved) >= 64:  # bounds the packets kept for deferred passes
                 self.resolve_quality()
+
+    def _over_the_air(self, ue: int, w: int, k: int, parts: dict, t0: float):
+        """The prompt's round (its head already timed) and each new token's: packets up through
+        ns-3, the edge's tail, the token id down. Returns (quality or its deferred key, (uplink
+        bytes, packets, lost), reply lost, the first token's times, token match)."""
+        env, infer, n_new = self.env, self.infer, self.cfg.requests.decode_tokens
+        tokens, resends = infer.tokens(w), self.cfg.requests.id_resends if infer.sends_ids(k) else 0
+        dec = infer.start_decoding(w, k) if n_new else None
+        packets = infer.packets(w, k)
+        lost = yield from self._send(ue, packets, parts, resends)
+        up_bytes, up_packets, up_lost = sum(map(len, packets)), len(packets), len(lost)
+        yield from self._on_edge(parts, infer.edge_seconds(k, tokens))
+        if dec:  # decoding needs the tail's KV cache and token now
+            q = infer.prefill_tail(dec, packets, lost)
+        elif self._batch_quality:
+            q = infer.defer_quality(w, k, packets, lost)
+        else:
+            q = infer.quality(w, k, packets, lost)
+        reply_lost = yield from self._reply(ue, parts)
+        first = self._first_token(parts, env.now - t0)
+        for i in range(n_new):  # each new token: head on the UE, one vector up, tail, its id down
+            yield from self._on_ue(ue, parts, lambda k: infer.ue_seconds(k, 1, tokens + i), k)
+            step = infer.step_packets(dec)
+            step_lost = yield from self._send(ue, step, parts, resends)
+            up_bytes, up_packets, up_lost = up_bytes + sum(map(len, step)), up_packets + len(step), up_lost + len(step_lost)
+            yield from self._on_edge(parts, infer.edge_seconds(k, 1, tokens + i))
+            infer.step_tail(dec, step, step_lost)
+            reply_lost |= yield from self._reply(ue, parts)
+        match = float(np.mean(np.equal(dec.tokens[:n_new + 1], infer.clean_tokens(w, n_new + 1)))) if dec else np.nan
+        return q, (up_bytes, up_packets, up_lost), reply_lost, first, match
+
+    def _on_the_ue(self, ue: int, w: int, k: int, parts: dict, t0: float):
+        """The whole model on the UE (true endpoints, k = L): the prompt's pass is timed already,
+        each new token is one more pass there; nothing crosses the air and nothing is damaged.
+        Returns what :meth:`_over_the_air` does."""
+        infer, n_new = self.infer, self.cfg.requests.decode_tokens
+        first = self._first_token(parts, self.env.now - t0)
+        for i in range(n_new):
+            yield from self._on_ue(ue, parts, lambda k: infer.ue_seconds(k, 1, infer.tokens(w) + i), k)
+        q, _ = infer.local(w, n_new)
+        return q, (0, 0, 0), False, first, 1.0 if n_new else np.nan
 
     @staticmethod
     def _first_token(parts: dict, ttft_s: float) -> dict:
@@ -244,13 +268,18 @@ class SplitSession:
             parts["ue_compute_s"] += self.env.now - t1
         return k
 
-    def _send(self, ue: int, packets: list[bytes], parts: dict):
-        """Carries packets uplink through ns-3; returns the indices lost or past the deadline."""
+    def _send(self, ue: int, packets: list[bytes], parts: dict, resends: int = 0):
+        """Carries packets uplink through ns-3, sending the lost ones again up to ``resends``
+        times; returns the indices lost or past the deadline."""
         t0 = self.env.now
         up = self.clock.send(ue, sum(map(len, packets)), max(map(len, packets)), uplink=True)
         yield from self._wait(up)
         lost = self._lost_or_late(up)
         if lost and self.cfg.requests.resend_after_handover and self.clock.handovers_during(ue, t0, self.env.now):
+            lost = yield from self._resend(ue, up, sorted(lost), max(map(len, packets)), parts)
+        for _ in range(resends):
+            if not lost:
+                break
             lost = yield from self._resend(ue, up, sorted(lost), max(map(len, packets)), parts)
         parts["uplink_s"] += self.env.now - t0
         return lost

@@ -40,3 +40,16 @@ def test_bad_profile_and_k_raise(smol):
         DeviceProfile("x", 0, 1, 1)
     with pytest.raises(ValueError, match="k: 31 is not in 0..30"):
         CostModel(smol[0]).ue_cost(31, 8)
+
+
+def test_true_endpoints_move_the_embeddings_and_the_head(smol):
+    cost = CostModel(smol[0])
+    whole = cost._time(cost.stages(64), cost.ue_device)
+    assert cost.ue_cost(30, 64, head=True)[0] == pytest.approx(whole)  # every stage on the UE
+    assert cost.ue_cost(30, 64, head=True)[0] > cost.ue_cost(30, 64)[0]
+    edge_all = cost._time(cost.stages(64), cost.edge_device)
+    assert cost.edge_cost(0, 64, embed=True)[0] == pytest.approx(edge_all)  # ids in: every stage on the edge
+    with pytest.raises(ValueError, match="head: the UE runs the head only at k = 30, not k = 29"):
+        cost.ue_cost(29, 64, head=True)
+    with pytest.raises(ValueError, match="embed: the edge embeds the tokens only at k = 0, not k = 1"):
+        cost.edge_cost(1, 64, embed=True)

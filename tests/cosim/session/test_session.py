@@ -170,3 +170,43 @@ def test_met_target(ttft_ms, itl_ms, ttft_s, itl_s, lost, met):
     cfg = SimpleNamespace(requests=SimpleNamespace(ttft_target_ms=ttft_ms, itl_target_ms=itl_ms))
     got = SplitSession._met_target(SimpleNamespace(cfg=cfg), ttft_s, itl_s, lost)
     assert (np.isnan(got) if met is None else got == met)
+
+
+def test_true_endpoints_send_token_ids_at_0_and_nothing_at_L(tmp_path):
+    requests = {"times_s": [0.3, 0.8], "prompt_tokens": 32, "windows": 2, "decode_tokens": 2}
+    run, ids = _run(tmp_path, "ids", requests=requests, split={"policy": "fixed", "k": 0, "true_endpoints": True})
+    up = read_packets(run).query("direction == 0")
+    # a prompt of 32 ids + BOS in one packet (12-byte header, 4 bytes an id), then one id per new token
+    assert (ids["payload_bytes"] == (12 + 4 * 33) + 2 * (12 + 4)).all() and up["bytes"].sum() == ids["payload_bytes"].sum()
+    assert (ids["packets"] == 3).all() and (ids["ue_compute_s"] == 0).all() and (ids["edge_compute_s"] > 0).all()
+    np.testing.assert_allclose(ids["ppl"], ids["ppl_clean"], rtol=1e-5)
+    assert (ids["token_match"] == 1.0).all()
+
+    run, local = _run(tmp_path, "local", requests=requests, split={"policy": "fixed", "k": 30, "true_endpoints": True})
+    assert len(read_packets(run)) == 0  # nothing crossed the air
+    assert (local[["payload_bytes", "packets"]] == 0).all().all()
+    assert (local[["uplink_s", "queue_s", "edge_compute_s", "downlink_s"]] == 0).all().all()
+    np.testing.assert_allclose(local["latency_s"], local["ue_compute_s"])
+    assert (local["ttft_s"] < local["latency_s"]).all() and (local["ppl"] == local["ppl_clean"]).all()
+    # the head on the UE too: more UE compute than the paper's k = L, which leaves it to the edge
+    _, paper = _run(tmp_path, "paper", requests=requests, split={"policy": "fixed", "k": 30})
+    assert (local["ttft_ue_s"] > paper["ttft_ue_s"]).all() and (paper["packets"] > 0).all()
+
+
+def test_lost_token_ids_are_sent_again_then_erased(tmp_path):
+    # 80 m out in a fading channel: about a third of the one-packet id transfers are lost
+    over = dict(duration_s=4.0, channel={"propagation": "log_distance", "log_distance": {"exponent": 3.5},
+                                         "fading": {"model": "eva", "speed_kmh": 30}},
+                ue_groups=[{"count": 1, "placement": {"kind": "list", "positions": [[80, 0]]}}])
+    requests = {"rate_per_s": 5.0, "prompt_tokens": 32, "windows": 3}
+    split = {"policy": "fixed", "k": 0, "true_endpoints": True}
+    _, once = _run(tmp_path, "once", requests={**requests, "id_resends": 0}, split=split, **over)
+    hit = once["packets_lost"] > 0
+    assert hit.any() and (once["resent_packets"] == 0).all()
+    assert (once.loc[hit, "erased_fraction"] == 1).all() and (once.loc[~hit, "erased_fraction"] == 0).all()
+    assert (once.loc[hit, "nll"] > once.loc[hit, "nll_clean"]).all()
+    _, again = _run(tmp_path, "again", requests={**requests, "id_resends": 2}, split=split, **over)
+    assert again["resent_packets"].sum() > 0 and again["packets_lost"].sum() < once["packets_lost"].sum()
+    assert (again["resent_packets"] <= 2 * again["packets"]).all()
+    again_lost = again["packets_lost"] > 0
+    assert (again.loc[again_lost, "resent_packets"] == 2 * again.loc[again_lost, "packets"]).all()
