@@ -82,7 +82,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     a("--decisive-factor", type=float, help="an element is decisive at this many times the median magnitude")
     a("--out", help="output folder")
     a("--cache-dir", help="model cache root (default $LAYERSPLIT_CACHE or ~/.cache/layersplit)")
-    a("--wire-dtype", help="activation format: float32, float16, bfloat16, int8")
+    a("--wire-dtype", help="activation format: float32, float16, bfloat16, int8, int4")
     a("--tensor-bytes", type=int, help="tensor bytes per packet (the 20-byte header and any protected "
       "channels come on top; a session's transfer.payload_bytes counts the whole packet)")
     a("--payload-bytes", type=int, dest="old_payload_bytes", help=argparse.SUPPRESS)  # deprecated: --tensor-bytes

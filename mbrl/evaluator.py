@@ -28,6 +28,8 @@ from typing import Sequence
 
 import numpy as np
 
+from llm_split.wire.settings import QUANTIZED
+
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -39,7 +41,7 @@ class EvalConfig:
         prompt_tokens: tokens per evaluation window (BOS added in front), >= 8. The activation is
             (prompt_tokens + 1) x hidden values in ``wire_dtype``.
         n_windows: distinct text windows; a state uses window ``state_id % n_windows``.
-        wire_dtype: float32, float16, bfloat16 or int8.
+        wire_dtype: float32, float16, bfloat16, int8 or int4.
         payload_bytes: bytes per packet on the air, codec header included (the scenario's
             ``transfer.payload_bytes``).
         fill: what erased elements become (see llm_split.wire.fill).
@@ -68,9 +70,9 @@ class EvalConfig:
             raise ValueError(f"evaluator.prompt_tokens: {self.prompt_tokens!r} must be an integer >= 8")
         if not isinstance(self.n_windows, int) or self.n_windows < 1:
             raise ValueError(f"evaluator.n_windows: {self.n_windows!r} must be an integer >= 1")
-        if self.interleave and self.wire_dtype == "int8":
+        if self.interleave and self.wire_dtype in QUANTIZED:
             raise ValueError("evaluator.interleave: true needs a float evaluator.wire_dtype (float32, float16, "
-                             "bfloat16), not int8")
+                             f"bfloat16), not {self.wire_dtype}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"evaluator.device: {self.device!r} is not one of auto, cpu, cuda")
 

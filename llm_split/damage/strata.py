@@ -37,12 +37,8 @@ def decisive_elements(hidden: torch.Tensor, factor: float, skip_row0: bool) -> l
 
 def element_packets(codec, row: int, col: int) -> list[int]:
     """Indices of the packets whose loss erases element (row, col) in ``codec``'s stream (its
-    bytes and, for int8, its row's scale)."""
-    eb = codec.elem_bytes
-    per_row = codec.hidden_size * eb + (4 if codec.dtype == "int8" else 0)
-    scale = 4 if codec.dtype == "int8" else 0
-    start = row * per_row + scale + col * eb
-    spans = [(start, start + eb)] + ([(row * per_row, row * per_row + 4)] if scale else [])
+    bytes and, for the integer types, its row's scale)."""
+    spans = codec.element_spans(row, col)
     return sorted({b // codec.tensor_bytes for lo, hi in spans for b in (lo, hi - 1)})
 
 

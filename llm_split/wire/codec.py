@@ -12,7 +12,13 @@ Flags: bit 0 set when the packet carries a side block, bit 1 when the stream is 
 Tensor stream: row-major (tokens x hidden). float32/float16/bfloat16: the values themselves.
 int8: per token a float32 scale (max |x| / 127) followed by the token's int8 values, so a lost
 packet never takes away the scale of a token whose values arrived in another packet unless
-it carried those 4 bytes.
+it carried those 4 bytes; the scale's max leaves out the ``protect`` channels, which travel in the
+side block. int4: per token, a float16 scale (max |x| / 7) for each group of
+:data:`INT4_GROUP` channels, then the values -7..7 stored as 1..15, two per byte (the even
+channel in the low nibble; an odd hidden size pads the row with one zero nibble). Scales per group,
+not per token: the residual stream's few huge channels would otherwise round every other channel
+of their token to 0 (with one scale per token SmolLM2-135M's perplexity at k = 30 grew fifteenfold;
+benchmarks/studies/wire_precision.py measures the grouped form).
 
 ``interleave`` (float dtypes): the stream holds the elements in the order of a block interleaver
 of depth n = the packet count (flat element e goes to position ``rank of (e mod n, e div n)``),
@@ -37,9 +43,10 @@ import numpy as np
 import torch
 
 from llm_split.wire.fill import check_fill, fill_erased
-from llm_split.wire.settings import WIRE_DTYPES
+from llm_split.wire.settings import QUANTIZED, WIRE_DTYPES
 _CODES = {name: i for i, name in enumerate(WIRE_DTYPES)}
 _HEADER = struct.Struct("<2sBBIIII")
+INT4_GROUP = 32  # channels per int4 scale
 HEADER_BYTES = _HEADER.size
 _MAGIC = b"LS"
 
@@ -56,6 +63,22 @@ def _bytes_float(raw: np.ndarray, dtype: str) -> torch.Tensor:
     if dtype == "bfloat16":
         return torch.from_numpy(raw.copy().view(np.int16)).view(torch.bfloat16).to(torch.float32)
     return torch.from_numpy(raw.copy().view(getattr(np, dtype))).to(torch.float32)
+
+
+def _pack_nibbles(q: np.ndarray) -> np.ndarray:
+    """int8 rows of -7..7 -> uint8 rows of two values each (stored as 1..15; even column low)."""
+    u = (q + 8).astype(np.uint8)
+    if u.shape[1] % 2:
+        u = np.concatenate([u, np.full((u.shape[0], 1), 8, np.uint8)], axis=1)
+    return u[:, 0::2] | (u[:, 1::2] << 4)
+
+
+def _unpack_nibbles(body: np.ndarray, hidden: int) -> np.ndarray:
+    """The inverse of :func:`_pack_nibbles`: int8 rows of ``hidden`` values."""
+    q = np.empty((body.shape[0], 2 * body.shape[1]), np.int8)
+    q[:, 0::2] = (body & 0xF).astype(np.int8) - 8
+    q[:, 1::2] = (body >> 4).astype(np.int8) - 8
+    return q[:, :hidden]
 
 
 @functools.lru_cache(maxsize=64)
@@ -101,10 +124,10 @@ class Codec:
         check_fill(self.fill)
         if not isinstance(self.interleave, bool):
             raise ValueError(f"interleave: {self.interleave!r} must be true or false")
-        if self.interleave and self.dtype == "int8":
+        if self.interleave and self.dtype in QUANTIZED:
             # int8 rows carry a per-token scale; spreading it over every packet would let any
             # loss erase whole tokens.
-            raise ValueError("interleave: needs a float wire dtype (float32, float16, bfloat16), not int8")
+            raise ValueError(f"interleave: needs a float wire dtype (float32, float16, bfloat16), not {self.dtype}")
         object.__setattr__(self, "protect", tuple(int(c) for c in self.protect))
 
     @property
@@ -117,17 +140,39 @@ class Codec:
     # sizes -----------------------------------------------------------------
     @property
     def elem_bytes(self) -> int:
-        """Bytes per element in the stream (int8: 1, the scale is extra)."""
+        """Bytes per element in the stream of a float or int8 dtype (int8: 1, the scale is extra)."""
         return {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}[self.dtype]
+
+    @property
+    def row_bytes(self) -> int:
+        """Bytes of one token's row in the stream (integer types: the scale included)."""
+        if self.dtype == "int4":
+            return 2 * self._groups + (self.hidden_size + 1) // 2
+        return self.hidden_size * self.elem_bytes + (4 if self.dtype == "int8" else 0)
 
     def stream_bytes(self, tokens: int) -> int:
         """Length of the serialised tensor stream for ``tokens`` rows, without headers."""
-        per_row = self.hidden_size * self.elem_bytes + (4 if self.dtype == "int8" else 0)
-        return tokens * per_row
+        return tokens * self.row_bytes
+
+    def element_spans(self, row: int, col: int) -> list[tuple[int, int]]:
+        """Byte ranges [lo, hi) of the row-major stream whose loss erases element (row, col): its
+        bytes and, for the integer types, its row's scale."""
+        base = row * self.row_bytes
+        if self.dtype not in QUANTIZED:
+            return [(base + col * self.elem_bytes, base + (col + 1) * self.elem_bytes)]
+        if self.dtype == "int8":
+            return [(base + 4 + col, base + 5 + col), (base, base + 4)]
+        g = col // INT4_GROUP
+        at = base + 2 * self._groups + col // 2
+        return [(at, at + 1), (base + 2 * g, base + 2 * g + 2)]
+
+    @property
+    def _groups(self) -> int:
+        return -(-self.hidden_size // INT4_GROUP)
 
     def side_bytes(self, tokens: int) -> int:
         """Bytes of the protected-channel block repeated in every packet."""
-        return tokens * len(self.protect) * (2 if self.dtype == "int8" else self.elem_bytes)
+        return tokens * len(self.protect) * (2 if self.dtype in QUANTIZED else self.elem_bytes)
 
     def n_packets(self, tokens: int) -> int:
         """Number of packets for ``tokens`` rows (at least 1)."""
@@ -151,16 +196,26 @@ class Codec:
     # serialisation ---------------------------------------------------------
     def _to_stream(self, hidden: torch.Tensor) -> bytes:
         h = hidden.detach().to(torch.float32).cpu()
-        if self.dtype != "int8":
+        if self.dtype not in QUANTIZED:
             order = self._order(h.shape[0])
             return _float_bytes(h if order is None else torch.from_numpy(h.reshape(-1).numpy()[order]), self.dtype)
-        scale = (h.abs().amax(1, keepdim=True) / 127.0).clamp(min=1e-30)
-        q = torch.round(h / scale).clamp(-127, 127).to(torch.int8).numpy()
-        return np.concatenate([scale.numpy().view(np.uint8), q.view(np.uint8)], axis=1).tobytes()
+        # the protected channels travel exactly in the side block: they must not set a scale
+        ranged = h.abs()
+        ranged[:, list(self.protect)] = 0
+        if self.dtype == "int8":
+            scale = (ranged.amax(1, keepdim=True) / 127).clamp(min=1e-30)
+            q = torch.round(h / scale).clamp(-127, 127).to(torch.int8).numpy()
+            return np.concatenate([scale.numpy().view(np.uint8), q.view(np.uint8)], axis=1).tobytes()
+        pad = self._groups * INT4_GROUP - self.hidden_size
+        groups = torch.nn.functional.pad(ranged, (0, pad)).reshape(len(h), self._groups, INT4_GROUP)
+        scale = (groups.amax(2) / 7).clamp(min=1e-4).to(torch.float16)  # float16's range holds any residual
+        per_channel = scale.to(torch.float32).repeat_interleave(INT4_GROUP, 1)[:, :self.hidden_size]
+        q = torch.round(h / per_channel).clamp(-7, 7).to(torch.int8).numpy()
+        return np.concatenate([scale.numpy().view(np.uint8), _pack_nibbles(q)], axis=1).tobytes()
 
     @property
     def _side_dtype(self) -> str:
-        return "float16" if self.dtype == "int8" else self.dtype
+        return "float16" if self.dtype in QUANTIZED else self.dtype
 
     def _side(self, hidden: torch.Tensor) -> bytes:
         if not self.protect:
@@ -195,16 +250,27 @@ class Codec:
         return flat.reshape(tokens, self.hidden_size)
 
     def _values(self, stream: np.ndarray, tokens: int) -> torch.Tensor:
-        if self.dtype != "int8":
+        if self.dtype not in QUANTIZED:
             return torch.from_numpy(self._unshuffle(_bytes_float(stream, self.dtype).numpy(), tokens))
-        rows = stream.reshape(tokens, 4 + self.hidden_size)
-        scale = torch.from_numpy(rows[:, :4].copy().view(np.float32))
-        return torch.from_numpy(rows[:, 4:].copy().view(np.int8)).to(torch.float32) * scale
+        rows = stream.reshape(tokens, self.row_bytes)
+        if self.dtype == "int8":
+            scale = torch.from_numpy(rows[:, :4].copy().view(np.float32))
+            return torch.from_numpy(rows[:, 4:].copy().view(np.int8)).to(torch.float32) * scale
+        g = 2 * self._groups
+        scale = torch.from_numpy(rows[:, :g].copy().view(np.float16)).to(torch.float32)
+        per_channel = scale.repeat_interleave(INT4_GROUP, 1)[:, :self.hidden_size]
+        return torch.from_numpy(_unpack_nibbles(rows[:, g:], self.hidden_size)).to(torch.float32) * per_channel
 
     def _erased(self, byte_ok: np.ndarray, tokens: int) -> torch.Tensor:
-        if self.dtype == "int8":
-            rows = byte_ok.reshape(tokens, 4 + self.hidden_size)
-            ok = rows[:, 4:] & rows[:, :4].all(1, keepdims=True)
+        if self.dtype in QUANTIZED:
+            rows = byte_ok.reshape(tokens, self.row_bytes)
+            if self.dtype == "int8":
+                ok = rows[:, 4:] & rows[:, :4].all(1, keepdims=True)
+            else:
+                g = 2 * self._groups
+                scale_ok = rows[:, :g].reshape(tokens, self._groups, 2).all(2)
+                ok = (np.repeat(rows[:, g:], 2, axis=1)[:, :self.hidden_size]
+                      & np.repeat(scale_ok, INT4_GROUP, axis=1)[:, :self.hidden_size])
         else:
             ok = self._unshuffle(byte_ok.reshape(tokens * self.hidden_size, self.elem_bytes).all(1), tokens)
         return torch.from_numpy(~ok.reshape(tokens, self.hidden_size))

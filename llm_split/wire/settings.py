@@ -15,7 +15,8 @@ from typing import Any
 
 from cosim.config.checks import Bool, Choice, ConfigError, Int, ListOf
 
-WIRE_DTYPES = ("float32", "float16", "bfloat16", "int8")
+WIRE_DTYPES = ("float32", "float16", "bfloat16", "int8", "int4")
+QUANTIZED = ("int8", "int4")  # a float32 scale per token, then the token's integers
 FILL_MODES = ("zero", "mean")
 MAX_CHANNEL = 65_535
 
@@ -30,8 +31,9 @@ WIRE_KEYS = {
 
 
 def check_wire(path: str, cfg: Any) -> None:
-    """The check across keys: interleaving spreads int8's per-token scale over every packet, so
-    any loss would erase whole tokens; only float wire dtypes interleave."""
-    if cfg.interleave and cfg.wire_dtype == "int8":
+    """The check across keys: interleaving spreads an integer type's per-token scale over every
+    packet, so any loss would erase whole tokens; only float wire dtypes interleave."""
+    if cfg.interleave and cfg.wire_dtype in QUANTIZED:
         at = f"{path}." if path else ""
-        raise ConfigError(f"{at}interleave: true needs a float {at}wire_dtype (float32, float16, bfloat16), not int8")
+        raise ConfigError(f"{at}interleave: true needs a float {at}wire_dtype (float32, float16, bfloat16), "
+                          f"not {cfg.wire_dtype}")

@@ -1,4 +1,4 @@
-"""Codec: exact round trips, bounded int8 error, erasures located where packets were lost."""
+"""Codec: exact round trips, bounded int8 and int4 error, erasures located where packets were lost."""
 import pytest
 import torch
 
@@ -21,16 +21,20 @@ def test_round_trip_exact_for_float_formats(dtype):
     assert not erased.any()
 
 
-def test_int8_error_bounded_by_half_a_step_per_token():
-    h = _hidden()
-    codec = Codec(64, "int8", tensor_bytes=100)
+# int8: one float32 scale per token; int4: a float16 scale (rounded: 1e-3 slack) per 32 channels
+@pytest.mark.parametrize("dtype, top, hidden, group, slack", [("int8", 127, 64, 64, 1e-6), ("int4", 7, 64, 32, 1e-3),
+                                                            ("int4", 7, 63, 32, 1e-3)])
+def test_integer_error_bounded_by_half_a_step_per_scale(dtype, top, hidden, group, slack):
+    h = _hidden(hidden=hidden)
+    codec = Codec(hidden, dtype, tensor_bytes=100)
     out, _ = codec.rebuild(codec.encode(h), lost=[])
-    step = h.abs().amax(1, keepdim=True) / 127
-    assert ((out - h).abs() <= step / 2 + 1e-6 * step).all()
+    padded = torch.nn.functional.pad(h.abs(), (0, -hidden % group))
+    step = (padded.reshape(len(h), -1, group).amax(2) / top).repeat_interleave(group, 1)[:, :hidden]
+    assert ((out - h).abs() <= step / 2 + slack * step).all()
     assert (out - h).abs().max() > 0  # it is lossy
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8", "int4"])
 def test_sizes_and_headers(dtype):
     codec = Codec(64, dtype, tensor_bytes=100)
     packets = codec.encode(_hidden())
@@ -61,6 +65,27 @@ def test_int8_packet_loss_takes_values_and_scales():
     assert not erased[3:].any()
 
 
+def test_int4_is_a_quarter_of_float16_and_loses_two_channels_a_byte():
+    # int4 rows are 2 x 2 (a scale per 32 channels) + 32 = 36 bytes; packet 1 holds stream bytes
+    # 100..199: row 2 from its byte 28 (channels 48..63; its scales sit in packet 0), rows 3 and 4
+    # whole, row 5's scales and bytes 0..15 (so all of row 5)
+    codec = Codec(64, "int4", tensor_bytes=100)
+    assert codec.stream_bytes(37) == 37 * 36 and Codec(64, "float16").stream_bytes(37) == 4 * 37 * 32
+    _, erased = codec.rebuild(codec.encode(_hidden()), lost={1})
+    assert not erased[:2].any() and not erased[2, :48].any() and erased[2, 48:].all()
+    assert erased[3:6].all() and not erased[6:].any()
+    for row, col in ((2, 47), (2, 48), (5, 0), (5, 40)):  # element_spans says the same
+        lost = any(100 <= b < 200 for lo, hi in codec.element_spans(row, col) for b in range(lo, hi))
+        assert lost == bool(erased[row, col])
+
+
+def test_int4_protected_channels_stay_float16():
+    h = _hidden()
+    codec = Codec(64, "int4", tensor_bytes=100, protect=(5,))
+    out, _ = codec.rebuild(codec.encode(h), lost=[])
+    assert torch.equal(out[:, 5], h[:, 5].half().float())
+
+
 def test_protected_channels_survive_losses():
     h = _hidden()
     codec = Codec(64, "float32", tensor_bytes=256, protect=(5, 7))
@@ -86,6 +111,7 @@ def test_decode_from_subset_matches_rebuild():
     (dict(protect=(64,)), r"protect: channels \[64\] are outside 0..63"),
     (dict(fill="median"), "fill: 'median' is not one of"),
     (dict(dtype="int8", interleave=True), "interleave: needs a float wire dtype"),
+    (dict(dtype="int4", interleave=True), "interleave: needs a float wire dtype .* not int4"),
     (dict(interleave="yes"), "interleave: 'yes' must be true or false"),
 ])
 def test_bad_settings_raise(kwargs, match):
