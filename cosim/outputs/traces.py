@@ -336,9 +336,9 @@ def read_slots(run_dir: str | Path, columns: list[str] | None = None):
     return read_trace(run_dir, SLOTS_FILE, columns=columns)
 
 
-def read_packets(run_dir: str | Path):
+def read_packets(run_dir: str | Path, columns: list[str] | None = None):
     """The packet trace of a run as a pandas DataFrame (see read_trace)."""
-    return read_trace(run_dir, PACKETS_FILE)
+    return read_trace(run_dir, PACKETS_FILE, columns=columns)
 
 
 def read_handovers(run_dir: str | Path):

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-HARQ_OK, HARQ_FAIL = 1, 2  # records.hpp: HarqOutcome (data-carrying transport blocks)
+from cosim.run.selfcheck import DOWNLINK, HARQ_FAIL, HARQ_OK
+
 SYMBOLS_PER_SLOT = 14
 
 
@@ -60,14 +61,14 @@ def slot_energy(t_s: np.ndarray, slot_s: float, tx_fraction: np.ndarray, tx_dbm:
     Returns ({transmitting, connected, idle, promotion}: joules per slot, connected mask).
     """
     n = len(t_s)
-    active = tx_fraction > 0
+    sending = tx_fraction > 0
+    active = sending.copy()
     inside = activity_s[(activity_s >= t_s[0]) & (activity_s < t_s[-1] + slot_s)]
     active[np.searchsorted(t_s, inside, side="right") - 1] = True
     last = np.maximum.accumulate(np.where(active, np.arange(n), -1))
     since = np.where(last >= 0, t_s - t_s[np.maximum(last, 0)], np.inf)
     connected = since < model.tail_s + 1e-12
     was_idle = np.concatenate([[True], ~connected[:-1]])
-    sending = tx_fraction > 0
     pa_w = 10 ** ((np.where(sending, tx_dbm, -np.inf) - 30) / 10)
     return {
         "transmitting": pa_w / model.pa_efficiency * tx_fraction * slot_s,
@@ -84,11 +85,10 @@ def charge(t_s: np.ndarray, energy: np.ndarray, connected: np.ndarray, start_s: 
     order = np.argsort(end_s, kind="stable")
     in_flight = (np.searchsorted(np.sort(start_s), t_s, side="right")
                  - np.searchsorted(np.sort(end_s), t_s, side="right"))
-    per = np.zeros(len(start_s))
     share = np.where(in_flight > 0, energy / np.maximum(in_flight, 1), 0.0)
     cum = np.concatenate([[0.0], np.cumsum(share)])
     lo, hi = np.searchsorted(t_s, start_s, side="left"), np.searchsorted(t_s, end_s, side="left")
-    per += cum[hi] - cum[lo]
+    per = cum[hi] - cum[lo]
     finished = np.searchsorted(end_s[order], t_s, side="right")  # requests ended by each slot
     tail = (in_flight == 0) & connected & (finished > 0)
     np.add.at(per, order[finished[tail] - 1], energy[tail])
@@ -110,16 +110,13 @@ def ue_radio_energy(slots, downlink_s: np.ndarray, start_s: np.ndarray, end_s: n
                                                                            "promotion")))
 
 
-DOWNLINK = 1  # records.hpp: Direction kDownlink
-
-
 def charge_run(run_dir, records: list, model) -> dict[int, UeRadioEnergy]:
     """Sets ``ue_radio_j`` of every request record from the run's slot and packet traces; returns
     each UE's account. A UE without slot records (none were written) leaves its requests NaN."""
     from cosim.outputs.traces import read_packets, read_slots
 
     slots = read_slots(run_dir, ["t_ns", "ue", "harq", "ul_symbols", "ul_tx_power_dbm"])
-    packets = read_packets(run_dir)
+    packets = read_packets(run_dir, ["ue", "direction", "lost", "t_recv_ns"])
     received = packets[(packets["direction"] == DOWNLINK) & ~packets["lost"]]
     by_ue: dict[int, list] = {}
     for rec in records:

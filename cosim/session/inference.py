@@ -124,11 +124,10 @@ class SplitInference:
         self.model_wall_s += time.perf_counter() - t0
         return self.codec.encode(hidden)
 
-    def local(self, w: int, n_new: int) -> tuple[Quality, list[int]]:
-        """The whole model on the UE (:meth:`on_ue_only`): the clean quality and greedy tokens."""
+    def local(self, w: int) -> Quality:
+        """The whole model on the UE (:meth:`on_ue_only`): the clean quality."""
         nll = self.clean_nll(w)
-        tokens = self.clean_tokens(w, n_new + 1)
-        return Quality(nll, nll, int(self.evaluator.windows[w].n_scored), 0.0, tokens[0]), tokens
+        return Quality(nll, nll, int(self.evaluator.windows[w].n_scored), 0.0, self.clean_tokens(w, 1)[0])
 
     def quality(self, w: int, k: int, packets: list[bytes], lost: set[int]) -> Quality:
         """Runs the edge's tail on what arrived and scores the window against clean.

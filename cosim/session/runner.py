@@ -215,8 +215,7 @@ class SplitSession:
         first = self._first_token(parts, self.env.now - t0)
         for i in range(n_new):
             yield from self._on_ue(ue, parts, lambda k: infer.ue_seconds(k, 1, infer.tokens(w) + i), k)
-        q, _ = infer.local(w, n_new)
-        return q, (0, 0, 0), False, first, 1.0 if n_new else np.nan
+        return infer.local(w), (0, 0, 0), False, first, 1.0 if n_new else np.nan
 
     @staticmethod
     def _first_token(parts: dict, ttft_s: float) -> dict:
