@@ -302,9 +302,30 @@ def handover_phases(f: dict, o: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def split_matters_live(f: dict, o: dict) -> list[tuple[str, str]]:
+    """Per setting: each fixed choice's time to the first token and UE energy; then per objective
+    the best fixed choice, the skyline and the skyline's gain per request with its interval."""
+    s = f["setup"]
+    rows = [("setup", f"true endpoints, fixed choices {', '.join(s['choices'])}; seeds {s['seeds']}; time-to-first-"
+                      f"token target {num(s['ttft_target_ms'])} ms")]
+    for name, setting in f["settings"].items():
+        rows.append((f"{name}: per fixed choice, mean time to the first token / UE energy per request",
+                     ", ".join(f"{c} {num(x['ttft_ms'])} ms / {num(x['ue_energy_j'])} J"
+                               for c, x in setting["choices"].items())))
+        for objective in s["objectives"]:
+            g = setting[objective]
+            picks = ", ".join(f"{c} {num(100 * v)} %" for c, v in g["skyline_picks"].items())
+            rows.append((f"{name}, objective {objective}: skyline gain over the best fixed choice (in hindsight)",
+                         f"{num(g['gain'])} {_ci([g['gain_lo'], g['gain_hi']])} reward per request ({g['requests']} "
+                         f"requests); best fixed {g['best_fixed']} {num(g['best_fixed_reward'])}, skyline "
+                         f"{num(g['skyline_reward'])}; the skyline picks {picks}"))
+    return rows
+
+
 FORMATTERS = {"bridge_rtt": bridge_rtt, "lte_speed": lte_speed, "eval_speed": eval_speed,
               "reliability": reliability, "mbrl_paper_select": mbrl_paper_select, "mbrl_paper": mbrl_paper,
-              "mbrl_cost": mbrl_paper, "handover_split": handover_split, "handover_phases": handover_phases}
+              "mbrl_cost": mbrl_paper, "handover_split": handover_split, "handover_phases": handover_phases,
+              "split_matters_live": split_matters_live}
 
 
 # ---------------------------------------------------------------- tables and pages

@@ -17,7 +17,7 @@ from cosim.config.checks import MAX_DURATION_S, Field, Int, Num
 
 from .env import ACTION_MODES
 from .evaluator import EvalConfig
-from .reward import RewardConfig
+from .reward import RewardConfig, check_step_reward, resolve_objective
 from .surrogate import SurrogateConfig
 from .traces import TraceConfig
 
@@ -69,6 +69,7 @@ add_bounds(TraceConfig, train_seeds=SCENARIO_SEED, test_seeds=SCENARIO_SEED, dur
 add_bounds(EvalConfig, prompt_tokens=Int(8, 8192), n_windows=Int(1, 1_000_000),
            payload_bytes=Int(1, 1400), protect=Int(0, 1_000_000))
 add_bounds(RewardConfig, a=WEIGHT, b=WEIGHT, latency_weight=WEIGHT, switch_weight=WEIGHT,
+           energy_weight=WEIGHT, miss_weight=WEIGHT,
            quality_floor=Num(-1e6, 0))
 add_bounds(SurrogateConfig, members=Int(2, 1000), hidden=Int(4, 65_536), epochs=EPOCHS, lr=STEP_SIZE,
            budget=Int(2, 10_000_000), init=Int(2, 10_000_000), batch=Int(1, 10_000_000), seed=SEED,
@@ -196,6 +197,9 @@ class TrainConfig:
     model_free: ModelFreeConfig = field(default_factory=ModelFreeConfig)
     table: TableConfig = field(default_factory=TableConfig)
 
+    def __post_init__(self):
+        check_step_reward(self.reward)
+
 
 add_bounds(EnvConfig, episode_len=Int(1, 100_000), start_k=Int(0, 10_000), damaged_share=SHARE)
 add_bounds(PPOConfig, timesteps=STEPS, n_steps=Int(2, 10_000_000), batch_size=Int(2, 10_000_000),
@@ -210,6 +214,8 @@ add_bounds(TrainConfig, seed=SEED, threads=THREADS)
 def _build(cls, raw: Any, path: str):
     if not isinstance(raw, dict):
         raise ValueError(f"{path or 'config'}: expected a mapping, got {type(raw).__name__}")
+    if issubclass(cls, RewardConfig):
+        raw = resolve_objective(raw)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(raw) - set(fields)
     if unknown:

@@ -30,7 +30,7 @@ import numpy as np
 
 from .env import ACTION_MODES, MOVES, apply_action
 from .features import N_FEATURES, observation
-from .reward import RewardConfig
+from .reward import RewardConfig, check_step_reward
 
 
 class _SetK:
@@ -57,6 +57,7 @@ class LiveSplitEnv(gym.Env):
             raise ValueError(f"episode_len: {episode_len!r} must be an integer >= 1")
         if period_ms <= 0:
             raise ValueError(f"period_ms: {period_ms!r} must be > 0")
+        check_step_reward(reward)
         self.scenario = Path(scenario)
         sc = load_any(self.scenario, extra_sections=SECTIONS)
         if not 0 <= ue < sc.ue_count:

@@ -12,7 +12,7 @@ from cosim.config.checks import Int
 
 from .config import EPOCHS, SEED, SHARE, STEP_SIZE, STEPS, THREADS, UNITS, _build, add_bounds, with_overrides
 from .harness import STEP_SIZE_GRID
-from .reward import RewardConfig
+from .reward import RewardConfig, check_step_reward
 
 CHANNEL_PROCESSES = ("episode", "walk")
 OBS_FORMS = ("onehot", "scalar")
@@ -267,6 +267,7 @@ class PaperConfig:
     def __post_init__(self):
         if not isinstance(self.threads, int) or self.threads < 1:
             raise ValueError(f"threads: {self.threads!r} must be an integer >= 1")
+        check_step_reward(self.reward)
         if self.scoring_first_window < self.model.windows:
             raise ValueError(f"scoring.windows_from: {self.scoring.windows_from} overlaps the training windows "
                              f"0..{self.model.windows - 1} (model.windows); it must be >= {self.model.windows}")

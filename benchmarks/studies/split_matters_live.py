@@ -1,0 +1,179 @@
+"""Where does the split matter, live? The skyline's gain over the best fixed split in co-simulations.
+
+Setup: SmolLM2-135M with true endpoints (split.true_endpoints: k = 0 sends token ids, k = L runs
+the whole model on the UE), LTE, RLC UM, 64-token prompts about once a second per UE, a 100 ms
+target on the time to the first token, the phone profile on the UE and one edge GPU
+(capacity 1) shared by every UE. Each setting runs once per fixed split choice and seed; the
+same seed gives every choice the same mobility, fading and arrivals. The choices: k = 0 (ids),
+k = 4 and 15 with float16 or int4 activations, k = L (nothing on the air).
+
+The settings, chosen by physics before measuring:
+
+- ``walking``: one pedestrian on a random walk 50-250 m from one eNB, EPA fading: the channel
+  moves slowly, so a good choice should hold for many requests;
+- ``highway``: examples/split_highway.yaml, four cars at 30 m/s across three eNBs with A3
+  handover: the SINR swings by tens of dB and handovers drop queued uplink packets;
+- ``crowd_8`` and ``crowd_32``: 8 or 32 standing UEs 30-250 m from one eNB, contending for its
+  uplink and for the one edge server.
+
+Every request is scored by each named objective (mbrl.reward.OBJECTIVES: ``paper``, ``latency``,
+``latency_energy``) from its row of requests.parquet (RewardConfig.of_requests), with one change:
+a perplexity below the request's clean perplexity counts as clean (int4 rounding or erasure that
+happened to help one prompt is luck, which the skyline would otherwise pick). Per setting and
+objective: the best fixed choice (highest mean reward), the skyline (each request at the choice
+that did best on it, knowing its outcome: no causal policy reaches it), and the skyline's gain
+over the best fixed choice per request, with its 95 % bootstrap interval over requests
+(mbrl.stats.adaptive_gain_measurable; requests of one run share its channel, so the interval is
+somewhat optimistic). The skyline mixes runs: a request's radio energy includes the connected tail
+its own run's other requests kept alive, so energy mixes are an estimate. Per choice: mean time
+to the first token, UE energy, lost packets. Last line: one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks import record  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TTFT_TARGET_MS = 100.0
+OBJECTIVES = ("paper", "latency", "latency_energy")
+PAIR_KEY = ["setting", "seed", "ue", "t_arrival_s"]  # the same request under every choice
+
+
+def _standing(n: int) -> list:
+    return [{"count": n, "placement": {"kind": "disc", "radius_min_m": 30, "radius_max_m": 250}}]
+
+
+SETTINGS = {
+    "walking": ("split_lte.yaml", {"duration_s": 30, "ue_groups": [
+        {"count": 1, "placement": {"kind": "disc", "radius_min_m": 50, "radius_max_m": 250},
+         "mobility": {"kind": "random_walk", "speed_min_mps": 1, "speed_max_mps": 2, "bounds": [-250, 250, -250, 250]}}]}),
+    "highway": ("split_highway.yaml", {}),
+    "crowd_8": ("split_lte.yaml", {"duration_s": 10, "ue_groups": _standing(8)}),
+    "crowd_32": ("split_lte.yaml", {"duration_s": 10, "ue_groups": _standing(32)}),
+}
+
+
+def choices(n_layers: int) -> dict:
+    """{name: (k, wire dtype)} of the fixed split choices compared."""
+    out = {"k0_ids": (0, "float16")}
+    for k in (4, 15):
+        out.update({f"k{k}_float16": (k, "float16"), f"k{k}_int4": (k, "int4")})
+    out[f"k{n_layers}_local"] = (n_layers, "float16")
+    return out
+
+
+def scenario(setting: str, seed: int, k: int, wire: str) -> dict:
+    import yaml
+
+    base, changes = SETTINGS[setting]
+    sc = yaml.safe_load((ROOT / "examples" / base).read_text())
+    sc.update(copy.deepcopy(changes), name=f"{setting}_k{k}_{wire}", seed=seed)
+    sc["model"] = {**sc["model"], "wire_dtype": wire}
+    sc["requests"] = {**sc["requests"], "ttft_target_ms": TTFT_TARGET_MS}
+    sc["split"] = {"policy": "fixed", "k": k, "true_endpoints": True}
+    return sc
+
+
+def live_session(task: dict):
+    """One run (a task of cosim.sweep.executors, in a temporary folder): its requests table."""
+    import pandas as pd
+    import yaml
+
+    from cosim.session.runner import run_session_file
+
+    with tempfile.TemporaryDirectory(prefix="split_matters_") as tmp:
+        spec = Path(tmp) / "scenario.yaml"
+        spec.write_text(yaml.safe_dump(task["scenario"]))
+        run = run_session_file(spec, out=Path(tmp) / "run", progress=False)
+        req = pd.read_parquet(run / "requests.parquet")
+    return req.assign(setting=task["setting"], seed=task["seed"], choice=task["choice"])
+
+
+def score(req, n_layers: int):
+    """requests with one reward column per objective (damage that helped counts as none)."""
+    from mbrl.reward import named
+
+    req = req.assign(ppl=req[["ppl", "ppl_clean"]].max(axis=1))
+    return req.assign(**{f"r_{o}": named(o).of_requests(req, n_layers) for o in OBJECTIVES})
+
+
+def gains(df, objective: str) -> dict:
+    """Best fixed choice, skyline and the skyline's gain per request (mean, 95 % interval)."""
+    from mbrl.stats import adaptive_gain_measurable
+
+    table = df.pivot_table(index=PAIR_KEY, columns="choice", values=f"r_{objective}").dropna()
+    means = table.mean()
+    best = str(means.idxmax())
+    sky = table.max(axis=1)
+    g = adaptive_gain_measurable(sky.to_numpy(), table[best].to_numpy())
+    picks = table.idxmax(axis=1).value_counts(normalize=True)
+    return {"best_fixed": best, "best_fixed_reward": round(float(means[best]), 4),
+            "skyline_reward": round(float(sky.mean()), 4), "gain": round(g.point, 4), "gain_lo": round(g.lo, 4),
+            "gain_hi": round(g.hi, 4), "measurable": g.measurable, "requests": int(len(table)),
+            "skyline_picks": {str(c): round(float(s), 3) for c, s in picks.items()}}
+
+
+def per_choice(df) -> dict:
+    g = df.groupby("choice")
+    return {str(c): {"ttft_ms": round(1000 * float(x["ttft_s"].mean()), 2),
+                     "ue_energy_j": round(float((x["ue_compute_j"] + x["ue_radio_j"]).mean()), 4),
+                     "met_target": round(float(x["met_target"].mean()), 3),
+                     "lost_packet_share": round(float(x["packets_lost"].sum() / max(x["packets"].sum(), 1)), 4),
+                     "requests": int(len(x))} for c, x in g}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--settings", default=",".join(SETTINGS), help=f"of {', '.join(SETTINGS)}")
+    ap.add_argument("--seeds", default="1,2")
+    ap.add_argument("--workers", type=int, default=2, help="runs in parallel (a local process pool)")
+    record.add_save_option(ap)
+    args = ap.parse_args()
+    rec = record.Run(args)
+    import pandas as pd
+
+    from cosim.sweep.executors import map_tasks
+    from llm_split.layers import layer_count
+
+    L = layer_count("smollm2-135m")
+    settings = [s for s in args.settings.split(",") if s]
+    bad = [s for s in settings if s not in SETTINGS]
+    if bad:
+        raise SystemExit(f"--settings: {bad} are not of {', '.join(SETTINGS)}")
+    tasks = [{"setting": s, "seed": int(seed), "choice": c, "scenario": scenario(s, int(seed), k, w)}
+             for s in settings for seed in args.seeds.split(",") for c, (k, w) in choices(L).items()]
+    print(f"{len(tasks)} runs: settings {settings}, seeds {args.seeds}, choices {list(choices(L))}, "
+          f"{args.workers} workers, 1 torch thread each", flush=True)
+    done = map_tasks(live_session, tasks, "local", args.workers, threads=1,
+                     names=[f"{t['setting']} seed {t['seed']} {t['choice']}" for t in tasks],
+                     on_result=lambda i, r: print(f"  {tasks[i]['setting']} seed {tasks[i]['seed']} "
+                                                  f"{tasks[i]['choice']}: {len(r)} requests", flush=True))
+    df = score(pd.concat(done, ignore_index=True), L)
+    out = {"setup": {"ttft_target_ms": TTFT_TARGET_MS, "seeds": args.seeds, "choices": list(choices(L)),
+                     "objectives": list(OBJECTIVES)}, "settings": {}}
+    for s in settings:
+        part = df[df["setting"] == s]
+        out["settings"][s] = {"choices": per_choice(part), **{o: gains(part, o) for o in OBJECTIVES}}
+        print(f"{s}:")
+        for c, x in out["settings"][s]["choices"].items():
+            print(f"  {c:12s} ttft {x['ttft_ms']:7.1f} ms  UE {x['ue_energy_j']:.3f} J  met {x['met_target']:.2f}  "
+                  f"lost {x['lost_packet_share']:.3f}  ({x['requests']} requests)")
+        for o in OBJECTIVES:
+            r = out["settings"][s][o]
+            print(f"  {o:15s} best fixed {r['best_fixed']} {r['best_fixed_reward']:.3f}, skyline {r['skyline_reward']:.3f}, "
+                  f"gain {r['gain']:.4f} [{r['gain_lo']:.4f}, {r['gain_hi']:.4f}] per request")
+    print(json.dumps(out))
+    rec.save(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
