@@ -24,7 +24,15 @@ objective: the best fixed choice (highest mean reward), the skyline (each reques
 that did best on it, knowing its outcome: no causal policy reaches it), and the skyline's gain
 over the best fixed choice per request, with its 95 % bootstrap interval over requests
 (mbrl.stats.adaptive_gain_measurable; requests of one run share its channel, so the interval is
-somewhat optimistic). The skyline mixes runs: a request's radio energy includes the connected tail
+somewhat optimistic).
+
+A live adaptive policy's share of that gain: cosim's ``sinr_table`` policy offloading the ids
+(k = 0) while the UE's mean uplink SINR estimate is at least a threshold and keeping the whole
+model on the UE (k = L) below it, for each threshold in THRESHOLDS_DB. The threshold is chosen
+on the first seed alone (highest mean reward); on the other seeds its share is
+(policy - best fixed) / (skyline - best fixed), with the best fixed choice and the skyline taken on
+those seeds themselves (the strongest reference), and a 95 % bootstrap interval over requests; no
+share where the skyline's gain there is not measurable. The skyline mixes runs: a request's radio energy includes the connected tail
 its own run's other requests kept alive, so energy mixes are an estimate. Per choice: mean time
 to the first token, UE energy, lost packets. Last line: one JSON object.
 """
@@ -45,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TTFT_TARGET_MS = 100.0
 OBJECTIVES = ("paper", "latency", "latency_energy")
 PAIR_KEY = ["setting", "seed", "ue", "t_arrival_s"]  # the same request under every choice
+THRESHOLDS_DB = (0, 5, 10, 15)  # the adaptive policy's offloading thresholds on the mean uplink SINR
 
 
 def _standing(n: int) -> list:
@@ -70,7 +79,13 @@ def choices(n_layers: int) -> dict:
     return out
 
 
-def scenario(setting: str, seed: int, k: int, wire: str) -> dict:
+def adaptive_splits(n_layers: int) -> dict:
+    """{name: split section} of the live adaptive policies: ids above a SINR threshold, else local."""
+    return {f"sinr_{t}db": {"policy": "sinr_table", "k": n_layers, "table": [[t, 0], [-200, n_layers]],
+                            "true_endpoints": True} for t in THRESHOLDS_DB}
+
+
+def scenario(setting: str, seed: int, k: int, wire: str, split: dict | None = None) -> dict:
     import yaml
 
     base, changes = SETTINGS[setting]
@@ -78,7 +93,7 @@ def scenario(setting: str, seed: int, k: int, wire: str) -> dict:
     sc.update(copy.deepcopy(changes), name=f"{setting}_k{k}_{wire}", seed=seed)
     sc["model"] = {**sc["model"], "wire_dtype": wire}
     sc["requests"] = {**sc["requests"], "ttft_target_ms": TTFT_TARGET_MS}
-    sc["split"] = {"policy": "fixed", "k": k, "true_endpoints": True}
+    sc["split"] = split or {"policy": "fixed", "k": k, "true_endpoints": True}
     return sc
 
 
@@ -109,7 +124,7 @@ def gains(df, objective: str) -> dict:
     """Best fixed choice, skyline and the skyline's gain per request (mean, 95 % interval)."""
     from mbrl.stats import adaptive_gain_measurable
 
-    table = df.pivot_table(index=PAIR_KEY, columns="choice", values=f"r_{objective}").dropna()
+    table = df[df["fixed"]].pivot_table(index=PAIR_KEY, columns="choice", values=f"r_{objective}").dropna()
     means = table.mean()
     best = str(means.idxmax())
     sky = table.max(axis=1)
@@ -119,6 +134,34 @@ def gains(df, objective: str) -> dict:
             "skyline_reward": round(float(sky.mean()), 4), "gain": round(g.point, 4), "gain_lo": round(g.lo, 4),
             "gain_hi": round(g.hi, 4), "measurable": g.measurable, "requests": int(len(table)),
             "skyline_picks": {str(c): round(float(s), 3) for c, s in picks.items()}}
+
+
+def adaptive_share(df, objective: str, train_seed: int) -> dict:
+    """The adaptive policy with the threshold best on ``train_seed``, scored on the other seeds:
+    its mean reward, the best fixed choice's and the skyline's there, and its share of the gap."""
+    import numpy as np
+
+    col = f"r_{objective}"
+    train = df[(df["seed"] == train_seed) & ~df["fixed"]]
+    pick = str(train.groupby("choice")[col].mean().idxmax())
+    test = df[df["seed"] != train_seed]
+    table = test.pivot_table(index=PAIR_KEY, columns="choice", values=col).dropna()
+    fixed = table[[c for c in table.columns if c in set(test.loc[test["fixed"], "choice"])]]
+    best = fixed.mean().idxmax()
+    pol, bf, sky = table[pick].to_numpy(), fixed[best].to_numpy(), fixed.max(axis=1).to_numpy()
+    out = {"threshold": pick, "policy_reward": round(float(pol.mean()), 4), "best_fixed": str(best),
+           "best_fixed_reward": round(float(bf.mean()), 4), "skyline_reward": round(float(sky.mean()), 4),
+           "requests": int(len(table)), "share": None, "share_lo": None, "share_hi": None}
+    from mbrl.stats import adaptive_gain_measurable
+
+    if not adaptive_gain_measurable(sky, bf).measurable:
+        return out
+    draws = np.random.default_rng(0).integers(len(pol), size=(2000, len(pol)))
+    gaps = sky[draws].mean(1) - bf[draws].mean(1)
+    shares = (pol[draws].mean(1) - bf[draws].mean(1)) / np.where(gaps > 0, gaps, np.nan)
+    lo, hi = np.nanpercentile(shares, [2.5, 97.5])
+    share = (pol.mean() - bf.mean()) / (sky.mean() - bf.mean())
+    return {**out, "share": round(float(share), 4), "share_lo": round(float(lo), 4), "share_hi": round(float(hi), 4)}
 
 
 def per_choice(df) -> dict:
@@ -148,8 +191,12 @@ def main() -> int:
     bad = [s for s in settings if s not in SETTINGS]
     if bad:
         raise SystemExit(f"--settings: {bad} are not of {', '.join(SETTINGS)}")
-    tasks = [{"setting": s, "seed": int(seed), "choice": c, "scenario": scenario(s, int(seed), k, w)}
-             for s in settings for seed in args.seeds.split(",") for c, (k, w) in choices(L).items()]
+    seeds = [int(x) for x in args.seeds.split(",")]
+    tasks = [{"setting": s, "seed": seed, "choice": c, "scenario": scenario(s, seed, k, w)}
+             for s in settings for seed in seeds for c, (k, w) in choices(L).items()]
+    if len(seeds) > 1:  # the adaptive policy needs a seed to choose its threshold and one to be scored on
+        tasks += [{"setting": s, "seed": seed, "choice": c, "scenario": scenario(s, seed, 0, "float16", split)}
+                  for s in settings for seed in seeds for c, split in adaptive_splits(L).items()]
     print(f"{len(tasks)} runs: settings {settings}, seeds {args.seeds}, choices {list(choices(L))}, "
           f"{args.workers} workers, 1 torch thread each", flush=True)
     done = map_tasks(live_session, tasks, "local", args.workers, threads=1,
@@ -157,11 +204,14 @@ def main() -> int:
                      on_result=lambda i, r: print(f"  {tasks[i]['setting']} seed {tasks[i]['seed']} "
                                                   f"{tasks[i]['choice']}: {len(r)} requests", flush=True))
     df = score(pd.concat(done, ignore_index=True), L)
+    df["fixed"] = df["choice"].isin(list(choices(L)))
     out = {"setup": {"ttft_target_ms": TTFT_TARGET_MS, "seeds": args.seeds, "choices": list(choices(L)),
                      "objectives": list(OBJECTIVES)}, "settings": {}}
     for s in settings:
         part = df[df["setting"] == s]
         out["settings"][s] = {"choices": per_choice(part), **{o: gains(part, o) for o in OBJECTIVES}}
+        if len(seeds) > 1:
+            out["settings"][s]["adaptive"] = {o: adaptive_share(part, o, seeds[0]) for o in OBJECTIVES}
         print(f"{s}:")
         for c, x in out["settings"][s]["choices"].items():
             print(f"  {c:12s} ttft {x['ttft_ms']:7.1f} ms  UE {x['ue_energy_j']:.3f} J  met {x['met_target']:.2f}  "
@@ -170,6 +220,11 @@ def main() -> int:
             r = out["settings"][s][o]
             print(f"  {o:15s} best fixed {r['best_fixed']} {r['best_fixed_reward']:.3f}, skyline {r['skyline_reward']:.3f}, "
                   f"gain {r['gain']:.4f} [{r['gain_lo']:.4f}, {r['gain_hi']:.4f}] per request")
+            a = out["settings"][s].get("adaptive", {}).get(o)
+            if a:
+                print(f"  {'':15s} live {a['threshold']} (chosen on seed {seeds[0]}) {a['policy_reward']:.3f} on the other "
+                      f"seeds against best fixed {a['best_fixed_reward']:.3f}, skyline {a['skyline_reward']:.3f}: share "
+                      f"{a['share']} [{a['share_lo']}, {a['share_hi']}]")
     print(json.dumps(out))
     rec.save(out)
     return 0
