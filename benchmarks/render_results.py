@@ -319,6 +319,14 @@ def split_matters_live(f: dict, o: dict) -> list[tuple[str, str]]:
                          f"{num(g['gain'])} {_ci([g['gain_lo'], g['gain_hi']])} reward per request ({g['requests']} "
                          f"requests); best fixed {g['best_fixed']} {num(g['best_fixed_reward'])}, skyline "
                          f"{num(g['skyline_reward'])}; the skyline picks {picks}"))
+            a = setting.get("adaptive", {}).get(objective)
+            if a:
+                share = (f"share {num(a['share'])} {_ci([a['share_lo'], a['share_hi']])}" if a["share"] is not None
+                         else "no share: the skyline's gain on these seeds is not measurable")
+                rows.append((f"{name}, objective {objective}: live adaptive policy on the seeds after the first",
+                             f"{a['threshold']} (threshold chosen on the first seed) {num(a['policy_reward'])}, best "
+                             f"fixed {a['best_fixed']} {num(a['best_fixed_reward'])}, skyline {num(a['skyline_reward'])} "
+                             f"({a['requests']} requests): {share}"))
     return rows
 
 

@@ -28,8 +28,9 @@ somewhat optimistic).
 
 A live adaptive policy's share of that gain: cosim's ``sinr_table`` policy offloading the ids
 (k = 0) while the UE's mean uplink SINR estimate is at least a threshold and keeping the whole
-model on the UE (k = L) below it, for each threshold in THRESHOLDS_DB. The threshold is chosen
-on the first seed alone (highest mean reward); on the other seeds its share is
+model on the UE (k = L) below it, for each threshold in THRESHOLDS_DB, and its two limits (always
+the ids, never: the fixed k = 0 and k = L). The threshold is chosen on the first seed alone
+(highest mean reward); on the other seeds its share is
 (policy - best fixed) / (skyline - best fixed), with the best fixed choice and the skyline taken on
 those seeds themselves (the strongest reference), and a 95 % bootstrap interval over requests; no
 share where the skyline's gain there is not measurable. The skyline mixes runs: a request's radio energy includes the connected tail
@@ -136,13 +137,14 @@ def gains(df, objective: str) -> dict:
             "skyline_picks": {str(c): round(float(s), 3) for c, s in picks.items()}}
 
 
-def adaptive_share(df, objective: str, train_seed: int) -> dict:
-    """The adaptive policy with the threshold best on ``train_seed``, scored on the other seeds:
-    its mean reward, the best fixed choice's and the skyline's there, and its share of the gap."""
+def adaptive_share(df, objective: str, train_seed: int, family: list) -> dict:
+    """The adaptive policy of ``family`` (choice names: every threshold, its limits included) best on
+    ``train_seed``, scored on the other seeds: its mean reward, the best fixed choice's and the
+    skyline's there, and its share of the gap."""
     import numpy as np
 
     col = f"r_{objective}"
-    train = df[(df["seed"] == train_seed) & ~df["fixed"]]
+    train = df[(df["seed"] == train_seed) & df["choice"].isin(family)]
     pick = str(train.groupby("choice")[col].mean().idxmax())
     test = df[df["seed"] != train_seed]
     table = test.pivot_table(index=PAIR_KEY, columns="choice", values=col).dropna()
@@ -178,6 +180,7 @@ def main() -> int:
     ap.add_argument("--settings", default=",".join(SETTINGS), help=f"of {', '.join(SETTINGS)}")
     ap.add_argument("--seeds", default="1,2")
     ap.add_argument("--workers", type=int, default=2, help="runs in parallel (a local process pool)")
+    ap.add_argument("--out", help="also write every request (setting, seed, choice, rewards...) to this Parquet file")
     record.add_save_option(ap)
     args = ap.parse_args()
     rec = record.Run(args)
@@ -205,13 +208,16 @@ def main() -> int:
                                                   f"{tasks[i]['choice']}: {len(r)} requests", flush=True))
     df = score(pd.concat(done, ignore_index=True), L)
     df["fixed"] = df["choice"].isin(list(choices(L)))
+    if args.out:
+        df.to_parquet(args.out)
     out = {"setup": {"ttft_target_ms": TTFT_TARGET_MS, "seeds": args.seeds, "choices": list(choices(L)),
                      "objectives": list(OBJECTIVES)}, "settings": {}}
     for s in settings:
         part = df[df["setting"] == s]
         out["settings"][s] = {"choices": per_choice(part), **{o: gains(part, o) for o in OBJECTIVES}}
         if len(seeds) > 1:
-            out["settings"][s]["adaptive"] = {o: adaptive_share(part, o, seeds[0]) for o in OBJECTIVES}
+            family = ["k0_ids", *adaptive_splits(L), f"k{L}_local"]  # thresholds -inf .. +inf
+            out["settings"][s]["adaptive"] = {o: adaptive_share(part, o, seeds[0], family) for o in OBJECTIVES}
         print(f"{s}:")
         for c, x in out["settings"][s]["choices"].items():
             print(f"  {c:12s} ttft {x['ttft_ms']:7.1f} ms  UE {x['ue_energy_j']:.3f} J  met {x['met_target']:.2f}  "
