@@ -86,7 +86,6 @@ class RewardConfig:
             r = r - self.switch_weight * np.abs(np.asarray(k) - k_prev) / n_layers
         return r
 
-
     def of_requests(self, req, n_layers: int) -> np.ndarray:
         """Reward of each request of a live session's requests table (requests.parquet, any order):
         its measured perplexity, split, time to the first token, UE energy, target and the move
@@ -138,5 +137,4 @@ def resolve_objective(raw: dict) -> dict:
     if "objective" not in raw:
         return raw
     rest = {k: v for k, v in raw.items() if k != "objective"}
-    return {**dataclasses.asdict(named(str(raw["objective"]))),
-            **rest}
+    return {**dataclasses.asdict(named(str(raw["objective"]))), **rest}

@@ -33,8 +33,9 @@ the ids, never: the fixed k = 0 and k = L). The threshold is chosen on the first
 (highest mean reward); on the other seeds its share is
 (policy - best fixed) / (skyline - best fixed), with the best fixed choice and the skyline taken on
 those seeds themselves (the strongest reference), and a 95 % bootstrap interval over requests; no
-share where the skyline's gain there is not measurable. The skyline mixes runs: a request's radio energy includes the connected tail
-its own run's other requests kept alive, so energy mixes are an estimate. Per choice: mean time
+share where the skyline's gain there is not measurable. The skyline mixes runs: a request's radio
+energy includes the connected tail its own run's other requests kept alive, so energy mixes are an
+estimate. Per choice: mean time
 to the first token, UE energy, lost packets. Last line: one JSON object.
 """
 from __future__ import annotations
@@ -43,7 +44,6 @@ import argparse
 import copy
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -86,31 +86,28 @@ def adaptive_splits(n_layers: int) -> dict:
                             "true_endpoints": True} for t in THRESHOLDS_DB}
 
 
-def scenario(setting: str, seed: int, k: int, wire: str, split: dict | None = None) -> dict:
+def scenario(setting: str, seed: int, split: dict, wire: str = "float16") -> dict:
     import yaml
 
     base, changes = SETTINGS[setting]
     sc = yaml.safe_load((ROOT / "examples" / base).read_text())
-    sc.update(copy.deepcopy(changes), name=f"{setting}_k{k}_{wire}", seed=seed)
+    sc.update(copy.deepcopy(changes), seed=seed)
     sc["model"] = {**sc["model"], "wire_dtype": wire}
     sc["requests"] = {**sc["requests"], "ttft_target_ms": TTFT_TARGET_MS}
-    sc["split"] = split or {"policy": "fixed", "k": k, "true_endpoints": True}
+    sc["split"] = split
     return sc
 
 
+def task(setting: str, seed: int, choice: str, split: dict, wire: str = "float16") -> dict:
+    return {"name": f"{setting}_{choice}", "setting": setting, "seed": seed, "choice": choice,
+            "scenario": {**scenario(setting, seed, split, wire), "name": f"{setting}_{choice}"}}
+
+
 def live_session(task: dict):
-    """One run (a task of cosim.sweep.executors, in a temporary folder): its requests table."""
-    import pandas as pd
-    import yaml
+    """One run (a task of cosim.sweep.executors): benchmarks.agent_live's, its requests labelled."""
+    from benchmarks.agent_live import live_session as run
 
-    from cosim.session.runner import run_session_file
-
-    with tempfile.TemporaryDirectory(prefix="split_matters_") as tmp:
-        spec = Path(tmp) / "scenario.yaml"
-        spec.write_text(yaml.safe_dump(task["scenario"]))
-        run = run_session_file(spec, out=Path(tmp) / "run", progress=False)
-        req = pd.read_parquet(run / "requests.parquet")
-    return req.assign(setting=task["setting"], seed=task["seed"], choice=task["choice"])
+    return run(task).assign(setting=task["setting"], seed=task["seed"], choice=task["choice"])
 
 
 def score(req, n_layers: int):
@@ -143,6 +140,8 @@ def adaptive_share(df, objective: str, train_seed: int, family: list) -> dict:
     skyline's there, and its share of the gap."""
     import numpy as np
 
+    from mbrl.stats import adaptive_gain_measurable
+
     col = f"r_{objective}"
     train = df[(df["seed"] == train_seed) & df["choice"].isin(family)]
     pick = str(train.groupby("choice")[col].mean().idxmax())
@@ -154,8 +153,6 @@ def adaptive_share(df, objective: str, train_seed: int, family: list) -> dict:
     out = {"threshold": pick, "policy_reward": round(float(pol.mean()), 4), "best_fixed": str(best),
            "best_fixed_reward": round(float(bf.mean()), 4), "skyline_reward": round(float(sky.mean()), 4),
            "requests": int(len(table)), "share": None, "share_lo": None, "share_hi": None}
-    from mbrl.stats import adaptive_gain_measurable
-
     if not adaptive_gain_measurable(sky, bf).measurable:
         return out
     draws = np.random.default_rng(0).integers(len(pol), size=(2000, len(pol)))
@@ -195,11 +192,11 @@ def main() -> int:
     if bad:
         raise SystemExit(f"--settings: {bad} are not of {', '.join(SETTINGS)}")
     seeds = [int(x) for x in args.seeds.split(",")]
-    tasks = [{"setting": s, "seed": seed, "choice": c, "scenario": scenario(s, seed, k, w)}
+    tasks = [task(s, seed, c, {"policy": "fixed", "k": k, "true_endpoints": True}, w)
              for s in settings for seed in seeds for c, (k, w) in choices(L).items()]
     if len(seeds) > 1:  # the adaptive policy needs a seed to choose its threshold and one to be scored on
-        tasks += [{"setting": s, "seed": seed, "choice": c, "scenario": scenario(s, seed, 0, "float16", split)}
-                  for s in settings for seed in seeds for c, split in adaptive_splits(L).items()]
+        tasks += [task(s, seed, c, split) for s in settings for seed in seeds for c, split in adaptive_splits(L).items()]
+    family = ["k0_ids", *adaptive_splits(L), f"k{L}_local"]  # the adaptive policy's thresholds, -inf .. +inf
     print(f"{len(tasks)} runs: settings {settings}, seeds {args.seeds}, choices {list(choices(L))}, "
           f"{args.workers} workers, 1 torch thread each", flush=True)
     done = map_tasks(live_session, tasks, "local", args.workers, threads=1,
@@ -216,7 +213,6 @@ def main() -> int:
         part = df[df["setting"] == s]
         out["settings"][s] = {"choices": per_choice(part), **{o: gains(part, o) for o in OBJECTIVES}}
         if len(seeds) > 1:
-            family = ["k0_ids", *adaptive_splits(L), f"k{L}_local"]  # thresholds -inf .. +inf
             out["settings"][s]["adaptive"] = {o: adaptive_share(part, o, seeds[0], family) for o in OBJECTIVES}
         print(f"{s}:")
         for c, x in out["settings"][s]["choices"].items():
