@@ -69,7 +69,9 @@ def scenario(variant: str, seed: int, split: dict, ev, deadline_ms: float, rate:
 
 
 def live_session(task: dict):
-    """One live session (a task of cosim.sweep.executors, run in a temporary folder): its requests table."""
+    """One live session (a task of cosim.sweep.executors, run in a temporary folder): its requests
+    table. With ``task["states_deadline_ms"]``, also each request's decision state
+    (mbrl.request_model.decision_states with that deadline) as columns s0, s1, ..."""
     import pandas as pd
     import yaml
 
@@ -79,7 +81,13 @@ def live_session(task: dict):
         spec = Path(tmp) / f"{task['name']}.yaml"
         spec.write_text(yaml.safe_dump(task["scenario"]))
         run = run_session_file(spec, out=Path(tmp) / "run", progress=False)
-        return pd.read_parquet(run / "requests.parquet")
+        req = pd.read_parquet(run / "requests.parquet")
+        if task.get("states_deadline_ms") is None:
+            return req
+        from mbrl.request_model import decision_states
+
+        states = decision_states(run, req, task["states_deadline_ms"])
+        return req.assign(**{f"s{i}": states[:, i] for i in range(states.shape[1])})
 
 
 def policies(agent: Path, cfg, fixed: str, L: int) -> tuple[dict, dict]:

@@ -302,14 +302,21 @@ def handover_phases(f: dict, o: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _share(a: dict) -> str:
+    if a["share"] is None:
+        return "no share: the skyline's gain on these seeds is not measurable"
+    return f"share {num(a['share'])} {_ci([a['share_lo'], a['share_hi']])}"
+
+
 def split_matters_live(f: dict, o: dict) -> list[tuple[str, str]]:
-    """Per setting: each fixed choice's time to the first token and UE energy; then per objective
-    the best fixed choice, the skyline and the skyline's gain per request with its interval."""
+    """Per setting: each choice's time to the first token and UE energy; then per objective the
+    best fixed choice, the skyline and the skyline's gain per request with its interval, and each
+    live policy's share of it."""
     s = f["setup"]
     rows = [("setup", f"true endpoints, fixed choices {', '.join(s['choices'])}; seeds {s['seeds']}; time-to-first-"
                       f"token target {num(s['ttft_target_ms'])} ms")]
     for name, setting in f["settings"].items():
-        rows.append((f"{name}: per fixed choice, mean time to the first token / UE energy per request",
+        rows.append((f"{name}: per choice, mean time to the first token / UE energy per request",
                      ", ".join(f"{c} {num(x['ttft_ms'])} ms / {num(x['ue_energy_j'])} J"
                                for c, x in setting["choices"].items())))
         for objective in s["objectives"]:
@@ -319,14 +326,13 @@ def split_matters_live(f: dict, o: dict) -> list[tuple[str, str]]:
                          f"{num(g['gain'])} {_ci([g['gain_lo'], g['gain_hi']])} reward per request ({g['requests']} "
                          f"requests); best fixed {g['best_fixed']} {num(g['best_fixed_reward'])}, skyline "
                          f"{num(g['skyline_reward'])}; the skyline picks {picks}"))
-            a = setting.get("adaptive", {}).get(objective)
-            if a:
-                share = (f"share {num(a['share'])} {_ci([a['share_lo'], a['share_hi']])}" if a["share"] is not None
-                         else "no share: the skyline's gain on these seeds is not measurable")
-                rows.append((f"{name}, objective {objective}: live adaptive policy on the seeds after the first",
-                             f"{a['threshold']} (threshold chosen on the first seed) {num(a['policy_reward'])}, best "
-                             f"fixed {a['best_fixed']} {num(a['best_fixed_reward'])}, skyline {num(a['skyline_reward'])} "
-                             f"({a['requests']} requests): {share}"))
+            for kind, how in (("adaptive", "threshold chosen"), ("learned", "reward model fitted")):
+                a = setting.get(kind, {}).get(objective)
+                if a:
+                    rows.append((f"{name}, objective {objective}: live {kind} policy on the seeds after the first",
+                                 f"{a['policy']} ({how} on the first seed) {num(a['policy_reward'])}, best fixed "
+                                 f"{a['best_fixed']} {num(a['best_fixed_reward'])}, skyline {num(a['skyline_reward'])} "
+                                 f"({a['requests']} requests): {_share(a)}"))
     return rows
 
 

@@ -62,10 +62,14 @@ class AgentPolicy:
         return apply_action(int(action), k, self.L, self.mode)
 
     def features(self, recent_slots, recent_packets=None) -> np.ndarray:
-        """What training saw for a decision now (mbrl.features.observation): a session's packet
-        history holds only decided fates, so no loss timeout applies."""
-        packets = np.empty(0, EVENT_FIELDS) if recent_packets is None else recent_packets
-        return observation(recent_slots, packets, _now_ns(recent_slots, packets), self.deadline_ms)
+        return live_features(recent_slots, recent_packets, self.deadline_ms)
+
+
+def live_features(recent_slots, recent_packets, deadline_ms: float) -> np.ndarray:
+    """What training saw for a decision now (mbrl.features.observation): a session's packet
+    history holds only decided fates, so no loss timeout applies."""
+    packets = np.empty(0, EVENT_FIELDS) if recent_packets is None else recent_packets
+    return observation(recent_slots, packets, _now_ns(recent_slots, packets), deadline_ms)
 
 
 def load_policy(path, n_layers: int) -> AgentPolicy:

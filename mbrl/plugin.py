@@ -1,5 +1,5 @@
 """mbrl's entry point into cosim (cosim.plugins; pyproject: ``[project.entry-points."layersplit.plugins"]``):
-the ``train``, ``evaluate`` and ``paper`` subcommands, the ``agent`` split policy and training
+the ``train``, ``evaluate`` and ``paper`` subcommands, the ``agent`` and ``reward_model`` split policies and training
 configs for ``layersplit run``. Light at import: everything heavy loads when used."""
 from __future__ import annotations
 
@@ -19,7 +19,13 @@ def _agent(split_section, n_layers: int):
     return load_policy(split_section.agent, n_layers)
 
 
-POLICIES = {"agent": _agent}
+def _reward_model(split_section, n_layers: int):
+    from .request_model import load_policy
+
+    return load_policy(split_section.agent, n_layers)
+
+
+POLICIES = {"agent": _agent, "reward_model": _reward_model}
 
 
 def is_training_config(raw) -> bool:

@@ -33,7 +33,16 @@ the ids, never: the fixed k = 0 and k = L). The threshold is chosen on the first
 (highest mean reward); on the other seeds its share is
 (policy - best fixed) / (skyline - best fixed), with the best fixed choice and the skyline taken on
 those seeds themselves (the strongest reference), and a 95 % bootstrap interval over requests; no
-share where the skyline's gain there is not measurable. The skyline mixes runs: a request's radio
+share where the skyline's gain there is not measurable.
+
+A learned live policy's share, scored the same way: per setting and objective a reward model
+(mbrl.request_model: an ensemble of small MLPs at mbrl.surrogate's default settings, no tuning)
+fitted on the first seed's requests at k = 0 (ids), 4 and 15 (int4) and L, each scored by the
+objective after its run (so the UE radio energy counts), from what the UE knew when it chose (its
+recent slots and packet fates, its queue and the edge's load); on the other seeds it runs live
+as ``split: {policy: reward_model}`` with int4 activations, taking the split of best predicted
+reward per request. It learns from runs of fixed splits and then meets the packet history its
+own mix of splits makes. The skyline mixes runs: a request's radio
 energy includes the connected tail its own run's other requests kept alive, so energy mixes are an
 estimate. Per choice: mean time
 to the first token, UE energy, lost packets. Last line: one JSON object.
@@ -42,9 +51,13 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import sys
+import tempfile
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -98,9 +111,32 @@ def scenario(setting: str, seed: int, split: dict, wire: str = "float16") -> dic
     return sc
 
 
-def task(setting: str, seed: int, choice: str, split: dict, wire: str = "float16") -> dict:
-    return {"name": f"{setting}_{choice}", "setting": setting, "seed": seed, "choice": choice,
-            "scenario": {**scenario(setting, seed, split, wire), "name": f"{setting}_{choice}"}}
+def task(setting: str, seed: int, choice: str, split: dict, wire: str = "float16", states: bool = False) -> dict:
+    """One run; ``states``: with each request's decision state (the learned policy's training data)."""
+    sc = {**scenario(setting, seed, split, wire), "name": f"{setting}_{choice}"}
+    deadline = sc["requests"].get("deadline_ms") or sc["transfer"]["loss_timeout_ms"]
+    return {"name": f"{setting}_{choice}", "setting": setting, "seed": seed, "choice": choice, "scenario": sc,
+            "deadline_ms": deadline, "states_deadline_ms": deadline if states else None}
+
+
+def learned_family(n_layers: int) -> dict:
+    """{choice: k} the learned policy chooses between per request; one wire precision per run, so int4."""
+    return {"k0_ids": 0, "k4_int4": 4, "k15_int4": 15, f"k{n_layers}_local": n_layers}
+
+
+def fit_learned(df, setting: str, objective: str, train_seed: int, n_layers: int, deadline_ms: float, path: Path):
+    """Fits the reward model (mbrl.request_model) of ``objective`` on the train seed's runs of the
+    learned family in ``setting`` and saves it to ``path``."""
+    from mbrl.request_model import KNOWN, RequestModel
+    from mbrl.features import N_FEATURES
+    from mbrl.reward import named
+
+    fam = learned_family(n_layers)
+    rows = df[(df["setting"] == setting) & (df["seed"] == train_seed) & df["choice"].isin(list(fam))]
+    states = rows[[f"s{i}" for i in range(N_FEATURES + len(KNOWN))]].to_numpy(np.float32)
+    model = RequestModel.fit(states, rows["k"].to_numpy(), rows[f"r_{objective}"].to_numpy(), fam.values(),
+                             n_layers, deadline_ms, {"objective": objective, **dataclasses.asdict(named(objective))})
+    model.save(path)
 
 
 def live_session(task: dict):
@@ -134,23 +170,24 @@ def gains(df, objective: str) -> dict:
             "skyline_picks": {str(c): round(float(s), 3) for c, s in picks.items()}}
 
 
-def adaptive_share(df, objective: str, train_seed: int, family: list) -> dict:
-    """The adaptive policy of ``family`` (choice names: every threshold, its limits included) best on
-    ``train_seed``, scored on the other seeds: its mean reward, the best fixed choice's and the
-    skyline's there, and its share of the gap."""
-    import numpy as np
+def threshold_pick(df, objective: str, train_seed: int, family: list) -> str:
+    """The adaptive policy of ``family`` (choice names: every threshold, its limits included) best on ``train_seed``."""
+    train = df[(df["seed"] == train_seed) & df["choice"].isin(family)]
+    return str(train.groupby("choice")[f"r_{objective}"].mean().idxmax())
 
+
+def adaptive_share(df, objective: str, train_seed: int, pick: str) -> dict:
+    """Policy ``pick`` (a choice name) scored on the seeds after ``train_seed``: its mean reward, the
+    best fixed choice's and the skyline's there, and its share of the gap with a paired bootstrap interval."""
     from mbrl.stats import adaptive_gain_measurable
 
     col = f"r_{objective}"
-    train = df[(df["seed"] == train_seed) & df["choice"].isin(family)]
-    pick = str(train.groupby("choice")[col].mean().idxmax())
-    test = df[df["seed"] != train_seed]
+    test = df[(df["seed"] != train_seed) & (df["fixed"] | (df["choice"] == pick))]
     table = test.pivot_table(index=PAIR_KEY, columns="choice", values=col).dropna()
     fixed = table[[c for c in table.columns if c in set(test.loc[test["fixed"], "choice"])]]
     best = fixed.mean().idxmax()
     pol, bf, sky = table[pick].to_numpy(), fixed[best].to_numpy(), fixed.max(axis=1).to_numpy()
-    out = {"threshold": pick, "policy_reward": round(float(pol.mean()), 4), "best_fixed": str(best),
+    out = {"policy": pick, "policy_reward": round(float(pol.mean()), 4), "best_fixed": str(best),
            "best_fixed_reward": round(float(bf.mean()), 4), "skyline_reward": round(float(sky.mean()), 4),
            "requests": int(len(table)), "share": None, "share_lo": None, "share_hi": None}
     if not adaptive_gain_measurable(sky, bf).measurable:
@@ -172,10 +209,50 @@ def per_choice(df) -> dict:
                      "requests": int(len(x))} for c, x in g}
 
 
+def run_all(tasks: list, workers: int):
+    from cosim.sweep.executors import map_tasks
+
+    return map_tasks(live_session, tasks, "local", workers, threads=1,
+                     names=[f"{t['setting']} seed {t['seed']} {t['choice']}" for t in tasks],
+                     on_result=lambda i, r: print(f"  {tasks[i]['setting']} seed {tasks[i]['seed']} "
+                                                  f"{tasks[i]['choice']}: {len(r)} requests", flush=True))
+
+
+def learned_runs(df, settings: list, seeds: list, n_layers: int, folder: Path, workers: int):
+    """Fits each setting's and objective's reward model on the first seed and runs it live on the others."""
+    tasks = []
+    for s in settings:
+        deadline = task(s, seeds[0], "", {})["deadline_ms"]
+        for o in OBJECTIVES:
+            path = folder / f"{s}_{o}.pt"
+            fit_learned(df, s, o, seeds[0], n_layers, deadline, path)
+            split = {"policy": "reward_model", "agent": str(path), "k": n_layers, "true_endpoints": True}
+            tasks += [task(s, seed, f"learned_{o}", split, "int4") for seed in seeds[1:]]
+    print(f"{len(tasks)} runs of the learned policy, fitted on seed {seeds[0]}", flush=True)
+    return run_all(tasks, workers)
+
+
+def report(out: dict, s: str, seeds: list) -> None:
+    print(f"{s}:")
+    for c, x in out["settings"][s]["choices"].items():
+        print(f"  {c:16s} ttft {x['ttft_ms']:7.1f} ms  UE {x['ue_energy_j']:.3f} J  met {x['met_target']:.2f}  "
+              f"lost {x['lost_packet_share']:.3f}  ({x['requests']} requests)")
+    for o in OBJECTIVES:
+        r = out["settings"][s][o]
+        print(f"  {o:15s} best fixed {r['best_fixed']} {r['best_fixed_reward']:.3f}, skyline {r['skyline_reward']:.3f}, "
+              f"gain {r['gain']:.4f} [{r['gain_lo']:.4f}, {r['gain_hi']:.4f}] per request")
+        for kind in ("adaptive", "learned"):
+            a = out["settings"][s].get(kind, {}).get(o)
+            if a:
+                print(f"  {'':15s} {kind} {a['policy']} (chosen or fitted on seed {seeds[0]}) {a['policy_reward']:.3f} "
+                      f"on the other seeds against best fixed {a['best_fixed_reward']:.3f}, skyline "
+                      f"{a['skyline_reward']:.3f}: share {a['share']} [{a['share_lo']}, {a['share_hi']}]")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--settings", default=",".join(SETTINGS), help=f"of {', '.join(SETTINGS)}")
-    ap.add_argument("--seeds", default="1,2")
+    ap.add_argument("--seeds", default="1,2,3", help="the first: where the adaptive policies are chosen or fitted")
     ap.add_argument("--workers", type=int, default=2, help="runs in parallel (a local process pool)")
     ap.add_argument("--out", help="also write every request (setting, seed, choice, rewards...) to this Parquet file")
     record.add_save_option(ap)
@@ -183,7 +260,6 @@ def main() -> int:
     rec = record.Run(args)
     import pandas as pd
 
-    from cosim.sweep.executors import map_tasks
     from llm_split.layers import layer_count
 
     L = layer_count("smollm2-135m")
@@ -192,41 +268,33 @@ def main() -> int:
     if bad:
         raise SystemExit(f"--settings: {bad} are not of {', '.join(SETTINGS)}")
     seeds = [int(x) for x in args.seeds.split(",")]
-    tasks = [task(s, seed, c, {"policy": "fixed", "k": k, "true_endpoints": True}, w)
+    learn = len(seeds) > 1  # the adaptive policies need a seed to be chosen or fitted on and one to be scored on
+    tasks = [task(s, seed, c, {"policy": "fixed", "k": k, "true_endpoints": True}, w,
+                  states=learn and seed == seeds[0] and c in learned_family(L))
              for s in settings for seed in seeds for c, (k, w) in choices(L).items()]
-    if len(seeds) > 1:  # the adaptive policy needs a seed to choose its threshold and one to be scored on
+    if learn:
         tasks += [task(s, seed, c, split) for s in settings for seed in seeds for c, split in adaptive_splits(L).items()]
     family = ["k0_ids", *adaptive_splits(L), f"k{L}_local"]  # the adaptive policy's thresholds, -inf .. +inf
     print(f"{len(tasks)} runs: settings {settings}, seeds {args.seeds}, choices {list(choices(L))}, "
           f"{args.workers} workers, 1 torch thread each", flush=True)
-    done = map_tasks(live_session, tasks, "local", args.workers, threads=1,
-                     names=[f"{t['setting']} seed {t['seed']} {t['choice']}" for t in tasks],
-                     on_result=lambda i, r: print(f"  {tasks[i]['setting']} seed {tasks[i]['seed']} "
-                                                  f"{tasks[i]['choice']}: {len(r)} requests", flush=True))
-    df = score(pd.concat(done, ignore_index=True), L)
+    df = score(pd.concat(run_all(tasks, args.workers), ignore_index=True), L)
+    if learn:
+        with tempfile.TemporaryDirectory(prefix="split_matters_live_") as folder:
+            more = learned_runs(df, settings, seeds, L, Path(folder), args.workers)
+        df = pd.concat([df, score(pd.concat(more, ignore_index=True), L)], ignore_index=True)
     df["fixed"] = df["choice"].isin(list(choices(L)))
     if args.out:
         df.to_parquet(args.out)
     out = {"setup": {"ttft_target_ms": TTFT_TARGET_MS, "seeds": args.seeds, "choices": list(choices(L)),
-                     "objectives": list(OBJECTIVES)}, "settings": {}}
+                     "learned_family": list(learned_family(L)), "objectives": list(OBJECTIVES)}, "settings": {}}
     for s in settings:
         part = df[df["setting"] == s]
         out["settings"][s] = {"choices": per_choice(part), **{o: gains(part, o) for o in OBJECTIVES}}
-        if len(seeds) > 1:
-            out["settings"][s]["adaptive"] = {o: adaptive_share(part, o, seeds[0], family) for o in OBJECTIVES}
-        print(f"{s}:")
-        for c, x in out["settings"][s]["choices"].items():
-            print(f"  {c:12s} ttft {x['ttft_ms']:7.1f} ms  UE {x['ue_energy_j']:.3f} J  met {x['met_target']:.2f}  "
-                  f"lost {x['lost_packet_share']:.3f}  ({x['requests']} requests)")
-        for o in OBJECTIVES:
-            r = out["settings"][s][o]
-            print(f"  {o:15s} best fixed {r['best_fixed']} {r['best_fixed_reward']:.3f}, skyline {r['skyline_reward']:.3f}, "
-                  f"gain {r['gain']:.4f} [{r['gain_lo']:.4f}, {r['gain_hi']:.4f}] per request")
-            a = out["settings"][s].get("adaptive", {}).get(o)
-            if a:
-                print(f"  {'':15s} live {a['threshold']} (chosen on seed {seeds[0]}) {a['policy_reward']:.3f} on the other "
-                      f"seeds against best fixed {a['best_fixed_reward']:.3f}, skyline {a['skyline_reward']:.3f}: share "
-                      f"{a['share']} [{a['share_lo']}, {a['share_hi']}]")
+        if learn:
+            out["settings"][s]["adaptive"] = {o: adaptive_share(part, o, seeds[0], threshold_pick(part, o, seeds[0], family))
+                                              for o in OBJECTIVES}
+            out["settings"][s]["learned"] = {o: adaptive_share(part, o, seeds[0], f"learned_{o}") for o in OBJECTIVES}
+        report(out, s, seeds)
     print(json.dumps(out))
     rec.save(out)
     return 0

@@ -6,7 +6,7 @@
     ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
     ue_radio:     {connected_w, tail_s, idle_w, promotion_w, promotion_s, pa_efficiency}
     edge_server:  {capacity, device}
-    split:        {policy: fixed | sinr_table | agent, k, table, agent, switch_cost_ms_per_layer, true_endpoints}
+    split:        {policy: fixed | sinr_table | agent | reward_model, k, table, agent, switch_cost_ms_per_layer, true_endpoints}
 
 Every value is checked here; errors name the key path, the value and what is allowed.
 """
@@ -28,7 +28,7 @@ from llm_split.wire.settings import WIRE_KEYS, check_wire
 MAX_LAYER = 1024  # the bound of any model; parse_session checks the split points against the model's own
 
 SECTIONS = ("model", "requests", "ue_device", "ue_radio", "edge_server", "split", "probes")
-POLICIES = ("fixed", "sinr_table", "agent")
+POLICIES = ("fixed", "sinr_table", "agent", "reward_model")  # the last two: mbrl's plugin
 MODEL_DTYPES = ("float32", "bfloat16")
 MODEL_DEVICES = ("auto", "cpu", "cuda")  # llm_split.model.resolve_device; bfloat16 on a GPU
 
@@ -216,3 +216,6 @@ def _check_policy(s: SplitSection) -> None:
         raise ConfigError("split.table: required for policy sinr_table, e.g. [[10, 4], [0, 12], [-100, 20]]")
     if s.policy == "agent" and not s.agent:
         raise ConfigError("split.agent: required for policy agent (a model file made by `layersplit train`)")
+    if s.policy == "reward_model" and not s.agent:
+        raise ConfigError("split.agent: required for policy reward_model (a file saved by "
+                          "mbrl.request_model.RequestModel.save)")

@@ -1,14 +1,19 @@
 """Where to split: the policy interface of a session and the built-in policies.
 
-A policy is any object with ``choose(ue, recent_slots, current_k, recent_packets) -> k``:
+A policy is any object with ``choose(ue, recent_slots, current_k, recent_packets, state) -> k``:
 ``recent_slots`` are the UE's latest slot records (SLOT_DTYPE, oldest first, only slots before
 now), ``current_k`` its split of the previous request (None for the first), ``recent_packets``
 the fates of its latest uplink packets (EVENT_DTYPE, ``t_recv_ns`` -1 when lost; all its
-transfers, activations and probes). The RL agent (mbrl) implements the same call.
+transfers, activations and probes), ``state`` what else the UE knows (:class:`UeState`: its own
+backlog and the edge's advertised load). A policy whose ``choose`` has no ``state`` parameter is
+called without it, so policies written before it existed still run. The RL agent (mbrl)
+implements the same call.
 """
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -16,8 +21,24 @@ import numpy as np
 from cosim.outputs.uplink import fresh_ul_sinr_db, mean_db
 
 
+@dataclass(frozen=True)
+class UeState:
+    """What a UE knows at a decision besides its channel (both also land in the request's record)."""
+
+    queue: int         # its own requests waiting behind the one deciding
+    edge_load: float   # the edge server's requests in service and waiting, per unit of capacity,
+                       # as the edge would advertise it (1 = busy with nothing waiting)
+
+
 class SplitPolicy(Protocol):
-    def choose(self, ue: int, recent_slots: np.ndarray, current_k: int | None, recent_packets: np.ndarray) -> int: ...
+    def choose(self, ue: int, recent_slots: np.ndarray, current_k: int | None, recent_packets: np.ndarray,
+               state: UeState | None = None) -> int: ...
+
+
+def takes_state(policy) -> bool:
+    """Whether ``policy.choose`` accepts the ``state`` keyword."""
+    params = inspect.signature(policy.choose).parameters.values()
+    return any(p.name == "state" or p.kind is p.VAR_KEYWORD for p in params)
 
 
 class FixedSplit:
@@ -26,7 +47,7 @@ class FixedSplit:
     def __init__(self, k: int):
         self.k = k
 
-    def choose(self, ue, recent_slots, current_k, recent_packets=None) -> int:
+    def choose(self, ue, recent_slots, current_k, recent_packets=None, state=None) -> int:
         return self.k
 
 
@@ -51,7 +72,7 @@ class SinrTable:
         self.table = sorted(table, reverse=True)
         self.default_k = default_k
 
-    def choose(self, ue, recent_slots, current_k, recent_packets=None) -> int:
+    def choose(self, ue, recent_slots, current_k, recent_packets=None, state=None) -> int:
         if not len(recent_slots) or not np.isfinite(recent_slots["ul_est_sinr_db"][-1]):
             return self.default_k  # the UE has not sounded yet
         sinr = mean_ul_sinr_db(recent_slots)

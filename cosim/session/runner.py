@@ -35,7 +35,7 @@ import numpy as np
 import simpy
 
 from cosim.bridge.netclock import NetworkClock
-from cosim.session.policies import SplitPolicy, make_policy
+from cosim.session.policies import SplitPolicy, UeState, make_policy, takes_state
 from cosim.run.estimate import check_session
 from cosim.config.checks import DERIVED, settings
 from cosim.run.rundir import RunRecord, new_run_dir
@@ -99,6 +99,9 @@ class RequestRecord:
     handovers: int          # the UE's handovers that overlapped the request (arrival to reply)
     resent_packets: int     # uplink packets sent again: after a handover (requests.resend_after_handover),
                             # or lost token ids (split.true_endpoints at k = 0, requests.id_resends)
+    ue_queue: int           # when the policy chose k (cosim.session.policies.UeState): the UE's requests
+                            # waiting behind this one,
+    edge_load: float        # and the edge server's requests in service and waiting per unit of capacity
     quality_pending: bool = False  # quality (erased_fraction .. scored_tokens) not computed yet: a deferred
                                    # batch the run did not reach (killed); those fields hold NaN / 0
 
@@ -113,6 +116,7 @@ class SplitSession:
                  cfg: SessionConfig, policy: SplitPolicy, n_ues: int, seed: int, batch_quality: bool = False,
                  writer: RequestWriter | None = None):
         self.env, self.clock, self.infer, self.cfg, self.policy = env, clock, infer, cfg, policy
+        self._policy_takes_state = takes_state(policy)
         self._writer = writer  # each record goes to disk as it is made, and again once its quality is known
         self.edge = simpy.Resource(env, capacity=cfg.edge_server.capacity)
         self.ue_busy = [simpy.Resource(env, capacity=1) for _ in range(n_ues)]
@@ -257,8 +261,11 @@ class SplitSession:
             parts["ue_wait_s"] += self.env.now - t0
             switch = 0.0
             if k is None:
+                state = self.ue_state(ue)
+                parts.update(ue_queue=state.queue, edge_load=state.edge_load)
+                extra = {"state": state} if self._policy_takes_state else {}
                 k = int(self.policy.choose(ue, self.clock.recent_slots(ue), self.current_k[ue],
-                                           self.clock.recent_packets(ue)))
+                                           self.clock.recent_packets(ue), **extra))
                 if self.current_k[ue] is not None:
                     switch = abs(k - self.current_k[ue]) * self.cfg.split.switch_cost_ms_per_layer / 1000
                 self.current_k[ue] = k
@@ -266,6 +273,11 @@ class SplitSession:
             yield self.env.timeout(seconds(k) + switch)
             parts["ue_compute_s"] += self.env.now - t1
         return k
+
+    def ue_state(self, ue: int) -> UeState:
+        """What UE ``ue`` knows now besides its channel."""
+        return UeState(len(self.ue_busy[ue].queue),
+                       (self.edge.count + len(self.edge.queue)) / self.edge.capacity)
 
     def _send(self, ue: int, packets: list[bytes], parts: dict, resends: int = 0):
         """Carries packets uplink through ns-3, sending the lost ones again up to ``resends``

@@ -210,3 +210,40 @@ def test_lost_token_ids_are_sent_again_then_erased(tmp_path):
     assert (again["resent_packets"] <= 2 * again["packets"]).all()
     again_lost = again["packets_lost"] > 0
     assert (again.loc[again_lost, "resent_packets"] == 2 * again.loc[again_lost, "packets"]).all()
+
+
+def test_what_the_ue_knows_at_each_decision(tmp_path):
+    """ue_queue: the UE's requests waiting behind the deciding one; edge_load: the edge's requests
+    in service and waiting at that moment, per unit of capacity."""
+    slow_edge = tmp_path / "slow-edge.json"  # 200 ms per tail: the edge stays busy while others decide
+    slow_edge.write_text(json.dumps({"name": "slow", "flop_rate": 1.0e11, "byte_rate": 1.5e9, "power_w": 10}))
+    _, req = _run(tmp_path, duration_s=3.0, edge_server={"capacity": 1, "device": str(slow_edge)},
+                  requests={"times_s": [0.3, 0.3004, 0.3008, 0.5], "prompt_tokens": 32, "windows": 2},
+                  ue_groups=[{"count": 2, "placement": {"kind": "list", "positions": [[20, 0], [25, 0]]}}])
+    assert len(req) == 8
+    decided = req["t_arrival_s"] + req["ue_wait_s"]
+    for _, r in req.groupby("ue"):
+        for i in r.index:  # arrived before this decision, decided after it
+            waiting = ((r["t_arrival_s"] < decided[i]) & (decided[r.index] > decided[i])).sum()
+            assert r.loc[i, "ue_queue"] == waiting
+        assert r["ue_queue"].max() >= 1
+    at_edge = req["t_arrival_s"] + req["ue_wait_s"] + req["ue_compute_s"] + req["uplink_s"]
+    leaves = at_edge + req["queue_s"] + req["edge_compute_s"]
+    for i, t in decided.items():
+        on_edge = ((at_edge <= t) & (leaves > t)).sum()
+        assert req.loc[i, "edge_load"] == on_edge
+    assert req["edge_load"].max() >= 2  # the test saw a queue at the edge
+
+
+def test_a_policy_gets_the_state_only_when_its_choose_takes_it():
+    from cosim.session.policies import FixedSplit, takes_state
+
+    class Old:
+        def choose(self, ue, recent_slots, current_k, recent_packets=None):
+            return 0
+
+    class Any:
+        def choose(self, *args, **kwargs):
+            return 0
+
+    assert takes_state(FixedSplit(3)) and takes_state(Any()) and not takes_state(Old())
