@@ -41,14 +41,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from cosim.outputs.codes import HARQ_FAIL, HARQ_OK, NO_VALUE
 from cosim.outputs.uplink import fresh_ul_sinr_db
 
 SLOT_FEATURES = ("sinr_mean", "sinr_min", "sinr_trend", "cqi_mean", "cqi_min", "cqi_trend",
                  "harq_fail_rate", "ul_rate", "buffer")
 N_SLOT_FEATURES = len(SLOT_FEATURES)
 WINDOW_SLOTS = 200  # 200 ms of 1 ms slots
-_NO_VALUE = 255     # records.hpp kNoValue (CQI, MCS)
-_HARQ_OK, _HARQ_FAIL = 1, 2
 
 
 def _trend(t_s: np.ndarray, v: np.ndarray) -> float:
@@ -77,7 +76,7 @@ def slot_features(recent_slots: np.ndarray, window: int = WINDOW_SLOTS) -> np.nd
     buf = np.asarray(recent_slots["ul_buffer_bytes"][lo:], dtype=np.float64)
 
     ok_s = np.isfinite(sinr)
-    ok_c = cqi != _NO_VALUE
+    ok_c = cqi != NO_VALUE
     if ok_s.any():
         s_mean, s_min, s_tr = sinr[ok_s].mean(), sinr[ok_s].min(), _trend(t[ok_s], sinr[ok_s])
     else:
@@ -87,12 +86,12 @@ def slot_features(recent_slots: np.ndarray, window: int = WINDOW_SLOTS) -> np.nd
         c_mean, c_min, c_tr = cqi[ok_c].mean(), cqi[ok_c].min(), _trend(t[ok_c], cqi[ok_c])
     else:
         c_mean = c_min = c_tr = 0.0
-    decided = (harq == _HARQ_OK) | (harq == _HARQ_FAIL)
+    decided = (harq == HARQ_OK) | (harq == HARQ_FAIL)
     # No decided HARQ process: nothing failed. An idle UE and a starved one (data waiting, no
     # grants) both land here; the buffer tells them apart.
-    fail = float((harq == _HARQ_FAIL).sum() / decided.sum()) if decided.any() else 0.0
+    fail = float((harq == HARQ_FAIL).sum() / decided.sum()) if decided.any() else 0.0
     span_s = max(len(t), 1) / 1000.0
-    rate_kbps = float(tbs[harq == _HARQ_OK].sum() * 8 / 1000 / span_s)
+    rate_kbps = float(tbs[harq == HARQ_OK].sum() * 8 / 1000 / span_s)
     buffer = float(buf[-1]) if len(buf) else 0.0
     raw = np.array([s_mean / 20, s_min / 20, s_tr / 20, c_mean / 15, c_min / 15, c_tr / 15, fail,
                     np.log10(1 + rate_kbps) / 4, np.log10(1 + buffer) / 6])

@@ -50,7 +50,7 @@ def decision_states(run_dir: str | Path, req, deadline_ms: float) -> np.ndarray:
     their order): the observation at each decision, rebuilt from the run's slot and packet traces
     (fates visible once ns-3 reported them), then the UE's queue and the edge's load."""
     from cosim.outputs.traces import read_packets, read_slots
-    from cosim.run.selfcheck import UPLINK
+    from cosim.outputs.codes import UPLINK
 
     from .traces import _loss_timeout_ms
 

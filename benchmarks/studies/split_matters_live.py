@@ -36,13 +36,13 @@ those seeds themselves (the strongest reference), and a 95 % bootstrap interval 
 share where the skyline's gain there is not measurable.
 
 A learned live policy's share, scored the same way: per setting and objective a reward model
-(mbrl.request_model: an ensemble of small MLPs at mbrl.surrogate's default settings, no tuning)
-fitted on the first seed's requests at k = 0 (ids), 4 and 15 (int4) and L, each scored by the
-objective after its run (so the UE radio energy counts), from what the UE knew when it chose (its
-recent slots and packet fates, its queue and the edge's load); on the other seeds it runs live
-as ``split: {policy: reward_model}`` with int4 activations, taking the split of best predicted
-reward per request. It learns from runs of fixed splits and then meets the packet history its
-own mix of splits makes. The skyline mixes runs: a request's radio
+(mbrl.request_model: per split an ensemble of small MLPs at mbrl.surrogate's default settings, no
+tuning) fitted on the first seed's requests at k = 0 (ids), 4 and 15 (int4) and L, each scored by
+the objective after its run (so the UE radio energy counts), from what the UE knew when it chose
+(its recent slots and packet fates, its queue and the edge's load); on the other seeds it runs
+live as ``split: {policy: reward_model}`` with int4 activations, taking per request the split
+whose predicted reward less one ensemble spread is highest. It learns from runs of fixed splits
+and then meets the packet history its own mix of splits makes. The skyline mixes runs: a request's radio
 energy includes the connected tail its own run's other requests kept alive, so energy mixes are an
 estimate. Per choice: mean time
 to the first token, UE energy, lost packets. Last line: one JSON object.

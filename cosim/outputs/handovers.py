@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cosim.outputs.summary import HARQ_OK
+from cosim.outputs.codes import HARQ_OK
 from cosim.outputs.traces import read_handovers, read_slots
 
 COLUMNS = ["ue", "source_cell", "target_cell", "outcome", "start_s", "end_s", "decided_s", "duration_ms",

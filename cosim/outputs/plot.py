@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt
 
-from cosim.outputs.summary import NO_VALUE
+from cosim.outputs.codes import NO_VALUE
 from cosim.outputs.traces import cell_positions, enb_position, read_slots
 from cosim.outputs.uplink import fresh_ul_sinr_db
 

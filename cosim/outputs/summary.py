@@ -8,12 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cosim.outputs.codes import HARQ_EMPTY, HARQ_FAIL, HARQ_NONE, HARQ_OK, NO_VALUE
 from cosim.outputs.traces import (REQUESTS_FILE, cell_positions, enb_position, has_trace, read_packets,
                                   read_requests, read_slots)
 from cosim.outputs.uplink import fresh_ul_sinr_db
-
-NO_VALUE = 255  # records.hpp: kNoValue for CQI and MCS
-HARQ_NONE, HARQ_OK, HARQ_FAIL, HARQ_EMPTY = 0, 1, 2, 3  # records.hpp: HarqOutcome
 
 
 def ue_summary(run_dir: str | Path) -> pd.DataFrame:

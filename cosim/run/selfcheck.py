@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-HARQ_OK, HARQ_FAIL = 1, 2
-CQI_NONE = 255
-UPLINK, DOWNLINK = 0, 1
+from cosim.outputs.codes import DOWNLINK, HARQ_FAIL, HARQ_OK, NO_VALUE, UPLINK
+
 ECHO = 1  # packet kind of slot_clock's echoes: not a transfer over the radio
 
 
@@ -60,7 +59,7 @@ class RunTally:
         self._add("grants", ue[harq != 0])
         self._add("data_ok", ue[harq == HARQ_OK])
         self._add("data_tbs", ue[(harq == HARQ_OK) | (harq == HARQ_FAIL)])
-        self._add("heard", ue[(slots["cqi"] != CQI_NONE) | np.isfinite(slots["ul_est_sinr_db"])])
+        self._add("heard", ue[(slots["cqi"] != NO_VALUE) | np.isfinite(slots["ul_est_sinr_db"])])
         self._add("queued", ue[slots["ul_buffer_bytes"] > 0])
         t = slots["t_ns"]
         self.t_first_ns = int(t.min()) if self.t_first_ns is None else min(self.t_first_ns, int(t.min()))

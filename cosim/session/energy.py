@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cosim.run.selfcheck import DOWNLINK, HARQ_FAIL, HARQ_OK
+from cosim.outputs.codes import DOWNLINK, HARQ_FAIL, HARQ_OK
 
 SYMBOLS_PER_SLOT = 14
 

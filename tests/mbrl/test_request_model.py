@@ -1,6 +1,5 @@
 """The split policy learned from live requests: its reward model, its decision states, and the
 policy inside a live session."""
-import json
 
 import numpy as np
 import pandas as pd
