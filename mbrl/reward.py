@@ -87,20 +87,21 @@ class RewardConfig:
         return r
 
     def of_requests(self, req, n_layers: int) -> np.ndarray:
-        """Reward of each request of a live session's requests table (requests.parquet, any order):
+        """Reward of each request of one live run's requests table (requests.parquet, any order):
         its measured perplexity, split, time to the first token, UE energy, target and the move
-        from the same UE's previous request."""
-        import pandas as pd
-
+        from the same UE's previous request (so score runs one at a time, not a mix of runs)."""
         if self.miss_weight and req["met_target"].isna().any():
             raise ValueError("reward.miss_weight: the requests have no latency target; set requests.ttft_target_ms "
                              "or requests.itl_target_ms in the scenario, or miss_weight: 0")
         q = self.q(req["ppl"].to_numpy(), req["ppl_clean"].to_numpy())
         energy = (req["ue_compute_j"] + req["ue_radio_j"]).to_numpy()
         missed = 1.0 - req["met_target"].fillna(1.0).to_numpy()
-        k_prev = req.sort_values("t_arrival_s").groupby("ue")["k"].shift().reindex(req.index)
-        k_prev = pd.to_numeric(k_prev).fillna(req["k"]).to_numpy()  # a UE's first request: no move
-        r = self.reward(q, req["k"].to_numpy(), n_layers, req["ttft_s"].to_numpy(), k_prev)
+        ue, k = req["ue"].to_numpy(), req["k"].to_numpy()
+        order = np.lexsort((req["t_arrival_s"].to_numpy(), ue))
+        after = ue[order][1:] == ue[order][:-1]  # the next request of the same UE
+        k_prev = k.astype(np.float64)  # a UE's first request: no move
+        k_prev[order[1:][after]] = k[order[:-1][after]]
+        r = self.reward(q, k, n_layers, req["ttft_s"].to_numpy(), k_prev)
         return r - self.energy_weight * energy - self.miss_weight * missed
 
 

@@ -277,11 +277,11 @@ def main() -> int:
     family = ["k0_ids", *adaptive_splits(L), f"k{L}_local"]  # the adaptive policy's thresholds, -inf .. +inf
     print(f"{len(tasks)} runs: settings {settings}, seeds {args.seeds}, choices {list(choices(L))}, "
           f"{args.workers} workers, 1 torch thread each", flush=True)
-    df = score(pd.concat(run_all(tasks, args.workers), ignore_index=True), L)
+    df = pd.concat([score(r, L) for r in run_all(tasks, args.workers)], ignore_index=True)  # one run at a time
     if learn:
         with tempfile.TemporaryDirectory(prefix="split_matters_live_") as folder:
             more = learned_runs(df, settings, seeds, L, Path(folder), args.workers)
-        df = pd.concat([df, score(pd.concat(more, ignore_index=True), L)], ignore_index=True)
+        df = pd.concat([df, *(score(r, L) for r in more)], ignore_index=True)
     df["fixed"] = df["choice"].isin(list(choices(L)))
     if args.out:
         df.to_parquet(args.out)
