@@ -35,6 +35,7 @@ def test_the_same_requests_in_another_order_get_the_same_rewards():
     cfg = RewardConfig(switch_weight=1.0, energy_weight=1.0)
     shuffled = req.iloc[[2, 0, 1]]
     np.testing.assert_allclose(cfg.of_requests(shuffled, L), cfg.of_requests(req, L)[[2, 0, 1]])
+    np.testing.assert_allclose(cfg.of_requests(req.set_axis([0, 0, 0]), L), cfg.of_requests(req, L))  # any index
 
 
 def test_named_objectives_and_overrides():
