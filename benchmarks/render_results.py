@@ -326,11 +326,13 @@ def split_matters_live(f: dict, o: dict) -> list[tuple[str, str]]:
                          f"{num(g['gain'])} {_ci([g['gain_lo'], g['gain_hi']])} reward per request ({g['requests']} "
                          f"requests); best fixed {g['best_fixed']} {num(g['best_fixed_reward'])}, skyline "
                          f"{num(g['skyline_reward'])}; the skyline picks {picks}"))
-            for kind, how in (("adaptive", "threshold chosen"), ("learned", "reward model fitted")):
+            for kind in ("adaptive", "learned"):
                 a = setting.get(kind, {}).get(objective)
                 if a:
+                    how = (f"{a['selected']}, chosen on the first seed by cross-fitting" if kind == "learned"
+                           else "threshold chosen on the first seed")
                     rows.append((f"{name}, objective {objective}: live {kind} policy on the seeds after the first",
-                                 f"{a['policy']} ({how} on the first seed) {num(a['policy_reward'])}, best fixed "
+                                 f"{a['policy']} ({how}) {num(a['policy_reward'])}, best fixed "
                                  f"{a['best_fixed']} {num(a['best_fixed_reward'])}, skyline {num(a['skyline_reward'])} "
                                  f"({a['requests']} requests): {_share(a)}"))
     return rows
