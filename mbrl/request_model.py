@@ -1,4 +1,4 @@
-"""A split policy learned from live requests: a reward model of the splits, and the greedy policy on it.
+"""A split policy learned from live requests: a reward model of the splits, and the policy acting on it.
 
 The agent trained on trace tables learns from rewards scored per step, which cannot see what a
 live run charges only once it ends (the UE radio's energy, from the slot traces) nor the UE's own
@@ -52,7 +52,7 @@ def decision_states(run_dir: str | Path, req, deadline_ms: float) -> np.ndarray:
     from cosim.outputs.traces import read_packets, read_slots
     from cosim.outputs.codes import UPLINK
 
-    from .traces import _loss_timeout_ms
+    from .traces import run_loss_timeout_ms
 
     if (req["new_tokens"] > 0).any():
         raise ValueError("decision_states: requests that decode new tokens (requests.decode_tokens) do not record "
@@ -61,7 +61,7 @@ def decision_states(run_dir: str | Path, req, deadline_ms: float) -> np.ndarray:
     slots = read_slots(run, list(SLOT_COLUMNS) + ["ue"])
     pk = read_packets(run, list(EVENT_COLUMNS) + ["ue"])
     pk = pk[pk["direction"] == UPLINK]
-    timeout_ms = _loss_timeout_ms(run)
+    timeout_ms = run_loss_timeout_ms(run)
     t_decide = np.round((req["t_arrival_s"] + req["ue_wait_s"]).to_numpy() * 1e9).astype(np.int64)
     feats = np.zeros((len(req), N_FEATURES), np.float32)
     for ue, rows in req.groupby("ue").indices.items():
@@ -77,7 +77,8 @@ def decision_states(run_dir: str | Path, req, deadline_ms: float) -> np.ndarray:
 
 @dataclass
 class RequestModel:
-    """A reward model over the splits ``ks``: predict(states) -> (n, len(ks)) expected rewards."""
+    """A reward model over the splits ``ks``: the reward each split would get in each state, with
+    its ensemble spread; ``best_k`` is the policy."""
 
     ks: tuple[int, ...]
     n_layers: int

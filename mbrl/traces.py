@@ -232,7 +232,7 @@ class Decisions:
                          self.window[idx], self.episode[idx], self.trace_id[idx], self.t_s[idx], self.trace)
 
 
-def _loss_timeout_ms(run: Path) -> float:
+def run_loss_timeout_ms(run: Path) -> float:
     """When the run's ns-3 reported a loss after the send (its resolved config)."""
     from cosim.config.checks import load_yaml
 
@@ -253,7 +253,7 @@ def load_decisions(runs: Sequence[Path], n_packets: int, deadline_ms: float, n_w
         if len(bad):
             raise ValueError(f"trace {run}: probes of {int(bad['n_packets'].iloc[0])} packets, the evaluator's "
                              f"activation has {n_packets}; re-record with the evaluator's activation size")
-        loss_timeout_ms = _loss_timeout_ms(Path(run))
+        loss_timeout_ms = run_loss_timeout_ms(Path(run))
         for ue, ue_slots in slots.groupby("ue"):
             ue_slots = ue_slots.sort_values("t_ns")
             t_ns = ue_slots["t_ns"].to_numpy()
