@@ -12,7 +12,9 @@ Counting (per sequence, batch 1):
   (tied to the embeddings or not, it is read once per pass).
 
 A device runs a layer in ``max(flops / flop_rate, bytes / byte_rate)`` seconds (roofline) and
-spends ``power_w`` watts while busy. The UE runs the embeddings and layers [0, k), the edge runs
+spends ``power_w`` watts while busy. A batch of passes (:meth:`CostModel.edge_batch_seconds`) adds
+each layer's FLOPs and per-sequence bytes over the passes that run it and reads its weights once,
+so batching pays where a layer is memory-bound (short prompts, decoding). The UE runs the embeddings and layers [0, k), the edge runs
 layers [k, L), the norm and the head.
 """
 from __future__ import annotations
@@ -72,6 +74,7 @@ class StageCost:
 
     flops: float
     bytes: float
+    shared_bytes: float = 0.0  # of ``bytes``, the weights: read once by a batch of passes
 
 
 def _attn_shape(cfg) -> tuple[int, int, int]:
@@ -116,9 +119,9 @@ class CostModel:
         kv_bytes = 2 * self.kv_heads * self.head_dim * self.b * (context + tokens)
         for w in self.layer_params:
             attn = 4 * self.heads * self.head_dim * tokens * keys_seen
-            out.append(StageCost(2.0 * w * tokens + attn, w * self.b + kv_bytes + 2 * act))
+            out.append(StageCost(2.0 * w * tokens + attn, w * self.b + kv_bytes + 2 * act, w * self.b))
         head_w = self.vocab * self.hidden + self.norm_params
-        out.append(StageCost(2.0 * head_w * tokens, head_w * self.b + act + tokens * self.vocab * 4))
+        out.append(StageCost(2.0 * head_w * tokens, head_w * self.b + act + tokens * self.vocab * 4, head_w * self.b))
         return out
 
     def check_k(self, k: int) -> None:
@@ -148,11 +151,29 @@ class CostModel:
     def edge_cost(self, k: int, tokens: int, context: int = 0, embed: bool = False) -> tuple[float, float]:
         """(seconds, joules) of the edge's half: layers [k, L), the norm and the head; with
         ``embed`` (k = 0 only: the UE sent token ids) the embeddings too."""
+        t = self._time(self._edge_stages(k, tokens, context, embed), self.edge_device)
+        return t, t * self.edge_device.power_w
+
+    def _edge_stages(self, k: int, tokens: int, context: int, embed: bool) -> list[StageCost]:
         self.check_k(k)
         if embed and k != 0:
             raise ValueError(f"embed: the edge embeds the tokens only at k = 0, not k = {k}")
-        t = self._time(self.stages(tokens, context)[k + 1 - embed:], self.edge_device)
-        return t, t * self.edge_device.power_w
+        return self.stages(tokens, context)[k + 1 - embed:]
+
+    def edge_batch_seconds(self, passes: list[tuple[int, int, int, bool]]) -> float:
+        """Seconds of the edge running several tails as one batch, each pass (k, tokens, context,
+        embed) as in :meth:`edge_cost`: per stage, the FLOPs and per-sequence bytes of the passes
+        that run it add up and its weights are read once. One pass takes edge_cost's time."""
+        flops: dict[int, float] = {}
+        moved: dict[int, float] = {}
+        total = len(self.layer_params) + 2  # stages: embeddings, layers, norm + head
+        for k, tokens, context, embed in passes:
+            stages = self._edge_stages(k, tokens, context, embed)
+            for j, s in enumerate(stages, start=total - len(stages)):
+                flops[j] = flops.get(j, 0.0) + s.flops
+                moved[j] = moved.get(j, s.shared_bytes) + s.bytes - s.shared_bytes
+        dev = self.edge_device
+        return sum(max(flops[j] / dev.flop_rate, moved[j] / dev.byte_rate) for j in flops)
 
 
 def measure_profile(model, tokens: int = 128, repeats: int = 3, power_w: float = 15.0) -> DeviceProfile:

@@ -5,7 +5,7 @@
                    resend_after_handover, id_resends, ttft_target_ms, itl_target_ms}
     ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
     ue_radio:     {connected_w, tail_s, idle_w, promotion_w, promotion_s, pa_efficiency}
-    edge_server:  {capacity, device}
+    edge_server:  {capacity, device, max_batch}
     split:        {policy: fixed | sinr_table | agent | reward_model, k, table, agent, switch_cost_ms_per_layer, true_endpoints}
 
 Every value is checked here; errors name the key path, the value and what is allowed.
@@ -85,6 +85,7 @@ class UeRadioSection:
 class EdgeServerSection:
     capacity: int = 1
     device: str = "edge-gpu"
+    max_batch: int = 1  # tail passes one server runs together (cosim.session.edge); 1: one at a time
 
 
 @dataclass
@@ -175,7 +176,7 @@ SCHEMA = Section(SessionConfig, {
         "pa_efficiency": Num(0, 1, lo_open=True),
     }),
     "edge_server": Section(EdgeServerSection, {
-        "capacity": Int(1, 1024), "device": _DEVICE,
+        "capacity": Int(1, 1024), "device": _DEVICE, "max_batch": Int(1, 1024),
     }),
     "split": Section(SplitSection, {
         "policy": Choice(POLICIES), "k": Fn(_k, "integer", f"0 <= x <= the model's layers ({_LAYERS_SAID})"),

@@ -111,8 +111,9 @@ class SplitInference:
             return 0.0
         return self.cost.ue_cost(k, tokens, context, head=self.on_ue_only(k))[0]
 
-    def edge_seconds(self, k: int, tokens: int, context: int = 0) -> float:
-        return self.cost.edge_cost(k, tokens, context, embed=self.sends_ids(k))[0]
+    def edge_batch_seconds(self, passes: list[tuple[int, int, int]]) -> float:
+        """The edge's time for tail passes (k, tokens, context) run as one batch."""
+        return self.cost.edge_batch_seconds([(k, t, c, self.sends_ids(k)) for k, t, c in passes])
 
     def packets(self, w: int, k: int) -> list[bytes]:
         """The UE's packets for window w split at k: the hidden state entering layer k (the token

@@ -35,6 +35,7 @@ import numpy as np
 import simpy
 
 from cosim.bridge.netclock import NetworkClock
+from cosim.session.edge import EdgeServer
 from cosim.session.policies import SplitPolicy, UeState, make_policy, takes_state
 from cosim.run.estimate import check_session
 from cosim.config.checks import DERIVED, settings
@@ -118,7 +119,7 @@ class SplitSession:
         self.env, self.clock, self.infer, self.cfg, self.policy = env, clock, infer, cfg, policy
         self._policy_takes_state = takes_state(policy)
         self._writer = writer  # each record goes to disk as it is made, and again once its quality is known
-        self.edge = simpy.Resource(env, capacity=cfg.edge_server.capacity)
+        self.edge = EdgeServer(env, cfg.edge_server.capacity, cfg.edge_server.max_batch, infer.edge_batch_seconds)
         self.ue_busy = [simpy.Resource(env, capacity=1) for _ in range(n_ues)]
         self.current_k: list[int | None] = [None] * n_ues
         self.records: list[RequestRecord] = []
@@ -191,7 +192,7 @@ class SplitSession:
         packets = infer.packets(w, k)
         lost = yield from self._send(ue, packets, parts, resends)
         up_bytes, up_packets, up_lost = sum(map(len, packets)), len(packets), len(lost)
-        yield from self._on_edge(parts, infer.edge_seconds(k, tokens))
+        yield from self._on_edge(parts, (k, tokens, 0))
         if dec:  # decoding needs the tail's KV cache and token now
             q = infer.prefill_tail(dec, packets, lost)
         elif self._batch_quality:
@@ -205,7 +206,7 @@ class SplitSession:
             step = infer.step_packets(dec)
             step_lost = yield from self._send(ue, step, parts, resends)
             up_bytes, up_packets, up_lost = up_bytes + sum(map(len, step)), up_packets + len(step), up_lost + len(step_lost)
-            yield from self._on_edge(parts, infer.edge_seconds(k, 1, tokens + i))
+            yield from self._on_edge(parts, (k, 1, tokens + i))
             infer.step_tail(dec, step, step_lost)
             reply_lost |= yield from self._reply(ue, parts)
         match = float(np.mean(np.equal(dec.tokens[:n_new + 1], infer.clean_tokens(w, n_new + 1)))) if dec else np.nan
@@ -276,8 +277,7 @@ class SplitSession:
 
     def ue_state(self, ue: int) -> UeState:
         """What UE ``ue`` knows now besides its channel."""
-        return UeState(len(self.ue_busy[ue].queue),
-                       (self.edge.count + len(self.edge.queue)) / self.edge.capacity)
+        return UeState(len(self.ue_busy[ue].queue), self.edge.load)
 
     def _send(self, ue: int, packets: list[bytes], parts: dict, resends: int = 0):
         """Carries packets uplink through ns-3, sending the lost ones again up to ``resends``
@@ -305,14 +305,12 @@ class SplitSession:
         parts["resent_packets"] += len(lost)
         return self._lost_or_late(up)
 
-    def _on_edge(self, parts: dict, seconds: float):
+    def _on_edge(self, parts: dict, tail: tuple[int, int, int]):
+        """The tail pass (k, tokens, context) on the shared edge: its wait, then its batch's time."""
         t0 = self.env.now
-        with self.edge.request() as slot:
-            yield slot
-            parts["queue_s"] += self.env.now - t0
-            t1 = self.env.now
-            yield self.env.timeout(seconds)
-            parts["edge_compute_s"] += self.env.now - t1
+        start, end = yield from self.edge.run(tail)
+        parts["queue_s"] += start - t0
+        parts["edge_compute_s"] += end - start
 
     def _reply(self, ue: int, parts: dict):
         """The generated token id, downlink; returns True when it was lost or late."""

@@ -53,3 +53,23 @@ def test_true_endpoints_move_the_embeddings_and_the_head(smol):
         cost.ue_cost(29, 64, head=True)
     with pytest.raises(ValueError, match="embed: the edge embeds the tokens only at k = 0, not k = 1"):
         cost.edge_cost(1, 64, embed=True)
+
+
+def test_a_batch_reads_each_layers_weights_once(smol):
+    cost = CostModel(smol[0])
+    dev = PROFILES["edge-gpu"]
+    for k, tokens, context, embed in ((0, 64, 0, True), (12, 64, 0, False), (30, 1, 64, False)):
+        assert cost.edge_batch_seconds([(k, tokens, context, embed)]) == pytest.approx(
+            cost.edge_cost(k, tokens, context, embed)[0], rel=1e-12)
+    one = cost.edge_batch_seconds([(20, 1, 64, False)])  # a decode step: memory-bound on the edge
+    eight = cost.edge_batch_seconds([(20, 1, 64, False)] * 8)
+    assert one < eight < 2 * one
+    # by hand for one layer: FLOPs add up, weights are read once, the rest adds up
+    s = cost.stages(1, 64)[30]  # layer 29
+    by_hand = max(8 * s.flops / dev.flop_rate, (s.shared_bytes + 8 * (s.bytes - s.shared_bytes)) / dev.byte_rate)
+    head = cost.stages(1, 64)[31]
+    by_hand += max(8 * head.flops / dev.flop_rate, (head.shared_bytes + 8 * (head.bytes - head.shared_bytes)) / dev.byte_rate)
+    assert cost.edge_batch_seconds([(29, 1, 64, False)] * 8) == pytest.approx(by_hand, rel=1e-12)
+    # passes split at different k share only the layers they both run
+    mixed = cost.edge_batch_seconds([(10, 64, 0, False), (20, 64, 0, False)])
+    assert cost.edge_cost(10, 64)[0] < mixed < cost.edge_cost(10, 64)[0] + cost.edge_cost(20, 64)[0]

@@ -247,3 +247,20 @@ def test_a_policy_gets_the_state_only_when_its_choose_takes_it():
             return 0
 
     assert takes_state(FixedSplit(3)) and takes_state(Any()) and not takes_state(Old())
+
+
+def test_a_batching_edge_serves_the_waiting_passes_together(tmp_path):
+    slow_edge = tmp_path / "slow-edge.json"  # about 200 ms per tail, memory-bound: a batch costs little more
+    slow_edge.write_text(json.dumps({"name": "slow", "flop_rate": 1.0e11, "byte_rate": 1.5e9, "power_w": 10}))
+    over = dict(duration_s=3.0, requests={"times_s": [0.3], "prompt_tokens": 32, "windows": 1},
+                ue_groups=[{"count": 3, "placement": {"kind": "list", "positions": [[20, 0], [25, 0], [30, 0]]}}])
+    runs = {b: _run(tmp_path, f"batch{b}", edge_server={"capacity": 1, "device": str(slow_edge), "max_batch": b},
+                    **over)[1] for b in (1, 4)}
+    start = {b: (r["t_arrival_s"] + r[PARTS[:4]].sum(axis=1)).round(9) for b, r in runs.items()}
+    one, four = runs[1], runs[4]
+    assert start[1].nunique() == 3 and one["edge_compute_s"].round(9).nunique() == 1  # one at a time, each alone
+    assert start[4].nunique() == 2  # the first alone; the two that waited for it, together
+    later = four[start[4] == start[4].max()]
+    assert len(later) == 2 and later["edge_compute_s"].round(9).nunique() == 1
+    assert one["edge_compute_s"].iloc[0] < later["edge_compute_s"].iloc[0] < 1.2 * one["edge_compute_s"].iloc[0]
+    assert four["latency_s"].max() < one["latency_s"].max() - 0.1
