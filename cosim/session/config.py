@@ -4,6 +4,7 @@
     requests:     {rate_per_s | times_s, prompt_tokens, windows, decode_tokens, corpus, deadline_ms,
                    resend_after_handover, id_resends, ttft_target_ms, itl_target_ms}
     ue_device:    phone                     # a profile name (llm_split.PROFILES), measured, or a JSON file
+    ue_battery_j: null                      # the UE's energy budget for the run, J (policies see the share left)
     ue_radio:     {connected_w, tail_s, idle_w, promotion_w, promotion_s, pa_efficiency}
     edge_server:  {capacity, device, max_batch}
     split:        {policy: fixed | sinr_table | agent | reward_model, k, table, agent, switch_cost_ms_per_layer, true_endpoints}
@@ -27,7 +28,7 @@ from llm_split.wire.settings import WIRE_KEYS, check_wire
 
 MAX_LAYER = 1024  # the bound of any model; parse_session checks the split points against the model's own
 
-SECTIONS = ("model", "requests", "ue_device", "ue_radio", "edge_server", "split", "probes")
+SECTIONS = ("model", "requests", "ue_device", "ue_battery_j", "ue_radio", "edge_server", "split", "probes")
 POLICIES = ("fixed", "sinr_table", "agent", "reward_model")  # the last two: mbrl's plugin
 MODEL_DTYPES = ("float32", "bfloat16")
 MODEL_DEVICES = ("auto", "cpu", "cuda")  # llm_split.model.resolve_device; bfloat16 on a GPU
@@ -106,6 +107,7 @@ class SessionConfig:
     model: ModelSection = field(default_factory=ModelSection)
     requests: RequestsSection = field(default_factory=RequestsSection)
     ue_device: str = "phone"
+    ue_battery_j: float | None = None
     ue_radio: UeRadioSection = field(default_factory=UeRadioSection)
     edge_server: EdgeServerSection = field(default_factory=EdgeServerSection)
     split: SplitSection = field(default_factory=SplitSection)
@@ -170,6 +172,7 @@ SCHEMA = Section(SessionConfig, {
         "itl_target_ms": Optional(Num(0, 600_000, lo_open=True, unit="ms")),
     }),
     "ue_device": _DEVICE,
+    "ue_battery_j": Optional(Num(0, 1e9, lo_open=True, unit="J")),
     "ue_radio": Section(UeRadioSection, {
         "connected_w": Num(0, 100, unit="W"), "tail_s": Num(0, 3600, unit="s"), "idle_w": Num(0, 100, unit="W"),
         "promotion_w": Num(0, 100, unit="W"), "promotion_s": Num(0, 60, unit="s"),

@@ -49,7 +49,7 @@ class UeRadioEnergy:
 
 
 def slot_energy(t_s: np.ndarray, slot_s: float, tx_fraction: np.ndarray, tx_dbm: np.ndarray,
-                activity_s: np.ndarray, model) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                activity_s: np.ndarray, model, last_active_s: float = -np.inf) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Joules of each slot by state, and which slots are connected (transmitting included).
 
     Args:
@@ -58,17 +58,16 @@ def slot_energy(t_s: np.ndarray, slot_s: float, tx_fraction: np.ndarray, tx_dbm:
         tx_dbm: transmit power in each slot (read where tx_fraction > 0).
         activity_s: times of other activity (downlink packets received).
         model: the power states (cosim.session.config.UeRadioSection).
+        last_active_s: the UE's last activity before these slots (an account kept in pieces).
     Returns ({transmitting, connected, idle, promotion}: joules per slot, connected mask).
     """
     n = len(t_s)
     sending = tx_fraction > 0
-    active = sending.copy()
-    inside = activity_s[(activity_s >= t_s[0]) & (activity_s < t_s[-1] + slot_s)]
-    active[np.searchsorted(t_s, inside, side="right") - 1] = True
+    active = active_slots(t_s, slot_s, sending, activity_s)
     last = np.maximum.accumulate(np.where(active, np.arange(n), -1))
-    since = np.where(last >= 0, t_s - t_s[np.maximum(last, 0)], np.inf)
+    since = t_s - np.where(last >= 0, t_s[np.maximum(last, 0)], last_active_s)
     connected = since < model.tail_s + 1e-12
-    was_idle = np.concatenate([[True], ~connected[:-1]])
+    was_idle = np.concatenate([[not t_s[0] - slot_s - last_active_s < model.tail_s + 1e-12], ~connected[:-1]])
     pa_w = 10 ** ((np.where(sending, tx_dbm, -np.inf) - 30) / 10)
     return {
         "transmitting": pa_w / model.pa_efficiency * tx_fraction * slot_s,
@@ -95,15 +94,65 @@ def charge(t_s: np.ndarray, energy: np.ndarray, connected: np.ndarray, start_s: 
     return per, float(energy.sum() - per.sum())
 
 
+def active_slots(t_s: np.ndarray, slot_s: float, sending: np.ndarray, activity_s: np.ndarray) -> np.ndarray:
+    """Which slots are active: sending, or holding another activity (a downlink packet received)."""
+    active = sending.copy()
+    inside = activity_s[(activity_s >= t_s[0]) & (activity_s < t_s[-1] + slot_s)]
+    active[np.searchsorted(t_s, inside, side="right") - 1] = True
+    return active
+
+
+def _sending(slots) -> np.ndarray:
+    """Share of each slot record's time spent sending PUSCH data (0 where none)."""
+    harq = np.asarray(slots["harq"])
+    sent = (harq == HARQ_OK) | (harq == HARQ_FAIL)
+    return np.where(sent, np.minimum(np.asarray(slots["ul_symbols"], np.float64) / SYMBOLS_PER_SLOT, 1.0), 0.0)
+
+
+class RadioMeter:
+    """Each UE's radio energy so far, from the slot records and downlink packets as they arrive
+    (a session's trace hook): the account's state model, without charging requests, read when
+    a policy chooses (cosim.session.policies.UeState). Fed a whole run in time-ordered pieces, each
+    reception with the slots of its time (as the bridge reports them), its totals equal
+    :func:`ue_radio_energy`'s; a reception reported later marks its slot active from then on."""
+
+    def __init__(self, n_ues: int, model, slot_s: float = 1e-3):
+        self.model, self.slot_s = model, slot_s
+        self.joules = np.zeros(n_ues)
+        self._last_active = np.full(n_ues, -np.inf)
+
+    def add(self, slots: np.ndarray, events: np.ndarray) -> None:
+        """One batch of slot records (SLOT_DTYPE) and packet events (EVENT_DTYPE), in time order."""
+        ues = np.asarray(slots["ue"])
+        if len(events):
+            rx_ue, rx_ns = np.asarray(events["ue"]), np.asarray(events["t_recv_ns"], np.float64)
+            keep = (np.asarray(events["direction"]) == DOWNLINK) & (rx_ns >= 0)
+            rx_ue, rx_ns = rx_ue[keep], rx_ns[keep]
+        else:
+            rx_ue, rx_ns = np.empty(0, int), np.empty(0)
+        for ue in np.unique(ues):
+            s = {c: np.asarray(slots[c])[ues == ue] for c in ("t_ns", "harq", "ul_symbols", "ul_tx_power_dbm")}
+            t_s = s["t_ns"].astype(np.float64) / 1e9
+            if len(t_s) > 1:
+                self.slot_s = float(np.median(np.diff(t_s)))
+            rx = rx_ns[rx_ue == ue] / 1e9
+            before = rx[rx < t_s[0]]  # reported after its slot went by: that slot was active
+            if len(before):
+                self._last_active[ue] = max(self._last_active[ue], np.floor(before.max() / self.slot_s) * self.slot_s)
+            sending = _sending(s)
+            parts, _ = slot_energy(t_s, self.slot_s, sending, s["ul_tx_power_dbm"].astype(np.float64), rx,
+                                   self.model, self._last_active[ue])
+            self.joules[ue] += sum(float(p.sum()) for p in parts.values())
+            active = t_s[active_slots(t_s, self.slot_s, sending > 0, rx)]
+            self._last_active[ue] = max(self._last_active[ue], active.max(initial=-np.inf))
+
+
 def ue_radio_energy(slots, downlink_s: np.ndarray, start_s: np.ndarray, end_s: np.ndarray, model) -> UeRadioEnergy:
     """One UE's radio energy from its slot records (a DataFrame with t_ns, harq, ul_symbols,
     ul_tx_power_dbm; every slot of the run, at least one) and the times it received downlink packets."""
     t_s = slots["t_ns"].to_numpy(np.float64) / 1e9
     slot_s = float(np.median(np.diff(t_s))) if len(t_s) > 1 else 1e-3
-    harq = slots["harq"].to_numpy()
-    sent = (harq == HARQ_OK) | (harq == HARQ_FAIL)
-    fraction = np.where(sent, np.minimum(slots["ul_symbols"].to_numpy(np.float64) / SYMBOLS_PER_SLOT, 1.0), 0.0)
-    parts, connected = slot_energy(t_s, slot_s, fraction, slots["ul_tx_power_dbm"].to_numpy(np.float64),
+    parts, connected = slot_energy(t_s, slot_s, _sending(slots), slots["ul_tx_power_dbm"].to_numpy(np.float64),
                                    downlink_s, model)
     per, uncharged = charge(t_s, sum(parts.values()), connected, start_s, end_s)
     return UeRadioEnergy(per, uncharged, *(float(parts[k].sum()) for k in ("transmitting", "connected", "idle",

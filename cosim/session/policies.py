@@ -26,8 +26,11 @@ class UeState:
     """What a UE knows at a decision besides its channel (both also land in the request's record)."""
 
     queue: int         # its own requests waiting behind the one deciding
-    edge_load: float   # the edge server's requests in service and waiting, per unit of capacity,
-                       # as the edge would advertise it (1 = busy with nothing waiting)
+    edge_load: float   # the edge server's tail passes in service and waiting, per server, as the
+                       # edge would advertise it (cosim.session.edge)
+    energy_j: float    # the UE's energy spent so far in the run: compute, and radio from its own
+                       # meter (cosim.session.energy.RadioMeter); NaN where no meter runs
+    battery_left: float  # share of ue_battery_j not yet spent (may go below 0); NaN without a budget
 
 
 class SplitPolicy(Protocol):

@@ -36,6 +36,7 @@ import simpy
 
 from cosim.bridge.netclock import NetworkClock
 from cosim.session.edge import EdgeServer
+from cosim.session.energy import RadioMeter
 from cosim.session.policies import SplitPolicy, UeState, make_policy, takes_state
 from cosim.run.estimate import check_session
 from cosim.config.checks import DERIVED, settings
@@ -102,7 +103,8 @@ class RequestRecord:
                             # or lost token ids (split.true_endpoints at k = 0, requests.id_resends)
     ue_queue: int           # when the policy chose k (cosim.session.policies.UeState): the UE's requests
                             # waiting behind this one,
-    edge_load: float        # and the edge server's requests in service and waiting per unit of capacity
+    edge_load: float        # the edge server's passes in service and waiting per server,
+    battery_left: float     # and the share of ue_battery_j left (NaN without a budget)
     quality_pending: bool = False  # quality (erased_fraction .. scored_tokens) not computed yet: a deferred
                                    # batch the run did not reach (killed); those fields hold NaN / 0
 
@@ -115,9 +117,11 @@ class SplitSession:
 
     def __init__(self, env: simpy.Environment, clock: NetworkClock, infer: SplitInference,
                  cfg: SessionConfig, policy: SplitPolicy, n_ues: int, seed: int, batch_quality: bool = False,
-                 writer: RequestWriter | None = None):
+                 writer: RequestWriter | None = None, meter: RadioMeter | None = None):
         self.env, self.clock, self.infer, self.cfg, self.policy = env, clock, infer, cfg, policy
         self._policy_takes_state = takes_state(policy)
+        self.meter = meter  # each UE's radio energy so far, fed by the run's trace hook
+        self.compute_j = np.zeros(n_ues)  # each UE's compute energy so far
         self._writer = writer  # each record goes to disk as it is made, and again once its quality is known
         self.edge = EdgeServer(env, cfg.edge_server.capacity, cfg.edge_server.max_batch, infer.edge_batch_seconds)
         self.ue_busy = [simpy.Resource(env, capacity=1) for _ in range(n_ues)]
@@ -263,7 +267,7 @@ class SplitSession:
             switch = 0.0
             if k is None:
                 state = self.ue_state(ue)
-                parts.update(ue_queue=state.queue, edge_load=state.edge_load)
+                parts.update(ue_queue=state.queue, edge_load=state.edge_load, battery_left=state.battery_left)
                 extra = {"state": state} if self._policy_takes_state else {}
                 k = int(self.policy.choose(ue, self.clock.recent_slots(ue), self.current_k[ue],
                                            self.clock.recent_packets(ue), **extra))
@@ -273,11 +277,15 @@ class SplitSession:
             t1 = self.env.now
             yield self.env.timeout(seconds(k) + switch)
             parts["ue_compute_s"] += self.env.now - t1
+            self.compute_j[ue] += (self.env.now - t1) * self.infer.cost.ue_device.power_w
         return k
 
     def ue_state(self, ue: int) -> UeState:
         """What UE ``ue`` knows now besides its channel."""
-        return UeState(len(self.ue_busy[ue].queue), self.edge.load)
+        energy = self.compute_j[ue] + (self.meter.joules[ue] if self.meter is not None else np.nan)
+        budget = self.cfg.ue_battery_j
+        return UeState(len(self.ue_busy[ue].queue), self.edge.load, float(energy),
+                       1.0 - energy / budget if budget else np.nan)
 
     def _send(self, ue: int, packets: list[bytes], parts: dict, resends: int = 0):
         """Carries packets uplink through ns-3, sending the lost ones again up to ``resends``
@@ -380,14 +388,17 @@ def run_session(sc: Scenario | ProgramScenario, cfg: SessionConfig, run_dir: Pat
         with TraceWriter(run_dir) as traces, \
                 start_simulation(sc, run_dir) as sim, \
                 tqdm(total=round(sc.duration_s * 1000), unit="sim-ms", disable=not progress, desc=sc.name) as bar:
+            meter = RadioMeter(sc.ue_count, cfg.ue_radio)
+
             def on_records(slots, events):
                 traces.write(slots, events)
+                meter.add(slots, events)
                 bar.update(min(round(sim.now_ns / 1e6), bar.total) - bar.n)
 
             traces.follow(sim)  # records read before a stop or a crash reach the traces too
             clock = NetworkClock(env, sim, sc.ue_count, sc.duration_s, on_records=on_records,
                                  event_grants=event_grants)
-            session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed, batch_quality, requests)
+            session = SplitSession(env, clock, infer, cfg, policy, sc.ue_count, sc.seed, batch_quality, requests, meter)
             session.start(sc.duration_s)
             clock.run()
             timing = {"ns3_s": sim.busy_s, "bridge_s": clock.advance_wall_s - sim.busy_s, "grants": clock.grants}

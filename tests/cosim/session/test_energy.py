@@ -73,3 +73,22 @@ def test_latency_targets_are_checked():
     with pytest.raises(ConfigError, match="requests.ttft_target_ms: 0"):
         parse_session({"requests": {"ttft_target_ms": 0}})
     assert parse_session({"requests": {"itl_target_ms": 50}}).requests.itl_target_ms == 50
+
+
+@pytest.mark.parametrize("piece", [1, 3, 4, 20])
+def test_a_meter_fed_in_pieces_reads_the_whole_accounts_total(piece):
+    from cosim.session.energy import RadioMeter
+
+    n = 20
+    slots = _slots(n, sent_at=2).assign(ue=0)
+    slots.loc[12, ["harq", "ul_tx_power_dbm"]] = [2, 10.0]  # a failed TB still transmits
+    rx_ns = [5_500_000, 16_200_000]  # downlink packets received mid-slot
+    events = pd.DataFrame({"ue": [0, 0], "direction": [1, 1], "t_recv_ns": rx_ns})
+    whole = ue_radio_energy(slots, np.array(rx_ns) / 1e9, np.empty(0), np.empty(0), MODEL)
+    meter = RadioMeter(1, MODEL)
+    for lo in range(0, n, piece):
+        part = slots.iloc[lo:lo + piece]
+        t = events["t_recv_ns"]  # each reception with the slots of its time, as the bridge reports them
+        meter.add(part, events[(t >= lo * 1_000_000) & (t < (lo + piece) * 1_000_000)])
+    assert whole.promotion_j > 2 * MODEL.promotion_w * MODEL.promotion_s - 1e-12  # idle gaps between activity
+    assert meter.joules[0] == pytest.approx(whole.total_j, rel=1e-12)

@@ -264,3 +264,21 @@ def test_a_batching_edge_serves_the_waiting_passes_together(tmp_path):
     assert len(later) == 2 and later["edge_compute_s"].round(9).nunique() == 1
     assert one["edge_compute_s"].iloc[0] < later["edge_compute_s"].iloc[0] < 1.2 * one["edge_compute_s"].iloc[0]
     assert four["latency_s"].max() < one["latency_s"].max() - 0.1
+
+
+def test_the_battery_left_at_each_decision_follows_the_energy_spent(tmp_path):
+    run, req = _run(tmp_path, ue_battery_j=5.0, duration_s=3.0,
+                    requests={"times_s": [0.3, 0.8, 1.3, 1.8, 2.3], "prompt_tokens": 32, "windows": 2},
+                    ue_groups=[{"count": 2, "placement": {"kind": "list", "positions": [[30, 0], [250, 0]]}}])
+    totals = json.loads((run / "meta.json").read_text())["ue_radio_j"]
+    for ue, r in req.groupby("ue"):
+        r = r.sort_values("t_arrival_s")
+        spent = 5.0 * (1 - r["battery_left"].to_numpy())
+        assert spent[0] > 0 and (np.diff(spent) > 0).all()  # the radio promoted at the first request, then spends
+        # what was spent before the last decision: less than the run's whole account, more than the
+        # compute and radio charged to the requests finished by then
+        assert spent[-1] < totals[str(ue)]["total"] + r["ue_compute_j"].sum()
+        done = r[r["t_arrival_s"] + r["latency_s"] < r["t_arrival_s"].iloc[-1]]
+        assert spent[-1] > (done["ue_compute_j"] + done["ue_radio_j"]).sum() * 0.5
+    _, plain = _run(tmp_path, "plain")
+    assert plain["battery_left"].isna().all()  # no budget, no share
