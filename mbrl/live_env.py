@@ -17,7 +17,10 @@ point, its measured end-to-end latency and the move. An episode ends (truncated)
 Each step costs a real tail pass and about ``period_ms`` plus the request's latency of
 simulated time (a fraction of a second of wall time with SmolLM2 on two cores): this env is for
 checking a policy against the live system and for small online experiments, not for PPO's
-millions of steps.
+millions of steps; mbrl.vector_env runs many of them side by side.
+
+A dead or stalled ns-3 (cosim.bridge.launcher.BridgeError) ends the episode truncated, with
+``info["fault"]`` saying why and the last observation; the next ``reset`` starts a fresh one.
 """
 from __future__ import annotations
 
@@ -76,6 +79,7 @@ class LiveSplitEnv(gym.Env):
         self.observation_space = gym.spaces.Box(-5.0, 5.0, (N_FEATURES + 1,), np.float32)
         self._policy = _SetK()
         self._sim = self._clock = self._session = None
+        self._spent = {"ns3_s": 0.0, "bridge_s": 0.0}  # wall time of the episodes closed so far
         self._t, self.k = 0, start_k
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -100,12 +104,23 @@ class LiveSplitEnv(gym.Env):
         return self._obs(), {}
 
     def step(self, action):
+        from cosim.bridge.launcher import BridgeError
+        from cosim.errors import one_line
+
         if self._session is None:
             raise RuntimeError("step() before reset()")
         if not self.action_space.contains(action):
             raise ValueError(f"action: {action!r} is not in {self.action_space}")
         k_prev, self.k = self.k, apply_action(int(action), self.k, self.L, self.mode)
         self._policy.k = self.k
+        try:
+            return self._request(k_prev)
+        except BridgeError as e:  # ns-3 died or stalled: this episode ends, the next reset starts another
+            obs = self._obs()
+            self.close()
+            return obs, 0.0, False, True, {"k": self.k, "finished": False, "fault": one_line(e)}
+
+    def _request(self, k_prev: int):
         done = self._clock.run_until(self._session.submit(self.ue))
         if not done:  # the scenario's time ran out before the request finished
             return self._obs(), 0.0, False, True, {"k": self.k, "finished": False}
@@ -118,11 +133,26 @@ class LiveSplitEnv(gym.Env):
                 "latency_s": rec.latency_s, "packets_lost": rec.packets_lost, "finished": True}
         return self._obs(), r, False, self._t >= self.episode_len or not alive, info
 
+    @property
+    def ns3_pid(self) -> int | None:
+        """The process id of the episode's ns-3 program (None between episodes)."""
+        return self._sim.pid if self._sim is not None else None
+
     def close(self) -> None:
         if self._sim is not None:
+            self._spent = self.timing()
             self._sim.close()
             self._dir.cleanup()
         self._sim = self._clock = self._session = None
+
+    def timing(self) -> dict:
+        """Wall seconds spent so far, over every episode: inside ns-3 (``ns3_s``) and in the
+        bridge around it (``bridge_s``); the rest of a step is the model, simpy and Python."""
+        if self._sim is None:
+            return dict(self._spent)
+        ns3 = self._sim.busy_s
+        return {"ns3_s": self._spent["ns3_s"] + ns3,
+                "bridge_s": self._spent["bridge_s"] + self._clock.advance_wall_s - ns3}
 
     def _wait(self, seconds: float) -> bool:
         return self._clock.run_until(self._clock.env.timeout(seconds))

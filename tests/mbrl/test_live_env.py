@@ -46,3 +46,13 @@ def test_live_steps_are_real_requests_and_reproducible(live_env):
     a, b = rollout(5), rollout(5)
     np.testing.assert_array_equal(a, b)  # same seed, same channel, same requests
     assert (a[:, 1] > 1).all() and (a[:, 2] > 0).all()
+
+
+def test_the_wall_time_in_ns3_adds_up_over_episodes(live_env):
+    live_env.reset(seed=2)
+    live_env.step(0)
+    first = live_env.timing()
+    assert first["ns3_s"] > 0 and first["bridge_s"] >= 0 and live_env.ns3_pid is not None
+    live_env.reset(seed=3)  # the first episode's ns-3 closes; its time stays counted
+    live_env.step(0)
+    assert live_env.timing()["ns3_s"] > first["ns3_s"]
